@@ -1,0 +1,1 @@
+"""Data shipped with the station: defaults, ledger layout profiles and naming presets."""
