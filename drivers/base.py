@@ -23,7 +23,7 @@ from station.models import utc_now
 log = logging.getLogger(__name__)
 
 
-class DeviceState(str, enum.Enum):
+class DeviceState(enum.StrEnum):
     OFFLINE = "offline"
     IDLE = "idle"
     CAPTURING = "capturing"

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from station.errors import UsageError
@@ -24,12 +24,12 @@ CODE_PATTERN = re.compile(r"^[A-Z]{2,4}$")
 
 def utc_now() -> str:
     """The current UTC time as an ISO-8601 string with a 'Z' suffix, to the second."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def new_id(prefix: str = "") -> str:
     """A sortable unique id: UTC timestamp then random hex (e.g. ``c20261121T093012-9f3a1c2b``)."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     return f"{prefix}{stamp}-{secrets.token_hex(4)}"
 
 
@@ -64,7 +64,7 @@ class BookRef:
         return ref
 
 
-class BookStatus(str, Enum):
+class BookStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
 
@@ -145,7 +145,7 @@ class Region:
         return cls(**values)
 
 
-class EntryStatus(str, Enum):
+class EntryStatus(StrEnum):
     REVIEW = "review"  # proposed, awaits the operator
     PUBLISHED = "published"  # a file is published
     WITHDRAWN = "withdrawn"
@@ -261,7 +261,7 @@ class Page:
         return cls(**data)
 
 
-class FeedKind(str, Enum):
+class FeedKind(StrEnum):
     PUBLISHED = "published"
     REPLACED = "replaced"
     WITHDRAWN = "withdrawn"
