@@ -23,7 +23,7 @@ from typing import Any
 
 from station import faults, messages
 from station.drivers.base import CapturedImage
-from station.errors import DiskFullError, StoreError
+from station.errors import DiskFullError, StationError, StoreError
 from station.fsutil import fsync_dir, remove_stale_temps, write_atomic
 from station.models import BookRef, Capture, new_id
 
@@ -101,6 +101,29 @@ class Queue:
             fsync_dir(self.root)
             self._changed.notify_all()
 
+    def fail(self, job: Job, reason: dict[str, str]) -> Path:
+        """Move a job that cannot be processed aside, with its reason; nothing is lost."""
+        failed = self.root / "failed"
+        failed.mkdir(exist_ok=True)
+        target = failed / job.name
+        write_atomic(target, json.dumps({**job.to_dict(), "reason": reason}).encode())
+        self.done(job)
+        return target
+
+    def failed(self) -> list[tuple[Job, dict[str, str]]]:
+        """Jobs moved aside, with the reason in each language."""
+        items = []
+        for path in sorted((self.root / "failed").glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            job = Job(path.name, Capture.from_dict(data["capture"]), data["profile"], {})
+            items.append((job, data.get("reason", {})))
+        return items
+
+    def wake(self) -> None:
+        """Wake everyone waiting for a change (used at shutdown)."""
+        with self._changed:
+            self._changed.notify_all()
+
     def wait_for_change(self, timeout: float) -> None:
         """Block until a job is added or finished, or ``timeout`` seconds pass."""
         with self._changed:
@@ -163,7 +186,8 @@ class Intake:
 
     def rescue_orphans(self) -> list[Path]:
         """Move raw files that never got a job (crash between the writes) aside."""
-        queued = {job.capture.raw_path for job in self.queue.pending()}
+        jobs = self.queue.pending() + [job for job, _ in self.queue.failed()]
+        queued = {job.capture.raw_path for job in jobs}
         orphans = []
         for raw in self.captures_dir.glob("*/*.*"):
             relative = raw.relative_to(self.data_dir).as_posix()
@@ -181,10 +205,16 @@ class Intake:
         log.warning("raw capture %s had no queue job; moved to %s", raw, target)
         return target
 
-    def mark_processed(self, capture: Capture) -> None:
-        """Record that a capture's entries are all handled (its raw file stays)."""
-        raw = self.data_dir / capture.raw_path
+    def finish(self, job: Job) -> None:
+        """A job is fully processed: mark its raw file, then drop the job."""
+        raw = self.data_dir / job.capture.raw_path
         write_atomic(raw.with_name(raw.name + ".done"), b"")
+        self.queue.done(job)
+
+    def fail(self, job: Job, error: StationError) -> None:
+        """A job could not be processed: keep it aside with the reason in both languages."""
+        reason = {lang: error.message(lang) for lang in messages.LANGUAGES}
+        self.queue.fail(job, reason)
 
 
 def _is_processed(raw: Path) -> bool:

@@ -31,7 +31,10 @@ def render(key: str, lang: str = "vi", /, **values: Any) -> str:
     templates = _CATALOG.get(key)
     if templates is None:
         log.error("no message registered for key %r", key)
-        templates = _CATALOG["error.generic"]
+        detail = ", ".join(f"{name}={value}" for name, value in values.items())
+        return _CATALOG["error.generic"][lang if lang in LANGUAGES else "vi"].format(
+            detail=f"{key} ({detail})"
+        )
     template = templates.get(lang) or templates["vi"]
     try:
         return template.format(**values)

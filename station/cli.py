@@ -1,0 +1,261 @@
+"""The ``station`` command: serve, demo, scan, config check, reindex.
+
+Only this module configures logging. A known problem (a :class:`StationError`) prints
+one clear line in the chosen language and exits with its code; anything else is a bug
+and prints its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from station import __version__, config, messages
+from station.errors import StationError
+from station.models import BookRef
+
+log = logging.getLogger(__name__)
+
+messages.register(
+    {
+        "cli.config_ok": {
+            "vi": "Cấu hình {source} hợp lệ.",
+            "en": "Configuration {source} is valid.",
+        },
+        "cli.wrote": {
+            "vi": "Đã ghi {path} ({kb} KB, {encoding})",
+            "en": "Wrote {path} ({kb} KB, {encoding})",
+        },
+        "cli.review": {
+            "vi": "Trang {capture}: {count} mục cần xem lại ({flags}), chưa xuất PDF.",
+            "en": "Page {capture}: {count} entries need review ({flags}); no PDF yet.",
+        },
+        "cli.failed": {
+            "vi": "Lỗi trang {capture}: {detail}",
+            "en": "Page {capture} failed: {detail}",
+        },
+        "cli.summary": {
+            "vi": "Xong: {pages} trang, {entries} tệp PDF, {review} mục cần xem lại.",
+            "en": "Done: {pages} pages, {entries} PDF files, {review} entries to review.",
+        },
+        "cli.reindexed": {
+            "vi": "Đã dựng lại chỉ mục: {books} sổ, {entries} mục, {files} tệp; {problems} lỗi.",
+            "en": (
+                "Index rebuilt: {books} books, {entries} entries, {files} files; "
+                "{problems} problems."
+            ),
+        },
+        "cli.serving": {
+            "vi": "Trạm đang chạy tại http://{host}:{port} (Ctrl+C để dừng)",
+            "en": "Station running at http://{host}:{port} (Ctrl+C to stop)",
+        },
+        "cli.timeout": {
+            "vi": (
+                "Hết thời gian chờ xử lý; các trang còn trong hàng đợi "
+                "sẽ được xử lý lần chạy sau."
+            ),
+            "en": "Timed out waiting for processing; queued pages are processed on the next run.",
+        },
+    }
+)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _say(args: argparse.Namespace, key: str, **values: object) -> None:
+    print(messages.render(key, args.lang, **values))
+
+
+def _load_config(args: argparse.Namespace) -> config.Config:
+    if args.data_dir:
+        os.environ["STATION_DATA_DIR"] = str(args.data_dir)
+    return config.load(args.config)
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    path = args.file or args.config
+    loaded = config.load(path)
+    _say(args, "cli.config_ok", source=path or "(defaults)")
+    if args.verbose:
+        print(loaded)
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from station.service import Station
+
+    cfg = _load_config(args)
+    ref = BookRef.parse(args.book)
+    with Station(cfg) as station:
+        book = station.open_book(ref, args.profile, args.first_entry, args.expected)
+        options: dict[str, object] = {}
+        if args.simulate:
+            kind = "simulated"
+            options = {"profile": book.profile, "first_entry": book.next_entry}
+            if args.seed is not None:
+                options["seed"] = args.seed
+        else:
+            kind = cfg.capture.device
+        if args.device:
+            options["device"] = args.device
+        driver = station.make_driver(kind, **options)
+        try:
+            station.capture(driver, book, args.pages)
+        finally:
+            # Pages fed before a device error are saved; let them finish processing.
+            if not station.wait_idle(args.timeout):
+                _say(args, "cli.timeout")
+            driver.close()
+        return _report(args, station)
+
+
+def _report(args: argparse.Namespace, station: object) -> int:
+    from station.service import Station
+
+    assert isinstance(station, Station)
+    published = review = failures = 0
+    for result in station.results:
+        if result.error is not None:
+            failures += 1
+            _say(
+                args,
+                "cli.failed",
+                capture=result.capture.id,
+                detail=result.error.message(args.lang),
+            )
+            continue
+        for entry in result.entries:
+            if entry.current is None:
+                continue
+            published += 1
+            path = station.data_dir / "published" / entry.current.file
+            kb = f"{entry.current.bytes / 1024:.1f}"
+            _say(args, "cli.wrote", path=path, kb=kb, encoding=entry.current.encoding)
+        pending = [e for e in result.entries if e.current is None]
+        if pending:
+            review += len(pending)
+            flags = ", ".join(result.page.flags if result.page else [])
+            _say(args, "cli.review", capture=result.capture.id, count=len(pending), flags=flags)
+    _say(args, "cli.summary", pages=len(station.results), entries=published, review=review)
+    return 1 if failures else 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from station.service import station_identity
+    from station.store.reindex import reindex
+
+    cfg = _load_config(args)
+    data_dir = cfg.data_dir
+    report = reindex(data_dir, station_identity(cfg, data_dir))
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    _say(
+        args,
+        "cli.reindexed",
+        books=report.books,
+        entries=report.entries,
+        files=report.files,
+        problems=len(report.problems),
+    )
+    return 1 if report.problems else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from station.ui.server import serve
+
+    cfg = _load_config(args)
+    if args.port:
+        os.environ["STATION__WEB__PORT"] = str(args.port)
+        cfg = _load_config(args)
+    _say(args, "cli.serving", host=cfg.web.host, port=cfg.web.port)
+    return serve(cfg, demo=args.command == "demo")
+
+
+def _page_count(text: str) -> int | None:
+    """--pages: a whole number of pages, 0 meaning 'until the feeder is empty' (None)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value or None
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="station", description="ledger-station")
+    parser.add_argument("--version", action="version", version=f"ledger-station {__version__}")
+    parser.add_argument("--config", type=Path, help="configuration file (TOML)")
+    parser.add_argument("--data-dir", type=Path, help="data folder (overrides the config)")
+    parser.add_argument("--lang", choices=messages.LANGUAGES, default=None)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name in ("serve", "demo"):
+        serve = sub.add_parser(name, help="run the station and its web page")
+        serve.add_argument("--port", type=int)
+        serve.set_defaults(handler=cmd_serve)
+
+    scan = sub.add_parser("scan", help="capture pages into a book")
+    scan.add_argument("--book", required=True, help="book, e.g. KS/2007/01")
+    source = scan.add_mutually_exclusive_group()
+    source.add_argument("--simulate", action="store_true", help="use the simulated scanner")
+    scan.add_argument("--device", help="device id, e.g. test:0")
+    scan.add_argument(
+        "--pages",
+        type=_page_count,
+        default=1,
+        help="pages to capture (0: until the feeder is empty)",
+    )
+    scan.add_argument("--profile", help="layout profile for a new book")
+    scan.add_argument("--first-entry", type=int, help="first entry number of a new book")
+    scan.add_argument("--expected", type=int, help="expected number of entries of a new book")
+    scan.add_argument("--seed", type=int, help="seed of the simulated pages")
+    scan.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
+    scan.set_defaults(handler=cmd_scan)
+
+    cfg = sub.add_parser("config", help="configuration tools")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    check = cfg_sub.add_parser("check", help="validate a configuration file")
+    check.add_argument("file", nargs="?", type=Path)
+    check.set_defaults(handler=cmd_config_check)
+
+    reindex = sub.add_parser("reindex", help="rebuild the index from the PDF files")
+    reindex.set_defaults(handler=cmd_reindex)
+    return parser
+
+
+def _language(args: argparse.Namespace) -> str:
+    if args.lang:
+        return str(args.lang)
+    env = os.environ.get("STATION__STATION__LANGUAGE", "")
+    return env if env in messages.LANGUAGES else "vi"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``station`` console script."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    args.lang = _language(args)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except StationError as exc:
+        log.debug("station error", exc_info=True)
+        print(exc.message(args.lang), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""The running station: store, intake, processing worker and capture, wired together.
+
+The CLI and the web UI both drive the station through this one object, so a page
+captured from the command line and one captured from the touch screen take exactly
+the same path.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Any
+
+from station import naming
+from station.config import Config
+from station.drivers import create_driver
+from station.drivers.base import DeviceState, Driver, DriverEvent
+from station.errors import StoreError
+from station.fsutil import write_atomic
+from station.intake import Intake, Job
+from station.layouts import get_profile
+from station.models import Book, BookRef, Entry, StationInfo
+from station.pipeline import PageResult, Pipeline, Worker
+from station.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeviceStatus:
+    """What the UI shows about the capture device."""
+
+    kind: str
+    device: str = ""
+    state: str = DeviceState.OFFLINE.value
+    message_key: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def station_identity(config: Config, data_dir: Path) -> StationInfo:
+    """Who this station is: the configured id, or one made on first start and kept."""
+    station_id = config.station.id
+    id_file = data_dir / "station.id"
+    if not station_id:
+        if id_file.exists():
+            station_id = id_file.read_text(encoding="utf-8").strip()
+        else:
+            station_id = "st-" + secrets.token_hex(6)
+            write_atomic(id_file, station_id.encode())
+    return StationInfo(
+        id=station_id,
+        name=config.station.name,
+        office_code=config.station.office_code,
+        office_name=config.station.office_name,
+    )
+
+
+class Namer:
+    """Names entries with the configured preset (the store calls it when publishing)."""
+
+    def __init__(self, config: Config, station: StationInfo) -> None:
+        extra = Path(config.processing.naming_dir) if config.processing.naming_dir else None
+        presets = naming.load_presets(extra)
+        if config.processing.naming_preset not in presets:
+            raise naming.unknown_preset(config.processing.naming_preset, presets)
+        self.preset = presets[config.processing.naming_preset]
+        self.station = station
+
+    def __call__(self, book: Book, entry: Entry) -> PurePosixPath:
+        pages = entry.pages
+        values = naming.NameValues(
+            code=book.ref.code,
+            year=book.ref.year,
+            book=book.ref.number,
+            entry=entry.number,
+            date=entry.registration_date or None,
+            page=pages[0] if pages else None,
+            office=book.office_code or self.station.office_code,
+        )
+        return naming.render(self.preset, values)
+
+
+class Station:
+    """Owns the data folder while running; start() and stop() bracket its life."""
+
+    def __init__(self, config: Config, data_dir: Path | None = None) -> None:
+        self.config = config
+        self.data_dir = data_dir or config.data_dir
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.info = station_identity(config, self.data_dir)
+        self.store = Store(self.data_dir, self.info, Namer(config, self.info))
+        self.results: collections.deque[PageResult] = collections.deque(maxlen=200)
+        self.device = DeviceStatus(kind=config.capture.device)
+        self.current_book: str | None = None
+        self._lock = threading.Lock()
+        self._worker: Worker | None = None
+        self._intake: Intake | None = None
+
+    # life cycle -------------------------------------------------------------
+    def start(self) -> Station:
+        """Open the store (recovering from any crash), then start processing the queue."""
+        self.store.open()
+        self._intake = Intake(self.data_dir, self.config.storage.reserve_mb)
+        budget = self.config.processing.budget_kb * 1024
+        pipeline = Pipeline(self.store, self._intake, budget)
+        self._worker = Worker(pipeline, on_result=self._on_result)
+        self._worker.start()
+        return self
+
+    def stop(self) -> None:
+        """Finish the page being processed, stop the worker and close the store."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        self.store.close()
+
+    def __enter__(self) -> Station:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def intake(self) -> Intake:
+        if self._intake is None:
+            raise StoreError(path=str(self.data_dir), detail="station not started")
+        return self._intake
+
+    # books ----------------------------------------------------------------
+    def open_book(
+        self,
+        ref: BookRef,
+        profile: str | None = None,
+        first_entry: int | None = None,
+        expected_entries: int | None = None,
+    ) -> Book:
+        """The book ``ref``, created with the given settings if it is new."""
+        existing = {b.ref.key: b for b in self.store.list_books()}
+        book = existing.get(ref.key)
+        if book is None:
+            start = first_entry or 1
+            book = Book(
+                ref=ref,
+                office_code=self.info.office_code,
+                office_name=self.info.office_name,
+                profile=get_profile(profile or self.config.processing.default_profile).name,
+                first_entry=start,
+                next_entry=start,
+                expected_entries=expected_entries,
+            )
+            self.store.create_book(book)
+        self.current_book = book.ref.key
+        return book
+
+    # capture --------------------------------------------------------------
+    def make_driver(self, kind: str | None = None, **options: Any) -> Driver:
+        """A driver for the configured device (or ``kind``), reporting to the status."""
+        kind = kind or self.config.capture.device
+        merged: dict[str, Any] = {"dpi": self.config.capture.dpi}
+        if kind == "simulated":
+            sim = self.config.capture.simulated
+            merged.update(
+                profile=sim.profile,
+                seed=sim.seed,
+                camera=sim.camera,
+                stamp_probability=sim.stamp_probability,
+                faded_probability=sim.faded_probability,
+                skew_max_deg=sim.skew_max_deg,
+            )
+        merged.update(options)
+        self.device = DeviceStatus(kind=kind)
+        return create_driver(kind, merged, self._on_device_event)
+
+    def capture(
+        self, driver: Driver, book: Book, count: int | None, operator: str = ""
+    ) -> list[Job]:
+        """Capture up to ``count`` pages into ``book``; every page fed is saved first.
+
+        A device error is raised only after the pages fed before it were saved.
+        """
+        jobs = []
+        if driver.state is DeviceState.OFFLINE:
+            driver.open()
+        self.device.device = driver.device
+        for captured in driver.capture(count):
+            jobs.append(self.intake.save(captured, book.ref, book.profile, operator))
+        return jobs
+
+    def wait_idle(self, timeout: float = 600.0) -> bool:
+        """Wait until every queued page is processed."""
+        return self._worker.wait_idle(timeout) if self._worker else True
+
+    # status ---------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Counts and states for the status page and the API."""
+        books = []
+        for book in self.store.list_books():
+            entries = self.store.list_entries(book.ref.key)
+            books.append(
+                {
+                    "ref": str(book.ref),
+                    "key": book.ref.key,
+                    "profile": book.profile,
+                    "pages": len(self.store.list_pages(book.ref.key)),
+                    "entries": len(entries),
+                    "published": sum(1 for e in entries if e.current is not None),
+                    "review": sum(1 for e in entries if e.current is None),
+                    "next_entry": book.next_entry,
+                }
+            )
+        return {
+            "station": self.info.to_dict(),
+            "device": self.device.__dict__,
+            "current_book": self.current_book,
+            "books": books,
+            "queue": len(self._intake.queue) if self._intake else 0,
+            "failed": len(self._intake.queue.failed()) if self._intake else 0,
+        }
+
+    def _on_result(self, result: PageResult) -> None:
+        with self._lock:
+            self.results.append(result)
+
+    def _on_device_event(self, event: DriverEvent) -> None:
+        if event.state is not None:
+            self.device.state = event.state.value
+        self.device.message_key = event.message_key
+        self.device.values = dict(event.values)

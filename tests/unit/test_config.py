@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from station import config
+from station.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "station.example.toml"
+
+
+def _flatten(data: dict[str, object], prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def test_example_documents_every_key_with_its_default() -> None:
+    example = _flatten(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")))
+    schema = {path: default for path, default, _ in config.describe()}
+    assert example == schema
+
+
+def test_example_validates() -> None:
+    assert config.load(EXAMPLE, environ={}) == config.Config()
+
+
+def test_every_key_has_help() -> None:
+    assert all(doc for _, _, doc in config.describe())
+
+
+def test_all_problems_reported_with_key_value_and_expectation() -> None:
+    text = '[web]\nport = "x"\nbogus = 1\n[capture]\ndpi = 50\n[capture.simulated]\ncamera = 1\n'
+    with pytest.raises(ConfigError) as info:
+        config.parse(text, "station.toml", environ={})
+    english = info.value.message("en")
+    assert "4 error(s)" in english
+    assert "web.port = 'x': expected a whole number" in english
+    assert "web.bogus = 1: unknown key" in english
+    assert "capture.dpi = 50: expected at least 100" in english
+    assert "capture.simulated.camera = 1: expected true or false" in english
+    vietnamese = info.value.message("vi")
+    assert "web.port = 'x': cần một số nguyên" in vietnamese
+    assert info.value.exit_code == 78
+
+
+def test_unknown_section_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="unknown key"):
+        config.parse("[webb]\nport = 1\n", environ={})
+
+
+def test_choice_is_enforced() -> None:
+    with pytest.raises(ConfigError, match="capture.device = 'fax'"):
+        config.parse('[capture]\ndevice = "fax"\n', environ={})
+
+
+def test_broken_toml_names_the_file() -> None:
+    with pytest.raises(ConfigError, match="station.toml"):
+        config.parse("[web\n", "station.toml", environ={})
+
+
+def test_environment_overrides_with_types() -> None:
+    env = {"STATION__WEB__PORT": "8081", "STATION__CAPTURE__SIMULATED__CAMERA": "true"}
+    loaded = config.parse("", environ=env)
+    assert loaded.web.port == 8081
+    assert loaded.capture.simulated.camera is True
+
+
+def test_environment_override_is_validated_too() -> None:
+    with pytest.raises(ConfigError, match="web.port"):
+        config.parse("", environ={"STATION__WEB__PORT": "eighty"})
+
+
+def test_data_dir_from_environment_then_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATION_DATA_DIR", "/srv/station")
+    assert config.Config().data_dir == Path("/srv/station")
+    monkeypatch.delenv("STATION_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", "/home/u/.local/share")
+    assert config.Config().data_dir == Path("/home/u/.local/share/ledger-station")
+
+
+def test_unreadable_file_is_clear(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Cannot read configuration file"):
+        config.load(tmp_path / "missing.toml", environ={})

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from station.drivers.base import CapturedImage
+from station.errors import DiskFullError
+from station.intake import Intake
+from station.models import BookRef
+
+BOOK = BookRef("KS", 2007, 1)
+
+
+def _page(color: int = 200) -> CapturedImage:
+    return CapturedImage(
+        dpi=150, source="test", device="t:0", image=Image.new("RGB", (60, 40), (color,) * 3)
+    )
+
+
+def test_save_writes_raw_then_job(data_dir: Path) -> None:
+    intake = Intake(data_dir, reserve_mb=1)
+    job = intake.save(_page(), BOOK, "page-1", operator="Lan")
+    raw = data_dir / job.capture.raw_path
+    assert raw.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert hashlib.sha256(raw.read_bytes()).hexdigest() == job.capture.sha256
+    assert (job.capture.width, job.capture.height) == (60, 40)
+    assert [j.capture.id for j in intake.queue.pending()] == [job.capture.id]
+    assert job.capture.operator == "Lan"
+
+
+def test_device_bytes_are_kept_verbatim(data_dir: Path) -> None:
+    intake = Intake(data_dir, reserve_mb=1)
+    payload = b"\xff\xd8\xff\xe0 not decoded at intake"
+    job = intake.save(
+        CapturedImage(dpi=300, source="phone", device="p", encoded=payload, format="JPEG"),
+        BOOK,
+        "page-1",
+    )
+    assert job.capture.raw_path.endswith(".jpg")
+    assert (data_dir / job.capture.raw_path).read_bytes() == payload
+
+
+def test_queue_keeps_capture_order_across_restarts(data_dir: Path) -> None:
+    intake = Intake(data_dir, reserve_mb=1)
+    first = [intake.save(_page(i), BOOK, "page-1").capture.id for i in range(3)]
+    for job in intake.queue.pending():
+        intake.finish(job)
+    again = Intake(data_dir, reserve_mb=1)
+    later = [again.save(_page(i), BOOK, "page-1") for i in range(2)]
+    numbers = [int(job.name.split("-")[0]) for job in later]
+    assert numbers == [4, 5]  # never reused, even though the first jobs are gone
+    assert [j.capture.id for j in again.queue.pending()] == [j.capture.id for j in later]
+    assert len(first) == 3
+
+
+def test_failed_job_is_kept_with_reason(data_dir: Path) -> None:
+    from station.errors import ImageError
+    from station.imaging import load  # registers the image messages
+
+    assert load.MAX_PIXELS
+
+    intake = Intake(data_dir, reserve_mb=1)
+    job = intake.save(_page(), BOOK, "page-1")
+    intake.fail(job, ImageError("image.not_image", source="x.jpg"))
+    assert intake.queue.pending() == []
+    [(kept, reason)] = intake.queue.failed()
+    assert kept.capture.id == job.capture.id
+    assert "không phải là ảnh" in reason["vi"]
+    assert (data_dir / job.capture.raw_path).exists()
+    Intake(data_dir, reserve_mb=1)  # a restart does not treat the raw file as an orphan
+    assert (data_dir / job.capture.raw_path).exists()
+
+
+def test_raw_without_job_is_moved_aside_not_deleted(data_dir: Path) -> None:
+    stray = data_dir / "captures" / BOOK.key / "c123.png"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"pixels")
+    Intake(data_dir, reserve_mb=1)
+    assert not stray.exists()
+    assert (data_dir / "orphans" / BOOK.key / "c123.png").read_bytes() == b"pixels"
+
+
+def test_stale_temp_files_are_removed(data_dir: Path) -> None:
+    queue_dir = data_dir / "queue"
+    queue_dir.mkdir()
+    (queue_dir / ".000000000001-c1.json.abcd1234.part").write_bytes(b"{")
+    intake = Intake(data_dir, reserve_mb=1)
+    assert list(queue_dir.glob("*.part")) == []
+    assert intake.queue.pending() == []
+
+
+def test_disk_reserve_refuses_capture(data_dir: Path) -> None:
+    intake = Intake(data_dir, reserve_mb=10**9)
+    with pytest.raises(DiskFullError) as info:
+        intake.save(_page(), BOOK, "page-1")
+    assert "Ổ đĩa sắp đầy" in info.value.message("vi")
+    assert list((data_dir / "captures").rglob("*.png")) == []
