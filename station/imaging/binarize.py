@@ -1,0 +1,285 @@
+"""Ink and stamp masks of an entry: the imaging half of the encoding ladder.
+
+Pure functions of uint8 arrays (OpenCV box filters, no float64 full-page arrays).
+The ink mask is Sauvola on the red channel, which drops a red seal from the ink; a
+background-divided "darkness" map detects faded ink and, when needed, lets a
+hysteresis threshold recover it (IMAGING_NOTES.md: the threshold, not the codec,
+decides whether faded ink survives).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+U8 = npt.NDArray[np.uint8]
+Mask = npt.NDArray[np.bool_]
+
+_BAND_ROWS = 512  # Sauvola works in bands so float32 temporaries stay a few MB
+_PAPER_DPI = 25  # paper tone varies over centimetres; estimate it on a coarse grid
+
+
+@dataclass(frozen=True)
+class BinarizeParams:
+    """Tuning of the ink and stamp masks; defaults measured in IMAGING_NOTES.md."""
+
+    sauvola_k: float = 0.1
+    window_inches: float = 1 / 8
+    #: A pixel at most this fraction as bright as its paper is ink whatever Sauvola says
+    #: (keeps the inside of bold strokes wider than the window).
+    solid_ink_darkness: int = 128
+    stamp_min_excess: int = 55  # R - max(G, B)
+    stamp_min_saturation: float = 0.3  # (R - min(G, B)) / R
+    stamp_min_pixels: int = 50
+    #: Darkness (0-255 below paper) under which ink counts as faint.
+    faint_darkness: int = 100
+    #: Share of ink-bearing tiles holding only faint ink that makes an entry "faded".
+    faded_tile_share: float = 0.12
+    tile_inches: float = 1 / 4
+    #: Hysteresis thresholds in units of the paper noise (sigma), with floors.
+    low_sigmas: float = 4.0
+    high_sigmas: float = 7.0
+    low_floor: int = 8
+    high_floor: int = 16
+    #: None: enhance when faded ink is detected; True/False force it.
+    enhance: bool | None = None
+
+
+@dataclass(frozen=True)
+class InkAssessment:
+    """How dark the ink is against its paper (darkness units: 0-255 below paper)."""
+
+    noise_sigma: float
+    ink_tiles: int
+    faint_tiles: int
+    faded: bool
+
+
+@dataclass(frozen=True)
+class InkMasks:
+    """The masks of one entry at the resolution they were computed at."""
+
+    ink: Mask
+    stamp: Mask
+    darkness: U8
+    assessment: InkAssessment
+    enhanced: bool
+
+
+def window_px(dpi: float, inches: float) -> int:
+    """An odd window size of about ``inches`` at ``dpi`` (at least 3 pixels)."""
+    size = max(3, round(dpi * inches))
+    return size | 1
+
+
+def stamp_mask(rgb: U8, params: BinarizeParams) -> Mask:
+    """Pixels of a red seal: red well above green and blue, and saturated.
+
+    Saturating uint8 OpenCV arithmetic: no wide temporaries of the full entry.
+    """
+    red, green, blue = cv2.split(rgb)
+    excess = cv2.subtract(red, cv2.max(green, blue))
+    mask: Mask = excess > params.stamp_min_excess
+    spread = cv2.subtract(red, cv2.min(green, blue))
+    mask &= spread > cv2.convertScaleAbs(red, alpha=params.stamp_min_saturation)
+    if int(np.count_nonzero(mask)) < params.stamp_min_pixels:
+        mask[:] = False
+    return mask
+
+
+def paper_level(channel: U8, dpi: float) -> U8:
+    """Estimate of the bare paper under every pixel (ink removed, shading kept).
+
+    Works on a ~25-dpi copy: a morphological closing removes strokes narrower than
+    about 7 mm, which keeps stains and shading (wider) while dropping writing.
+    """
+    height, width = channel.shape
+    factor = max(1, round(dpi / _PAPER_DPI))
+    small_size = (max(1, width // factor), max(1, height // factor))
+    small = cv2.resize(channel, small_size, interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7))
+    small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    small = cv2.blur(small, (5, 5))
+    paper: U8 = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    np.maximum(paper, 1, out=paper)
+    return paper
+
+
+def darkness(channel: U8, paper: U8) -> U8:
+    """How far below its paper each pixel is, scaled so 255 = black, 0 = paper."""
+    normalised: U8 = cv2.divide(channel, paper, scale=255.0)
+    return np.subtract(255, normalised, dtype=np.uint8)
+
+
+def sauvola(channel: U8, window: int, k: float, dynamic_range: float = 128.0) -> Mask:
+    """Sauvola threshold (True = darker than the local threshold) with box filters.
+
+    Computed in bands with a half-window overlap, so the result equals the
+    whole-image computation while float32 temporaries stay small.
+    """
+    height = channel.shape[0]
+    out = np.empty(channel.shape, dtype=bool)
+    half = window // 2
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(height, top + _BAND_ROWS)
+        start, stop = max(0, top - half), min(height, bottom + half)
+        part = channel[start:stop]
+        threshold = _sauvola_threshold(part, window, k, dynamic_range)
+        rows = slice(top - start, bottom - start)
+        out[top:bottom] = part[rows] < threshold[rows]
+    return out
+
+
+def _sauvola_threshold(
+    part: U8, window: int, k: float, dynamic_range: float
+) -> npt.NDArray[np.float32]:
+    size = (window, window)
+    mean = cv2.boxFilter(part, cv2.CV_32F, size, borderType=cv2.BORDER_REFLECT)
+    spread: npt.NDArray[np.float32] = cv2.sqrBoxFilter(
+        part, cv2.CV_32F, size, borderType=cv2.BORDER_REFLECT
+    )
+    spread -= mean * mean
+    np.maximum(spread, 0.0, out=spread)
+    cv2.sqrt(spread, dst=spread)
+    # T = m * (1 + k * (s / R - 1)), built in place in the std-dev buffer.
+    spread *= k / dynamic_range
+    spread += 1.0 - k
+    spread *= mean
+    return spread
+
+
+def paper_noise(channel: U8, paper: U8) -> float:
+    """Robust standard deviation of the paper, in darkness units (0-255 below paper).
+
+    Median absolute deviation on every 4th pixel: robust while ink covers well under
+    half the entry, and cheap.
+    """
+    sample = channel[::4, ::4].astype(np.float32)
+    base = paper[::4, ::4].astype(np.float32)
+    relative = (base - sample) * (255.0 / base)
+    centre = float(np.median(relative))
+    return 1.4826 * float(np.median(np.abs(relative - centre)))
+
+
+def assess_ink(dark: U8, sigma: float, dpi: float, params: BinarizeParams) -> InkAssessment:
+    """Decide whether the entry holds faded ink.
+
+    The entry is cut into tiles of ``tile_inches``; a tile bears ink when more than
+    1% of it is clearly above the paper noise, and is faint when almost none of that
+    ink reaches ``faint_darkness``. Tiles, not whole-entry statistics, because dark
+    printed form text usually sits beside faded handwriting.
+    """
+    candidate = max(5.0 * sigma, 15.0)
+    tile = window_px(dpi, params.tile_inches)
+    height, width = dark.shape
+    grid = (max(1, width // tile), max(1, height // tile))
+    some = _tile_share(dark > candidate, grid)
+    strong = _tile_share(dark > params.faint_darkness, grid)
+    bearing = some > 0.01
+    faint = bearing & (strong < 0.05 * some)
+    ink_tiles, faint_tiles = int(np.count_nonzero(bearing)), int(np.count_nonzero(faint))
+    faded = ink_tiles > 0 and faint_tiles >= params.faded_tile_share * ink_tiles
+    return InkAssessment(sigma, ink_tiles, faint_tiles, faded)
+
+
+def _tile_share(mask: Mask, grid: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """Share of True pixels in each tile of a ``grid`` (columns, rows)."""
+    scaled = mask.view(np.uint8) * np.uint8(255)
+    share: U8 = cv2.resize(scaled, grid, interpolation=cv2.INTER_AREA)
+    return share.astype(np.float32) / np.float32(255.0)
+
+
+def hysteresis(dark: U8, low: float, high: float) -> Mask:
+    """Pixels above ``low`` that are 8-connected to a pixel above ``high``.
+
+    A low threshold alone would print paper fibre; tying weak pixels to a stroke's
+    stronger core keeps faint strokes whole and leaves isolated specks out.
+    """
+    weak = (dark > low).view(np.uint8)
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    keep[labels[dark > high]] = True
+    keep[0] = False
+    kept: Mask = keep[labels]
+    return kept
+
+
+def enhanced_ink(red: U8, paper: U8, params: BinarizeParams) -> Mask:
+    """Faint strokes: hysteresis on the paper-divided darkness of a lightly smoothed
+    red channel.
+
+    A 3x3 mean cuts the paper grain about threefold while a pen stroke (3+ pixels
+    wide at 300 dpi) keeps its darkness, so the thresholds, set in units of the
+    smoothed paper noise, can sit far lower than Sauvola's ~10% of the paper.
+    """
+    smooth = cv2.blur(red, (3, 3))
+    sigma = paper_noise(smooth, paper)
+    low = max(params.low_sigmas * sigma, params.low_floor)
+    high = max(params.high_sigmas * sigma, params.high_floor)
+    log.debug("faint ink: noise %.2f, thresholds %.1f/%.1f", sigma, low, high)
+    dark = darkness(smooth, paper)
+    faint = hysteresis(dark, low, high)
+    # Beside dark strokes the low threshold would only add their blurred halo (bold,
+    # smudged print); enhancement is for places where no strong ink is near.
+    strong = (dark > params.faint_darkness).view(np.uint8)
+    near_strong = cv2.dilate(strong, np.ones((7, 7), np.uint8)).view(bool)
+    faint &= ~near_strong
+    # Keep a stroke at its half-maximum width: the smoothing and the low threshold
+    # would otherwise widen a faint stroke by a pixel or two on each side.
+    peak = cv2.dilate(dark, np.ones((5, 5), np.uint8))
+    faint &= dark >= (peak >> 1)
+    return faint
+
+
+def ink_masks(rgb: U8, dpi: float, params: BinarizeParams | None = None) -> InkMasks:
+    """Ink and stamp masks of an RGB entry image at ``dpi``.
+
+    Ink: Sauvola on the red channel, plus solid-dark pixels, plus (for faded ink)
+    a hysteresis threshold on the paper-divided darkness; seal pixels are removed.
+    """
+    params = params or BinarizeParams()
+    red = np.ascontiguousarray(rgb[..., 0])
+    paper = paper_level(red, dpi)
+    dark = darkness(red, paper)
+    sigma = paper_noise(red, paper)
+    stamp = stamp_mask(rgb, params)
+    # A seal is pale in the red channel, like faded ink: keep it (and its soft rim)
+    # out of the faded-ink decision and out of the enhanced strokes.
+    grown = cv2.dilate(stamp.view(np.uint8), np.ones((5, 5), np.uint8))
+    off_stamp = cv2.compare(grown, 0, cv2.CMP_EQ)
+    assessment = assess_ink(cv2.bitwise_and(dark, off_stamp), sigma, dpi, params)
+    ink = sauvola(red, window_px(dpi, params.window_inches), params.sauvola_k)
+    ink |= dark > params.solid_ink_darkness
+    enhanced = assessment.faded if params.enhance is None else params.enhance
+    if enhanced:
+        ink |= enhanced_ink(red, paper, params) & (off_stamp > 0)
+    ink &= ~stamp
+    log.debug("ink: %s, enhanced=%s", assessment, enhanced)
+    return InkMasks(ink, stamp, dark, assessment, enhanced)
+
+
+def mean_colour(rgb: U8, mask: Mask, step: int = 2) -> tuple[int, int, int] | None:
+    """Median colour of the ``mask`` pixels (sampled every ``step`` pixels), or None."""
+    sample = rgb[::step, ::step][mask[::step, ::step]]
+    if sample.shape[0] == 0:
+        return None
+    median = np.median(sample, axis=0)
+    return (int(median[0]), int(median[1]), int(median[2]))
+
+
+def ink_colour(rgb: U8, masks: InkMasks, max_luma: float = 80.0) -> tuple[int, int, int]:
+    """The colour to paint the ink mask in: the ink's own hue, never lighter than
+    ``max_luma``, so faded ink is printed legibly dark (legibility first)."""
+    core = masks.ink & (masks.darkness >= np.uint8(60))
+    colour = mean_colour(rgb, core) or mean_colour(rgb, masks.ink) or (0, 0, 0)
+    luma = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+    if luma <= max_luma:
+        return colour
+    scale = max_luma / luma
+    return (round(colour[0] * scale), round(colour[1] * scale), round(colour[2] * scale))
