@@ -55,8 +55,7 @@ messages.register(
         },
         "cli.timeout": {
             "vi": (
-                "Hết thời gian chờ xử lý; các trang còn trong hàng đợi "
-                "sẽ được xử lý lần chạy sau."
+                "Hết thời gian chờ xử lý; các trang còn trong hàng đợi sẽ được xử lý lần chạy sau."
             ),
             "en": "Timed out waiting for processing; queued pages are processed on the next run.",
         },
@@ -144,6 +143,17 @@ def _report(args: argparse.Namespace, station: object) -> int:
     return 1 if failures else 0
 
 
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Process whatever is left in the queue (after a power cut, say), then exit."""
+    from station.service import Station
+
+    with Station(_load_config(args)) as station:
+        if not station.wait_idle(args.timeout):
+            _say(args, "cli.timeout")
+            return 75
+        return _report(args, station)
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     from station.service import station_identity
     from station.store.reindex import reindex
@@ -223,6 +233,10 @@ def _build_parser() -> argparse.ArgumentParser:
     check = cfg_sub.add_parser("check", help="validate a configuration file")
     check.add_argument("file", nargs="?", type=Path)
     check.set_defaults(handler=cmd_config_check)
+
+    resume = sub.add_parser("resume", help="finish processing queued pages, then exit")
+    resume.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
+    resume.set_defaults(handler=cmd_resume)
 
     reindex = sub.add_parser("reindex", help="rebuild the index from the PDF files")
     reindex.set_defaults(handler=cmd_reindex)

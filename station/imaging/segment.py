@@ -102,7 +102,7 @@ def estimate_skew(gray: Gray, max_angle: float = 8.0) -> float:
     if lines is None:
         return 0.0
     angles = []
-    for x1, y1, x2, y2 in lines[:, 0, :]:
+    for x1, y1, x2, y2 in np.asarray(lines).reshape(-1, 4):
         angle = float(np.degrees(np.arctan2(y2 - y1, x2 - x1)))
         if abs(angle) <= max_angle:
             angles.append(angle)

@@ -1,0 +1,47 @@
+"""Run the real ``station`` command in a subprocess, as an operator would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RunStation = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def station_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment of a fast simulated station using ``data_dir``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATION")}
+    env.update(
+        STATION_DATA_DIR=str(data_dir),
+        STATION__CAPTURE__DPI="150",
+        STATION__STORAGE__RESERVE_MB="50",
+        STATION__STATION__OFFICE_CODE="xa-dong-hoa",
+    )
+    env.update(extra)
+    return env
+
+
+def station_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "station.cli", *args]
+
+
+@pytest.fixture
+def run_station(data_dir: Path) -> RunStation:
+    """Run ``station ARGS`` to completion and return the finished process."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
+        return subprocess.run(
+            station_command(*args),
+            env=env or station_env(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run
