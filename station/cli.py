@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from station import __version__, config, messages
-from station.errors import StationError
+from station.errors import DeviceError, StationError
 from station.models import BookRef
 
 log = logging.getLogger(__name__)
@@ -97,19 +97,28 @@ def cmd_scan(args: argparse.Namespace) -> int:
             options = {"profile": book.profile, "first_entry": book.next_entry}
             if args.seed is not None:
                 options["seed"] = args.seed
+            if args.jam_after is not None:
+                options["jam_after"] = args.jam_after
         else:
             kind = cfg.capture.device
         if args.device:
             options["device"] = args.device
         driver = station.make_driver(kind, **options)
+        device_error: DeviceError | None = None
         try:
             station.capture(driver, book, args.pages)
+        except DeviceError as exc:
+            # Pages fed before the fault are saved; they are processed and reported.
+            device_error = exc
         finally:
-            # Pages fed before a device error are saved; let them finish processing.
             if not station.wait_idle(args.timeout):
                 _say(args, "cli.timeout")
             driver.close()
-        return _report(args, station)
+        status = _report(args, station)
+        if device_error is not None:
+            print(device_error.message(args.lang), file=sys.stderr)
+            return device_error.exit_code
+        return status
 
 
 def _report(args: argparse.Namespace, station: object) -> int:
@@ -225,6 +234,7 @@ def _build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--first-entry", type=int, help="first entry number of a new book")
     scan.add_argument("--expected", type=int, help="expected number of entries of a new book")
     scan.add_argument("--seed", type=int, help="seed of the simulated pages")
+    scan.add_argument("--jam-after", type=int, help="simulated scanner: jam after this many pages")
     scan.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
     scan.set_defaults(handler=cmd_scan)
 

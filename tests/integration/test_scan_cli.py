@@ -79,3 +79,15 @@ def test_corrupt_database_is_reported_and_kept(run_station: RunStation, data_dir
     assert "bị hỏng" in result.stderr and str(book_db) in result.stderr
     assert "Traceback" not in result.stderr
     assert book_db.read_bytes() == b'{"book": {"1": {"ref": '
+
+
+def test_pages_fed_before_a_jam_are_kept(run_station: RunStation, data_dir: Path) -> None:
+    result = run_station(
+        "scan", "--simulate", "--book", "KS/2007/01", "--pages", "4", "--jam-after", "2"
+    )
+    assert result.returncode == 69
+    assert "kẹt" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Two spreads were fed before the jam: four entries, all published.
+    assert len(published_pdfs(data_dir)) == 4
+    assert "4 tệp PDF" in result.stdout
