@@ -1,0 +1,116 @@
+"""The status page, served by the real WSGI server (waitress) in its own process."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .checks import published_pdfs
+from .conftest import station_command, station_env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Browser:
+    """A tiny cookie-keeping client for the station's pages."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        body = urllib.parse.urlencode(form).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body, method="POST"))
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+@pytest.fixture
+def server(data_dir: Path) -> Iterator[tuple[Browser, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    env = station_env(data_dir, STATION__WEB__PORT=str(port))
+    process = subprocess.Popen(
+        station_command("demo"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    browser = Browser(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.05)  # waiting for another process's socket: no event to wait on
+        yield browser, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_status_page_shows_device_book_and_counts(server, data_dir: Path) -> None:
+    browser, _ = server
+    status, page = browser.get("/")
+    assert status == 200
+    assert "Trạm số hoá sổ hộ tịch" in page
+    assert "simulated" in page and "KS-2007-01" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    status, page = browser.post("/capture", {"csrf": csrf.group(1)})
+    assert status == 200 and "Đã lưu 1 trang" in page
+    deadline = time.monotonic() + 60
+    while len(published_pdfs(data_dir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status, page = browser.get("/status.json")
+    book = [b for b in __import__("json").loads(page)["books"] if b["key"] == "KS-2007-01"][0]
+    assert (book["pages"], book["entries"], book["published"]) == (1, 2, 2)
+    _, page = browser.get("/?lang=en")
+    assert "Civil-status ledger station" in page and "Capture one page" in page
+
+
+def test_bad_requests_get_clear_pages_not_tracebacks(server) -> None:
+    browser, _ = server
+    status, page = browser.get("/no/such/page")
+    assert status == 404 and "Không tìm thấy trang này" in page
+    status, page = browser.post("/capture", {"csrf": "forged"})
+    assert status == 400 and "Yêu cầu không hợp lệ" in page
+    status, page = browser.post("/capture", {"csrf": "x" * (2 * 1024 * 1024)})
+    assert status == 413 and "quá lớn" in page
+    status, page = browser.get("/capture")
+    assert status == 405
+    for text in (page,):
+        assert "Traceback" not in text
+
+
+def test_sigterm_stops_cleanly(server) -> None:
+    _, process = server
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
