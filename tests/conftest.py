@@ -7,6 +7,9 @@ down cleanly is a station that loses pages on a restart.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +19,31 @@ import pytest
 from station import config
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_temp_file_left_behind() -> Iterator[None]:
+    """Route every temporary file (ours and our subprocesses') to one folder, then
+    fail the run if anything is still there at the end."""
+    folder = tempfile.mkdtemp(prefix="station-tests-")
+    saved = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = folder
+    try:
+        yield
+        # pytest's own tmp_path root is emptied by its retention policy (pyproject).
+        leftover = sorted(n for n in os.listdir(folder) if not n.startswith("pytest-of-"))
+        assert not leftover, f"temporary files left behind: {leftover}"
+    finally:
+        if saved[0] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[0]
+        tempfile.tempdir = saved[1]
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("STATION"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("STATION_DATA_DIR", str(tmp_path / "data"))
