@@ -113,7 +113,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         finally:
             if not station.wait_idle(args.timeout):
                 _say(args, "cli.timeout")
-            driver.close()
+            station.release(driver)
         status = _report(args, station)
         if device_error is not None:
             print(device_error.message(args.lang), file=sys.stderr)
@@ -183,6 +183,33 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+def cmd_process(args: argparse.Namespace) -> int:
+    """Cut existing page images into entry PDFs in a folder (see station.batch)."""
+    from station import batch, batch_console
+
+    cfg = _load_config(args)
+    if not args.verbose:
+        # One line per image and per file is printed; per-entry log lines would bury them.
+        logging.getLogger().setLevel(logging.WARNING)
+    job = batch.make_job(
+        cfg,
+        args.images,
+        args.book,
+        args.profile,
+        args.first_entry,
+        args.out,
+        args.budget_kb,
+        args.first_page,
+    )
+    report = batch.run(
+        job,
+        args.report,
+        lambda image, rows: batch_console.print_progress(job, image, rows, args.lang),
+    )
+    _say(args, "batch.summary", **batch_console.summary_values(report))
+    return report.exit_code
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from station.ui.server import serve
 
@@ -247,6 +274,17 @@ def _build_parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", help="finish processing queued pages, then exit")
     resume.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
     resume.set_defaults(handler=cmd_resume)
+
+    process = sub.add_parser("process", help="cut existing page images into entry PDFs")
+    process.add_argument("images", nargs="+", type=Path, help="image files or folders")
+    process.add_argument("--book", required=True, help="book, e.g. KS/2007/01")
+    process.add_argument("--profile", help="layout profile (default: processing.default_profile)")
+    process.add_argument("--first-entry", type=int, required=True, help="number of the first entry")
+    process.add_argument("--first-page", type=int, default=1, help="page number of the first page")
+    process.add_argument("--out", type=Path, required=True, help="output folder for the PDFs")
+    process.add_argument("--report", type=Path, help="write a JSON report to this file")
+    process.add_argument("--budget-kb", type=int, help="largest PDF size in KB")
+    process.set_defaults(handler=cmd_process)
 
     reindex = sub.add_parser("reindex", help="rebuild the index from the PDF files")
     reindex.set_defaults(handler=cmd_reindex)

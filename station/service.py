@@ -18,9 +18,9 @@ from typing import Any
 
 from station import naming
 from station.config import Config
-from station.drivers import create_driver
+from station.drivers import create_driver, driver_class
 from station.drivers.base import DeviceState, Driver, DriverEvent
-from station.errors import StoreError
+from station.errors import StationError, StoreError
 from station.fsutil import write_atomic
 from station.intake import Intake, Job
 from station.layouts import get_profile
@@ -110,7 +110,20 @@ class Station:
         pipeline = Pipeline(self.store, self._intake, budget)
         self._worker = Worker(pipeline, on_result=self._on_result)
         self._worker.start()
+        self._probe_device()
         return self
+
+    def _probe_device(self) -> None:
+        """Show the configured device as ready when it is present (or why it is not)."""
+        try:
+            found = driver_class(self.device.kind).probe()
+        except StationError as exc:
+            self.device.state = DeviceState.ERROR.value
+            self.device.message_key, self.device.values = exc.key, dict(exc.values)
+            return
+        if found:
+            self.device.device = found[0].device
+            self.device.state = DeviceState.IDLE.value
 
     def stop(self) -> None:
         """Finish the page being processed, stop the worker and close the store."""
@@ -175,7 +188,8 @@ class Station:
                 skew_max_deg=sim.skew_max_deg,
             )
         merged.update(options)
-        self.device = DeviceStatus(kind=kind)
+        if kind != self.device.kind:
+            self.device = DeviceStatus(kind=kind)
         return create_driver(kind, merged, self._on_device_event)
 
     def capture(
@@ -192,6 +206,12 @@ class Station:
         for captured in driver.capture(count):
             jobs.append(self.intake.save(captured, book.ref, book.profile, operator))
         return jobs
+
+    def release(self, driver: Driver) -> None:
+        """Close a driver after capturing; the status shows the device as present again."""
+        driver.close()
+        if driver.state is DeviceState.OFFLINE:
+            self._probe_device()
 
     def wait_idle(self, timeout: float = 600.0) -> bool:
         """Wait until every queued page is processed."""

@@ -121,7 +121,7 @@ def _register_routes(app: Flask) -> None:
             try:
                 jobs = station.capture(driver, book, 1)
             finally:
-                driver.close()
+                station.release(driver)
             session["flash"] = TEXTS[lang]["captured"].format(count=len(jobs))
         except StationError as exc:
             session["flash"] = exc.message(lang)

@@ -83,6 +83,7 @@ def test_status_page_shows_device_book_and_counts(server, data_dir: Path) -> Non
     assert status == 200
     assert "Trạm số hoá sổ hộ tịch" in page
     assert "simulated" in page and "KS-2007-01" in page
+    assert "sẵn sàng" in page  # the simulated scanner is present and ready
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)
     assert csrf is not None
     status, page = browser.post("/capture", {"csrf": csrf.group(1)})
@@ -93,6 +94,7 @@ def test_status_page_shows_device_book_and_counts(server, data_dir: Path) -> Non
     status, page = browser.get("/status.json")
     book = next(b for b in json.loads(page)["books"] if b["key"] == "KS-2007-01")
     assert (book["pages"], book["entries"], book["published"]) == (1, 2, 2)
+    assert "sẵn sàng" in browser.get("/")[1]  # ready again after the capture
     _, page = browser.get("/?lang=en")
     assert "Civil-status ledger station" in page and "Capture one page" in page
 
