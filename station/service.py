@@ -8,6 +8,7 @@ the same path.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import secrets
 import threading
@@ -178,15 +179,8 @@ class Station:
         kind = kind or self.config.capture.device
         merged: dict[str, Any] = {"dpi": self.config.capture.dpi}
         if kind == "simulated":
-            sim = self.config.capture.simulated
-            merged.update(
-                profile=sim.profile,
-                seed=sim.seed,
-                camera=sim.camera,
-                stamp_probability=sim.stamp_probability,
-                faded_probability=sim.faded_probability,
-                skew_max_deg=sim.skew_max_deg,
-            )
+            # The [capture.simulated] keys are the simulated driver's option names.
+            merged.update(dataclasses.asdict(self.config.capture.simulated))
         merged.update(options)
         if kind != self.device.kind:
             self.device = DeviceStatus(kind=kind)

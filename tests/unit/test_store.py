@@ -7,7 +7,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 from tinydb import TinyDB
@@ -23,16 +23,10 @@ from station.models import (
     Operator,
     Page,
     Region,
-    StationInfo,
 )
 from station.store import Feed, SafeJSONStorage, Store
 
-STATION = StationInfo("st-1", "Test station", "12345", "Xã Thử")
-
-
-def namer(book: Book, entry: Entry) -> PurePosixPath:
-    stem = f"{book.ref.code}.{book.ref.year}.{book.ref.number:02d}"
-    return PurePosixPath(f"{book.ref.code}/{stem}/{stem}.{entry.number}.pdf")
+from .store_support import STATION, namer
 
 
 @pytest.fixture

@@ -22,17 +22,11 @@ from station.models import (
     Operator,
     Page,
     Region,
-    StationInfo,
 )
 from station.pdf.metadata import read_metadata
 from station.store import Store, reindex
 
-STATION = StationInfo("st-1", "Test station", "12345", "Xã Thử")
-
-
-def namer(book: Book, entry: Entry) -> PurePosixPath:
-    stem = f"{book.ref.code}.{book.ref.year}.{book.ref.number:02d}"
-    return PurePosixPath(f"{book.ref.code}/{stem}/{stem}.{entry.number}.pdf")
+from .store_support import STATION, namer
 
 
 def image_pdf(shade: int) -> bytes:
