@@ -56,12 +56,12 @@ def test_unknown_section_is_an_error() -> None:
 
 
 def test_choice_is_enforced() -> None:
-    with pytest.raises(ConfigError, match="capture.device = 'fax'"):
+    with pytest.raises(ConfigError, match=r"capture\.device = 'fax'"):
         config.parse('[capture]\ndevice = "fax"\n', environ={})
 
 
 def test_broken_toml_names_the_file() -> None:
-    with pytest.raises(ConfigError, match="station.toml"):
+    with pytest.raises(ConfigError, match=r"station\.toml"):
         config.parse("[web\n", "station.toml", environ={})
 
 
@@ -73,7 +73,7 @@ def test_environment_overrides_with_types() -> None:
 
 
 def test_environment_override_is_validated_too() -> None:
-    with pytest.raises(ConfigError, match="web.port"):
+    with pytest.raises(ConfigError, match=r"web\.port"):
         config.parse("", environ={"STATION__WEB__PORT": "eighty"})
 
 
