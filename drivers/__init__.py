@@ -12,9 +12,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from station.drivers.base import Driver, EventCallback
-
 from station import messages
+from station.drivers.base import Driver, EventCallback
 from station.errors import ConfigError, DeviceError
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+
 from station.drivers import ledger_content as content
 from station.drivers.ledger_form import (
     Canvas,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageDraw
+
 from station.drivers import ledger_content as content
 from station.drivers.ledger_ink import SERIF, SERIF_BOLD, Pen, load_font, make_pen
 

@@ -18,6 +18,8 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image
+
+from station import messages
 from station.drivers import ledger_content as content
 from station.drivers.ledger_entry import draw_entry
 from station.drivers.ledger_form import (
@@ -34,8 +36,6 @@ from station.drivers.ledger_form import (
     sheet_size,
 )
 from station.drivers.ledger_paper import make_paper, make_table, vignette
-
-from station import messages
 from station.errors import UsageError
 
 log = logging.getLogger(__name__)

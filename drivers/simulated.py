@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+
+from station import messages
 from station.drivers.base import (
     Capabilities,
     CapturedImage,
@@ -30,8 +32,6 @@ from station.drivers.base import (
 )
 from station.drivers.ledger_render import RenderedPage, RenderSpec, entry_counts, render_page
 from station.drivers.ledger_render import validate as validate_spec
-
-from station import messages
 from station.errors import ConfigError, DeviceError, UsageError
 
 log = logging.getLogger(__name__)

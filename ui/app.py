@@ -14,13 +14,13 @@ import threading
 from typing import Any
 
 from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
-from station.ui.texts import TEXTS
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers.response import Response
 
 from station import messages
 from station.errors import StationError
 from station.service import Station
+from station.ui.texts import TEXTS
 
 log = logging.getLogger(__name__)
 

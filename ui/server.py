@@ -7,12 +7,12 @@ import signal
 import threading
 from types import FrameType
 
-from station.ui.app import create_app
 from waitress.server import create_server
 
 from station.config import Config
 from station.models import BookRef
 from station.service import Station
+from station.ui.app import create_app
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from station.drivers.base import CapturedImage
 
+from station.drivers.base import CapturedImage
 from station.errors import DiskFullError
 from station.intake import Intake
 from station.models import BookRef

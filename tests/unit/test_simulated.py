@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+
 from station.drivers import ledger_ink
 from station.drivers.base import CapturedImage, DeviceState, DriverEvent
 from station.drivers.ledger_render import (
@@ -22,7 +23,6 @@ from station.drivers.ledger_render import (
     render_page,
 )
 from station.drivers.simulated import SimulatedScanner
-
 from station.errors import ConfigError, DeviceError, StationError, UsageError
 
 DPI = 100  # low resolution keeps the whole file fast; geometry scales with dpi
