@@ -185,12 +185,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_process(args: argparse.Namespace) -> int:
     """Cut existing page images into entry PDFs in a folder (see station.batch)."""
-    from station import batch, batch_console
-
-    cfg = _load_config(args)
     if not args.verbose:
         # One line per image and per file is printed; per-entry log lines would bury them.
         logging.getLogger().setLevel(logging.WARNING)
+    from station import batch, batch_console
+
+    cfg = _load_config(args)
     job = batch.make_job(
         cfg,
         args.images,

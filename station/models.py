@@ -132,16 +132,22 @@ class Region:
     page_number: int | None = None  # physical page of the book (trangSo) when known
     confidence: float = 1.0
     angle: float = 0.0  # degrees the region was rotated by when normalised
+    # 3x3 homography (row-major) from capture pixels to the frame ``box`` is in; None:
+    # ``box`` is in the capture deskewed by ``angle`` (regions made before warps existed).
+    warp: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["box"] = list(self.box)
+        data["warp"] = None if self.warp is None else [float(v) for v in self.warp]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Region:
         values = dict(data)
         values["box"] = tuple(values["box"])
+        if values.get("warp") is not None:
+            values["warp"] = [float(v) for v in values["warp"]]
         return cls(**values)
 
 

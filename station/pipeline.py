@@ -117,6 +117,7 @@ class Pipeline:
                     page_number=first_page + proposed.page_side,
                     confidence=proposed.confidence,
                     angle=found.angle,
+                    warp=None if proposed.warp is None else list(proposed.warp),
                 )
                 entry = Entry(
                     id=new_id("e"),
@@ -150,7 +151,7 @@ class Pipeline:
         if entry.status is EntryStatus.PUBLISHED:
             return entry
         region = entry.regions[0]
-        crop = crop_region(rgb, region.box, region.angle)
+        crop = crop_region(rgb, region.box, region.angle, region.warp)
         encoded = encode_entry(Image.fromarray(crop), capture.dpi, self.budget_bytes)
         for flag in encoded.flags:
             if flag not in entry.flags:

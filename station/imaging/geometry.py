@@ -1,0 +1,140 @@
+"""Plane geometry shared by normalisation, segmentation and the benchmark.
+
+Homographies are 3x3 float64 arrays mapping points ``(x, y, 1)`` of one frame to
+another; they compose by matrix product (``b @ a`` applies ``a`` first).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
+
+Matrix = NDArray[np.float64]
+Point = tuple[float, float]
+
+
+def scale(factor: float) -> Matrix:
+    """Uniform scaling about the origin."""
+    return np.diag([factor, factor, 1.0])
+
+
+def translate(dx: float, dy: float) -> Matrix:
+    """Translation by (dx, dy)."""
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def rotation(angle: float, centre: Point) -> Matrix:
+    """Counter-clockwise rotation by ``angle`` degrees about ``centre`` (as warpAffine)."""
+    matrix = np.asarray(cv2.getRotationMatrix2D(centre, angle, 1.0), dtype=np.float64)
+    return np.vstack([matrix, [0.0, 0.0, 1.0]])
+
+
+def quarter_turn(turns: int, width: float, height: float) -> Matrix:
+    """Turn an image of ``width`` x ``height`` by ``turns`` x 90° clockwise, origin kept at 0."""
+    turns %= 4
+    if turns == 0:
+        return np.eye(3)
+    if turns == 1:  # clockwise: (x, y) -> (H - y, x)
+        return np.array([[0.0, -1.0, height], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    if turns == 2:
+        return np.array([[-1.0, 0.0, width], [0.0, -1.0, height], [0.0, 0.0, 1.0]])
+    return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width], [0.0, 0.0, 1.0]])
+
+
+def invert(matrix: Matrix | list[float] | tuple[float, ...]) -> Matrix:
+    """Inverse of a homography (also given as 9 row-major floats)."""
+    array = np.asarray(matrix, dtype=np.float64).reshape(3, 3)
+    return np.asarray(np.linalg.inv(array), dtype=np.float64)
+
+
+def apply(matrix: Matrix, points: list[Point] | NDArray[np.float64]) -> NDArray[np.float64]:
+    """Map an N x 2 set of points through ``matrix``."""
+    array = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+    return np.asarray(cv2.perspectiveTransform(array, matrix), dtype=np.float64).reshape(-1, 2)
+
+
+def quad_to_rect(quad: NDArray[np.float64], rect: tuple[float, float, float, float]) -> Matrix:
+    """Homography taking ``quad`` (TL, TR, BR, BL) onto ``rect`` (left, top, right, bottom)."""
+    left, top, right, bottom = rect
+    target = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32)
+    matrix = cv2.getPerspectiveTransform(np.asarray(quad, np.float32), target)
+    return np.asarray(matrix, dtype=np.float64)
+
+
+def quad_size(quad: NDArray[np.float64]) -> tuple[float, float]:
+    """Mean width and height of a quadrilateral (TL, TR, BR, BL)."""
+    tl, tr, br, bl = (np.asarray(p, dtype=np.float64) for p in quad)
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    return float(width), float(height)
+
+
+def order_corners(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Four points as TL, TR, BR, BL (by the sums and differences of coordinates)."""
+    pts = np.asarray(points, dtype=np.float64).reshape(4, 2)
+    total, diff = pts.sum(axis=1), pts[:, 1] - pts[:, 0]
+    return np.array(
+        [pts[np.argmin(total)], pts[np.argmin(diff)], pts[np.argmax(total)], pts[np.argmax(diff)]]
+    )
+
+
+def intersect(a: tuple[Point, Point], b: tuple[Point, Point]) -> Point:
+    """Intersection of two lines, each given as (point, direction)."""
+    (px, py), (dx, dy) = a
+    (qx, qy), (ex, ey) = b
+    det = dx * ey - dy * ex
+    if abs(det) < 1e-9:
+        return (math.nan, math.nan)
+    t = ((qx - px) * ey - (qy - py) * ex) / det
+    return (px + t * dx, py + t * dy)
+
+
+def polygon_area(points: NDArray[np.float64]) -> float:
+    """Area of a simple polygon (shoelace)."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) < 3:
+        return 0.0
+    x, y = pts[:, 0], pts[:, 1]
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
+
+
+def clip_polygon(subject: NDArray[np.float64], clip: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Part of ``subject`` inside the convex polygon ``clip`` (Sutherland-Hodgman)."""
+    output = [tuple(p) for p in np.asarray(subject, dtype=np.float64).reshape(-1, 2)]
+    ring = np.asarray(clip, dtype=np.float64).reshape(-1, 2)
+    # Orientation decides which side of each clip edge is inside.
+    sign = 1.0 if _signed_area(ring) > 0 else -1.0
+    for a, b in zip(ring, np.roll(ring, -1, axis=0), strict=True):
+        if not output:
+            break
+        points, output = output, []
+        for p, q in zip(points, points[1:] + points[:1], strict=True):
+            p_in, q_in = _side(a, b, p) * sign >= 0, _side(a, b, q) * sign >= 0
+            if p_in:
+                output.append(p)
+            if p_in != q_in:
+                output.append(_cross_point(a, b, p, q))
+    return np.asarray(output, dtype=np.float64).reshape(-1, 2)
+
+
+def _signed_area(pts: NDArray[np.float64]) -> float:
+    x, y = pts[:, 0], pts[:, 1]
+    return float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2
+
+
+def _side(a: NDArray[np.float64], b: NDArray[np.float64], p: tuple[float, ...]) -> float:
+    return float((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]))
+
+
+def _cross_point(
+    a: NDArray[np.float64], b: NDArray[np.float64], p: tuple[float, ...], q: tuple[float, ...]
+) -> tuple[float, float]:
+    sp, sq = _side(a, b, p), _side(a, b, q)
+    t = sp / (sp - sq)
+    return (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))

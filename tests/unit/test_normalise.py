@@ -1,0 +1,65 @@
+"""Page normalisation: paper found on a table, quarter turns, skew, flattened light."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from station.drivers.ledger_render import RenderSpec, render_page
+from station.imaging import geometry as geo
+from station.imaging import normalise as nm
+
+DPI = 150
+
+
+def test_paper_on_a_table_is_found_at_its_corners() -> None:
+    page = render_page(RenderSpec(profile="page-1", dpi=DPI, seed=4, camera=True, skew_max_deg=5))
+    grey, _, factor = nm.downscale(np.asarray(page.image), DPI)
+    quad = nm.find_paper(grey)
+    assert quad is not None
+    # The sheet's corners are where the simulator put the flat sheet's corners.
+    sheet = np.asarray(page.transform, dtype=np.float64)
+    flat_w, flat_h = round(210 / 25.4 * DPI), round(297 / 25.4 * DPI)
+    corners = geo.apply(sheet, [(0, 0), (flat_w, 0), (flat_w, flat_h), (0, flat_h)]) * factor
+    assert np.abs(quad - corners).max() < 6  # small pixels, about 1.5 mm
+
+
+def test_a_scan_is_not_mistaken_for_a_photo() -> None:
+    page = render_page(RenderSpec(profile="spread-2", dpi=DPI, seed=4, skew_max_deg=5))
+    grey, _, _ = nm.downscale(np.asarray(page.image), DPI)
+    assert nm.find_paper(grey) is None
+    assert not nm.normalise(np.asarray(page.image), DPI).camera
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+def test_quarter_turns_are_undone(turns: int) -> None:
+    page = render_page(RenderSpec(profile="stacked", dpi=DPI, seed=6, skew_max_deg=2))
+    turned = np.ascontiguousarray(np.rot90(np.asarray(page.image), -turns))
+    norm = nm.normalise(turned, DPI, landscape=False)
+    assert norm.turns % 2 == turns % 2
+    # A turned page is always portrait again after normalisation.
+    assert norm.flat.shape[0] > norm.flat.shape[1]
+
+
+def test_skew_is_measured_from_the_ruled_lines() -> None:
+    page = render_page(RenderSpec(profile="spread-2", dpi=DPI, seed=11, skew_max_deg=5))
+    norm = nm.normalise(np.asarray(page.image), DPI, landscape=True)
+    assert abs(norm.angle + page.skew_deg) < 0.3  # the fix turns the other way
+
+
+def test_flattening_removes_a_shadow_but_keeps_ink() -> None:
+    paper = np.full((200, 300), 220, np.uint8)
+    paper[:, :150] = 120  # the binding's shadow over half the page
+    paper[100:102, 20:280] = 30  # a ruled line through both halves
+    paper[100:102, 20:150] = 15
+    flat = nm.flatten(paper, 100)
+    ink = nm.ink_of(flat)
+    assert ink[100, 20:280].all()
+    assert not ink[20:90, 20:280].any()
+
+
+def test_header_below_the_table_means_upside_down() -> None:
+    ink = np.zeros((400, 300), np.uint8)
+    ink[20:40, 50:250] = 255  # header text
+    assert not nm.header_below(ink, 60, 380, 40, 260)
+    assert nm.header_below(np.ascontiguousarray(ink[::-1, ::-1]), 20, 340, 40, 260)

@@ -1,0 +1,132 @@
+"""Entry segmentation against the simulated ledger's ground truth, every profile."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from functools import cache
+
+import numpy as np
+import pytest
+
+from station.drivers.ledger_render import RenderedPage, RenderSpec, render_page
+from station.imaging import geometry as geo
+from station.imaging.cutcheck import check_cut
+from station.imaging.segment import Segmentation, crop_region, region_polygon, segment
+from station.layouts import get_profile
+from station.models import Region
+
+DPI = 150  # low resolution keeps the file fast; the geometry scales with dpi
+PROFILES = ("spread-2", "page-1", "stacked", "spread-stacked")
+
+
+@cache
+def render(profile: str, seed: int, camera: bool = False, skew: float = 5.0) -> RenderedPage:
+    spec = RenderSpec(
+        profile=profile, dpi=DPI, seed=seed, skew_max_deg=skew, camera=camera,
+        faded_probability=0.5, stamp_probability=0.7,
+    )  # fmt: skip
+    return render_page(spec)
+
+
+def assert_clean(page: RenderedPage, found: Segmentation) -> None:
+    """One region per entry, in reading order, each cut cleanly (cutcheck's rule)."""
+    polygons = [np.asarray(e.polygon) for e in page.entries]
+    size = page.image.size
+    assert len(found.regions) == len(polygons), found
+    assert not {"count_mismatch", "low_confidence"} & set(found.flags)
+    for index, region in enumerate(found.regions):
+        assert region.page_side == page.entries[index].page_side
+        others = polygons[:index] + polygons[index + 1 :]
+        cut = check_cut(region_polygon(region.box, region.warp), polygons[index], others, size)
+        assert cut.clean, (index, cut)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_scanned_pages_cut_cleanly_in_reading_order(profile: str, seed: int) -> None:
+    page = render(profile, seed)
+    assert_clean(page, segment(np.asarray(page.image), DPI, get_profile(profile)))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_camera_shots_are_found_and_corrected(profile: str) -> None:
+    page = render(profile, 3, camera=True)
+    found = segment(np.asarray(page.image), DPI, get_profile(profile))
+    assert found.camera
+    assert_clean(page, found)
+
+
+def test_five_degree_skew() -> None:
+    # Seed 11 draws 4.97°, the largest skew under 5° among the first seeds.
+    page = render("spread-stacked", 11)
+    assert abs(page.skew_deg) > 4.5
+    found = segment(np.asarray(page.image), DPI, get_profile("spread-stacked"))
+    assert abs(abs(found.angle) - abs(page.skew_deg)) < 0.3
+    assert_clean(page, found)
+
+
+@pytest.mark.parametrize("profile", ["page-1", "spread-2"])
+def test_a_page_with_the_wrong_count_is_flagged(profile: str) -> None:
+    page = render(profile, 1)
+    # A book said to hold stacked entries, but its pages hold one entry each.
+    expected = replace(get_profile("stacked"), pages_per_image=get_profile(profile).pages_per_image)
+    found = segment(np.asarray(page.image), DPI, expected)
+    assert "count_mismatch" in found.flags
+
+
+def test_more_entries_than_the_profile_allows_is_flagged() -> None:
+    page = render("stacked", 2)  # four entries on this page
+    assert len(page.entries) == 4
+    found = segment(np.asarray(page.image), DPI, replace(get_profile("stacked"), entries_max=3))
+    assert found.flags == ["count_mismatch"]
+
+
+def test_a_blank_sheet_is_flagged_not_guessed() -> None:
+    blank = np.full((1200, 850, 3), 235, np.uint8)
+    found = segment(blank, DPI, get_profile("page-1"))
+    assert "count_mismatch" in found.flags and "low_confidence" in found.flags
+
+
+def test_crop_holds_the_entry_at_full_resolution() -> None:
+    page = render("stacked", 1)
+    rgb = np.asarray(page.image)
+    found = segment(rgb, DPI, get_profile("stacked"))
+    region = found.regions[0]
+    crop = crop_region(rgb, region.box, found.angle, region.warp)
+    left, top, right, bottom = region.box
+    assert crop.shape == (bottom - top, right - left, 3)
+    # The entry's number column is ruled: the crop's left edge holds the dark frame line.
+    assert crop[:, : DPI // 10].min() < 80
+    truth = page.entries[0].box
+    assert abs((right - left) - (truth[2] - truth[0])) < DPI * 0.3
+
+
+def test_region_warp_round_trips_through_json() -> None:
+    page = render("spread-2", 1, camera=True)
+    found = segment(np.asarray(page.image), DPI, get_profile("spread-2"))
+    proposed = found.regions[1]
+    assert proposed.warp is not None
+    region = Region("c1", proposed.box, 1, 2, proposed.confidence, found.angle, list(proposed.warp))
+    again = Region.from_dict(json.loads(json.dumps(region.to_dict())))
+    assert again == region
+    legacy = Region.from_dict({"capture_id": "c1", "box": [0, 0, 5, 5]})
+    assert legacy.warp is None
+
+
+def test_reading_order_survives_turns_of_the_image() -> None:
+    page = render("spread-stacked", 2)
+    rgb = np.asarray(page.image)
+    height, width = rgb.shape[:2]
+    for turns in (1, 2, 3):
+        turned = np.ascontiguousarray(np.rot90(rgb, -turns))  # clockwise
+        matrix = geo.quarter_turn(turns, width, height)
+        found = segment(turned, DPI, get_profile("spread-stacked"))
+        assert found.turns == (4 - turns) % 4
+        polygons = [geo.apply(matrix, e.polygon) for e in page.entries]
+        assert len(found.regions) == len(polygons)
+        size = (turned.shape[1], turned.shape[0])
+        for index, region in enumerate(found.regions):
+            others = polygons[:index] + polygons[index + 1 :]
+            quad = region_polygon(region.box, region.warp)
+            assert check_cut(quad, polygons[index], others, size).clean, (turns, index)
