@@ -170,6 +170,7 @@ QUALITY_FLAGS = (
     "greyscale_fallback",
     "duplicate_number",
     "continues_overleaf",
+    "number_uncertain",
 )
 
 
