@@ -98,12 +98,16 @@ def find_frame(horizontal: Gray, vertical: Gray, x0: int, x1: int) -> Frame | No
         return None
     lo, hi = int(np.median(left[:, 0])) - 3, int(np.median(right[:, 0])) + 4
     band = np.ascontiguousarray(horizontal[:, x0 + max(0, lo) : x0 + hi])
-    horizontals = _components(band, False, 0.6 * span)
-    if len(horizontals) < 2:
+    horizontals = _components(band, False, 0.3 * span)
+    # The frame's top and bottom sides are where its upright sides end; a side broken
+    # by light or wear is still picked over a full-width ruled line inside the table.
+    ends = np.concatenate([left[:, 1], right[:, 1]])
+    top = _nearest(horizontals, float(ends.min()), 0.03 * height)
+    bottom = _nearest(horizontals, float(ends.max()), 0.03 * height)
+    if top is None or bottom is None or top is bottom:
         return None
-    horizontals.sort(key=lambda p: float(np.median(p[:, 1])))
     shift = np.array([x0, 0])
-    sides = [left + shift, right + shift, horizontals[0], horizontals[-1]]
+    sides = [left + shift, right + shift, top, bottom]
     sides[2:] = [h + np.array([x0 + max(0, lo), 0]) for h in sides[2:]]
     fits = [_fit(side) for side in sides]
     (l_line, _), (r_line, _), (t_line, _), (b_line, _) = fits
@@ -118,6 +122,16 @@ def find_frame(horizontal: Gray, vertical: Gray, x0: int, x1: int) -> Frame | No
     if not np.all(np.isfinite(corners)):
         return None
     return Frame(corners, max(residual for _, residual in fits))
+
+
+def _nearest(
+    lines: list[NDArray[np.intp]], row: float, tolerance: float
+) -> NDArray[np.intp] | None:
+    """The line whose median row is nearest ``row``, if within ``tolerance``."""
+    if not lines:
+        return None
+    best = min(lines, key=lambda p: abs(float(np.median(p[:, 1])) - row))
+    return best if abs(float(np.median(best[:, 1])) - row) <= tolerance else None
 
 
 def ruled_rows(ink: Gray, left: float, right: float, dpi: float) -> list[float]:
