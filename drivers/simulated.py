@@ -78,22 +78,26 @@ messages.register(
 )
 
 
+_RENDER = RenderSpec()
+
+
 @dataclass
 class Settings:
     """Driver options with their defaults; unknown keys are refused."""
 
-    profile: str = "spread-2"
-    dpi: int = 300
-    seed: int = 0
-    first_entry: int = 1
-    stamp_probability: float = 0.5
-    faded_probability: float = 0.2
-    skew_max_deg: float = 1.5
-    camera: bool = False
+    # The rendering options take their defaults from RenderSpec: one place decides them.
+    profile: str = _RENDER.profile
+    dpi: int = _RENDER.dpi
+    seed: int = _RENDER.seed
+    first_entry: int = _RENDER.first_entry
+    stamp_probability: float = _RENDER.stamp_probability
+    faded_probability: float = _RENDER.faded_probability
+    skew_max_deg: float = _RENDER.skew_max_deg
+    camera: bool = _RENDER.camera
     output: str = "raw"  # "raw": a PIL image; "jpeg": encoded bytes like a phone
-    ledger: str = "KS"
-    year: int = 2017
-    book: int = 1
+    ledger: str = _RENDER.ledger
+    year: int = _RENDER.year
+    book: int = _RENDER.book
     feeder_pages: int = 10  # pages in the feeder when capture(count=None)
     jam_after: int | None = None
     unplug_after: int | None = None
@@ -142,20 +146,15 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
 
 def spec_of(settings: Settings, page_index: int = 0, first_entry: int | None = None) -> RenderSpec:
     """The render spec of page ``page_index`` under ``settings``."""
-    return RenderSpec(
-        profile=settings.profile,
-        dpi=settings.dpi,
-        seed=settings.seed,
-        page_index=page_index,
-        first_entry=settings.first_entry if first_entry is None else first_entry,
-        stamp_probability=settings.stamp_probability,
-        faded_probability=settings.faded_probability,
-        skew_max_deg=settings.skew_max_deg,
-        camera=settings.camera,
-        ledger=settings.ledger,
-        year=settings.year,
-        book=settings.book,
-    )
+    shared = {
+        f.name: getattr(settings, f.name)
+        for f in dataclasses.fields(RenderSpec)
+        if hasattr(settings, f.name)
+    }
+    shared["page_index"] = page_index
+    if first_entry is not None:
+        shared["first_entry"] = first_entry
+    return RenderSpec(**shared)
 
 
 class SimulatedScanner(Driver):

@@ -13,10 +13,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from station import __version__, config, messages
 from station.errors import DeviceError, StationError
 from station.models import BookRef
+
+if TYPE_CHECKING:  # the service pulls in imaging and PDF code; load it only when used
+    from station.service import Station
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +125,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return status
 
 
-def _report(args: argparse.Namespace, station: object) -> int:
-    from station.service import Station
-
-    assert isinstance(station, Station)
+def _report(args: argparse.Namespace, station: Station) -> int:
     published = review = failures = 0
     for result in station.results:
         if result.error is not None:

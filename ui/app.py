@@ -13,12 +13,23 @@ import secrets
 import threading
 from typing import Any
 
-from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers.response import Response
 
 from station import messages
 from station.errors import StationError
+from station.fsutil import write_atomic
 from station.service import Station
 from station.ui.texts import TEXTS
 
@@ -49,8 +60,6 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
 def _secret_key(station: Station) -> bytes:
     path = station.data_dir / "web.secret"
     if not path.exists():
-        from station.fsutil import write_atomic
-
         write_atomic(path, secrets.token_bytes(32))
         path.chmod(0o600)
     return path.read_bytes()
@@ -79,7 +88,7 @@ def _check_csrf() -> None:
 
 
 def _station() -> Station:
-    station: Station = __import__("flask").current_app.extensions["station"]
+    station: Station = current_app.extensions["station"]
     return station
 
 
