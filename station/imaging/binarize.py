@@ -49,6 +49,9 @@ class BinarizeParams:
     high_floor: int = 16
     #: None: enhance when faded ink is detected; True/False force it.
     enhance: bool | None = None
+    #: The faint layer is painted at least this many luma levels below its paper, so
+    #: faded strokes stay clearly visible while paper fibres stay pale.
+    faint_min_step: int = 60
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class InkMasks:
     darkness: U8
     assessment: InkAssessment
     enhanced: bool
+    #: The part of ``ink`` in strokes that are faint throughout (no pixel reaches
+    #: ``faint_darkness``): faded writing, and also paper fibres and stain rims.
+    faint: Mask
 
 
 def window_px(dpi: float, inches: float) -> int:
@@ -260,8 +266,23 @@ def ink_masks(rgb: U8, dpi: float, params: BinarizeParams | None = None) -> InkM
     if enhanced:
         ink |= enhanced_ink(red, paper, params) & (off_stamp > 0)
     ink &= ~stamp
+    faint = faint_strokes(ink, dark, params.faint_darkness)
     log.debug("ink: %s, enhanced=%s", assessment, enhanced)
-    return InkMasks(ink, stamp, dark, assessment, enhanced)
+    return InkMasks(ink, stamp, dark, assessment, enhanced, faint)
+
+
+def faint_strokes(ink: Mask, dark: U8, strong: int) -> Mask:
+    """Pixels of the 8-connected ``ink`` components in which no pixel exceeds ``strong``.
+
+    Painting these in the full ink colour would turn every paper fibre into a black
+    speck (a false diacritic beside printed text); they get a paler layer of their own.
+    """
+    count, labels = cv2.connectedComponents(ink.view(np.uint8), connectivity=8)
+    dark_component = np.zeros(count, dtype=bool)
+    dark_component[labels[dark > strong]] = True
+    dark_component[0] = True  # the background is not a faint stroke
+    faint: Mask = ~dark_component[labels]
+    return faint
 
 
 def mean_colour(rgb: U8, mask: Mask, step: int = 2) -> tuple[int, int, int] | None:
@@ -273,13 +294,40 @@ def mean_colour(rgb: U8, mask: Mask, step: int = 2) -> tuple[int, int, int] | No
     return (int(median[0]), int(median[1]), int(median[2]))
 
 
-def ink_colour(rgb: U8, masks: InkMasks, max_luma: float = 80.0) -> tuple[int, int, int]:
-    """The colour to paint the ink mask in: the ink's own hue, never lighter than
-    ``max_luma``, so faded ink is printed legibly dark (legibility first)."""
-    core = masks.ink & (masks.darkness >= np.uint8(60))
-    colour = mean_colour(rgb, core) or mean_colour(rgb, masks.ink) or (0, 0, 0)
-    luma = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+def _luma(colour: tuple[int, int, int]) -> float:
+    return 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+
+
+def _darkened(colour: tuple[int, int, int], max_luma: float) -> tuple[int, int, int]:
+    """``colour`` with its hue kept and its luma at most ``max_luma``."""
+    luma = _luma(colour)
     if luma <= max_luma:
         return colour
-    scale = max_luma / luma
+    scale = max(0.0, max_luma) / luma
     return (round(colour[0] * scale), round(colour[1] * scale), round(colour[2] * scale))
+
+
+def ink_colour(rgb: U8, masks: InkMasks, max_luma: float = 80.0) -> tuple[int, int, int]:
+    """The colour to paint the strong ink in: the ink's own hue, never lighter than
+    ``max_luma``, so it prints legibly dark (legibility first)."""
+    strong = masks.ink & ~masks.faint
+    core = strong & (masks.darkness >= np.uint8(60))
+    colour = mean_colour(rgb, core) or mean_colour(rgb, strong) or (0, 0, 0)
+    return _darkened(colour, max_luma)
+
+
+def faint_colour(
+    rgb: U8, masks: InkMasks, params: BinarizeParams | None = None
+) -> tuple[int, int, int] | None:
+    """The colour of the faint layer: its own median colour, darkened to at least
+    ``faint_min_step`` luma levels below the paper (None when there is no faint ink).
+
+    Faded writing keeps its look and gains contrast where it had little; paper fibres
+    stay a pale tone instead of becoming black specks.
+    """
+    params = params or BinarizeParams()
+    colour = mean_colour(rgb, masks.faint)
+    if colour is None:
+        return None
+    paper = mean_colour(rgb, ~(masks.ink | masks.stamp), step=4) or (255, 255, 255)
+    return _darkened(colour, _luma(paper) - params.faint_min_step)

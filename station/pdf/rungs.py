@@ -18,6 +18,7 @@ from PIL import Image
 from station.imaging.binarize import (
     BinarizeParams,
     InkMasks,
+    faint_colour,
     ink_colour,
     ink_masks,
     mean_colour,
@@ -50,6 +51,7 @@ class Prepared:
     page_pt: tuple[float, float]
     masks: InkMasks
     ink: Stencil
+    faint: Stencil | None
     stamp: Stencil | None
     info: Mapping[str, str]
 
@@ -69,9 +71,11 @@ def prepare(
         rgb = _resize(rgb, dpi, max_mask_dpi)
         mask_dpi = rgb.shape[1] * dpi / image.width
     masks = ink_masks(rgb, mask_dpi, params)
-    ink = Stencil(encode_g4(masks.ink), ink_colour(rgb, masks))
+    ink = Stencil(encode_g4(masks.ink & ~masks.faint), ink_colour(rgb, masks))
+    pale = faint_colour(rgb, masks, params)
+    faint = None if pale is None else Stencil(encode_g4(masks.faint), pale)
     stamp = _stamp_stencil(rgb, masks.stamp)
-    return Prepared(rgb, mask_dpi, page_pt, masks, ink, stamp, info)
+    return Prepared(rgb, mask_dpi, page_pt, masks, ink, faint, stamp, info)
 
 
 def _stamp_stencil(rgb: U8, stamp: Mask) -> Stencil | None:
@@ -95,19 +99,21 @@ def composite(prepared: Prepared, background_dpi: int, quality: int) -> bytes:
     covered = prepared.masks.ink | prepared.masks.stamp
     paper = paper_background(prepared.rgb, covered, prepared.mask_dpi, background_dpi)
     background = encode_jpeg(paper, quality)
-    return _save(prepared, background, _stencils(prepared.stamp, prepared.ink))
+    return _save(prepared, background, _stencils(prepared.stamp, prepared.faint, prepared.ink))
 
 
 def bilevel(prepared: Prepared, mask_dpi: float) -> bytes:
     """Ink and seal stencils on white paper, at ``mask_dpi`` (at most the prepared one)."""
     if mask_dpi >= prepared.mask_dpi:
-        return _save(prepared, None, _stencils(prepared.stamp, prepared.ink))
-    ink = _reduced(prepared.masks.ink, prepared.ink.colour, prepared.mask_dpi, mask_dpi)
-    stamp = None
+        return _save(prepared, None, _stencils(prepared.stamp, prepared.faint, prepared.ink))
+    masks, dpi = prepared.masks, prepared.mask_dpi
+    ink = _reduced(masks.ink & ~masks.faint, prepared.ink.colour, dpi, mask_dpi)
+    faint = stamp = None
+    if prepared.faint is not None:
+        faint = _reduced(masks.faint, prepared.faint.colour, dpi, mask_dpi)
     if prepared.stamp is not None:
-        colour = prepared.stamp.colour
-        stamp = _reduced(prepared.masks.stamp, colour, prepared.mask_dpi, mask_dpi)
-    return _save(prepared, None, _stencils(stamp, ink))
+        stamp = _reduced(masks.stamp, prepared.stamp.colour, dpi, mask_dpi)
+    return _save(prepared, None, _stencils(stamp, faint, ink))
 
 
 def _reduced(mask: Mask, colour: RGB, dpi: float, new_dpi: float) -> Stencil:
@@ -115,9 +121,9 @@ def _reduced(mask: Mask, colour: RGB, dpi: float, new_dpi: float) -> Stencil:
     return Stencil(encode_g4(cover >= round(255 * _THIN_STROKE_COVER)), colour)
 
 
-def _stencils(stamp: Stencil | None, ink: Stencil) -> list[Stencil]:
+def _stencils(stamp: Stencil | None, faint: Stencil | None, ink: Stencil) -> list[Stencil]:
     """Seal first, ink over it: a signature written over the seal stays visible."""
-    return [ink] if stamp is None else [stamp, ink]
+    return [layer for layer in (stamp, faint, ink) if layer is not None]
 
 
 def greyscale(prepared: Prepared, dpi: float, quality: int) -> bytes:

@@ -50,13 +50,37 @@ def test_faint_strokes_are_detected_and_recovered() -> None:
     assert (masks.ink & ~strokes).sum() < 0.5 * strokes.sum()  # no flood of paper grain
 
 
-def test_ink_colour_is_kept_dark_enough() -> None:
-    rgb = _paper((200, 200))
-    rgb[50:150, 50:150] = (190, 185, 205)
+def _luma(colour: tuple[int, int, int] | None) -> float:
+    assert colour is not None
+    return 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+
+
+def test_faint_ink_gets_its_own_layer_kept_visible() -> None:
+    rgb = _paper((200, 300))
+    for column in range(50, 150, 20):
+        rgb[50:150, column : column + 5] = (190, 185, 205)  # faded violet strokes
+    rgb[50:150, 200:206] = (60, 70, 150)  # a dark ballpoint stroke
     masks = binarize.ink_masks(rgb, 300, BinarizeParams(enhance=True))
-    red, green, blue = binarize.ink_colour(rgb, masks)
-    assert 0.299 * red + 0.587 * green + 0.114 * blue <= 81
-    assert blue > red  # still its own hue
+    faded = masks.ink[50:150, 50:150]
+    assert faded.mean() > 0.2  # the strokes are ink ...
+    assert masks.faint[50:150, 50:150][faded].all()  # ... on the faint layer
+    assert masks.ink[50:150, 200:206].all() and not masks.faint[:, 190:].any()
+    faint = binarize.faint_colour(rgb, masks)
+    paper = _luma((236, 226, 196))
+    assert faint is not None and _luma(faint) <= paper - 59  # clearly visible
+    assert faint[2] > faint[0]  # still its own hue
+    strong = binarize.ink_colour(rgb, masks)
+    assert _luma(strong) <= 81 and strong[2] > strong[0]
+
+
+def test_fibres_beside_print_are_faint_not_dark() -> None:
+    rgb = _paper((200, 200), seed=3)
+    rgb[80:110, 40:44] = (20, 20, 20)  # a printed stem
+    rgb[114:116, 30:40] = (205, 196, 170)  # a fibre under it, ~13% darker than paper
+    masks = binarize.ink_masks(rgb, 300)
+    assert not masks.faint[80:110, 40:44].any()
+    fibre = masks.ink[114:116, 30:40]
+    assert fibre.any() and masks.faint[114:116, 30:40][fibre].all()
 
 
 def test_hysteresis_keeps_only_weak_pixels_tied_to_strong_ones() -> None:
