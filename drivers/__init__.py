@@ -21,6 +21,13 @@ log = logging.getLogger(__name__)
 #: kind -> (module, class, Debian/PyPI package that provides what it needs)
 REGISTRY: dict[str, tuple[str, str, str]] = {
     "simulated": ("station.drivers.simulated", "SimulatedScanner", ""),
+    "sane": (
+        "station.drivers.sane_scanner",
+        "SaneScanner",
+        "python3-sane (Debian) or pip install 'ledger-station[sane]'",
+    ),
+    "folder": ("station.drivers.hotfolder", "HotFolder", "watchdog (python3-watchdog)"),
+    "camera": ("station.drivers.camera", "CameraDriver", "opencv-python-headless"),
 }
 
 messages.register(

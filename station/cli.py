@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -67,6 +68,8 @@ messages.register(
 )
 
 Handler = Callable[[argparse.Namespace], int]
+#: A SANE device name: "<backend>:<device>"; "sim:..." is the simulator's own.
+_SANE_NAME = re.compile(r"^(?!sim:)[A-Za-z0-9_]+:")
 
 
 def _say(args: argparse.Namespace, key: str, **values: object) -> None:
@@ -104,8 +107,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if args.jam_after is not None:
                 options["jam_after"] = args.jam_after
         else:
-            kind = cfg.capture.device
-        if args.device:
+            kind = _scan_kind(args.device, cfg.capture.device)
+        if args.device and kind != "simulated":
             options["device"] = args.device
         driver = station.make_driver(kind, **options)
         device_error: DeviceError | None = None
@@ -123,6 +126,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(device_error.message(args.lang), file=sys.stderr)
             return device_error.exit_code
         return status
+
+
+def _scan_kind(device: str | None, configured: str) -> str:
+    """The driver kind for ``scan --device``: a SANE name ("test:0", "epson2:libusb:001:004")
+    picks the SANE driver over the simulator; otherwise the configured kind owns the id."""
+    if device and configured == "simulated" and _SANE_NAME.match(device):
+        return "sane"
+    return configured
 
 
 def _report(args: argparse.Namespace, station: Station) -> int:
@@ -162,6 +173,17 @@ def cmd_resume(args: argparse.Namespace) -> int:
             _say(args, "cli.timeout")
             return 75
         return _report(args, station)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """List the devices the station sees and what it would use; say what to fix."""
+    from station import doctor
+
+    if args.data_dir:
+        os.environ["STATION_DATA_DIR"] = str(args.data_dir)
+    report = doctor.examine(args.config)
+    print(report.to_json(args.lang) if args.json else report.render(args.lang))
+    return report.exit_code
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -289,6 +311,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     reindex = sub.add_parser("reindex", help="rebuild the index from the PDF files")
     reindex.set_defaults(handler=cmd_reindex)
+
+    doctor = sub.add_parser("doctor", help="list devices, check the setup, say what to fix")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    doctor.add_argument("--lang", choices=messages.LANGUAGES, default=argparse.SUPPRESS)
+    doctor.set_defaults(handler=cmd_doctor)
     return parser
 
 

@@ -52,6 +52,10 @@ messages.register(
         "config.expected_min": {"vi": "cần ít nhất {limit}", "en": "expected at least {limit}"},
         "config.expected_max": {"vi": "cần nhiều nhất {limit}", "en": "expected at most {limit}"},
         "config.expected_table": {"vi": "cần một bảng khoá", "en": "expected a table of keys"},
+        "config.expected_text_list": {
+            "vi": 'cần một danh sách chuỗi, ví dụ ["a", "b"]',
+            "en": 'expected a list of texts, e.g. ["a", "b"]',
+        },
         "config.unknown_key": {
             "vi": "khoá không tồn tại; các khoá hợp lệ ở đây: {known}",
             "en": "unknown key; known keys here: {known}",
@@ -98,6 +102,49 @@ class SimulatorSection:
 
 
 @dataclass(frozen=True)
+class FolderSection:
+    path: str = _opt("", "Hot folder other programs save pages into; empty: no hot folder.")
+    settle_seconds: float = _opt(
+        3.0, "A file is taken once its size and time are unchanged this long.", min=0.1, max=600
+    )
+    damaged_wait_seconds: float = _opt(
+        60.0, "A file that does not decode waits this long for more data.", min=0, max=3600
+    )
+    rescan_seconds: float = _opt(
+        10.0, "Full rescan interval, for changes that sent no notification.", min=0.5, max=3600
+    )
+    polling: bool = _opt(False, "Watch by polling (network shares that send no notifications).")
+    done_dir: str = _opt("", "Where taken files go; empty: 'done' inside the hot folder.")
+    rejected_dir: str = _opt(
+        "", "Where unusable files go, with a reason; empty: 'rejected' inside the hot folder."
+    )
+    max_file_mb: int = _opt(100, "Largest file taken, in MB; larger ones are rejected.", min=1)
+
+
+@dataclass(frozen=True)
+class CameraSection:
+    preview_width: int = _opt(640, "Width of the live preview, pixels.", min=160, max=1920)
+    preview_height: int = _opt(480, "Height of the live preview, pixels.", min=120, max=1080)
+    preview_fps: int = _opt(8, "Frames per second of the live preview.", min=1, max=30)
+    still_width: int = _opt(0, "Width of a captured page; 0: the largest.", min=0, max=20000)
+    still_height: int = _opt(0, "Height of a captured page; 0: the largest.", min=0, max=20000)
+    settle_frames: int = _opt(
+        3, "Frames dropped before a still, while exposure settles.", min=0, max=60
+    )
+
+
+@dataclass(frozen=True)
+class SaneSection:
+    mode: str = _opt("color", "Colour mode of SANE scans.", choices=("color", "gray"))
+    source: str = _opt(
+        "auto",
+        "Paper source; auto: as the scanner is.",
+        choices=("auto", "flatbed", "adf", "adf-duplex"),
+    )
+    area: str = _opt("max", "Scan area: max, A4, A3, A4-landscape..., or WIDTHxHEIGHT in mm.")
+
+
+@dataclass(frozen=True)
 class CaptureSection:
     device: str = _opt(
         "simulated", "Kind of capture device.", choices=("simulated", "sane", "camera", "folder")
@@ -107,6 +154,38 @@ class CaptureSection:
     simulated: SimulatorSection = field(
         default_factory=SimulatorSection, metadata={"doc": "Simulated ledger scanner."}
     )
+    folder: FolderSection = field(
+        default_factory=FolderSection, metadata={"doc": "Hot folder watched for saved pages."}
+    )
+    camera: CameraSection = field(
+        default_factory=CameraSection, metadata={"doc": "Overhead or document camera (UVC)."}
+    )
+    sane: SaneSection = field(
+        default_factory=SaneSection, metadata={"doc": "SANE scanner (flatbed, feeder, A3)."}
+    )
+
+
+@dataclass(frozen=True)
+class TriggersSection:
+    enabled: bool = _opt(False, "Start a capture with a foot pedal, a key or a scanner button.")
+    keys: tuple[str, ...] = _opt(
+        ("KEY_B", "KEY_PAGEDOWN", "KEY_ENTER", "KEY_SPACE"),
+        "Keys that start a capture: Linux key names (KEY_B) or codes.",
+    )
+    devices: tuple[str, ...] = _opt(
+        (), "Input devices to listen to (paths or names); empty: every keyboard."
+    )
+    grab: bool = _opt(False, "Take the input devices for the station alone (for pedals).")
+    debounce_ms: int = _opt(400, "Presses closer together than this count once.", min=0, max=5000)
+    scanner_button: bool = _opt(True, "Also capture on the scanner's own button (if SANE has it).")
+    button_poll_ms: int = _opt(200, "How often the scanner button is read.", min=50, max=5000)
+
+
+@dataclass(frozen=True)
+class UsbSection:
+    enabled: bool = _opt(True, "Watch USB plug and unplug to show the devices in the UI.")
+    poll_seconds: float = _opt(2.0, "How often USB devices are listed.", min=0.2, max=60)
+    devices_file: str = _opt("", "Extra table of known USB devices; empty: none.")
 
 
 @dataclass(frozen=True)
@@ -122,6 +201,7 @@ class WebSection:
     host: str = _opt("127.0.0.1", "Address the web server listens on.")
     port: int = _opt(8080, "Port of the web server.", min=1, max=65535)
     threads: int = _opt(4, "Worker threads of the web server.", min=1, max=32)
+    upload_max_mb: int = _opt(40, "Largest phone upload (one request), in MB.", min=1, max=500)
 
 
 @dataclass(frozen=True)
@@ -140,6 +220,10 @@ class Config:
         default_factory=ProcessingSection, metadata={"doc": "Processing"}
     )
     web: WebSection = field(default_factory=WebSection, metadata={"doc": "Web server"})
+    triggers: TriggersSection = field(
+        default_factory=TriggersSection, metadata={"doc": "Capture triggers"}
+    )
+    usb: UsbSection = field(default_factory=UsbSection, metadata={"doc": "USB devices"})
     log: LogSection = field(default_factory=LogSection, metadata={"doc": "Logging"})
 
     @property
@@ -222,6 +306,10 @@ def _convert(value: Any, kind: Any, path: str, meta: dict[str, Any], problems: _
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
         expected = "config.expected_number"
+    elif kind == tuple[str, ...]:
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        value = tuple(value) if ok else value
+        expected = "config.expected_text_list"
     else:
         ok = isinstance(value, str)
         expected = "config.expected_text"
@@ -347,7 +435,9 @@ def describe() -> list[tuple[str, Any, str]]:
             if dataclasses.is_dataclass(kind):
                 walk(typing.cast(type, kind), path + ".")
             else:
-                rows.append((path, getattr(cls(), spec.name), spec.metadata.get("doc", "")))
+                default = getattr(cls(), spec.name)
+                default = list(default) if isinstance(default, tuple) else default  # as TOML
+                rows.append((path, default, spec.metadata.get("doc", "")))
 
     walk(Config, "")
     return rows

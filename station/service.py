@@ -9,27 +9,41 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import hashlib
 import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from station import naming
+from station import messages, naming
 from station.config import Config
 from station.drivers import create_driver, driver_class
-from station.drivers.base import DeviceState, Driver, DriverEvent
-from station.errors import StationError, StoreError
+from station.drivers.base import CapturedImage, DeviceState, Driver, DriverEvent
+from station.errors import StationError, StoreError, UsageError
 from station.fsutil import write_atomic
 from station.intake import Intake, Job
 from station.layouts import get_profile
 from station.models import Book, BookRef, Entry, StationInfo
+from station.peripherals import Peripherals
 from station.pipeline import PageResult, Pipeline, Worker
 from station.store import Store
 
+if TYPE_CHECKING:
+    from station.drivers.hotfolder import HotFolder
+
 log = logging.getLogger(__name__)
+
+messages.register(
+    {
+        "capture.no_book": {
+            "vi": "Chưa mở sổ nào. Hãy mở một sổ trước khi nhận ảnh.",
+            "en": "No book is open. Open a book before taking in pages.",
+        },
+    }
+)
 
 
 @dataclass
@@ -97,10 +111,16 @@ class Station:
         self.store = Store(self.data_dir, self.info, Namer(config, self.info))
         self.results: collections.deque[PageResult] = collections.deque(maxlen=200)
         self.device = DeviceStatus(kind=config.capture.device)
+        #: The hot folder's status, when one is configured (``device`` itself when
+        #: the folder is the capture device).
+        self.folder: DeviceStatus | None = None
         self.current_book: str | None = None
         self._lock = threading.Lock()
         self._worker: Worker | None = None
         self._intake: Intake | None = None
+        self._watcher: HotFolder | None = None
+        #: USB plug and unplug, and the pedal, keys and buttons that start a capture.
+        self.peripherals = Peripherals(self)
 
     # life cycle -------------------------------------------------------------
     def start(self) -> Station:
@@ -112,6 +132,8 @@ class Station:
         self._worker = Worker(pipeline, on_result=self._on_result)
         self._worker.start()
         self._probe_device()
+        self._start_folder()
+        self.peripherals.start()
         return self
 
     def _probe_device(self) -> None:
@@ -128,6 +150,10 @@ class Station:
 
     def stop(self) -> None:
         """Finish the page being processed, stop the worker and close the store."""
+        self.peripherals.stop()
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
@@ -171,6 +197,8 @@ class Station:
             )
             self.store.create_book(book)
         self.current_book = book.ref.key
+        if self._watcher is not None:
+            self._watcher.wake()  # files waiting for a book go in now
         return book
 
     # capture --------------------------------------------------------------
@@ -181,6 +209,20 @@ class Station:
         if kind == "simulated":
             # The [capture.simulated] keys are the simulated driver's option names.
             merged.update(dataclasses.asdict(self.config.capture.simulated))
+        if kind == "sane":
+            # The [capture.sane] keys are the SANE driver's option names.
+            merged.update(dataclasses.asdict(self.config.capture.sane))
+            if self.config.capture.device_id:
+                merged["device"] = self.config.capture.device_id
+        if kind == "camera":
+            # The [capture.camera] keys are the camera driver's option names.
+            merged.update(dataclasses.asdict(self.config.capture.camera))
+            if self.config.capture.device_id:
+                merged["device"] = self.config.capture.device_id
+        if kind == "folder":
+            merged.update(dataclasses.asdict(self.config.capture.folder))
+            # The running watcher reports the folder's state, not this second instance.
+            return create_driver(kind, {**merged, **options})
         merged.update(options)
         if kind != self.device.kind:
             self.device = DeviceStatus(kind=kind)
@@ -207,6 +249,54 @@ class Station:
         if driver.state is DeviceState.OFFLINE:
             self._probe_device()
 
+    def deliver(self, captured: CapturedImage, operator: str = "") -> Job:
+        """Save a page a passive source handed over (hot folder, phone) into the open book.
+
+        Raises UsageError when no book is open; the page is safe once this returns.
+        """
+        key = self.current_book
+        if key is None:
+            raise UsageError("capture.no_book")
+        book = self.store.get_book(key)
+        return self.intake.save(captured, book.ref, book.profile, operator)
+
+    def has_raw(self, data: bytes) -> bool:
+        """Whether intake already holds exactly these bytes as a raw capture.
+
+        Asked only for a hot-folder file a crash left between hand-over and ``done/``;
+        only raw files of the same size are hashed.
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        for raw in self.intake.captures_dir.glob("*/*"):
+            if raw.suffix == ".done" or raw.stat().st_size != len(data):
+                continue
+            if hashlib.sha256(raw.read_bytes()).hexdigest() == digest:
+                return True
+        return False
+
+    def _start_folder(self) -> None:
+        """Watch the hot folder when it is the device or has a path configured."""
+        if self.config.capture.device != "folder" and not self.config.capture.folder.path:
+            return
+        from station.drivers.hotfolder import Sink
+
+        if self.config.capture.device == "folder":
+            self.folder = self.device
+        else:
+            self.folder = DeviceStatus(kind="folder", device=self.config.capture.folder.path)
+        options = {"dpi": self.config.capture.dpi, **dataclasses.asdict(self.config.capture.folder)}
+        try:
+            watcher = cast("HotFolder", create_driver("folder", options, self._on_folder_event))
+        except StationError as exc:
+            self.folder.state = DeviceState.ERROR.value
+            self.folder.message_key, self.folder.values = exc.key, dict(exc.values)
+            return
+        self.folder.device = watcher.device
+        watcher.watch(
+            Sink(self.deliver, ready=lambda: self.current_book is not None, holds=self.has_raw)
+        )
+        self._watcher = watcher
+
     def wait_idle(self, timeout: float = 600.0) -> bool:
         """Wait until every queued page is processed."""
         return self._worker.wait_idle(timeout) if self._worker else True
@@ -232,6 +322,8 @@ class Station:
         return {
             "station": self.info.to_dict(),
             "device": self.device.__dict__,
+            "folder": None if self.folder is None else _with_message(self.folder),
+            "peripherals": self.peripherals.status(),
             "current_book": self.current_book,
             "books": books,
             "queue": len(self._intake.queue) if self._intake else 0,
@@ -242,8 +334,26 @@ class Station:
         with self._lock:
             self.results.append(result)
 
+    def _on_folder_event(self, event: DriverEvent) -> None:
+        # Progress and rejections are logged by the folder; its state carries the counts.
+        if self.folder is not None and event.state is not None:
+            self.folder.state = event.state.value
+            self.folder.message_key = event.message_key
+            self.folder.values = dict(event.values)
+
     def _on_device_event(self, event: DriverEvent) -> None:
         if event.state is not None:
             self.device.state = event.state.value
         self.device.message_key = event.message_key
         self.device.values = dict(event.values)
+
+
+def _with_message(status: DeviceStatus) -> dict[str, Any]:
+    """A device status with its message rendered in every language."""
+    message = {}
+    if status.message_key:
+        message = {
+            lang: messages.render(status.message_key, lang, **status.values)
+            for lang in messages.LANGUAGES
+        }
+    return {**status.__dict__, "message": message}

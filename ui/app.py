@@ -24,7 +24,7 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
 from station import messages
@@ -32,10 +32,11 @@ from station.errors import StationError
 from station.fsutil import write_atomic
 from station.service import Station
 from station.ui.texts import TEXTS
+from station.ui.upload import chosen, is_loopback, take_uploads
 
 log = logging.getLogger(__name__)
 
-#: Largest request body accepted anywhere (phone uploads come with a later issue).
+#: Largest request body accepted anywhere but /upload (web.upload_max_mb there).
 MAX_BODY = 1 * 1024 * 1024
 
 
@@ -112,6 +113,23 @@ def _register_routes(app: Flask) -> None:
     def status_json() -> Response:
         return jsonify(_station().status())
 
+    @app.get("/preview.mjpg")
+    def preview() -> Response:
+        """The camera's live preview as MJPEG; 404 when the capture device is no camera."""
+        from station.drivers.camera import MJPEG_MIMETYPE, CameraDriver, mjpeg_parts
+
+        station = _station()
+        if station.config.capture.device != "camera":
+            abort(404)
+        driver = station.make_driver()
+        if not isinstance(driver, CameraDriver):
+            abort(404)
+        driver.open()  # a missing camera is a StationError page, not a broken stream
+        response = Response(mjpeg_parts(driver.preview()), mimetype=MJPEG_MIMETYPE)
+        response.headers["Cache-Control"] = "no-store"
+        response.call_on_close(lambda: station.release(driver))
+        return response
+
     @app.post("/capture")
     def capture() -> Response:
         _check_csrf()
@@ -137,6 +155,48 @@ def _register_routes(app: Flask) -> None:
         finally:
             lock.release()
         return redirect(url_for("index"))
+
+    @app.route("/upload", methods=["GET", "POST"])
+    def upload() -> tuple[Any, int]:
+        """Photos from a phone (for now only the station's own browser) into the open book."""
+        if not is_loopback(request.remote_addr):
+            # Pairing comes with the LAN issue; until then nobody else may send pages.
+            return render_template("upload_denied.html", t=TEXTS["vi"], texts=TEXTS, lang="vi"), 403
+        lang = _lang()
+        t = TEXTS[lang]
+        station = _station()
+        limit_mb = station.config.web.upload_max_mb
+        code, notice, results = 200, "", []
+        if request.method == "POST":
+            request.max_content_length = limit_mb * 1024 * 1024
+            try:
+                _check_csrf()  # reads the form, so an oversized body fails here
+                files = chosen(request.files.getlist("photos"))
+            except RequestEntityTooLarge:
+                code, notice = 413, t["upload_too_big"].format(limit=limit_mb)
+            else:
+                if not files:
+                    code, notice = 400, t["upload_none"]
+                elif station.current_book is None:
+                    code, notice = 409, t["no_book"]
+                else:
+                    results = take_uploads(station, files, lang, request.remote_addr or "")
+                    saved = sum(1 for r in results if r.saved)
+                    notice = t["captured"].format(count=saved)
+        if request.accept_mimetypes.best == "application/json":
+            body = {"notice": notice, "results": [r.to_dict() for r in results]}
+            return jsonify(body), code
+        page = render_template(
+            "upload.html",
+            t=t,
+            lang=lang,
+            book=station.current_book,
+            limit_mb=limit_mb,
+            notice=notice,
+            results=results,
+            csrf=_csrf_token(),
+        )
+        return page, code
 
 
 def _register_errors(app: Flask) -> None:

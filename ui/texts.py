@@ -35,6 +35,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "http.413": "Tệp gửi lên quá lớn.",
         "http.500": "Trạm gặp lỗi nội bộ; dữ liệu đã quét vẫn an toàn. Hãy thử lại.",
         "http.other": "Yêu cầu không thực hiện được.",
+        "http.403": "Không được phép.",
+        "upload": "Gửi ảnh trang sổ",
+        "upload_hint": (
+            "Chụp trang sổ bằng máy ảnh của điện thoại, hoặc chọn ảnh đã chụp. "
+            "Ảnh được lưu vào sổ đang quét."
+        ),
+        "upload_take": "Chụp ảnh",
+        "upload_choose": "Chọn ảnh có sẵn",
+        "upload_send": "Gửi ảnh",
+        "upload_limit": "Mỗi lần gửi tối đa {limit} MB.",
+        "upload_none": "Chưa chọn ảnh nào.",
+        "upload_too_big": (
+            "Các ảnh gửi một lần quá lớn (tối đa {limit} MB). Hãy gửi ít ảnh hơn mỗi lần."
+        ),
+        "upload_saved": "đã lưu",
+        "upload_refused": "không nhận",
+        "pairing_needed": (
+            "Trang gửi ảnh hiện chỉ dùng được trên màn hình của trạm. Điện thoại và máy "
+            "khác cần được ghép nối với trạm trước; tính năng ghép nối sẽ có sau."
+        ),
     },
     "en": {
         "title": "Civil-status ledger station",
@@ -68,5 +88,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "http.413": "The upload is too large.",
         "http.500": "The station hit an internal error; captured data is safe. Try again.",
         "http.other": "The request could not be carried out.",
+        "http.403": "Not allowed.",
+        "upload": "Send ledger page photos",
+        "upload_hint": (
+            "Photograph a ledger page with the phone's camera, or choose photos already "
+            "taken. They are saved into the current book."
+        ),
+        "upload_take": "Take a photo",
+        "upload_choose": "Choose existing photos",
+        "upload_send": "Send",
+        "upload_limit": "At most {limit} MB per sending.",
+        "upload_none": "No photo chosen.",
+        "upload_too_big": (
+            "The photos sent together are too large (at most {limit} MB). Send fewer at a time."
+        ),
+        "upload_saved": "saved",
+        "upload_refused": "refused",
+        "pairing_needed": (
+            "The upload page works only on the station's own screen for now. Phones and "
+            "other computers must be paired with the station first; pairing comes later."
+        ),
     },
 }
