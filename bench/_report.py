@@ -91,6 +91,9 @@ def print_report(
         if "ours" in row:
             encodings[row["ours"]["encoding"]] = encodings.get(row["ours"]["encoding"], 0) + 1
     print(f"\nour encodings: {encodings}")
-    print("\nnormalise + segment + crops of one A3 spread (child process, OpenCV 1 thread)")
+    print(
+        "\nnormalise + segment + crops of one A3 spread: CPU time, and peak RSS including"
+        " decoding it with the station's loader (child process, OpenCV 1 thread)"
+    )
     for dpi, best, peak, shape in times:
         print(f"  {dpi} dpi {shape[1]}x{shape[0]}: {best:.3f} s CPU, peak RSS {peak:.0f} MB")

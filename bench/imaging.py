@@ -46,6 +46,7 @@ from PIL import Image
 
 from station.drivers.ledger_render import RenderedPage, RenderSpec, render_page
 from station.imaging.cutcheck import check_cut
+from station.imaging.load import load_rgb
 from station.imaging.segment import crop_region, region_polygon, segment
 from station.layouts import get_profile
 from station.pdf.encode import encode_entry
@@ -167,8 +168,7 @@ def _child_timing(path: str, dpi: int, profile: str, queue: Any) -> None:
     # the kernel's high-water mark and reading VmHWM measures this process alone.
     Path("/proc/self/clear_refs").write_text("5")
     cv2.setNumThreads(1)
-    with Image.open(path) as image:
-        rgb = np.asarray(image.convert("RGB"))
+    rgb, _ = load_rgb(Path(path))  # the station's own loader, with its copies
     best = float("inf")
     for _ in range(3):
         started = time.process_time()

@@ -75,8 +75,14 @@ def _decode(handle: typing.BinaryIO, label: str) -> tuple[NDArray[np.uint8], int
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError("image.corrupt", source=label, detail=str(exc)) from exc
     dpi = _dpi(image)
-    upright = ImageOps.exif_transpose(image) or image
-    return np.asarray(upright.convert("RGB")), dpi
+    # Every copy of a 600-dpi A3 spread is 210 MB: turn in place, convert only when
+    # needed, and let each superseded image go before the next one is made.
+    ImageOps.exif_transpose(image, in_place=True)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    pixels = np.asarray(image)
+    image.close()
+    return pixels, dpi
 
 
 def _dpi(image: Image.Image) -> int | None:
