@@ -88,6 +88,8 @@ class Settings:
     area: str = "max"  # "max" (the whole bed), a paper name ("A3", "A4-landscape"), "WxH" mm
     #: Raw backend options set last (device quirks), by SANE name: {"swdeskew": True}.
     options: dict[str, Any] = field(default_factory=dict)
+    #: Longest one page may take before a stuck backend is cancelled (seconds).
+    page_timeout_s: float = 300.0
 
 
 def parse_options(options: Mapping[str, Any]) -> Settings:
@@ -103,6 +105,8 @@ def parse_options(options: Mapping[str, Any]) -> Settings:
     _check(settings.mode in MODES, "mode", settings.mode, " or ".join(MODES))
     _check(settings.source in SOURCES, "source", settings.source, ", ".join(SOURCES))
     _check(isinstance(settings.options, dict), "options", settings.options, "a table")
+    timeout_ok = isinstance(settings.page_timeout_s, int | float) and settings.page_timeout_s > 0
+    _check(timeout_ok, "page_timeout_s", settings.page_timeout_s, "seconds above 0")
     area_size(settings.area)  # raises for a bad area
     return settings
 

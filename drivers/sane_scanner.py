@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import sane
 from PIL import Image
 
-from station import messages
+from station import messages, sigpipe
 from station.drivers.base import (
     Capabilities,
     CapturedImage,
@@ -55,6 +55,17 @@ messages.register(
         "sane.init_failed": {
             "vi": "Không khởi động được thư viện SANE: {detail}.",
             "en": "Could not start the SANE library: {detail}.",
+        },
+        "sane.stalled": {
+            "vi": (
+                "Máy quét {device} không trả trang sau {seconds} giây nên đã dừng. "
+                "Đã giữ {pages} trang trước đó. Tắt rồi bật lại máy quét, rồi quét lại trang này."
+            ),
+            "en": (
+                "Scanner {device} gave no page within {seconds} s, so the scan was stopped. "
+                "{pages} earlier pages are kept. Switch the scanner off and on, then scan "
+                "this page again."
+            ),
         },
         "sane.no_devices": {
             "vi": "Không thấy máy quét nào: kiểm tra cáp USB và nguồn điện của máy quét.",
@@ -148,6 +159,9 @@ class SaneScanner(Driver):
         self._read_lock = threading.Lock()  # guards _reading for an asynchronous cancel
         self._reading = False
         self._with_progress = False
+        #: Longest a page may take (an A3 colour page at 600 dpi on a slow USB 2 book
+        #: scanner takes about a minute); past it a stuck backend is cancelled.
+        self._page_timeout = float(self.settings.page_timeout_s)
 
     @classmethod
     def probe(cls) -> list[DeviceInfo]:
@@ -211,6 +225,7 @@ class SaneScanner(Driver):
             handle.close()
         except SANE_ERRORS as exc:  # an unplugged device cannot be closed cleanly
             log.debug("closing %s: %s", self.device, exc)
+        sigpipe.reassert()
         with _LIBRARY.lock:
             _LIBRARY.open_handles -= 1
 
@@ -319,13 +334,25 @@ class SaneScanner(Driver):
             self._reading = True
         failure: Exception | None = None
         image: Image.Image | None = None
+        stalled = threading.Event()
+        watchdog = threading.Timer(self._page_timeout, self._stall, (handle, stalled))
+        watchdog.name = f"sane-watchdog-{self.device}"
+        watchdog.daemon = True
+        watchdog.start()
         try:
             image = self._snap(handle, feeder, done + 1)
         except SANE_ERRORS as exc:
             failure = exc
         finally:
+            watchdog.cancel()
+            watchdog.join()
+            sigpipe.reassert()  # libsane resets SIGPIPE at the end of each scan
             with self._read_lock:
                 self._reading = False
+        if stalled.is_set():
+            raise DeviceError(
+                "sane.stalled", device=self.device, pages=done, seconds=round(self._page_timeout)
+            )
         if self._cancel.is_set():
             return None  # a partial page, or the CANCELLED status our cancel caused
         if failure is not None:
@@ -348,6 +375,15 @@ class SaneScanner(Driver):
                 log.exception("progress report failed")
 
         return _as_image(handle.snap(no_cancel=feeder, progress=on_line))
+
+    def _stall(self, handle: Any, stalled: threading.Event) -> None:
+        """The page took longer than any scanner should: stop waiting for it."""
+        stalled.set()
+        log.warning("%s: no page after %.0f s; cancelling", self.device, self._page_timeout)
+        try:
+            handle.cancel()
+        except SANE_ERRORS as exc:
+            log.debug("cancel of a stalled page: %s", exc)
 
     def cancel(self) -> None:
         """Stop the batch: after this page, or at once when a page is being read."""

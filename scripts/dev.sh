@@ -13,10 +13,13 @@ PYTHON=/usr/bin/python3
 
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc        # venv and builds of sdists (python-sane)
-  libsane-dev sane-utils libsane1             # SANE scanners, and its 'test' backend
+  libsane-dev sane-utils libsane1 python3-sane  # SANE scanners, its 'test' backend, Debian's python-sane
   qpdf poppler-utils                          # checking and rendering PDFs in tests
   fonts-dejavu-core                           # Vietnamese text in the simulated ledgers
   tesseract-ocr tesseract-ocr-vie             # legibility benchmark (OCR error rate)
+  iproute2 avahi-utils curl openssl           # LAN test (netns, tc, avahi-browse); collector bench
+  debootstrap shellcheck                      # installer test in a bookworm root; script lint
+  chromium                                    # end-to-end tests of the touch UI (Playwright)
 )
 
 as_root() {

@@ -1,4 +1,4 @@
-"""The ``station`` command: serve, demo, scan, config check, reindex.
+"""The ``station`` command: serve, demo, scan, config check, reindex, doctor, provision.
 
 Only this module configures logging. A known problem (a :class:`StationError`) prints
 one clear line in the chosen language and exits with its code; anything else is a bug
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from station import __version__, config, messages
+from station import __version__, config, messages, sigpipe
 from station.errors import DeviceError, StationError
 from station.models import BookRef
 
@@ -92,11 +92,12 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from station.lan.cli import without_lan
     from station.service import Station
 
     cfg = _load_config(args)
     ref = BookRef.parse(args.book)
-    with Station(cfg) as station:
+    with Station(without_lan(cfg)) as station:
         book = station.open_book(ref, args.profile, args.first_entry, args.expected)
         options: dict[str, object] = {}
         if args.simulate:
@@ -166,9 +167,10 @@ def _report(args: argparse.Namespace, station: Station) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Process whatever is left in the queue (after a power cut, say), then exit."""
+    from station.lan.cli import without_lan
     from station.service import Station
 
-    with Station(_load_config(args)) as station:
+    with Station(without_lan(_load_config(args))) as station:
         if not station.wait_idle(args.timeout):
             _say(args, "cli.timeout")
             return 75
@@ -241,7 +243,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["STATION__WEB__PORT"] = str(args.port)
         cfg = _load_config(args)
     _say(args, "cli.serving", host=cfg.web.host, port=cfg.web.port)
-    return serve(cfg, demo=args.command == "demo")
+    from station.sdnotify import Heartbeat
+
+    # Under systemd: READY once the web server answers, then watchdog pings while it does.
+    with Heartbeat.for_web(cfg.web.host, cfg.web.port):
+        return serve(cfg, demo=args.command == "demo")
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    """Export this station's settings as a provisioning file, or apply one."""
+    from station import provision
+
+    if args.data_dir:
+        os.environ["STATION_DATA_DIR"] = str(args.data_dir)
+    return provision.command(args)
 
 
 def _page_count(text: str) -> int | None:
@@ -316,6 +331,23 @@ def _build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     doctor.add_argument("--lang", choices=messages.LANGUAGES, default=argparse.SUPPRESS)
     doctor.set_defaults(handler=cmd_doctor)
+
+    prov = sub.add_parser(
+        "provision",
+        help="export settings to a provisioning file, or apply one",
+        description="station provision export FILE | station provision [apply] FILE | "
+        "station provision apply --usb",
+    )
+    prov.add_argument("words", nargs="*", metavar="[export|apply] FILE")
+    prov.add_argument("--usb", action="store_true", help="apply the file found on a USB stick")
+    prov.add_argument("--name", help="apply: this station's name")
+    prov.add_argument("--office-code", help="apply: the office (commune) code")
+    prov.add_argument("--office-name", help="apply: the office (commune) name")
+    prov.set_defaults(handler=cmd_provision)
+
+    from station.lan.cli import add_pairing_parser
+
+    add_pairing_parser(sub)
     return parser
 
 
@@ -337,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     handler: Handler = args.handler
+    sigpipe.install()  # before any scanner library can reset it (station.sigpipe)
     try:
         return handler(args)
     except StationError as exc:

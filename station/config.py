@@ -16,6 +16,7 @@ import logging
 import os
 import tomllib
 import typing
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,6 +52,10 @@ messages.register(
         },
         "config.expected_min": {"vi": "cần ít nhất {limit}", "en": "expected at least {limit}"},
         "config.expected_max": {"vi": "cần nhiều nhất {limit}", "en": "expected at most {limit}"},
+        "config.expected_timezone": {
+            "vi": "cần tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh",
+            "en": "expected an IANA time zone name, e.g. Asia/Ho_Chi_Minh",
+        },
         "config.expected_table": {"vi": "cần một bảng khoá", "en": "expected a table of keys"},
         "config.expected_text_list": {
             "vi": 'cần một danh sách chuỗi, ví dụ ["a", "b"]',
@@ -79,12 +84,30 @@ class StationSection:
     office_code: str = _opt("", "Code of the civil-status office (commune), e.g. 'xa-dong-hoa'.")
     office_name: str = _opt("", "Name of the office, e.g. 'UBND xã Đông Hòa'.")
     language: str = _opt("vi", "Language of the UI and messages.", choices=("vi", "en"))
+    timezone: str = _opt(
+        "Asia/Ho_Chi_Minh",
+        "Time zone of the station's clock (IANA name); the wizard applies it to the system.",
+        check=lambda name: _is_timezone(name),
+        check_message="config.expected_timezone",
+    )
+
+
+def _is_timezone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone this machine knows (tzdata)."""
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
 class StorageSection:
     data_dir: str = _opt("", "Data folder; empty: $STATION_DATA_DIR or ~/.local/share/...")
     reserve_mb: int = _opt(500, "Free space kept in reserve; captures stop below it.", min=50)
+    warn_mb: int = _opt(2000, "Free space below which the screen warns the disk is filling.", min=0)
 
 
 @dataclass(frozen=True)
@@ -205,6 +228,18 @@ class WebSection:
 
 
 @dataclass(frozen=True)
+class LanSection:
+    enabled: bool = _opt(True, "Serve entry PCs over TLS on the LAN (API, pairing, files).")
+    announce: bool = _opt(True, "Announce the station with zeroconf (mDNS/DNS-SD).")
+    interfaces: tuple[str, ...] = _opt(
+        (), "Network interfaces to announce on; empty: every LAN interface with IPv4."
+    )
+    host: str = _opt("0.0.0.0", "Address the TLS listener binds to.")
+    port: int = _opt(8443, "Port of the TLS listener; 0: any free port.", min=0, max=65535)
+    threads: int = _opt(8, "Worker threads of the TLS listener.", min=1, max=64)
+
+
+@dataclass(frozen=True)
 class LogSection:
     level: str = _opt(
         "info", "Log level.", choices=("debug", "info", "warning", "error", "critical")
@@ -224,6 +259,7 @@ class Config:
         default_factory=TriggersSection, metadata={"doc": "Capture triggers"}
     )
     usb: UsbSection = field(default_factory=UsbSection, metadata={"doc": "USB devices"})
+    lan: LanSection = field(default_factory=LanSection, metadata={"doc": "LAN service"})
     log: LogSection = field(default_factory=LogSection, metadata={"doc": "Logging"})
 
     @property
@@ -326,6 +362,10 @@ def _convert(value: Any, kind: Any, path: str, meta: dict[str, Any], problems: _
     if "max" in meta and value > meta["max"]:
         problems.add(path, value, "config.expected_max", limit=meta["max"])
         return None
+    check = meta.get("check")
+    if check is not None and not check(value):
+        problems.add(path, value, meta["check_message"])
+        return None
     return value
 
 
@@ -405,6 +445,15 @@ def parse(
     return config
 
 
+def validate(data: typing.Mapping[str, Any], source: str = "<data>") -> Config:
+    """Validate already-parsed TOML ``data`` as it is (no environment overrides)."""
+    problems = _Problems()
+    config = _build(Config, dict(data), "", problems)
+    if problems.items:
+        raise ConfigProblems(source, problems.items)
+    return config
+
+
 def load(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Config:
     """Load the configuration from ``path``, $STATION_CONFIG or the system file.
 
@@ -443,4 +492,4 @@ def describe() -> list[tuple[str, Any, str]]:
     return rows
 
 
-__all__ = ["Config", "describe", "load", "parse", "resolve_data_dir"]
+__all__ = ["Config", "describe", "load", "parse", "resolve_data_dir", "validate"]

@@ -6,7 +6,7 @@ findings; the last one says which device the configuration would capture from. A
 finding carries a message and, when something is wrong, how to fix it, both in
 Vietnamese and English. The report prints as text or JSON; the exit code is 0 when
 the station can capture, else the code of the first failure. More checks (clock,
-network, certificate, service) join :data:`CHECKS` with the appliance issue.
+network, certificate, service, permissions) live in :mod:`station.doctor_system`.
 """
 
 from __future__ import annotations
@@ -295,7 +295,8 @@ def examine(config_path: Path | None = None, checks: list[Check] | None = None) 
     """Run every check against the configuration at ``config_path`` (as ``station`` would
     load it); a broken configuration is reported and the defaults used for the rest."""
     findings: list[Finding] = []
-    source = str(config_path or os.environ.get("STATION_CONFIG") or "(defaults)")
+    system = config.DEFAULT_CONFIG_PATH if config.DEFAULT_CONFIG_PATH.exists() else None
+    source = str(config_path or os.environ.get("STATION_CONFIG") or system or "(defaults)")
     try:
         loaded = config.load(config_path)
         findings.append(Finding("config", OK, "doctor.config_ok", {"source": source}))
@@ -307,7 +308,7 @@ def examine(config_path: Path | None = None, checks: list[Check] | None = None) 
             )
         )
     context = Context(loaded, source)
-    for check in CHECKS if checks is None else checks:
+    for check in default_checks() if checks is None else checks:
         try:
             findings += check(context)
         except Exception:  # a broken check must not hide the others
@@ -341,7 +342,8 @@ def check_disk(context: Context) -> list[Finding]:
         ]
     usage = shutil.disk_usage(existing)
     reserve = context.config.storage.reserve_mb * 1024 * 1024
-    status = FAIL if usage.free < reserve else WARN if usage.free < 2 * reserve else OK
+    warn = max(context.config.storage.warn_mb * 1024 * 1024, reserve)
+    status = FAIL if usage.free < reserve else WARN if usage.free < warn else OK
     values = {
         "path": str(path),
         "free": _size(usage.free),
@@ -559,6 +561,14 @@ def _real_device_hints(context: Context) -> list[Finding]:
                 )
             ]
     return []
+
+
+def default_checks() -> list[Check]:
+    """The device checks, then the appliance checks (``station.doctor_system``: disk
+    health, clock, network, certificate, service, permissions), then the device choice."""
+    from station.doctor_system import SYSTEM_CHECKS
+
+    return [*CHECKS[:-1], *SYSTEM_CHECKS, CHECKS[-1]]
 
 
 CHECKS: list[Check] = [

@@ -1,8 +1,9 @@
 """One exception root for everything the station reports to a person.
 
 Every error carries a message key from :mod:`station.messages`, the values that fill
-it, and an exit code. The CLI and UI show the translated message; the log keeps the
-traceback. Anything that is *not* a :class:`StationError` is a bug.
+it, an exit code for the CLI and an HTTP status (``http_status``) for the web layer.
+The CLI and UI show the translated message; the log keeps the traceback. Anything
+that is *not* a :class:`StationError` is a bug.
 """
 
 from __future__ import annotations
@@ -11,12 +12,36 @@ from typing import Any
 
 from station import messages
 
+messages.register(
+    {
+        "usage.not_found": {
+            "vi": "Không tìm thấy: {detail}",
+            "en": "Not found: {detail}",
+        },
+        "usage.conflict": {
+            "vi": "Đã có: {detail}",
+            "en": "Already exists: {detail}",
+        },
+        "auth.denied": {
+            "vi": "Mã PIN không đúng.",
+            "en": "Wrong PIN.",
+        },
+        "auth.locked": {
+            "vi": "Nhập sai mã PIN quá nhiều lần. Hãy chờ {seconds} giây rồi thử lại.",
+            "en": "Too many wrong PINs. Wait {seconds} seconds, then try again.",
+        },
+    }
+)
+
 
 class StationError(Exception):
     """Root of every error a station user can be shown."""
 
     exit_code = 1
     default_key = "error.generic"
+    #: The HTTP status the web layer answers with when this error ends a request
+    #: (400 unless a subclass says otherwise, as the web app always answered).
+    http_status = 400
 
     def __init__(self, key: str | None = None, /, **values: Any) -> None:
         self.key = key or self.default_key
@@ -53,6 +78,7 @@ class CorruptDatabaseError(StoreError):
     """A database file exists but cannot be read; it is never silently replaced."""
 
     default_key = "store.corrupt"
+    http_status = 500
 
 
 class StationBusyError(StoreError):
@@ -60,12 +86,14 @@ class StationBusyError(StoreError):
 
     exit_code = 75  # EX_TEMPFAIL
     default_key = "store.locked"
+    http_status = 409
 
 
 class DiskFullError(StoreError):
     """Free space is below the reserve; new captures are refused."""
 
     default_key = "store.disk_full"
+    http_status = 507
 
 
 class DeviceError(StationError):
@@ -87,6 +115,7 @@ class EncodeError(StationError):
 
     exit_code = 70  # EX_SOFTWARE
     default_key = "encode.failed"
+    http_status = 500
 
 
 class UsageError(StationError):
@@ -94,3 +123,34 @@ class UsageError(StationError):
 
     exit_code = 64  # EX_USAGE
     default_key = "usage.invalid"
+
+
+class NotFoundError(StationError):
+    """A book, capture, entry, version or operator named in a request does not exist."""
+
+    exit_code = 66  # EX_NOINPUT
+    default_key = "usage.not_found"
+    http_status = 404
+
+
+class ConflictError(StationError):
+    """The request clashes with what exists (a book or operator that is already there)."""
+
+    exit_code = 65  # EX_DATAERR
+    default_key = "usage.conflict"
+    http_status = 409
+
+
+class AuthError(StationError):
+    """A PIN was wrong or is missing."""
+
+    exit_code = 77  # EX_NOPERM
+    default_key = "auth.denied"
+    http_status = 403
+
+
+class LockedOutError(AuthError):
+    """Too many wrong PINs: tries are refused until the lock ends."""
+
+    default_key = "auth.locked"
+    http_status = 429

@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,10 @@ from typing import Any
 
 from station import faults, messages
 from station.drivers.base import CapturedImage
-from station.errors import DiskFullError, StationError, StoreError
+from station.errors import StationError, StoreError
 from station.fsutil import fsync_dir, remove_stale_temps, write_atomic
 from station.models import BookRef, Capture, new_id
+from station.storage_guard import check_room
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +144,10 @@ class Intake:
         self.data_dir = data_dir
         self.rescue_orphans()
 
-    def check_space(self) -> None:
-        """Refuse a capture that would eat into the disk reserve."""
-        free_mb = shutil.disk_usage(self.captures_dir).free // (1024 * 1024)
-        if free_mb < self.reserve_mb:
-            raise DiskFullError(free_mb=free_mb, reserve_mb=self.reserve_mb)
+    def check_space(self, incoming: int = 0) -> None:
+        """Refuse a capture of ``incoming`` bytes that would eat into the disk reserve
+        (DiskFullError), before anything is written: the pages already saved stay safe."""
+        check_room(self.captures_dir, self.reserve_mb, incoming)
 
     def save(
         self,
@@ -159,8 +158,8 @@ class Intake:
         options: dict[str, Any] | None = None,
     ) -> Job:
         """Write the raw capture and queue it; the returned job is safe on disk."""
-        self.check_space()
         data, suffix = _raw_bytes(captured)
+        self.check_space(len(data))
         capture_id = new_id("c")
         relative = Path("captures") / book.key / f"{capture_id}{suffix}"
         width, height = _dimensions(captured)

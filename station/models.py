@@ -171,6 +171,7 @@ QUALITY_FLAGS = (
     "duplicate_number",
     "continues_overleaf",
     "number_uncertain",
+    "stained",
 )
 
 
@@ -212,6 +213,11 @@ class Entry:
     @property
     def current(self) -> EntryVersion | None:
         return self.versions[-1] if self.versions else None
+
+    @property
+    def current_file(self) -> str:
+        """The newest version's file (relative to the published folder), or ""."""
+        return self.versions[-1].file if self.versions else ""
 
     @property
     def pages(self) -> list[int]:
@@ -259,6 +265,13 @@ class Page:
     page_numbers: list[int]
     flags: list[str] = field(default_factory=list)
     confidence: float = 1.0
+    #: The operator asked to capture this page again; the book's next capture takes
+    #: over its entries (numbers kept). Cleared when that happens.
+    recapture_requested: bool = False
+    replaces: str = ""  # capture id of the page this capture was taken to replace
+    replaced_by: str = ""  # capture id of the capture that took this page's entries
+    reviewed_by: str = ""  # operator who accepted or edited the page; "" = nobody yet
+    reviewed_at: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -315,6 +328,25 @@ class Operator:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Operator:
+        return cls(**data)
+
+
+@dataclass
+class Shift:
+    """One operator's turn at the station, from sign-in to handover."""
+
+    id: str
+    operator_id: str
+    operator_name: str
+    started_at: str = field(default_factory=utc_now)
+    ended_at: str = ""  # "" while the shift runs
+    note: str = ""  # handover note for the next shift
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Shift:
         return cls(**data)
 
 

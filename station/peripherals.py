@@ -4,8 +4,9 @@ and the pedal, keys and scanner buttons that start a capture.
 :class:`Peripherals` belongs to a :class:`station.service.Station`, starts and stops
 with it, and keeps a short list of notices (a device plugged in, a press ignored
 because no book is open) for the UI. A trigger captures one page into the current
-book on a thread of its own, one capture at a time: a press while a capture runs is
-ignored rather than queued, so a nervous double press never takes the same page twice.
+book through the station's one capture at a time (``Station.start_capture``): a press
+while any capture runs (the screen's too) is ignored rather than queued, so a nervous
+double press never takes the same page twice.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from station import messages
 from station.drivers.usb import UsbEvent, UsbWatcher
 from station.drivers.usb_table import DeviceTable
-from station.errors import StationError
+from station.errors import StationBusyError, StationError
 from station.models import utc_now
 from station.triggers import ButtonSource, TriggerEvent, Triggers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from station.capture_job import CaptureJob
     from station.service import Station
 
 log = logging.getLogger(__name__)
@@ -57,8 +60,6 @@ class Peripherals:
         self.triggers: Triggers | None = None
         #: Recent notices for the UI, newest last: {"key", "values", "at"}.
         self.notices: collections.deque[dict[str, Any]] = collections.deque(maxlen=20)
-        self._capturing: threading.Thread | None = None
-        self._lock = threading.Lock()
         #: Triggered captures finished (saved or failed), for :meth:`wait_triggered`.
         self.triggered = 0
         self._finished = threading.Condition()
@@ -83,17 +84,13 @@ class Peripherals:
             self._notice(exc.key, **exc.values)
 
     def stop(self) -> None:
-        """Stop watching; waits for a triggered capture to finish saving."""
+        """Stop watching (the station then ends a capture still running)."""
         if self.triggers is not None:
             self.triggers.stop()
             self.triggers = None
         if self.usb is not None:
             self.usb.stop()
             self.usb = None
-        with self._lock:
-            running = self._capturing
-        if running is not None:
-            running.join()
 
     def wait_triggered(self, count: int, timeout: float = 60.0) -> bool:
         """Wait until ``count`` triggered captures have finished (saved or failed)."""
@@ -121,34 +118,26 @@ class Peripherals:
         self._notice(event.message_key, **event.values)
 
     def _on_trigger(self, event: TriggerEvent) -> None:
-        with self._lock:
-            if self._capturing is not None and self._capturing.is_alive():
-                self._notice("trigger.busy", device=event.device)
-                return
-            if self.station.current_book is None:
-                self._notice("trigger.no_book", device=event.device)
-                return
-            self._capturing = threading.Thread(
-                target=self._capture, args=(event,), name="trigger-capture", daemon=True
-            )
-            self._capturing.start()
-
-    def _capture(self, event: TriggerEvent) -> None:
-        station = self.station
+        if self.station.current_book is None:
+            self._notice("trigger.no_book", device=event.device)
+            return
         try:
-            book = station.store.get_book(station.current_book or "")
-            driver = station.make_driver(first_entry=book.next_entry, profile=book.profile)
-            try:
-                jobs = station.capture(driver, book, 1)
-            finally:
-                station.release(driver)
-            self._notice("trigger.captured", count=len(jobs), device=event.device)
+            job = self.station.start_capture(1)
+        except StationBusyError:
+            self._notice("trigger.busy", device=event.device)
+            return
         except StationError as exc:
-            log.warning("triggered capture failed: %s", exc.message("en"))
+            log.warning("triggered capture refused: %s", exc.message("en"))
             self._notice(exc.key, **exc.values)
-        except Exception:
-            log.exception("triggered capture failed")
-        finally:
-            with self._finished:
-                self.triggered += 1
-                self._finished.notify_all()
+            return
+        job.source = f"trigger:{event.device}"
+        job.add_done_callback(partial(self._captured, event))
+
+    def _captured(self, event: TriggerEvent, job: CaptureJob) -> None:
+        if job.error is not None:
+            self._notice(job.error.key, **job.error.values)
+        else:
+            self._notice("trigger.captured", count=job.pages_saved, device=event.device)
+        with self._finished:
+            self.triggered += 1
+            self._finished.notify_all()

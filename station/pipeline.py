@@ -26,6 +26,7 @@ from station.intake import Intake, Job
 from station.layouts import LayoutProfile, get_profile
 from station.models import Book, Capture, Entry, EntryStatus, Page, Region, new_id
 from station.pdf.encode import encode_entry
+from station.recapture import take_over
 from station.store import Store
 
 log = logging.getLogger(__name__)
@@ -64,17 +65,27 @@ ResultCallback = Callable[[PageResult], None]
 class Pipeline:
     """Turns queued captures into entries and published PDFs."""
 
-    def __init__(self, store: Store, intake: Intake, budget_bytes: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        intake: Intake,
+        budget_bytes: int,
+        lock: threading.RLock | None = None,
+    ) -> None:
         self.store = store
         self.intake = intake
         self.budget_bytes = budget_bytes
+        #: Held while a page is processed; review takes it too, so numbering and an
+        #: operator's edits of the same book never interleave.
+        self.lock = lock or threading.RLock()
 
     def process(self, job: Job) -> PageResult:
         """Process one job; a bad image is reported in the result, never raised."""
         started = time.perf_counter()
         result = PageResult(job.capture)
         try:
-            result.page, result.entries = self._process(job)
+            with self.lock:
+                result.page, result.entries = self._process(job)
         except StationError as exc:
             log.warning("capture %s failed: %s", job.capture.id, exc.message("en"))
             result.error = exc
@@ -92,7 +103,11 @@ class Pipeline:
             self.store.add_capture(capture)
         page = self.store.get_page(book.ref.key, capture.id)
         if page is None:
-            page = self._propose(book, capture, profile, segment(rgb, capture.dpi, profile))
+            found = segment(rgb, capture.dpi, profile)
+            # A page the operator asked to capture again takes this capture first.
+            page = take_over(self.store, book, capture, profile, found) or self._propose(
+                book, capture, profile, found
+            )
         entries = [self.store.get_entry(entry_id) for entry_id in page.entry_ids]
         if not REVIEW_FLAGS.intersection(page.flags):
             entries = [self._publish(entry, rgb, capture) for entry in entries]
@@ -102,7 +117,8 @@ class Pipeline:
         self, book: Book, capture: Capture, profile: LayoutProfile, found: Segmentation
     ) -> Page:
         """Create (or find again, after a crash) the page's entries, then the page."""
-        sequence = len(self.store.list_pages(book.ref.key)) + 1
+        # The highest, not the count: a recaptured page shares its old page's place.
+        sequence = max((p.sequence for p in self.store.list_pages(book.ref.key)), default=0) + 1
         first_page = (sequence - 1) * profile.pages_per_image + 1
         next_number = book.next_entry
         entries = []
@@ -150,15 +166,23 @@ class Pipeline:
     def _publish(self, entry: Entry, rgb: NDArray[np.uint8], capture: Capture) -> Entry:
         if entry.status is EntryStatus.PUBLISHED:
             return entry
-        region = entry.regions[0]
-        crop = crop_region(rgb, region.box, region.angle, region.warp)
-        encoded = encode_entry(Image.fromarray(crop), capture.dpi, self.budget_bytes)
-        for flag in encoded.flags:
-            if flag not in entry.flags:
-                entry.flags.append(flag)
-        faults.checkpoint("process.before_publish")
-        self.store.publish(entry, encoded.data, encoded.encoding)
-        return self.store.get_entry(entry.id)
+        return publish_entry(self.store, entry, rgb, capture, self.budget_bytes)
+
+
+def publish_entry(
+    store: Store, entry: Entry, rgb: NDArray[np.uint8], capture: Capture, budget_bytes: int
+) -> Entry:
+    """Cut the entry's region from ``rgb`` (its capture), encode it within the budget and
+    publish it as the entry's next version; returns the entry as stored."""
+    region = next((r for r in entry.regions if r.capture_id == capture.id), entry.regions[0])
+    crop = crop_region(rgb, region.box, region.angle, region.warp)
+    encoded = encode_entry(Image.fromarray(crop), capture.dpi, budget_bytes, entry=entry.number)
+    for flag in encoded.flags:
+        if flag not in entry.flags:
+            entry.flags.append(flag)
+    faults.checkpoint("process.before_publish")
+    store.publish(entry, encoded.data, encoded.encoding)
+    return store.get_entry(entry.id)
 
 
 def _numeric(number: str) -> int:

@@ -13,23 +13,34 @@ import hashlib
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
-from station import messages, naming
+from station import messages, naming, storage_guard
+from station.books import LAST_BOOK
+from station.capture_job import CaptureRunner
 from station.config import Config
 from station.drivers import create_driver, driver_class
 from station.drivers.base import CapturedImage, DeviceState, Driver, DriverEvent
-from station.errors import StationError, StoreError, UsageError
+from station.errors import NotFoundError, StationError, StoreError, UsageError
+from station.events import EventBus
 from station.fsutil import write_atomic
 from station.intake import Intake, Job
+from station.lan.pairing import PairRequest
+from station.lan.service import LanService
 from station.layouts import get_profile
 from station.models import Book, BookRef, Entry, StationInfo
 from station.peripherals import Peripherals
 from station.pipeline import PageResult, Pipeline, Worker
+from station.progress import Progress
+from station.review import Review
+from station.shifts import Shifts
+from station.storage_guard import StorageState
 from station.store import Store
+from station.touch_api import TouchApi
 
 if TYPE_CHECKING:
     from station.drivers.hotfolder import HotFolder
@@ -100,8 +111,12 @@ class Namer:
         return naming.render(self.preset, values)
 
 
-class Station:
-    """Owns the data folder while running; start() and stop() bracket its life."""
+class Station(TouchApi):
+    """Owns the data folder while running; start() and stop() bracket its life.
+
+    The touch UI's operations (capture jobs, review, shifts, books, progress,
+    settings) are the methods of :class:`station.touch_api.TouchApi`.
+    """
 
     def __init__(self, config: Config, data_dir: Path | None = None) -> None:
         self.config = config
@@ -121,6 +136,20 @@ class Station:
         self._watcher: HotFolder | None = None
         #: USB plug and unplug, and the pedal, keys and buttons that start a capture.
         self.peripherals = Peripherals(self)
+        #: Entry PCs: pairing, API over TLS, zeroconf (started when [lan] enabled).
+        self.lan = LanService(self)
+        #: Live events for the touch UI (station.events lists the kinds).
+        self.events = EventBus()
+        #: Held by processing and by review edits, so a book's numbering never interleaves.
+        self.book_lock = threading.RLock()
+        #: The one capture at a time (screen, pedal, status page).
+        self.captures = CaptureRunner(self)
+        self.review = Review(self)
+        self.shifts = Shifts(self)
+        self.progress_counter = Progress(self.store)
+        #: The station.toml the admin screen writes (None: $STATION_CONFIG, or the
+        #: system file when it exists); set it when loading from another file.
+        self.config_path: Path | None = None
 
     # life cycle -------------------------------------------------------------
     def start(self) -> Station:
@@ -128,12 +157,15 @@ class Station:
         self.store.open()
         self._intake = Intake(self.data_dir, self.config.storage.reserve_mb)
         budget = self.config.processing.budget_kb * 1024
-        pipeline = Pipeline(self.store, self._intake, budget)
+        pipeline = Pipeline(self.store, self._intake, budget, self.book_lock)
+        self.store.feed.listeners.append(self.announce_feed)
         self._worker = Worker(pipeline, on_result=self._on_result)
         self._worker.start()
         self._probe_device()
         self._start_folder()
         self.peripherals.start()
+        if self.config.lan.enabled:
+            self.lan.start()
         return self
 
     def _probe_device(self) -> None:
@@ -150,7 +182,9 @@ class Station:
 
     def stop(self) -> None:
         """Finish the page being processed, stop the worker and close the store."""
+        self.lan.stop()
         self.peripherals.stop()
+        self.captures.stop()
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None
@@ -158,6 +192,7 @@ class Station:
             self._worker.stop()
             self._worker = None
         self.store.close()
+        self.events.close()
 
     def __enter__(self) -> Station:
         return self.start()
@@ -176,12 +211,18 @@ class Station:
     # books ----------------------------------------------------------------
     def open_book(
         self,
-        ref: BookRef,
+        ref: BookRef | str,
         profile: str | None = None,
         first_entry: int | None = None,
         expected_entries: int | None = None,
     ) -> Book:
-        """The book ``ref``, created with the given settings if it is new."""
+        """Open the book ``ref``: a BookRef is created with the given settings if it is
+        new; a key (``KS-2007-01``, what ``list_books`` gives) must exist
+        (NotFoundError). The touch screen creates books with ``create_book``."""
+        if isinstance(ref, str):
+            if not self.store.has_book(ref):
+                raise NotFoundError("review.unknown_book", book=ref[:40])
+            ref = self.store.get_book(ref).ref
         existing = {b.ref.key: b for b in self.store.list_books()}
         book = existing.get(ref.key)
         if book is None:
@@ -197,8 +238,10 @@ class Station:
             )
             self.store.create_book(book)
         self.current_book = book.ref.key
+        self.store.set_setting(LAST_BOOK, book.ref.key)
         if self._watcher is not None:
             self._watcher.wake()  # files waiting for a book go in now
+        self.announce_book(book.ref.key)
         return book
 
     # capture --------------------------------------------------------------
@@ -229,18 +272,33 @@ class Station:
         return create_driver(kind, merged, self._on_device_event)
 
     def capture(
-        self, driver: Driver, book: Book, count: int | None, operator: str = ""
+        self,
+        driver: Driver,
+        book: Book,
+        count: int | None,
+        operator: str = "",
+        on_saved: Callable[[Job], None] | None = None,
     ) -> list[Job]:
         """Capture up to ``count`` pages into ``book``; every page fed is saved first.
 
         A device error is raised only after the pages fed before it were saved.
+        ``on_saved`` is called with each page's job once it is safe; an exception it
+        raises ends the capture (the pages saved stay saved).
         """
         jobs = []
         if driver.state is DeviceState.OFFLINE:
             driver.open()
         self.device.device = driver.device
-        for captured in driver.capture(count):
-            jobs.append(self.intake.save(captured, book.ref, book.profile, operator))
+        pages = driver.capture(count)
+        try:
+            for captured in pages:
+                jobs.append(self.intake.save(captured, book.ref, book.profile, operator))
+                if on_saved is not None:
+                    on_saved(jobs[-1])
+        finally:
+            close = getattr(pages, "close", None)
+            if callable(close):
+                close()  # a generator left early finishes its device state now
         return jobs
 
     def release(self, driver: Driver) -> None:
@@ -248,6 +306,7 @@ class Station:
         driver.close()
         if driver.state is DeviceState.OFFLINE:
             self._probe_device()
+        self.events.publish("device", self.device_status())
 
     def deliver(self, captured: CapturedImage, operator: str = "") -> Job:
         """Save a page a passive source handed over (hot folder, phone) into the open book.
@@ -258,6 +317,7 @@ class Station:
         if key is None:
             raise UsageError("capture.no_book")
         book = self.store.get_book(key)
+        operator = operator or self.shifts.operator_name("")
         return self.intake.save(captured, book.ref, book.profile, operator)
 
     def has_raw(self, data: bytes) -> bool:
@@ -301,6 +361,16 @@ class Station:
         """Wait until every queued page is processed."""
         return self._worker.wait_idle(timeout) if self._worker else True
 
+    # entry PCs --------------------------------------------------------------
+    def approve_pairing(self, request_id: str) -> PairRequest:
+        """Approve an entry PC's pairing request (by id or 6-digit code); it receives
+        its token at its next poll. Raises LanError for an unknown or decided one."""
+        return self.lan.pairing.approve(request_id)
+
+    def deny_pairing(self, request_id: str) -> PairRequest:
+        """Deny an entry PC's pairing request (by id or 6-digit code)."""
+        return self.lan.pairing.deny(request_id)
+
     # status ---------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """Counts and states for the status page and the API."""
@@ -328,11 +398,36 @@ class Station:
             "books": books,
             "queue": len(self._intake.queue) if self._intake else 0,
             "failed": len(self._intake.queue.failed()) if self._intake else 0,
+            "lan": self.lan.status(),
+            "storage": self.storage().to_dict(),
         }
+
+    def storage(self) -> StorageState:
+        """Disk space of the data folder and its level (ok, warn, full) for the screen."""
+        storage = self.config.storage
+        return storage_guard.measure(self.data_dir, storage.reserve_mb, storage.warn_mb)
+
+    def device_status(self) -> dict[str, Any]:
+        """The capture device's state with its message in each language."""
+        return _with_message(self.device)
+
+    def apply_config(self, config: Config) -> None:
+        """Run with ``config`` from now on (settings changed on the admin screen): the
+        naming preset, the size budget and the capture settings take effect at once."""
+        namer = Namer(config, self.info)  # refuses an unknown preset before any change
+        self.config = config
+        self.store.namer = namer
+        # The store and namer hold this very object: later files carry the new names.
+        self.info.name = config.station.name
+        self.info.office_code = config.station.office_code
+        self.info.office_name = config.station.office_name
+        if self._worker is not None:
+            self._worker.pipeline.budget_bytes = config.processing.budget_kb * 1024
 
     def _on_result(self, result: PageResult) -> None:
         with self._lock:
             self.results.append(result)
+        self.announce_result(result)
 
     def _on_folder_event(self, event: DriverEvent) -> None:
         # Progress and rejections are logged by the folder; its state carries the counts.
@@ -346,6 +441,9 @@ class Station:
             self.device.state = event.state.value
         self.device.message_key = event.message_key
         self.device.values = dict(event.values)
+        self.captures.on_device_event(event)
+        if event.kind != "progress":
+            self.events.publish("device", self.device_status())
 
 
 def _with_message(status: DeviceStatus) -> dict[str, Any]:
@@ -353,7 +451,10 @@ def _with_message(status: DeviceStatus) -> dict[str, Any]:
     message = {}
     if status.message_key:
         message = {
-            lang: messages.render(status.message_key, lang, **status.values)
+            # Drivers report the device beside the values; most messages name it.
+            lang: messages.render(
+                status.message_key, lang, **{"device": status.device, **status.values}
+            )
             for lang in messages.LANGUAGES
         }
     return {**status.__dict__, "message": message}

@@ -83,5 +83,7 @@ seed = 3
 [station]
 office_code = "xa-dong-hoa"
 office_name = "UBND xã Đông Hòa"
+[lan]
+enabled = false
 """
     return config.parse(text, "test", environ={})

@@ -1,22 +1,20 @@
 """The station's web app (Flask app factory, in the manner of flaskr).
 
-Here: the status page (device, current book, counts of pages and entries) with a
-button that captures one page, in Vietnamese by default and English on request. The
-touch UI for scanning shifts grows from this.
+``/`` leads to the touch screens (blueprints in ``*_views.py``: first-boot wizard,
+shifts, books, capture, review, overview, progress, admin) in the order they are
+needed; ``/status`` is the plain status page (device, current book, counts) with a
+button that captures one page. Vietnamese by default, English on request.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
-import threading
 from typing import Any
 
 from flask import (
     Flask,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -28,14 +26,33 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
 from station import messages
-from station.errors import StationError
+from station.errors import StationBusyError, StationError
 from station.fsutil import write_atomic
+from station.lan.admin import admin_blueprint as lan_admin_blueprint
+from station.lan.api import API_PREFIX, api_blueprint, api_error_response
 from station.service import Station
+from station.ui import (
+    admin_views,
+    books_views,
+    gate,
+    live,
+    review_views,
+    scan_views,
+    setup_views,
+    shift_views,
+)
+from station.ui.context import check_csrf as _check_csrf
+from station.ui.context import csrf_token as _csrf_token
+from station.ui.context import lang as _lang
+from station.ui.context import station as _station
+from station.ui.context import wants_json
 from station.ui.texts import TEXTS
 from station.ui.upload import chosen, is_loopback, take_uploads
 
 log = logging.getLogger(__name__)
 
+#: How long the plain status page's capture button waits for its page to be saved.
+CAPTURE_WAIT_SECONDS = 120.0
 #: Largest request body accepted anywhere but /upload (web.upload_max_mb there).
 MAX_BODY = 1 * 1024 * 1024
 
@@ -52,7 +69,20 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
     if test_config:
         app.config.update(test_config)
     app.extensions["station"] = station
-    app.extensions["capture_lock"] = threading.Lock()
+    app.extensions["capture_lock"] = station.captures.lock  # the station's one capture lock
+    live.install(app.extensions)
+    for views in (
+        setup_views,
+        shift_views,
+        books_views,
+        scan_views,
+        review_views,
+        admin_views,
+        live,
+    ):
+        app.register_blueprint(views.bp)
+    app.register_blueprint(api_blueprint())  # /api/v1: entry PCs (docs/api.md)
+    app.register_blueprint(lan_admin_blueprint(_check_csrf))  # pairing forms
     _register_routes(app)
     _register_errors(app)
     return app
@@ -66,35 +96,14 @@ def _secret_key(station: Station) -> bytes:
     return path.read_bytes()
 
 
-def _lang() -> str:
-    lang = request.args.get("lang") or session.get("lang") or "vi"
-    if lang not in messages.LANGUAGES:
-        lang = "vi"
-    session["lang"] = lang
-    return lang
-
-
-def _csrf_token() -> str:
-    token = session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        session["csrf"] = token
-    return str(token)
-
-
-def _check_csrf() -> None:
-    sent = request.form.get("csrf", "")
-    if not hmac.compare_digest(sent, session.get("csrf", "")):
-        abort(400, description="csrf")
-
-
-def _station() -> Station:
-    station: Station = current_app.extensions["station"]
-    return station
-
-
 def _register_routes(app: Flask) -> None:
     @app.get("/")
+    def home() -> Response:
+        """The touch screens' start: wizard, shift, book or capture, whichever is due."""
+        _lang()  # keeps a ?lang= choice
+        return gate.required(need_book=True) or redirect(url_for("scan.main"))
+
+    @app.get("/status")
     def index() -> str:
         lang = _lang()
         station = _station()
@@ -138,22 +147,21 @@ def _register_routes(app: Flask) -> None:
         if station.current_book is None:
             session["flash"] = TEXTS[lang]["no_book"]
             return redirect(url_for("index"))
-        lock: threading.Lock = app.extensions["capture_lock"]
-        if not lock.acquire(blocking=False):
+        try:
+            # The station's one capture at a time (screen, pedal and this page share it);
+            # this form has no script, so it waits for the page to be saved.
+            job = station.start_capture(1)
+        except StationBusyError:
             session["flash"] = TEXTS[lang]["busy"]
             return redirect(url_for("index"))
-        try:
-            book = station.store.get_book(station.current_book)
-            driver = station.make_driver(first_entry=book.next_entry, profile=book.profile)
-            try:
-                jobs = station.capture(driver, book, 1)
-            finally:
-                station.release(driver)
-            session["flash"] = TEXTS[lang]["captured"].format(count=len(jobs))
         except StationError as exc:
             session["flash"] = exc.message(lang)
-        finally:
-            lock.release()
+            return redirect(url_for("index"))
+        job.wait(CAPTURE_WAIT_SECONDS)
+        if job.error is not None:
+            session["flash"] = job.error.message(lang)
+        else:
+            session["flash"] = TEXTS[lang]["captured"].format(count=job.pages_saved)
         return redirect(url_for("index"))
 
     @app.route("/upload", methods=["GET", "POST"])
@@ -207,7 +215,8 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(StationError)
     def station_error(exc: StationError) -> tuple[Any, int]:
         log.warning("request failed: %s", exc.message("en"))
-        return _error_response(400, "", exc.message(_lang()))
+        code = int(getattr(exc, "http_status", 400))
+        return _error_response(code if 400 <= code <= 599 else 500, "", exc.message(_lang()))
 
     @app.errorhandler(Exception)
     def bug(exc: Exception) -> tuple[Any, int]:
@@ -216,9 +225,12 @@ def _register_errors(app: Flask) -> None:
 
 
 def _error_response(code: int, key: str, text: str = "") -> tuple[Any, int]:
-    lang = request.args.get("lang") if request.args.get("lang") in messages.LANGUAGES else "vi"
-    t = TEXTS[lang or "vi"]
+    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        return api_error_response(code), code  # programs read the API: JSON, always
+    lang = request.args.get("lang") or session.get("lang")
+    lang = lang if lang in messages.LANGUAGES else "vi"
+    t = TEXTS[lang]
     text = text or t.get(key, t["http.other"])
-    if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return jsonify({"error": text, "status": code}), code
     return render_template("error.html", t=t, lang=lang, code=code, text=text), code

@@ -12,6 +12,7 @@ from waitress.server import create_server
 from station.config import Config
 from station.models import BookRef
 from station.service import Station
+from station.ui import live
 from station.ui.app import create_app
 
 log = logging.getLogger(__name__)
@@ -26,15 +27,26 @@ def serve(config: Config, demo: bool = False) -> int:
     try:
         if demo or station.current_book is None:
             _open_default_book(station, demo)
-        app = create_app(station)
+        # One app for both listeners (loopback HTTP here, LAN TLS in station.lan).
+        app = station.lan.app or create_app(station)
         server = create_server(
-            app, host=config.web.host, port=config.web.port, threads=config.web.threads
+            app,
+            host=config.web.host,
+            port=config.web.port,
+            # Each open screen's live stream holds a thread: room for them on top.
+            threads=config.web.threads + live.MAX_STREAMS,
+            # Lets waitress notice a screen that went away while its stream runs.
+            channel_request_lookahead=1,
+            # waitress reads up to 1 GB before Flask can refuse it; no request of ours
+            # is larger than an upload batch (Flask then applies the per-route limits).
+            max_request_body_size=(config.web.upload_max_mb + 1) * 1024 * 1024,
         )
         stop = threading.Event()
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
             log.info("signal %s: shutting down", signum)
             stop.set()
+            live.stop(app)  # open streams end within a second
             server.close()
 
         signal.signal(signal.SIGTERM, on_signal)

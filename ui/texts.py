@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from station.ui.texts_touch import FLAGS, LEDGER_TYPES, PAIRS
+
+__all__ = ["LEDGER_TYPES", "TEXTS"]
+
 TEXTS: dict[str, dict[str, str]] = {
     "vi": {
         "title": "Trạm số hoá sổ hộ tịch",
@@ -110,3 +114,13 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+def _merge(pairs: dict[str, tuple[str, str]], prefix: str = "") -> None:
+    for key, (vi, en) in pairs.items():
+        TEXTS["vi"][prefix + key] = vi
+        TEXTS["en"][prefix + key] = en
+
+
+_merge(PAIRS)
+_merge(FLAGS, "flag_")

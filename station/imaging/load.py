@@ -78,11 +78,13 @@ def _decode(handle: typing.BinaryIO, label: str) -> tuple[NDArray[np.uint8], int
     # Every copy of a 600-dpi A3 spread is 210 MB: turn in place, convert only when
     # needed, and let each superseded image go before the next one is made.
     ImageOps.exif_transpose(image, in_place=True)
+    rgb: Image.Image = image
     if image.mode != "RGB":
-        image = image.convert("RGB")
-    pixels = np.asarray(image)
-    image.close()
-    return pixels, dpi
+        rgb = image.convert("RGB")
+        image.close()  # the decoded original goes before the array copy is made
+    array: NDArray[np.uint8] = np.asarray(rgb)
+    rgb.close()
+    return array, dpi
 
 
 def _dpi(image: Image.Image) -> int | None:

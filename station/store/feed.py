@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,9 @@ class Feed:
         self._segments: list[int] = []
         self._cache: OrderedDict[int, list[FeedEvent]] = OrderedDict()
         self._last_seq = 0
+        #: Called with every event appended one by one (not by :meth:`extend`), after
+        #: it is durable; a listener must be quick and its errors are only logged.
+        self.listeners: list[Callable[[FeedEvent], None]] = []
         self._open()
 
     def _open(self) -> None:
@@ -152,6 +156,11 @@ class Feed:
             log.debug(
                 "feed %d %s %s v%d", event.seq, event.kind.value, event.entry_id, event.version
             )
+            for listener in list(self.listeners):
+                try:
+                    listener(event)
+                except Exception:  # a UI listener must never break publishing
+                    log.exception("feed listener failed for seq %d", event.seq)
             return event
 
     def extend(self, events: list[FeedEvent]) -> None:

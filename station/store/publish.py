@@ -5,6 +5,11 @@ written; then the file is written (never over another entry's file, and never ov
 earlier version, which is first kept as a hard link in ``_versions``); then the feed
 event; then the entry in the book database. :func:`station.store.recovery.recover`
 finishes any publish cut short after the file was written.
+
+A renumbered entry changes its name: :func:`vacate` first moves its current file into
+``_versions`` (a hard link, then the old name is removed), and the next publish of
+that entry chooses a name as for a new entry. Doing every vacate of a review before
+any publish lets two entries swap numbers without either getting a ``_2`` name.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from station.errors import StoreError
 from station.fsutil import fsync_dir, write_atomic
 from station.models import Book, Capture, Entry, EntryStatus, EntryVersion, Page, utc_now
 from station.pdf.metadata import apply_metadata
-from station.store.names import check_relpath, choose_name, version_path
+from station.store.names import check_relpath, choose_name, is_version_path, version_path
 from station.store.record import RecordFile, build_record, measure
 
 if TYPE_CHECKING:
@@ -42,18 +47,20 @@ def publish(store: Store, entry: Entry, pdf_bytes: bytes, encoding: str) -> Entr
     entry = dataclasses.replace(
         entry, versions=list(stored.versions) if stored else [], flags=list(entry.flags)
     )
-    if entry.versions:
-        relpath = PurePosixPath(entry.versions[-1].file)
-    else:
-        relpath = _choose_name(store, book, entry)
-    after = _next_version(entry, relpath, store.feed.last_seq + 1, encoding)
+    in_place = bool(entry.versions) and not is_version_path(PurePosixPath(entry.current_file))
+    if in_place:
+        relpath = PurePosixPath(entry.current_file)
+        keep = keep_path(store, relpath, entry.versions[-1].version, entry.id)
+    else:  # new, or vacated by a renumbering: named like a new entry
+        relpath = keep = _choose_name(store, book, entry)
+    after = _next_version(entry, relpath, keep, store.feed.last_seq + 1, encoding)
     record = build_record(store.station, book, after, *_sources(store, after))
     data = apply_metadata(pdf_bytes, record)
     sha, size = measure(data)
     newest = after.versions[-1]
     newest.sha256, newest.bytes = sha, size
     write_journal(store, newest)
-    write_version_file(store, after, data)
+    write_version_file(store, after, data, in_place=in_place)
     faults.checkpoint("store.after_file")
     store.feed.append_event(RecordFile(record, sha, size, newest.file).event())
     faults.checkpoint("store.after_feed")
@@ -82,13 +89,14 @@ def _choose_name(store: Store, book: Book, entry: Entry) -> PurePosixPath:
     return name
 
 
-def _next_version(entry: Entry, relpath: PurePosixPath, seq: int, encoding: str) -> Entry:
+def _next_version(
+    entry: Entry, relpath: PurePosixPath, keep: PurePosixPath, seq: int, encoding: str
+) -> Entry:
     """``entry`` as it will be indexed after this publish (hash and size still unset)."""
     versions = [dataclasses.replace(v) for v in entry.versions]
-    if versions:
+    if versions and keep != relpath:
         # The previous current file is about to move (as a link) into _versions.
-        previous = versions[-1]
-        previous.file = str(version_path(relpath, previous.version))
+        versions[-1].file = str(keep)
     number = versions[-1].version + 1 if versions else 1
     versions.append(EntryVersion(number, str(relpath), "", 0, seq, utc_now(), encoding))
     return dataclasses.replace(entry, status=EntryStatus.PUBLISHED, versions=versions)
@@ -110,11 +118,66 @@ def _sources(store: Store, entry: Entry) -> tuple[list[Capture], list[Page]]:
     return captures, pages
 
 
-def write_version_file(store: Store, entry: Entry, data: bytes) -> None:
-    """Write the newest version's file without ever overwriting kept content."""
+def keep_path(store: Store, current: PurePosixPath, version: int, entry_id: str) -> PurePosixPath:
+    """Where version ``version`` of the file now at ``current`` is kept.
+
+    Normally ``_versions/<stem>.v<N>.pdf``; when a renumbered or withdrawn entry
+    once had the same name and left a different file there, the entry id is added.
+    """
+    plain = version_path(current, version)
+    target, source = store.published_path(str(plain)), store.published_path(str(current))
+    if not target.exists() or (source.exists() and os.path.samefile(source, target)):
+        return plain
+    return plain.with_name(f"{current.stem}.v{version}.{entry_id}{current.suffix}")
+
+
+def vacate(store: Store, entry: Entry) -> Entry:
+    """Move the entry's current file into ``_versions``, freeing its name.
+
+    The file is kept (hard link first, then the old name is removed); the index then
+    names the kept file as the entry's newest version. Nothing goes to the feed: the
+    next publish (under a new name) or a withdrawal says what changed.
+    """
+    if not entry.versions or is_version_path(PurePosixPath(entry.current_file)):
+        return entry
+    current = PurePosixPath(entry.current_file)
+    if store.published_path(str(current)).exists():
+        keep = keep_path(store, current, entry.versions[-1].version, entry.id)
+        _keep_previous(store.published_path(str(current)), store.published_path(str(keep)))
+    else:  # a vacate cut short after removing the old name
+        keep = _kept_copy(store, current, entry)
+    versions = [dataclasses.replace(v) for v in entry.versions]
+    versions[-1].file = str(keep)
+    moved = dataclasses.replace(entry, versions=versions)
+    store.save_entry(moved)  # before the old name goes: recovery can finish from here
+    old = store.published_path(str(current))
+    with contextlib.suppress(FileNotFoundError):
+        old.unlink()
+    fsync_dir(old.parent)
+    log.info("entry %s: %s kept as %s", entry.id, current, keep)
+    return moved
+
+
+def _kept_copy(store: Store, current: PurePosixPath, entry: Entry) -> PurePosixPath:
+    """The ``_versions`` file already holding the entry's current content."""
+    newest = entry.versions[-1]
+    plain = version_path(current, newest.version)
+    for candidate in (plain, plain.with_name(f"{current.stem}.v{newest.version}.{entry.id}.pdf")):
+        path = store.published_path(str(candidate))
+        if path.is_file() and measure(path.read_bytes())[0] == newest.sha256:
+            return candidate
+    raise StoreError(path=str(store.published_path(str(current))), detail="the file is missing")
+
+
+def write_version_file(store: Store, entry: Entry, data: bytes, *, in_place: bool) -> None:
+    """Write the newest version's file without ever overwriting kept content.
+
+    ``in_place``: the new version replaces the current file under the same name, whose
+    content is first kept as a link in ``_versions``.
+    """
     newest = entry.versions[-1]
     current = store.published_path(newest.file)
-    if len(entry.versions) == 1:
+    if not in_place:
         try:
             write_atomic(current, data, replace=False)
         except FileExistsError as exc:

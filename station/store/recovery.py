@@ -8,14 +8,17 @@ appended with the seq the file carries, so collectors see it exactly once.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from station.errors import StoreError
 from station.fsutil import remove_stale_temps
+from station.store.names import is_version_path
 from station.store.publish import clear_journal, read_journal
 from station.store.record import RecordFile, read_record_file
+from station.store.withdraw import recover_withdrawals
 
 if TYPE_CHECKING:
     from station.store.store import Store
@@ -61,6 +64,7 @@ def recover(store: Store) -> RecoveryReport:
     # Feed numbers only go up, so the oldest missing version goes first.
     for found in sorted(records, key=lambda r: (r.seq, r.relpath)):
         apply_record(store, found, report)
+    report.feed_appended += recover_withdrawals(store)
     clear_journal(store)
     return report
 
@@ -82,6 +86,14 @@ def _candidates(store: Store) -> list[Path]:
     return list(found)
 
 
+def _left_by_vacate(store: Store, found: RecordFile, indexed: str) -> bool:
+    """Whether ``found`` is an old name whose content the index keeps in _versions."""
+    if is_version_path(PurePosixPath(found.relpath)) or not is_version_path(PurePosixPath(indexed)):
+        return False
+    kept = store.published_path(indexed)
+    return kept.is_file() and os.path.samefile(kept, store.published_path(found.relpath))
+
+
 def apply_record(store: Store, found: RecordFile, report: RecoveryReport) -> None:
     """Bring the index and feed up to date with one published file's record."""
     if not store.has_book(found.book_key):
@@ -97,6 +109,11 @@ def apply_record(store: Store, found: RecordFile, report: RecoveryReport) -> Non
         store.save_entry(found.entry())
         report.indexed.append(found.relpath)
         log.warning("indexed %s (v%d) from its own metadata", found.relpath, found.version)
+    elif _left_by_vacate(store, found, stored.current.file):
+        # A renumbering or withdrawal moved the file into _versions and stopped
+        # before the old name was removed: the index already names the kept link.
+        store.published_path(found.relpath).unlink()
+        report.removed_temps.append(found.relpath)
     if store.feed.get(found.seq) is None:
         if found.seq > store.feed.last_seq:
             store.feed.append_event(found.event())

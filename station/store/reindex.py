@@ -24,6 +24,7 @@ from station.store.feed import DEFAULT_SEGMENT_SIZE, Feed, stored_segment_size
 from station.store.lock import StationLock
 from station.store.names import is_version_path
 from station.store.record import RecordFile, read_record_file
+from station.store.withdraw import Tombstone, apply_tombstones, merge_events, read_tombstones
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def reindex(data_dir: Path, station: StationInfo) -> ReindexReport:
         records = _read_all(data_dir / "published", station, report)
         fresh = db_dir / f"reindex-{stamp}"
         segment_size = stored_segment_size(db_dir / "feed") or DEFAULT_SEGMENT_SIZE
-        _build(fresh, records, segment_size, report)
+        _build(fresh, records, read_tombstones(data_dir), segment_size, report)
         old = db_dir / f"old-{stamp}"
         write_atomic(db_dir / MARKER, json.dumps({"fresh": fresh.name, "old": old.name}).encode())
         complete_pending_swap(db_dir)
@@ -116,8 +117,14 @@ def _events(records: list[RecordFile], report: ReindexReport) -> list[FeedEvent]
     return [by_seq[seq].event() for seq in sorted(by_seq)]
 
 
-def _build(fresh: Path, records: list[RecordFile], segment_size: int, rep: ReindexReport) -> None:
-    """Write the new book databases and feed under ``fresh``."""
+def _build(
+    fresh: Path,
+    records: list[RecordFile],
+    stones: list[Tombstone],
+    segment_size: int,
+    rep: ReindexReport,
+) -> None:
+    """Write the new book databases and feed under ``fresh`` (withdrawals from ``stones``)."""
     by_seq = sorted(records, key=lambda r: r.seq)
     books: dict[str, Book] = {}
     captures: dict[str, Capture] = {}
@@ -135,12 +142,12 @@ def _build(fresh: Path, records: list[RecordFile], segment_size: int, rep: Reind
             book,
             [c for c in captures.values() if c.book == key],
             [p for k, p in pages.items() if k[0] == key],
-            entries.get(key, []),
+            apply_tombstones(entries.get(key, []), stones),
         )
         book_db.close()
     orphans = {c.book for c in captures.values()} - set(books)
     rep.conflicts += [f"captures of unknown book {key} dropped" for key in sorted(orphans)]
-    events = _events(records, rep)
+    events = merge_events(_events(records, rep), stones)
     (fresh / "books").mkdir(parents=True, exist_ok=True)
     Feed(fresh / "feed", segment_size).extend(events)
     rep.books, rep.events = len(books), len(events)

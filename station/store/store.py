@@ -7,6 +7,7 @@ Layout under the data folder::
     db/books/<BOOKKEY>.json            one TinyDB per book: book, captures, pages, entries
     db/feed/meta.json, 000000.json...  the change feed in segments
     db/publishing.json                 the publish in progress (crash journal)
+    withdrawn/<entry id>.json          tombstones of withdrawn entries (kept by reindex)
     published/<folder>/<file>.pdf      current version of every entry
     published/<folder>/_versions/<stem>.v<N>.pdf   earlier versions, kept forever
 
@@ -27,15 +28,26 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from tinydb import TinyDB, where
 
 from station.errors import StoreError, UsageError
-from station.models import Book, Capture, Entry, EntryVersion, Operator, Page, StationInfo
+from station.models import (
+    Book,
+    Capture,
+    Entry,
+    EntryVersion,
+    FeedEvent,
+    Operator,
+    Page,
+    Shift,
+    StationInfo,
+)
 from station.store import texts  # noqa: F401  (registers the store's messages)
 from station.store.bookdb import BookDB
 from station.store.feed import DEFAULT_SEGMENT_SIZE, Feed
 from station.store.lock import StationLock
-from station.store.publish import publish
+from station.store.publish import publish, vacate
 from station.store.recovery import RecoveryReport, recover
 from station.store.reindex import complete_pending_swap
 from station.store.storage import SafeJSONStorage
+from station.store.withdraw import withdraw
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +302,17 @@ class Store:
         """Publish a new version of ``entry`` as a PDF file; see :mod:`.publish`."""
         return publish(self, entry, pdf_bytes, encoding)
 
+    @synchronized
+    def vacate(self, entry_id: str) -> Entry:
+        """Move an entry's current file into ``_versions`` so its next publish is named
+        anew (renumbering); see :func:`.publish.vacate`."""
+        return vacate(self, self.get_entry(entry_id))
+
+    @synchronized
+    def withdraw(self, entry_id: str, operator: str = "") -> FeedEvent | None:
+        """Withdraw an entry, keeping its files; see :mod:`.withdraw`."""
+        return withdraw(self, entry_id, operator)
+
     def published_path(self, relpath: str) -> Path:
         """The absolute path of a file named relative to the published folder."""
         return self.published_dir / PurePosixPath(relpath)
@@ -309,6 +332,18 @@ class Store:
     def list_operators(self) -> list[Operator]:
         """Every operator, in the order added."""
         return [Operator.from_dict(dict(d)) for d in self._sdb.table("operators").all()]
+
+    @synchronized
+    def save_shift(self, shift: Shift) -> Shift:
+        """Insert or update a shift by id."""
+        self._sdb.table("shifts").upsert(shift.to_dict(), where("id") == shift.id)
+        return shift
+
+    @synchronized
+    def list_shifts(self) -> list[Shift]:
+        """Every shift, oldest first."""
+        shifts = [Shift.from_dict(dict(d)) for d in self._sdb.table("shifts").all()]
+        return sorted(shifts, key=lambda s: (s.started_at, s.id))
 
     @synchronized
     def get_setting(self, key: str, default: Any = None) -> Any:

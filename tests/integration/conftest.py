@@ -21,6 +21,8 @@ def station_env(data_dir: Path, **extra: str) -> dict[str, str]:
         STATION__CAPTURE__DPI="150",
         STATION__STORAGE__RESERVE_MB="50",
         STATION__STATION__OFFICE_CODE="xa-dong-hoa",
+        # No TLS listener or zeroconf announcement unless a test asks for the LAN.
+        STATION__LAN__ENABLED="false",
     )
     env.update(extra)
     return env

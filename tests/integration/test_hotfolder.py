@@ -53,6 +53,8 @@ path = "{hot}"
 settle_seconds = {SETTLE}
 damaged_wait_seconds = 1.0
 rescan_seconds = 0.5
+[lan]
+enabled = false
 """
     return config.parse(text, "test", environ={})
 

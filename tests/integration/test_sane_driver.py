@@ -386,3 +386,49 @@ def test_debian_python3_sane_works_too(sane_dir: Path, tmp_path: Path) -> None:
     assert (result["file"], result["version"]) == (str(shim / "sane.py"), debian_version[1])
     assert result["sizes"] == [[620, 876]] * 3  # A4 at 75 dpi
     assert result["key"] == "sane.jammed"
+
+
+def test_a_scan_leaves_sigpipe_ignored(sane_dir: Path) -> None:
+    """libsane resets an ignored SIGPIPE to 'terminate' after each scan; the driver
+    puts the ignore back, or the next closed socket would kill the station."""
+    import signal
+
+    from station import sigpipe
+
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # Python's own default
+    try:
+        pages: list[object] = []
+        worker = threading.Thread(
+            target=lambda: pages.extend(_one_page(scanner(Recorder(), mode="gray", dpi=75)))
+        )
+        worker.start()
+        worker.join(60)
+        assert len(pages) == 1
+        assert not sigpipe.is_default()
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+
+
+def _one_page(driver: SaneScanner) -> list[object]:
+    try:
+        return list(driver.capture(1))
+    finally:
+        driver.close()
+
+
+def test_a_page_that_never_comes_is_cancelled_with_its_own_message(sane_dir: Path) -> None:
+    """A stuck backend must not hang the station: the page watchdog cancels it.
+
+    The test backend's 'read-delay' makes each read wait, so a 600-dpi page takes far
+    longer than the 1-second limit given here.
+    """
+    driver = scanner(Recorder(), dpi=600, page_timeout_s=1.0)
+    try:
+        driver.set_device_option("read-delay", True)
+        driver.set_device_option("read-delay-duration", 200_000)  # microseconds per read
+        with pytest.raises(DeviceError) as caught:
+            list(driver.capture(1))
+    finally:
+        driver.close()
+    assert caught.value.key == "sane.stalled"
+    assert "1" in caught.value.message("en") and "test:0" in caught.value.message("vi")

@@ -132,7 +132,8 @@ def test_pages_before_a_forced_status_are_kept_and_processed(
         if event.message_key == "sane.progress" and event.values["done"] == 2:
             driver.set_device_option("read-return-value", status)
 
-    options = {"device": "test:0", "dpi": 100, "mode": "gray", "source": "adf", "area": "A4"}
+    options = {"device": "test:0", "dpi": 100, "mode": "gray", "source": "adf", "area": "A4",
+               "page_timeout_s": 30.0}  # fmt: skip
     driver = cast(SaneScanner, create_driver("sane", options, fail_after_two))
     with Station(station_config) as station:
         book = station.open_book(BookRef.parse(BOOK))

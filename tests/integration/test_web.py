@@ -79,7 +79,7 @@ def server(data_dir: Path) -> Iterator[tuple[Browser, subprocess.Popen[bytes]]]:
 
 def test_status_page_shows_device_book_and_counts(server, data_dir: Path) -> None:
     browser, _ = server
-    status, page = browser.get("/")
+    status, page = browser.get("/status")
     assert status == 200
     assert "Trạm số hoá sổ hộ tịch" in page
     assert "simulated" in page and "KS-2007-01" in page
@@ -94,8 +94,8 @@ def test_status_page_shows_device_book_and_counts(server, data_dir: Path) -> Non
     status, page = browser.get("/status.json")
     book = next(b for b in json.loads(page)["books"] if b["key"] == "KS-2007-01")
     assert (book["pages"], book["entries"], book["published"]) == (1, 2, 2)
-    assert "sẵn sàng" in browser.get("/")[1]  # ready again after the capture
-    _, page = browser.get("/?lang=en")
+    assert "sẵn sàng" in browser.get("/status")[1]  # ready again after the capture
+    _, page = browser.get("/status?lang=en")
     assert "Civil-status ledger station" in page and "Capture one page" in page
 
 

@@ -88,3 +88,13 @@ def test_data_dir_from_environment_then_home(monkeypatch: pytest.MonkeyPatch) ->
 def test_unreadable_file_is_clear(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="Cannot read configuration file"):
         config.load(tmp_path / "missing.toml", environ={})
+
+
+def test_timezone_must_be_a_known_zone() -> None:
+    good = config.parse('[station]\ntimezone = "Asia/Bangkok"\n', environ={})
+    assert good.station.timezone == "Asia/Bangkok"
+    for bad in ("Asia/Sai_Gon_City", "../../etc/passwd", ""):
+        with pytest.raises(config.ConfigProblems) as caught:
+            config.parse(f'[station]\ntimezone = "{bad}"\n', environ={})
+        assert "station.timezone" in caught.value.message("en")
+        assert "Asia/Ho_Chi_Minh" in caught.value.message("vi")

@@ -1,0 +1,256 @@
+"""A scanning shift on the touch screen, end to end, at both screen sizes.
+
+The real station (``station serve`` on the simulated ledger scanner) behind waitress,
+Debian's Chromium with touch emulation: first-boot wizard, sign in, create a book,
+capture three pages at one press each, move a cut line and renumber an entry, accept,
+then find the PDFs on disk and in the book overview. Every screen is photographed
+into build/screenshots/<size>/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from typing import Any
+
+import pytest
+
+from .conftest import LARGE, SMALL, Server, Shots, new_context
+from .http_client import Client
+
+pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
+
+from playwright.sync_api import Browser, CDPSession
+
+from .touch import Touch
+
+#: Fetches a path in the page, so with its session, and answers the JSON as text.
+FETCH_JSON = """async (path) => {
+    const answer = await fetch(path, {headers: {Accept: "application/json"}});
+    return JSON.stringify(await answer.json());
+}"""
+#: What the on-screen keyboard makes of Telex keystrokes.
+TELEX = {
+    "Nguyeenx": "Nguyễn",
+    "Thij": "Thị",
+    "hoaf": "hòa",
+    "thuyr": "thủy",
+    "nguwowif": "người",
+    "dduwowngf": "đường",
+    "Quyeenf": "Quyền",
+    "gias": "giá",
+    "tuaans": "tuấn",
+    "Vieetj": "Việt",
+    "khais": "khái",
+    "ass": "as",
+}
+#: The main screen shows a page other than ``before``, accepted, and no capture runs.
+NEW_PAGE_ACCEPTED = """(before) => {
+    const s = document.getElementById("scan").dataset;
+    return s.lastPage && s.lastPage !== before && s.captureRunning === "false"
+        && s.lastStatus === "accepted";
+}"""
+#: The middle of the first cut line's knob, once it is drawn.
+CUT_KNOB = """() => {
+    const knob = document.querySelector(".handle.cut.h > i");
+    if (!knob) { return null; }
+    const box = knob.getBoundingClientRect();
+    return box.width ? {x: box.left + box.width / 2, y: box.top + box.height / 2} : null;
+}"""
+ADMIN_PIN = "2580"
+OPERATOR_PIN = "1357"
+BOOK = "KS-2007-01"
+FOLDER = "KS/2007.01"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("viewport", [SMALL, LARGE], ids=["800x480", "1280x800"])
+def test_a_shift_captures_reviews_and_publishes(
+    server: Server, browser: Browser, viewport: dict[str, int]
+) -> None:
+    context = new_context(browser, viewport)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        ui = Touch(page, server.url, Shots(viewport))
+
+        ui.first_boot(ADMIN_PIN)
+        typed = page.evaluate("(words) => words.map(Station.telex)", list(TELEX))
+        assert typed == list(TELEX.values())
+        ui.add_operator("nguyeenx thij lan", "Nguyễn Thị Lan", OPERATOR_PIN)
+        ui.create_book("KS", "2007", "1", "stacked")
+        numbers = capture_three_pages(ui)
+        moved, renumbered = review_last_page(ui, context.new_cdp_session(page), numbers)
+        check_published(ui, server, numbers, renumbered)
+        visit_the_other_screens(ui)
+        assert not errors, errors
+        assert moved
+    finally:
+        context.close()
+
+
+def capture_three_pages(ui: Touch) -> list[str]:
+    """Three pages at one press each (a tap, a tap, the pedal's key); each confident
+    page is accepted with nothing more to do. Returns every entry number captured."""
+    page = ui.page
+    ui.shot("scan-ready")
+    page.wait_for_function("document.body.dataset.live === 'sse'")  # live updates on
+    numbers: list[str] = []
+    for press in ("tap", "tap", "pedal"):
+        before = ui.dataset("#scan").get("lastPage", "")
+        presses = ui.presses()
+        if press == "tap":
+            ui.tap("#capture")
+        else:
+            page.keyboard.press("PageDown")  # a foot pedal types PageDown
+        page.wait_for_function(NEW_PAGE_ACCEPTED, arg=before)
+        assert ui.presses() - presses == 1, "a confident page costs one press"
+        assert page.url.endswith("/scan")
+        state = api(ui, "/api/ui/state")
+        assert state["last_page"]["auto_accepted"] is True
+        numbers += [e["number"] for e in state["last_page"]["entries"]]
+    ui.image_loaded("#thumb img")
+    ui.shot("scan-three-pages")
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+    return numbers
+
+
+def review_last_page(ui: Touch, cdp: CDPSession, numbers: list[str]) -> tuple[bool, str]:
+    """Drag the first cut line down by touch, give the page's last entry a higher
+    number on the keypad, flag the first one torn, accept. Returns (moved, new number)."""
+    page = ui.page
+    ui.tap_and_load("#review-last", "**/review/**")
+    ui.page.wait_for_function("document.getElementById('review').dataset.ready === '1'")
+    ui.shot("review")
+    view = api(ui, page.eval_on_selector("#review", "e => e.dataset.pageUrl"))
+    first_bottom = view["entries"][0]["box"][3]
+
+    knob = page.wait_for_function(CUT_KNOB).json_value()
+    touch_drag(cdp, knob["x"], knob["y"], knob["x"], knob["y"] + 25)
+    moved_to = int(page.locator(".handle.cut.h").first.get_attribute("aria-valuenow") or 0)
+
+    labels = page.locator("#frame .label")
+    labels.nth(labels.count() - 1).tap()
+    last = page.inner_text("#number")
+    renumbered = str(int(last) + 2)  # leaves a gap: the overview shows it missing
+    ui.tap("#number")
+    ui.keypad(renumbered)
+    ui.tap("#number-dialog [data-key=ok]")
+    assert page.inner_text("#number") == renumbered
+    labels.first.tap()
+    ui.tap("#flags [data-flag=torn]")
+    ui.shot("review-edited")
+    with page.expect_navigation(url="**/scan"):
+        ui.tap("#accept")
+    ui.ready()
+
+    after = api(ui, view["review"].replace("/review/", "/api/ui/pages/"))
+    assert [e["number"] for e in after["entries"]][-1] == renumbered
+    assert "torn" in after["entries"][0]["flags"]
+    moved = after["entries"][0]["box"][3] != first_bottom and moved_to != first_bottom
+    return moved, renumbered
+
+
+def touch_drag(cdp: CDPSession, x0: float, y0: float, x1: float, y1: float) -> None:
+    """A finger put down, moved in steps and lifted (real touch events, not a mouse)."""
+    start = {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
+    cdp.send("Input.dispatchTouchEvent", start)
+    steps = 5
+    for step in range(1, steps + 1):
+        point = {"x": x0 + (x1 - x0) * step / steps, "y": y0 + (y1 - y0) * step / steps}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def check_published(ui: Touch, server: Server, numbers: list[str], renumbered: str) -> None:
+    """One PDF per entry under the preset's names, and the same in the overview."""
+    expected = set(numbers[:-1]) | {renumbered}
+    names = {p.relative_to(server.data_dir / "published").as_posix() for p in server.published()}
+    assert names == {f"{FOLDER}/KS.2007.01.{n}.pdf" for n in expected}
+    for path in server.published():
+        assert path.read_bytes().startswith(b"%PDF-")
+        assert path.stat().st_size <= 100 * 1024
+
+    ui.tap_and_load("[data-nav=overview]", f"**/books/{BOOK}/overview")
+    ui.shot("overview")
+    cells = ui.page.eval_on_selector_all(
+        "#cells .cell", "cells => cells.map(c => [c.dataset.number, c.dataset.state])"
+    )
+    states = dict(cells)
+    assert {n for n, s in states.items() if s in ("done", "flagged")} == expected
+    assert states[numbers[-1]] == "missing"  # the number given away by the renumbering
+    assert "flagged" in states.values()
+
+    ui.tap_and_load(f"#cells [data-number='{renumbered}']", "**/entries/**")
+    ui.shot("entry")
+    pdf = ui.page.get_attribute("#pdf", "src") or ""
+    with urllib.request.urlopen(server.url + pdf, timeout=30) as response:
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.read().startswith(b"%PDF-")
+
+
+def visit_the_other_screens(ui: Touch) -> None:
+    """Books, progress and handover, English, admin: each one photographed."""
+    page = ui.page
+    ui.tap_and_load("[data-nav=books]", "**/books")
+    ui.shot("books")
+    ui.tap_and_load("[data-nav=scan]", "**/scan")
+    ui.tap_and_load("#lang-toggle", "**/scan?lang=en")
+    assert "Capture one page" in page.inner_text("#capture")
+    ui.shot("scan-english")
+    ui.tap_and_load("#lang-toggle", "**/scan?lang=vi")
+    assert "Quét một trang" in page.inner_text("#capture")
+
+    ui.tap_and_load("[data-nav=admin]", "**/admin/login**")
+    ui.shot("admin-login")
+    ui.keypad(ADMIN_PIN)
+    ui.tap_and_load("[data-key=ok]", "**/admin/")
+    ui.shot("admin-settings")
+    for tab in ("storage", "devices", "pairing", "pin"):
+        ui.tap_and_load(f"[data-tab={tab}]", f"**/admin/{tab}")
+        if tab == "devices":
+            ui.tap_and_load("#run-doctor", "**/admin/devices?check=1")
+            assert page.locator("#findings li").count() > 0
+        ui.shot(f"admin-{tab}")
+
+    ui.tap_and_load("[data-nav=progress]", "**/progress")
+    figures = {
+        name: page.inner_text(f"#{name} strong") for name in ("today", "this-shift", "this-book")
+    }
+    assert all(re.fullmatch(r"\d+", value) and int(value) > 0 for value in figures.values())
+    page.fill("#note", "Sổ KS 2007/01: đã quét 3 trang.")
+    ui.shot("progress")
+    ui.tap_and_load("#end-shift-button", "**/shift")
+    assert "đã quét 3 trang" in page.inner_text("#handover")
+    ui.shot("shift-handover")
+    ui.tap_and_load("[data-operator]", "**/shift/pin/**")
+    ui.shot("shift-pin")
+    ui.keypad(OPERATOR_PIN)
+    ui.tap_and_load("[data-key=ok]", "**/scan")
+
+
+def api(ui: Touch, path: str) -> Any:
+    """A JSON answer fetched in the page (its session)."""
+    return json.loads(ui.page.evaluate(FETCH_JSON, path))
+
+
+@pytest.mark.slow
+def test_without_live_events_the_main_screen_polls(server: Server, browser: Browser) -> None:
+    """A browser without a stream (the station refused it, or none exists) still sees
+    each capture, by polling /status.json."""
+    Client(server.url).set_up(OPERATOR_PIN, "Phạm Văn Đức", book="2008/1", profile="page-1")
+    context = new_context(browser, SMALL)
+    try:
+        context.add_init_script("delete window.EventSource;")
+        page = context.new_page()
+        ui = Touch(page, server.url, Shots({"width": 800, "height": 480}, "polling"))
+        ui.go("/")
+        assert page.url.endswith("/scan")
+        page.wait_for_function("document.body.dataset.live === 'poll'")
+        ui.tap("#capture")
+        page.wait_for_function(NEW_PAGE_ACCEPTED, arg="")
+        assert len(server.published()) == 1  # page-1: one entry per page
+    finally:
+        context.close()

@@ -1,0 +1,160 @@
+"""Driving the touch screens as an operator does: taps on a touch screen, keypad PINs.
+
+Every wait is on something the screen shows (a URL, a data attribute the screen's
+script sets, an element), never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from playwright.sync_api import Page
+
+from .conftest import Shots
+
+#: What a screen's script sets once it has drawn itself.
+READY = "document.body.dataset.ready === '1'"
+#: An image that has arrived and decoded.
+LOADED = "(selector) => (document.querySelector(selector) || {}).naturalWidth > 0"
+#: The passing notice hidden (it goes by itself after a few seconds), nothing focused.
+QUIET = """() => {
+    const notice = document.getElementById("flash");
+    if (notice) { notice.hidden = true; }
+    if (document.activeElement && document.activeElement.tagName === "BUTTON") {
+        document.activeElement.blur();
+    }
+}"""
+
+
+#: Visible things a finger can use that are smaller than 48 x 48 CSS pixels. A radio
+#: button or check box counts by its label, which is what the finger taps.
+SMALL_TARGETS = """() => {
+    const small = [];
+    const seen = new Set();
+    for (let node of document.querySelectorAll(
+            "button, a[href], input, select, textarea, [role=slider], summary")) {
+        if (node.type === "hidden") { continue; }
+        if (node.type === "radio" || node.type === "checkbox") {
+            node = node.closest("label") || node;
+        }
+        if (seen.has(node)) { continue; }
+        seen.add(node);
+        const box = node.getBoundingClientRect();
+        const style = getComputedStyle(node);
+        if (!box.width || !box.height || style.visibility === "hidden") { continue; }
+        if (box.width < 47.5 || box.height < 47.5) {
+            const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+            small.push(`${node.tagName}#${node.id}.${node.className} ${size}`);
+        }
+    }
+    return small;
+}"""
+
+
+@dataclass
+class Touch:
+    page: Page
+    url: str
+    shots: Shots
+
+    # -- basics -------------------------------------------------------------------
+    def go(self, path: str) -> None:
+        self.page.goto(self.url + path)
+        self.ready()
+
+    def ready(self) -> None:
+        self.page.wait_for_function(READY)
+
+    def shot(self, name: str) -> None:
+        """A screenshot without the passing notice (it hides after a few seconds)."""
+        self.page.evaluate(QUIET)
+        small = self.page.evaluate(SMALL_TARGETS)
+        assert not small, f"{name}: targets under 48 px: {small}"
+        self.shots.take(self.page, name)
+
+    def tap(self, selector: str) -> None:
+        self.page.locator(selector).first.tap()
+
+    def tap_and_load(self, selector: str, url_glob: str) -> None:
+        with self.page.expect_navigation(url=url_glob):
+            self.tap(selector)
+        self.ready()
+
+    def keypad(self, digits: str) -> None:
+        for digit in digits:
+            self.tap(f"[data-keypad] button[data-key='{digit}']")
+
+    def image_loaded(self, selector: str) -> None:
+        self.page.wait_for_function(LOADED, arg=selector)
+
+    def presses(self) -> int:
+        """Taps, clicks and key presses this page has received so far."""
+        return int(self.page.evaluate("window.__presses"))
+
+    def dataset(self, selector: str) -> dict[str, Any]:
+        return dict(self.page.eval_on_selector(selector, "e => Object.assign({}, e.dataset)"))
+
+    # -- the first-boot wizard -----------------------------------------------------
+    def first_boot(self, pin: str) -> None:
+        self.go("/")
+        assert "/setup/" in self.page.url
+        self.shot("setup-1-station")
+        self.page.fill("#name", "Trạm xã Đông Hòa 1")
+        self.page.fill("#office_code", "xa-dong-hoa")
+        self.page.fill("#office_name", "UBND xã Đông Hòa")
+        self.tap_and_load("#setup-station button.primary", "**/setup/?step=pin")
+        self.shot("setup-2-pin")
+        self.keypad(pin)
+        self.tap("[data-key=ok]")  # moves to "PIN again"
+        self.keypad(pin)
+        self.tap_and_load("[data-key=ok]", "**step=naming")
+        self.shot("setup-3-naming")
+        self.tap_and_load("#setup-naming button.primary", "**step=timezone")
+        self.shot("setup-4-timezone")
+        self.tap_and_load("#timezone-skip", "**step=wifi")  # never the host's zone
+        self.shot("setup-5-wifi")
+        self.tap_and_load("#wifi-skip", "**step=test")
+        self.tap_and_load("#test-capture", "**step=test")
+        self.image_loaded("#test-image")
+        self.shot("setup-6-test-capture")
+        self.tap_and_load("#setup-finish", "**/shift")
+
+    # -- shift and book -----------------------------------------------------------------
+    def type_on_screen(self, keys: str) -> None:
+        """Tap the on-screen keyboard's keys (Telex: "Nguyeenx" types "Nguyễn")."""
+        for key in keys:
+            self.tap(f"#osk [data-osk-key='{key}']")
+
+    def add_operator(self, telex: str, name: str, pin: str) -> None:
+        self.shot("shift-start")
+        self.tap_and_load("#add-name", "**/shift/new")
+        self.tap("#name")
+        self.page.wait_for_selector("#osk", state="visible")
+        self.type_on_screen(telex)
+        self.shot("shift-add-name-keyboard")
+        assert self.page.input_value("#name") == name
+        self.tap("#osk [data-osk-key=done]")
+        self.tap("#pin")
+        self.keypad(pin)
+        self.tap("[data-key=ok]")
+        self.keypad(pin)
+        self.shot("shift-add-name")
+        self.tap_and_load("[data-key=ok]", "**/books")
+
+    def create_book(self, code: str, year: str, number: str, profile: str) -> None:
+        self.shot("books-none")
+        self.tap_and_load("#new-book", "**/books/new")
+        self.tap(f"#types input[value={code}] + span")
+        self.tap(f"#profiles input[value={profile}] + span")
+        for field, value in (("year", year), ("book", number)):
+            self.tap(f"#{field}")
+            self.page.fill(f"#{field}", "")
+            self.keypad(value)
+        self.shot("book-new")
+        with self.page.expect_navigation():
+            self.tap("#create-book")
+        refused = self.page.locator("#form-error")
+        assert not refused.count(), refused.inner_text()
+        assert self.page.url.endswith("/scan")
+        self.ready()

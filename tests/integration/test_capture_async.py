@@ -1,0 +1,142 @@
+"""Captures off the request thread: one at a time station-wide, progress as events,
+cancel, device faults, and the pedal sharing the same lock; real simulated scanner,
+real intake and processing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from station.errors import StationBusyError, UsageError
+from station.events import Event, Subscription
+from station.models import BookRef
+from station.service import Station
+from station.triggers import TriggerEvent
+
+from ..unit.review_support import running_station
+
+PEDAL = TriggerEvent("key", "/dev/input/event3", "KEY_B", 1.0)
+
+
+@pytest.fixture
+def station(data_dir: Path) -> Iterator[Station]:
+    with running_station(data_dir) as running:
+        running.open_book(BookRef.parse("KS/2007/01"))
+        yield running
+
+
+def _slow_device(station: Station, monkeypatch: pytest.MonkeyPatch, **faults: Any) -> None:
+    """Every driver the station makes feeds slowly (and with ``faults``)."""
+    make = station.make_driver
+
+    def slow(*args: Any, **options: Any) -> Any:
+        return make(*args, **{"slow_seconds": 0.3, **faults, **options})
+
+    monkeypatch.setattr(station, "make_driver", slow)
+
+
+def _collect(events: Subscription, kind: str, phase: str | None = None) -> list[Event]:
+    """Events up to the next of ``kind`` (and ``phase``), that one last; fails after 60 s."""
+    seen = []
+    while True:
+        event = events.get(60)
+        assert event is not None, f"no {kind} {phase} event"
+        seen.append(event)
+        if event.kind == kind and (phase is None or event.data.get("phase") == phase):
+            return seen
+
+
+def _until(events: Subscription, kind: str, phase: str | None = None) -> Event:
+    """The next event of ``kind`` (and ``phase``), skipping others."""
+    return _collect(events, kind, phase)[-1]
+
+
+def test_a_capture_runs_in_the_background_one_at_a_time(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _slow_device(station, monkeypatch)
+    events = station.events.subscribe()
+    job = station.start_capture(2, operator="Lan")
+    assert job.running and station.capture_state()["running"]
+    with pytest.raises(StationBusyError) as busy:
+        station.start_capture(1)
+    assert busy.value.http_status == 409
+    station.peripherals._on_trigger(PEDAL)  # the pedal shares the one capture lock
+    assert station.peripherals.notices[-1]["key"] == "trigger.busy"
+    started = _until(events, "capture", "started")
+    assert started.data["job_id"] == job.id and started.data["vi"].startswith("Đang chụp")
+    progress = _until(events, "capture", "progress")
+    assert progress.data["en"] == "Scanned 1 of 2 pages"
+    saved = _until(events, "capture", "page_saved")
+    assert saved.data["pages_saved"] == 1 and saved.data["capture_id"] == job.capture_ids[0]
+    finished = _until(events, "capture", "finished")
+    assert finished.data["pages_saved"] == 2 and finished.data["en"].startswith("Saved 2 page")
+    assert job.wait(60) and job.state == "finished" and job.pages_saved == 2
+    seen = _collect(events, "page")  # its entries are published first
+    page = seen[-1]
+    assert page.data["book"] == "KS-2007-01" and page.data["needs_review"] is False
+    entries = [e for e in seen if e.kind == "entry"]
+    assert [e.data["kind"] for e in entries] == ["published", "published"]
+    assert {e.data["entry_id"] for e in entries} == {e["entry_id"] for e in page.data["entries"]}
+    state = station.capture_state()
+    assert not state["running"] and state["error"] is None and state["pages_saved"] == 2
+    assert state["device"]["state"] in ("idle", "offline")
+    assert station.wait_idle(120)
+    assert [c.operator for c in map(station.store.get_capture, job.capture_ids)] == [
+        "Lan",
+        "Lan",
+    ]
+    events.close()
+
+
+def test_cancel_stops_after_the_page_being_fed_and_keeps_it(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _slow_device(station, monkeypatch)
+    events = station.events.subscribe()
+    job = station.start_capture(None)  # the whole feeder
+    _until(events, "capture", "page_saved")
+    assert station.cancel_capture()
+    assert job.wait(60) and job.state == "cancelled"
+    assert 1 <= job.pages_saved < 10 and job.error is None
+    finished = _until(events, "capture", "finished")
+    assert finished.data["cancelled"] and finished.data["key"] == "capture.cancelled"
+    assert not station.cancel_capture()
+    assert station.wait_idle(120)
+    pages = station.store.list_pages("KS-2007-01")
+    assert len(pages) == job.pages_saved  # every page saved was processed
+    again = station.start_capture(1)  # the lock was released
+    assert again.wait(60) and again.state == "finished"
+    events.close()
+
+
+def test_a_device_fault_fails_the_job_with_its_message_and_keeps_earlier_pages(
+    station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _slow_device(station, monkeypatch, slow_seconds=0.0, jam_after=1)
+    events = station.events.subscribe()
+    job = station.start_capture(3)
+    seen = _collect(events, "capture", "failed")
+    failed = seen[-1]
+    assert failed.data["key"] == "device.jammed" and "kẹt" in failed.data["vi"]
+    jammed = [e.data for e in seen if e.kind == "device" and e.data["state"] == "error"]
+    assert jammed and "sim:0" in jammed[0]["message"]["en"]
+    assert job.wait(60) and job.state == "failed" and job.pages_saved == 1
+    error = station.capture_state()["error"]
+    assert error["key"] == "device.jammed" and "jammed" in error["en"]
+    assert station.wait_idle(120) and len(station.store.list_pages("KS-2007-01")) == 1
+    events.close()
+
+
+def test_no_book_and_bad_counts_are_refused_before_anything_runs(station: Station) -> None:
+    for count in (0, 501, True, "2"):
+        with pytest.raises(UsageError):
+            station.start_capture(count)  # type: ignore[arg-type]
+    station.current_book = None
+    with pytest.raises(UsageError) as no_book:
+        station.start_capture(1)
+    assert no_book.value.key == "capture.no_book"
+    assert station.capture_state()["job_id"] is None

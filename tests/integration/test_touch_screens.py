@@ -1,0 +1,153 @@
+"""The touch screens through Flask's test client around a real, started station.
+
+What the end-to-end tests cannot provoke cheaply: a jammed or unplugged device, a
+disk filling up, a pairing request waiting, the camera's live preview, and the words
+of every screen in both languages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from station import config, messages
+from station.service import Station
+from station.storage_guard import StorageState
+from station.ui.app import create_app
+from station.ui.texts import TEXTS
+
+PIN = "4321"
+
+
+@pytest.fixture
+def station(station_config: config.Config) -> Iterator[Station]:
+    running = Station(station_config).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def client(station: Station) -> FlaskClient:
+    """A browser session on a station past the wizard, with a shift and a book."""
+    browser = create_app(station, {"TESTING": True}).test_client()
+    station.set_admin_pin(PIN)
+    operator = station.add_operator("Lê Thị Hoa", PIN)
+    station.start_shift(operator.id, PIN)
+    station.create_book("KS", 2007, 1, None, "spread-2", 1, None)
+    return browser
+
+
+def page(client: FlaskClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def csrf(client: FlaskClient) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page(client, "/status"))
+    assert found is not None
+    return found.group(1)
+
+
+def state(client: FlaskClient) -> Any:
+    return client.get("/api/ui/state").get_json()
+
+
+def test_the_screens_go_in_order_wizard_shift_book(station_config: config.Config) -> None:
+    with Station(station_config) as running:
+        client = create_app(running, {"TESTING": True}).test_client()
+        assert client.get("/").headers["Location"].endswith("/setup/")
+        assert client.get("/scan").headers["Location"].endswith("/setup/")
+        assert client.get("/api/ui/state").status_code == 409  # JSON says what to do first
+        running.set_admin_pin(PIN)
+        assert client.get("/").headers["Location"].endswith("/shift")
+        operator = running.add_operator("An", PIN)
+        running.start_shift(operator.id, PIN)
+        assert client.get("/").headers["Location"].endswith("/books")
+        running.create_book("KH", 2001, 3, None, None, 1, None)
+        assert client.get("/").headers["Location"].endswith("/scan")
+        assert client.get("/setup/").headers["Location"].startswith("/admin/login")
+
+
+def test_a_jammed_or_unplugged_device_says_what_to_do(
+    client: FlaskClient, station: Station
+) -> None:
+    for key, words in (("device.jammed", "mở nắp"), ("device.unplugged", "kiểm tra cáp USB")):
+        station.device.state = "error" if key == "device.jammed" else "offline"
+        station.device.message_key, station.device.values = key, {"device": "sim", "pages": 3}
+        banner = state(client)["banner"]
+        assert banner["level"] == "bad" and words in banner["text"]
+        assert words in page(client, "/scan")
+        assert "state-" + station.device.state in page(client, "/books")  # every screen
+    english = client.get("/api/ui/state?lang=en").get_json()["banner"]["text"]
+    assert english == messages.render("device.unplugged", "en", device="sim", pages=3)
+
+
+def test_a_filling_disk_warns_and_a_full_one_stops(
+    client: FlaskClient, station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for free, level in ((120, "warn"), (20, "bad")):
+        measured = StorageState(str(station.data_dir), 10_000, free, 50, 500)
+        monkeypatch.setattr(station, "storage", lambda measured=measured: measured)
+        banner = state(client)["banner"]
+        assert banner["level"] == level and f"{free} MB" in banner["text"]
+
+
+def test_a_pairing_request_shows_on_every_screen(client: FlaskClient, station: Station) -> None:
+    request = station.lan.pairing.request("PC nhập liệu 2", "192.168.1.20")
+    text = state(client)["banner"]["text"]
+    assert "PC nhập liệu 2" in text and request.code in text
+    assert "/admin/login" in client.get("/admin/pairing").headers["Location"]  # admin PIN
+    client.post("/admin/login", data={"csrf": csrf(client), "pin": PIN})
+    assert request.code in page(client, "/admin/pairing")
+
+
+def test_the_camera_preview_is_on_the_main_screen_only_for_a_camera(
+    client: FlaskClient, station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert 'src="/preview.mjpg"' not in page(client, "/scan")
+    capture = station.config.capture.__class__(device="camera", device_id="sim:0")
+    monkeypatch.setattr(station, "config", station.config.__class__(capture=capture))
+    assert 'src="/preview.mjpg"' in page(client, "/scan")
+
+
+def test_every_word_is_in_both_languages() -> None:
+    assert set(TEXTS["vi"]) == set(TEXTS["en"])
+    assert all(TEXTS["vi"][k] and TEXTS["en"][k] for k in TEXTS["vi"])
+    folder = Path(__file__).resolve().parents[2] / "ui"
+    used = set()
+    for source in [*folder.glob("templates/*.html"), *folder.glob("*.py")]:
+        text = source.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\bt\.([a-z][a-z0-9_]+)", text))
+        used |= set(re.findall(r'\b(?:t|TEXTS\[[^]]+\])\["([a-z][a-z0-9_.]+)"\]', text))
+        used |= set(re.findall(r'_send\([^,]+, "([a-z_]+)"', text))
+    for script in folder.glob("static/*.js"):
+        used |= set(re.findall(r'\bS?\.?t\("([a-z][a-z0-9_.]+)"', script.read_text()))
+    missing = sorted(k for k in used if k not in TEXTS["vi"] and k not in ("format", "get"))
+    assert not missing, missing
+
+
+def test_other_machines_need_the_admin_pin(client: FlaskClient, station: Station) -> None:
+    remote = {"REMOTE_ADDR": "192.168.1.50"}
+    assert client.get("/scan", environ_base=remote).headers["Location"].startswith("/admin/login")
+    assert client.get("/events", environ_base=remote).status_code == 403
+    assert client.get("/api/ui/state", environ_base=remote).status_code == 403
+    token = csrf(client)
+    client.post("/admin/login", data={"csrf": token, "pin": PIN}, environ_base=remote)
+    assert client.get("/scan", environ_base=remote).status_code == 200
+
+
+def test_only_the_station_itself_runs_the_first_boot_wizard(
+    station_config: config.Config,
+) -> None:
+    with Station(station_config) as running:
+        client = create_app(running, {"TESTING": True}).test_client()
+        assert client.get("/setup/", environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 403
+        assert client.get("/setup/").status_code == 200

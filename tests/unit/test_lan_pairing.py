@@ -1,0 +1,104 @@
+"""Pairing requests, approval, tokens and revocation, with a clock the test turns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station.lan.db import LanDB
+from station.lan.errors import LanError
+from station.lan.pairing import REQUEST_TTL, Pairing
+from station.lan.ratelimit import RateLimit
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def pairing(tmp_path: Path, clock: Clock) -> Pairing:
+    return Pairing(LanDB(tmp_path / "lan"), clock)
+
+
+def test_token_once_then_collected_and_revocable(pairing: Pairing) -> None:
+    request = pairing.request("  Máy 1 ", "192.0.2.7")
+    assert request.name == "Máy 1" and len(request.code) == 6
+    assert pairing.poll(request.id) == {"status": "pending"}
+    pairing.approve(request.code)
+    answer = pairing.poll(request.id)
+    assert answer["status"] == "approved"
+    collector = pairing.authenticate(answer["token"])
+    assert collector is not None and collector.id == answer["collector_id"]
+    assert pairing.poll(request.id) == {"status": "collected"}
+    assert pairing.authenticate(answer["token"][:-1] + "x") is None
+    pairing.revoke(collector.id)
+    assert pairing.authenticate(answer["token"]) is None
+    assert pairing.collectors() == [] and len(pairing.collectors(include_revoked=True)) == 1
+
+
+def test_requests_expire_and_decisions_are_final(pairing: Pairing, clock: Clock) -> None:
+    old = pairing.request("Máy cũ", "192.0.2.7")
+    clock.now += REQUEST_TTL + 1
+    with pytest.raises(LanError) as expired:
+        pairing.poll(old.id)
+    assert expired.value.status == 404
+    fresh = pairing.request("Máy mới", "192.0.2.7")
+    pairing.deny(fresh.id)
+    with pytest.raises(LanError) as decided:
+        pairing.approve(fresh.id)
+    assert decided.value.status == 409 and decided.value.code == "not_pending"
+    assert pairing.poll(fresh.id) == {"status": "denied"}
+    approved = pairing.request("Máy chậm", "192.0.2.8")
+    clock.now += REQUEST_TTL - 10
+    pairing.approve(approved.id)
+    clock.now += REQUEST_TTL - 10  # approval gives a new ten minutes to fetch the token
+    assert pairing.poll(approved.id)["status"] == "approved"
+
+
+def test_another_process_sees_decisions_at_once(
+    pairing: Pairing, tmp_path: Path, clock: Clock
+) -> None:
+    cli = Pairing(LanDB(tmp_path / "lan"), clock)  # `station pairing` in its own process
+    request = pairing.request("Máy 2", "192.0.2.9")
+    assert [r.id for r in cli.pending()] == [request.id]
+    cli.approve(request.id)
+    token = pairing.poll(request.id)["token"]
+    assert pairing.authenticate(token) is not None
+    cli.revoke(cli.collectors()[0].id)
+    assert pairing.authenticate(token) is None
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 65, "a\nb", "a\x00b", 42, None])
+def test_names_must_be_short_printable_text(pairing: Pairing, name: object) -> None:
+    with pytest.raises(LanError) as refused:
+        pairing.request(name, "192.0.2.7")
+    assert refused.value.status == 400
+
+
+def test_rate_limit_per_address_slides(clock: Clock) -> None:
+    limit = RateLimit(2, 60.0, clock)
+    assert limit.hit("a") == 0 and limit.hit("a") == 0
+    assert limit.hit("a") == 60 and limit.hit("b") == 0
+    clock.now += 30
+    assert limit.hit("a") == 30
+    clock.now += 31
+    assert limit.hit("a") == 0
+
+
+def test_unknown_references_are_refused(pairing: Pairing) -> None:
+    for ref in ("123456", "AAAAAAAAAAAA", "../../etc"):
+        with pytest.raises(LanError) as refused:
+            pairing.approve(ref)
+        assert refused.value.status == 404
+    with pytest.raises(LanError):
+        pairing.revoke("pc-000000000000")
