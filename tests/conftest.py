@@ -18,6 +18,8 @@ import pytest
 
 from station import config
 
+from .configs import simulated_config
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_temp_file_left_behind() -> Iterator[None]:
@@ -72,18 +74,4 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def station_config(data_dir: Path) -> config.Config:
     """A configuration for a fast simulated station in the test's own data folder."""
-    text = f"""
-[storage]
-data_dir = "{data_dir}"
-reserve_mb = 50
-[capture]
-dpi = 150
-[capture.simulated]
-seed = 3
-[station]
-office_code = "xa-dong-hoa"
-office_name = "UBND xã Đông Hòa"
-[lan]
-enabled = false
-"""
-    return config.parse(text, "test", environ={})
+    return simulated_config(data_dir)

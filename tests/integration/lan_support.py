@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import io
 import json
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pikepdf
-
 from station import config
 from station.models import Book, BookRef, Capture, Entry, Region, new_id
 from station.service import Station
+
+from ..unit.store_support import image_pdf
 
 BOOK = "KS-2007-01"
 
@@ -37,21 +36,6 @@ interfaces = ["lo"]
 announce = {"true" if announce else "false"}
 """
     return config.parse(text, "test", environ={})
-
-
-def tiny_pdf(shade: int) -> bytes:
-    """A one-page PDF with an 8x8 grey image; ``shade`` makes each one distinct."""
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(72, 72))
-    image = pikepdf.Stream(pdf, bytes([shade % 256]) * 64)
-    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
-    image.Width, image.Height, image.BitsPerComponent = 8, 8, 8
-    image.ColorSpace = pikepdf.Name.DeviceGray
-    pdf.pages[0].Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
-    pdf.pages[0].Contents = pikepdf.Stream(pdf, b"q 72 0 0 72 0 0 cm /Im0 Do Q")
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
 
 
 def publish_entries(station: Station, count: int, first: int = 1) -> list[Entry]:
@@ -85,7 +69,7 @@ def publish_entries(station: Station, count: int, first: int = 1) -> list[Entry]
             registration_date=f"2007-03-{number:02d}",
         )
         store.save_entry(entry)
-        store.publish(entry, tiny_pdf(number), "test")
+        store.publish(entry, image_pdf(number), "test")
         published.append(store.get_entry(entry.id))
     return published
 

@@ -14,27 +14,12 @@ from station.drivers.simulated import SimulatedScanner
 from station.review import PageView
 from station.service import Station
 
+from ..configs import simulated_config
+
 
 def station_config(data_dir: Path, extra: str = "") -> config.Config:
     """A fast simulated station (150 dpi, no LAN, no USB watching) in ``data_dir``."""
-    text = f"""
-[storage]
-data_dir = "{data_dir}"
-reserve_mb = 50
-[capture]
-dpi = 150
-[capture.simulated]
-seed = 3
-[station]
-office_code = "xa-dong-hoa"
-office_name = "UBND xã Đông Hòa"
-[lan]
-enabled = false
-[usb]
-enabled = false
-{extra}
-"""
-    return config.parse(text, "test", environ={})
+    return simulated_config(data_dir, "[usb]\nenabled = false\n" + extra)
 
 
 @contextlib.contextmanager

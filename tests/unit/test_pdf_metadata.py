@@ -13,22 +13,7 @@ import pytest
 from station.errors import StoreError
 from station.pdf.metadata import apply_metadata, read_metadata
 
-
-def image_pdf(shade: int = 128) -> bytes:
-    """A one-page PDF holding a small grey image, made here so no encoder is needed."""
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(72, 72))
-    image = pikepdf.Stream(pdf, bytes([shade]) * 64)
-    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
-    image.Width, image.Height, image.BitsPerComponent = 8, 8, 8
-    image.ColorSpace = pikepdf.Name.DeviceGray
-    page = pdf.pages[0]
-    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
-    page.Contents = pikepdf.Stream(pdf, b"q 72 0 0 72 0 0 cm /Im0 Do Q")
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
+from .store_support import image_pdf
 
 RECORD: dict[str, Any] = {
     "schema": 1,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-import pikepdf
 import pytest
 
 from station.errors import NamingError
@@ -26,22 +24,7 @@ from station.models import (
 from station.pdf.metadata import read_metadata
 from station.store import Store, reindex
 
-from .store_support import STATION, namer
-
-
-def image_pdf(shade: int) -> bytes:
-    """A one-page PDF with an 8x8 grey image; ``shade`` makes each one distinct."""
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(72, 72))
-    image = pikepdf.Stream(pdf, bytes([shade % 256]) * 64)
-    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
-    image.Width, image.Height, image.BitsPerComponent = 8, 8, 8
-    image.ColorSpace = pikepdf.Name.DeviceGray
-    pdf.pages[0].Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
-    pdf.pages[0].Contents = pikepdf.Stream(pdf, b"q 72 0 0 72 0 0 cm /Im0 Do Q")
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
+from .store_support import STATION, image_pdf, namer
 
 
 def open_store(data: Path) -> Store:

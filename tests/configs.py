@@ -1,0 +1,28 @@
+"""The configuration of a fast simulated test station, shared by fixtures and helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from station import config
+
+
+def simulated_config(data_dir: Path, extra: str = "") -> config.Config:
+    """A fast simulated station (150 dpi, no LAN) in ``data_dir``; ``extra`` is TOML
+    appended at the end (whole sections)."""
+    text = f"""
+[storage]
+data_dir = "{data_dir}"
+reserve_mb = 50
+[capture]
+dpi = 150
+[capture.simulated]
+seed = 3
+[station]
+office_code = "xa-dong-hoa"
+office_name = "UBND xã Đông Hòa"
+[lan]
+enabled = false
+{extra}
+"""
+    return config.parse(text, "test", environ={})
