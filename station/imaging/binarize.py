@@ -29,7 +29,16 @@ _PAPER_DPI = 25  # paper tone varies over centimetres; estimate it on a coarse g
 class BinarizeParams:
     """Tuning of the ink and stamp masks; defaults measured in IMAGING_NOTES.md."""
 
-    sauvola_k: float = 0.1
+    #: Sauvola's k for the ink mask. 0.4 keeps a stroke near its half-darkness width;
+    #: the textbook 0.1 also took in the blur around camera-shot print, closing
+    #: letters and merging Vietnamese diacritics. bench/imaging.py's printed CER on
+    #: 46 entries: 7.5% at 0.1, 5.6% at 0.25, 4.6% at 0.35, 4.1% at 0.4, 3.7% at 0.5
+    #: (lossless crop 5.0%), against handwriting ink recall 98.8, 97.7, 96.8, 96.3,
+    #: 95.0%. Painting the 0.1 shape under the ink in a pale tint (a two-tone edge)
+    #: gave 3.8% and 98.5%, but cost +70% bytes (full-page median 46-50 KB). On a
+    #: held-out corpus (--seed 700), entries without faded ink: 2.6% at 0.4, 4.3% at
+    #: 0.1, lossless 3.4%.
+    sauvola_k: float = 0.4
     window_inches: float = 1 / 8
     #: A pixel at most this fraction as bright as its paper is ink whatever Sauvola says
     #: (keeps the inside of bold strokes wider than the window).

@@ -21,7 +21,8 @@ from .http_client import Client
 
 pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 
-from playwright.sync_api import Browser, CDPSession
+from playwright.sync_api import Browser, CDPSession, Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .touch import Touch
 
@@ -117,6 +118,28 @@ def capture_three_pages(ui: Touch) -> list[str]:
     return numbers
 
 
+def select_entry(page: Page, labels: Locator, index: int) -> str:
+    """Tap entry ``index``'s label until the editor shows it; returns its number.
+
+    The frame is redrawn once a drag settles: a tap landing on a label that is being
+    replaced selects nothing, as a finger's would, and the operator taps again.
+    """
+    for _ in range(3):
+        labels.nth(index).tap()
+        try:
+            page.wait_for_function(
+                "i => { const l = document.querySelector('#frame .label.selected');"
+                " return l && l.dataset.entry === String(i)"
+                " && document.getElementById('number').textContent.trim() !== ''; }",
+                arg=index,
+                timeout=3000,
+            )
+        except PlaywrightTimeoutError:
+            continue
+        return page.inner_text("#number")
+    raise AssertionError(f"tapping entry {index}'s label never selected it")
+
+
 def review_last_page(ui: Touch, cdp: CDPSession, numbers: list[str]) -> tuple[bool, str]:
     """Drag the first cut line down by touch, give the page's last entry a higher
     number on the keypad, flag the first one torn, accept. Returns (moved, new number)."""
@@ -132,8 +155,7 @@ def review_last_page(ui: Touch, cdp: CDPSession, numbers: list[str]) -> tuple[bo
     moved_to = int(page.locator(".handle.cut.h").first.get_attribute("aria-valuenow") or 0)
 
     labels = page.locator("#frame .label")
-    labels.nth(labels.count() - 1).tap()
-    last = page.inner_text("#number")
+    last = select_entry(page, labels, labels.count() - 1)
     renumbered = str(int(last) + 2)  # leaves a gap: the overview shows it missing
     ui.tap("#number")
     ui.keypad(renumbered)
