@@ -23,7 +23,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "count_mismatch": ("Số mục không khớp", "Entry count mismatch"),
     "low_confidence": ("Cắt chưa chắc chắn", "Unsure cuts"),
     "over_budget": ("Tệp vượt dung lượng", "File over budget"),
-    "ink_enhanced": ("Đã làm đậm mực", "Ink enhanced"),
+    "ink_enhanced": ("Đã phục hồi nét mực mờ", "Faded ink restored"),
     "greyscale_fallback": ("Ảnh xám", "Greyscale"),
     "duplicate_number": ("Số trùng", "Duplicate number"),
     "continues_overleaf": ("Tiếp trang sau", "Continues overleaf"),
