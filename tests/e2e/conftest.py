@@ -12,16 +12,16 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from ..ports import free_port, wait_for_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -33,12 +33,6 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 #: The two screen sizes of the stations in the field (7 and 10 inch).
 SMALL = {"width": 800, "height": 480}
 LARGE = {"width": 1280, "height": 800}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -89,7 +83,7 @@ def start_server(tmp_path: Path, **env: str) -> Iterator[Server]:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield Server(f"http://127.0.0.1:{port}", data_dir, config, process)
     finally:
         if process.poll() is None:
@@ -113,20 +107,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
     """A fresh station on the simulated scanner, stopped (SIGTERM) after the test."""
     with start_server(tmp_path) as running:
         yield running
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if process.poll() is not None:
-                out = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                raise AssertionError(f"station did not start:\n{out}") from None
-            assert time.monotonic() < deadline, "station did not start in 60 s"
-            time.sleep(0.05)  # another process's socket: there is no event to wait on
 
 
 @pytest.fixture

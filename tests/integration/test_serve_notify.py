@@ -9,13 +9,8 @@ import socket
 import subprocess
 from pathlib import Path
 
+from ..ports import free_port
 from .conftest import station_command, station_env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_serve_tells_systemd_ready_alive_and_stopping(data_dir: Path) -> None:
@@ -23,7 +18,7 @@ def test_serve_tells_systemd_ready_alive_and_stopping(data_dir: Path) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind("\0" + name)
     listener.settimeout(90)
-    port = _free_port()
+    port = free_port()
     env = station_env(
         data_dir,
         NOTIFY_SOCKET="@" + name,

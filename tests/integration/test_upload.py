@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from ..ports import free_port, wait_for_port
 from ..unit.test_hotfolder import png_bomb
 from .checks import published_pdfs, qpdf_ok
 from .conftest import station_command, station_env
 from .test_hotfolder import ledger_jpeg, raw_captures
-from .test_web import Browser, _free_port
+from .test_web import Browser
 
 LIMIT_MB = 3
 
@@ -71,7 +72,7 @@ def lan_address() -> str | None:
 @pytest.fixture
 def server(data_dir: Path) -> Iterator[tuple[Browser, int]]:
     """``station demo`` listening on every interface, with a small upload limit."""
-    port = _free_port()
+    port = free_port()
     env = station_env(
         data_dir,
         STATION__WEB__PORT=str(port),
@@ -82,15 +83,7 @@ def server(data_dir: Path) -> Iterator[tuple[Browser, int]]:
         station_command("demo"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.05)  # waiting for another process's socket: no event to wait on
+        wait_for_port(port, process)
         yield Browser(f"http://127.0.0.1:{port}"), port
     finally:
         process.send_signal(signal.SIGTERM)

@@ -6,7 +6,6 @@ import http.cookiejar
 import json
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -17,14 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from ..ports import free_port, wait_for_port
 from .checks import published_pdfs
 from .conftest import station_command, station_env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Browser:
@@ -52,22 +46,14 @@ class Browser:
 
 @pytest.fixture
 def server(data_dir: Path) -> Iterator[tuple[Browser, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     env = station_env(data_dir, STATION__WEB__PORT=str(port))
     process = subprocess.Popen(
         station_command("demo"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     browser = Browser(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.05)  # waiting for another process's socket: no event to wait on
+        wait_for_port(port, process)
         yield browser, process
     finally:
         if process.poll() is None:
