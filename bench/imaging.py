@@ -104,7 +104,6 @@ def _to_300(array: np.ndarray, dpi: int) -> np.ndarray:
 def measure_spec(job: tuple[int, RenderSpec, int, int]) -> dict:
     """Render one corpus page and measure it (run in a worker process)."""
     number, spec, budget, ocr_every = job
-    cv2.setNumThreads(1)
     result = measure_page(render_page(spec), budget, ocr_every, number)
     result["camera"] = spec.camera
     return result
@@ -233,7 +232,9 @@ def main() -> None:
     started = time.time()
     specs = corpus(args.quick, args.pages, args.seed)
     jobs = [(n, spec, args.budget_kb * 1024, args.ocr) for n, spec in enumerate(specs)]
-    with multiprocessing.get_context("spawn").Pool(max(1, args.jobs)) as pool:
+    context = multiprocessing.get_context("spawn")
+    # One OpenCV thread per worker: two workers share the two cores.
+    with context.Pool(max(1, args.jobs), initializer=cv2.setNumThreads, initargs=(1,)) as pool:
         pages = pool.map(measure_spec, jobs, chunksize=1)
     entries = sum(len(page["rows"]) for page in pages)
     import tempfile

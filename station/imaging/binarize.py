@@ -63,9 +63,10 @@ class BinarizeParams:
     #: paper fibres as a pale tone rather than black specks. Darker paint made faded
     #: handwriting as dark as the print, and tesseract then read each printed label
     #: together with it: on a held-out corpus with 26 faded entries (--seed 700) the
-    #: printed CER was 6.2% at 110, 4.5% at 70, 2.6% at 60 (lossless crop 2.2%); on
-    #: the default corpus 3.4% at 60 (lossless 5.0%). Recall of faded ink stayed
-    #: 93-96% throughout (the rule needs 20 levels).
+    #: printed CER was 6.2% at 110 without the whole-stroke rule below; with it, 4.5%
+    #: at 70, 2.6% at 60, 1.6% at 50 (lossless crop 2.2%); on the default corpus 3.4%
+    #: at 60 (lossless 5.0%). Recall of faded ink stayed 93-96% throughout (the rule
+    #: needs 20 levels); 60 is the darkest step that passed on both corpora.
     faint_min_step: int = 60
     #: In an entry with faded ink, a stroke whose mean darkness is below this is faded
     #: writing and goes on the faint layer whole, even where a few pixels are darker
