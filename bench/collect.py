@@ -56,16 +56,16 @@ from pathlib import Path
 
 import pikepdf
 
-from station import config
+from station.app.station import Namer, station_identity
 from station.collector.client import Address, StationClient
 from station.collector.console import Console
 from station.collector.errors import CollectError
 from station.collector.pairing import PairRequest, pair
 from station.collector.runner import Collector, Options
 from station.collector.state import State
+from station.core import config
+from station.core.models import Book, BookRef, Entry, FeedEvent, FeedKind, Region, new_id
 from station.lan.tls import CERT_NAME
-from station.models import Book, BookRef, Entry, FeedEvent, FeedKind, Region, new_id
-from station.service import Namer, station_identity
 from station.store import Store
 
 OFFICE = "bench"

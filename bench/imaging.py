@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/imaging.py [--quick]``. The corpus comes from the
 simulated ledger renderer (every profile; scans skewed up to 5°, camera shots in
 perspective on a table; faded ink; stamps; 300 and 400 dpi). For every page:
-normalise + segment + crop (:mod:`station.imaging.segment`), then ``encode_entry``.
+normalise + segment + crop (:mod:`station.processing.imaging.segment`), then ``encode_entry``.
 On the *same* entries the same figures are taken for two comparison methods:
 
 - ``field``: today's practice, a PDF holding the whole 300-dpi image as JPEG (q80)
@@ -14,7 +14,7 @@ Figures and their rules:
 - **found**: regions proposed vs entries in the truth; pages flagged count_mismatch.
 - **clean**: a cut is clean when ≥ 98% of the entry's truth polygon lies inside the
   region mapped back to capture pixels and no other entry has > 1% of its polygon
-  inside it (:mod:`station.imaging.cutcheck`; truth clipped to the image). A field
+  inside it (:mod:`station.processing.imaging.cutcheck`; truth clipped to the image). A field
   PDF holds the whole image, so it is clean only when the image holds one entry;
   lossless uses our regions, so its figure equals ours.
 - **size**: PDF bytes, median / p95 / max, and how many exceed the budget.
@@ -45,13 +45,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from station.drivers.ledger_render import RenderedPage, RenderSpec, render_page
-from station.imaging.cutcheck import check_cut
-from station.imaging.load import load_rgb
-from station.imaging.segment import crop_region, region_polygon, segment
-from station.layouts import get_profile
-from station.pdf.encode import encode_entry
-from station.pdf.legibility import ink_recall, stamp_is_red
+from station.capture.drivers.simulated.render.page import RenderedPage, RenderSpec, render_page
+from station.core.layouts import get_profile
+from station.processing.imaging.cutcheck import check_cut
+from station.processing.imaging.load import load_rgb
+from station.processing.imaging.segment import crop_region, region_polygon, segment
+from station.processing.pdf.encode import encode_entry
+from station.processing.pdf.legibility import ink_recall, stamp_is_red
 
 # The bench helpers sit beside this script, which runs as a file, not a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))

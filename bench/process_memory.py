@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from station.drivers.ledger_render import RenderSpec, render_page
+from station.capture.drivers.simulated.render.page import RenderSpec, render_page
 
 SAMPLE_SECONDS = 0.2
 WARM_UP = 10

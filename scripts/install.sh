@@ -144,7 +144,7 @@ pip_install() {
 
 source_digest() {
   # What the station is built from; the stamp says whether this build is installed.
-  (cd "$SRC" && find pyproject.toml README.md station drivers ui config -type f \
+  (cd "$SRC" && find pyproject.toml README.md station config -type f \
       ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
     | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
 }
@@ -179,7 +179,7 @@ setup_venv() {
   if [ -z "$wheel" ]; then
     say "Building the station from $SRC"
     # A copy without caches, so the wheel holds exactly the source files.
-    cp -a "$SRC/pyproject.toml" "$SRC/README.md" "$SRC/station" "$SRC/drivers" "$SRC/ui" \
+    cp -a "$SRC/pyproject.toml" "$SRC/README.md" "$SRC/station" \
       "$SRC/config" "$build/"
     find "$build" -name __pycache__ -prune -exec rm -rf {} +
     local wheel_args=(--disable-pip-version-check --no-input --quiet --no-deps -w "$build/dist")

@@ -16,12 +16,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from station import __version__, config, messages, sigpipe
-from station.errors import DeviceError, StationError
-from station.models import BookRef
+from station import __version__
+from station.core import config, messages
+from station.core.errors import DeviceError, StationError
+from station.core.models import BookRef
+from station.system import sigpipe
 
 if TYPE_CHECKING:  # the service pulls in imaging and PDF code; load it only when used
-    from station.service import Station
+    from station.app.station import Station
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from station.app.station import Station
     from station.lan.cli import without_lan
-    from station.service import Station
 
     cfg = _load_config(args)
     ref = BookRef.parse(args.book)
@@ -167,8 +169,8 @@ def _report(args: argparse.Namespace, station: Station) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Process whatever is left in the queue (after a power cut, say), then exit."""
+    from station.app.station import Station
     from station.lan.cli import without_lan
-    from station.service import Station
 
     with Station(without_lan(_load_config(args))) as station:
         if not station.wait_idle(args.timeout):
@@ -179,7 +181,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """List the devices the station sees and what it would use; say what to fix."""
-    from station import doctor
+    from station.system import doctor
 
     if args.data_dir:
         os.environ["STATION_DATA_DIR"] = str(args.data_dir)
@@ -189,7 +191,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    from station.service import station_identity
+    from station.app.station import station_identity
     from station.store.reindex import reindex
 
     cfg = _load_config(args)
@@ -209,11 +211,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_process(args: argparse.Namespace) -> int:
-    """Cut existing page images into entry PDFs in a folder (see station.batch)."""
+    """Cut existing page images into entry PDFs in a folder (see station.processing.batch.run)."""
     if not args.verbose:
         # One line per image and per file is printed; per-entry log lines would bury them.
         logging.getLogger().setLevel(logging.WARNING)
-    from station import batch, batch_console
+    from station.processing.batch import console as batch_console
+    from station.processing.batch import run as batch
 
     cfg = _load_config(args)
     job = batch.make_job(
@@ -243,7 +246,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["STATION__WEB__PORT"] = str(args.port)
         cfg = _load_config(args)
     _say(args, "cli.serving", host=cfg.web.host, port=cfg.web.port)
-    from station.sdnotify import Heartbeat
+    from station.system.sdnotify import Heartbeat
 
     # Under systemd: READY once the web server answers, then watchdog pings while it does.
     with Heartbeat.for_web(cfg.web.host, cfg.web.port):
@@ -252,7 +255,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_provision(args: argparse.Namespace) -> int:
     """Export this station's settings as a provisioning file, or apply one."""
-    from station import provision
+    from station.system import provision
 
     if args.data_dir:
         os.environ["STATION_DATA_DIR"] = str(args.data_dir)
@@ -369,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     handler: Handler = args.handler
-    sigpipe.install()  # before any scanner library can reset it (station.sigpipe)
+    sigpipe.install()  # before any scanner library can reset it (station.system.sigpipe)
     try:
         return handler(args)
     except StationError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from station import config
+from station.core import config
 
 
 def simulated_config(data_dir: Path, extra: str = "") -> config.Config:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from station import config
+from station.core import config
 
 from .configs import simulated_config
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from station import __version__, messages
+from station import __version__
 from station.collector.console import USER_LOGGER, Console
 from station.collector.errors import StateError, StoppedError
 from station.collector.pairing import PairRequest, default_name, pair
@@ -30,7 +30,8 @@ from station.collector.paths import default_state_dir
 from station.collector.runner import Collector, Options
 from station.collector.state import State
 from station.collector.status import dest_filter, report, show
-from station.errors import StationError
+from station.core import messages
+from station.core.errors import StationError
 
 log = logging.getLogger(__name__)
 

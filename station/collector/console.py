@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from station import messages
 from station.collector import texts  # noqa: F401  (registers the messages)
+from station.core import messages
 
 #: The CLI prints this logger's records as plain lines; the log file keeps them too.
 USER_LOGGER = "station.collector.user"

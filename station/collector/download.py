@@ -21,7 +21,7 @@ from typing import BinaryIO
 from station.collector.client import FileResponse, StationClient
 from station.collector.durable import fsync_file, make_dirs
 from station.collector.errors import HttpStatusError, StoppedError, TransferError
-from station.models import FeedEvent
+from station.core.models import FeedEvent
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Durable, never-overwriting file moves that work on Linux and Windows.
 
-``station.fsutil`` does the same for the station, but opens directories to fsync them,
+``station.core.fsutil`` does the same for the station, but opens directories to fsync them,
 which Windows cannot do; NTFS journals its directory changes itself, so there the
 directory step is skipped.
 """

@@ -7,9 +7,9 @@ certificate that changed).
 
 from __future__ import annotations
 
-from station import messages
 from station.collector import texts as _texts  # noqa: F401  (registers the messages)
-from station.errors import StationError
+from station.core import messages
+from station.core.errors import StationError
 
 
 class CollectError(StationError):

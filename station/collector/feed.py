@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from station.collector.paths import safe_id
-from station.models import FeedEvent, FeedKind
+from station.core.models import FeedEvent, FeedKind
 
 MAX_FILE_BYTES = 4 * 1024**3
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

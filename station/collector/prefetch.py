@@ -18,7 +18,7 @@ from pathlib import Path
 
 from station.collector.client import StationClient
 from station.collector.download import download
-from station.models import FeedEvent
+from station.core.models import FeedEvent
 
 log = logging.getLogger(__name__)
 

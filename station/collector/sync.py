@@ -38,7 +38,7 @@ from station.collector.paths import (
 )
 from station.collector.prefetch import Prefetcher
 from station.collector.state import Batch, LocalFile, Moved, Pairing, State, dest_key
-from station.models import FeedEvent, FeedKind
+from station.core.models import FeedEvent, FeedKind
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station import messages
+from station.core import messages
 
 messages.register(
     {

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from station.core.models import Entry, utc_now
 from station.lan.errors import bad_request
-from station.models import Entry, utc_now
 from station.store.record import version_of
 from station.store.storage import SafeJSONStorage
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from werkzeug.wrappers.response import Response
 
-from station import messages
+from station.core import messages
 from station.lan.errors import LanError
 from station.lan.interfaces import is_loopback
 from station.lan.texts import TEXTS
 from station.lan.tls import grouped
 
 if TYPE_CHECKING:
-    from station.service import Station
+    from station.app.station import Station
 
 log = logging.getLogger(__name__)
 

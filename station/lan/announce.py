@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from station import __version__
+from station.core.models import StationInfo
 from station.lan.interfaces import Address, lan_addresses
-from station.models import StationInfo
 
 if TYPE_CHECKING:
     from zeroconf import ServiceInfo, Zeroconf

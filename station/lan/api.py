@@ -19,19 +19,20 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers.response import Response
 
-from station import __version__, messages
-from station.errors import StationError, StoreError
+from station import __version__
+from station.core import messages
+from station.core.errors import StationError, StoreError
+from station.core.models import Entry
 from station.lan.acks import judge, parse_items
 from station.lan.errors import LanError, bad_request, not_found
 from station.lan.export import stream_zip
 from station.lan.files import check_entry_id, file_response, open_version
 from station.lan.pairing import REQUEST_TTL, Collector
 from station.lan.rescans import clean_reason
-from station.models import Entry
 
 if TYPE_CHECKING:
+    from station.app.station import Station
     from station.lan.service import LanService
-    from station.service import Station
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any
 
-from station import config, messages
+from station.core import config, messages
 from station.lan.db import LanDB
 from station.lan.pairing import Pairing
 

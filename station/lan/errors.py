@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.errors import StationError
+from station.core.errors import StationError
 from station.lan import texts  # noqa: F401  (registers the messages)
 
 

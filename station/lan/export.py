@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from station.core.models import Book, Entry, EntryStatus
 from station.lan.files import CHUNK, Verifier, open_version
-from station.models import Book, Entry, EntryStatus
 from station.store import Store
 
 TEMPLATES = "excel_templates.toml"

@@ -22,8 +22,8 @@ from flask import Request
 from werkzeug.wrappers.response import Response
 from werkzeug.wsgi import wrap_file
 
+from station.core.models import EntryVersion
 from station.lan.errors import LanError, bad_request, not_found
-from station.models import EntryVersion
 from station.store import Store
 from station.store.record import version_of
 

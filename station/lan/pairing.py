@@ -31,10 +31,10 @@ from typing import Any
 
 from tinydb import TinyDB, where
 
+from station.core.models import utc_now
 from station.lan.db import PAIRING, LanDB
 from station.lan.errors import LanError, bad_request, not_found
 from station.lan.ratelimit import RateLimit
-from station.models import utc_now
 
 log = logging.getLogger(__name__)
 

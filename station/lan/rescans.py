@@ -10,9 +10,9 @@ import secrets
 import unicodedata
 from typing import Any
 
+from station.core.models import Entry, utc_now
 from station.lan.db import RESCANS, LanDB
 from station.lan.errors import bad_request
-from station.models import Entry, utc_now
 
 MAX_REASON = 500
 

@@ -18,10 +18,10 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from station.core.models import StationInfo
 from station.lan.errors import LanError
 from station.lan.interfaces import is_loopback
 from station.lan.tls import Certificate, grouped, server_context
-from station.models import StationInfo
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -1,6 +1,6 @@
 """The station's LAN service: certificate, TLS listener, announcement and their data.
 
-:class:`station.service.Station` owns one :class:`LanService`. Its databases
+:class:`station.app.station.Station` owns one :class:`LanService`. Its databases
 (pairing, acknowledgements, rescans) are there whether or not the LAN is enabled, so
 the loopback UI and the CLI can always list and decide; :meth:`LanService.start`
 (called by ``Station.start`` when ``[lan] enabled``) adds the TLS listener and the
@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from station import messages
+from station.core import messages
+from station.core.models import StationInfo
 from station.lan.acks import Acks
 from station.lan.announce import Announcer, host_label
 from station.lan.db import LanDB
@@ -24,12 +25,11 @@ from station.lan.pairing import Collector, Pairing
 from station.lan.rescans import Rescans
 from station.lan.server import TlsListener, lan_gate
 from station.lan.tls import Certificate, default_hostnames, ensure_certificate, read_certificate
-from station.models import StationInfo
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from station.service import Station
+    from station.app.station import Station
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ Vietnamese first, English second, like every text a person sees.
 
 from __future__ import annotations
 
-from station import messages
+from station.core import messages
 
 messages.register(
     {
@@ -115,7 +115,7 @@ messages.register(
     }
 )
 
-#: The LAN part of the status page (``ui/templates/lan_status.html``).
+#: The LAN part of the status page (``station/ui/templates/lan_status.html``).
 TEXTS: dict[str, dict[str, str]] = {
     "vi": {
         "lan": "Máy nhập liệu (mạng LAN)",

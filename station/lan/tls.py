@@ -24,7 +24,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-from station.fsutil import publish_file, temp_path_for
+from station.core.fsutil import publish_file, temp_path_for
 from station.lan.errors import LanError
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any
 
 from tinydb import TinyDB, where
 
-from station.errors import CorruptDatabaseError
-from station.models import Book, Capture, Entry, Page
+from station.core.errors import CorruptDatabaseError
+from station.core.models import Book, Capture, Entry, Page
 from station.store.storage import SafeJSONStorage
 
 log = logging.getLogger(__name__)

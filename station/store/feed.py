@@ -21,9 +21,9 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from station.errors import CorruptDatabaseError, StoreError
-from station.fsutil import write_atomic
-from station.models import FeedEvent, FeedKind, utc_now
+from station.core.errors import CorruptDatabaseError, StoreError
+from station.core.fsutil import write_atomic
+from station.core.models import FeedEvent, FeedKind, utc_now
 from station.store.storage import SafeJSONStorage
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from station.errors import StationBusyError
+from station.core.errors import StationBusyError
 
 log = logging.getLogger(__name__)
 

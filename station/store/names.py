@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from station.errors import NamingError
+from station.core.errors import NamingError
 
 VERSIONS_DIR = "_versions"
 SUFFIX = ".pdf"

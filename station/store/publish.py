@@ -22,11 +22,11 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from station import faults
-from station.errors import StoreError
-from station.fsutil import fsync_dir, write_atomic
-from station.models import Book, Capture, Entry, EntryStatus, EntryVersion, Page, utc_now
-from station.pdf.metadata import apply_metadata
+from station.core import faults
+from station.core.errors import StoreError
+from station.core.fsutil import fsync_dir, write_atomic
+from station.core.models import Book, Capture, Entry, EntryStatus, EntryVersion, Page, utc_now
+from station.processing.pdf.metadata import apply_metadata
 from station.store.names import check_relpath, choose_name, is_version_path, version_path
 from station.store.record import RecordFile, build_record, measure
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from station.errors import StoreError
-from station.models import (
+from station.core.errors import StoreError
+from station.core.models import (
     Book,
     Capture,
     Entry,
@@ -26,7 +26,7 @@ from station.models import (
     Page,
     StationInfo,
 )
-from station.pdf.metadata import read_metadata
+from station.processing.pdf.metadata import read_metadata
 
 log = logging.getLogger(__name__)
 

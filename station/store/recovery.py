@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from station.errors import StoreError
-from station.fsutil import remove_stale_temps
+from station.core.errors import StoreError
+from station.core.fsutil import remove_stale_temps
 from station.store.names import is_version_path
 from station.store.publish import clear_journal, read_journal
 from station.store.record import RecordFile, read_record_file

@@ -16,9 +16,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from station.errors import StoreError
-from station.fsutil import fsync_dir, write_atomic
-from station.models import Book, Capture, Entry, FeedEvent, Page, StationInfo
+from station.core.errors import StoreError
+from station.core.fsutil import fsync_dir, write_atomic
+from station.core.models import Book, Capture, Entry, FeedEvent, Page, StationInfo
 from station.store.bookdb import BookDB
 from station.store.feed import DEFAULT_SEGMENT_SIZE, Feed, stored_segment_size
 from station.store.lock import StationLock

@@ -2,7 +2,7 @@
 
 The stock ``JSONStorage`` truncates and rewrites its file in place: a power cut in the
 middle leaves half a database. This one writes a new file beside the old one and
-renames it over (:func:`station.fsutil.write_atomic`), and refuses to touch a file it
+renames it over (:func:`station.core.fsutil.write_atomic`), and refuses to touch a file it
 cannot parse, so ``station reindex`` (or a person) can still look at it.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 from tinydb import Storage
 
-from station.errors import CorruptDatabaseError
-from station.fsutil import write_atomic
+from station.core.errors import CorruptDatabaseError
+from station.core.fsutil import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from tinydb import TinyDB, where
 
-from station.errors import StoreError, UsageError
-from station.models import (
+from station.core.errors import StoreError, UsageError
+from station.core.models import (
     Book,
     Capture,
     Entry,

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from station.errors import CorruptDatabaseError
-from station.fsutil import write_atomic
-from station.models import Entry, EntryStatus, FeedEvent, FeedKind, utc_now
+from station.core.errors import CorruptDatabaseError
+from station.core.fsutil import write_atomic
+from station.core.models import Entry, EntryStatus, FeedEvent, FeedKind, utc_now
 from station.store.publish import vacate
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from station.models import StationInfo
+from station.core.models import StationInfo
 from station.store import Store
 
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from station import config
-from station.models import Book, BookRef, Capture, Entry, Region, new_id
-from station.service import Station
+from station.app.station import Station
+from station.core import config
+from station.core.models import Book, BookRef, Capture, Entry, Region, new_id
 
 from ..unit.store_support import image_pdf
 

@@ -55,7 +55,7 @@ def write_sane_config(folder: Path, read_status: str = "Default") -> Path:
 @contextlib.contextmanager
 def sane_test_backend(folder: Path, read_status: str = "Default") -> Iterator[Path]:
     """Point libsane at a private configuration for the duration of the block."""
-    from station.drivers.sane_scanner import reset_library
+    from station.capture.drivers.sane.scanner import reset_library
 
     write_sane_config(folder, read_status)
     saved = os.environ.get("SANE_CONFIG_DIR")

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from station.errors import StationBusyError, UsageError
-from station.events import Event, Subscription
-from station.models import BookRef
-from station.service import Station
-from station.triggers import TriggerEvent
+from station.app.station import Station
+from station.capture.triggers import TriggerEvent
+from station.core.errors import StationBusyError, UsageError
+from station.core.events import Event, Subscription
+from station.core.models import BookRef
 
 from ..unit.review_support import running_station
 

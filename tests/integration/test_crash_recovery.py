@@ -1,6 +1,6 @@
 """Pull the plug (SIGKILL) during intake and processing; nothing captured may be lost.
 
-Crash points (station/faults.py) kill the process at exact steps; a last test kills
+Crash points (station/core/faults.py) kill the process at exact steps; a last test kills
 it at whatever moment the first PDF appears. After each, ``station resume`` must finish
 the queue with: every captured page processed, entry numbers contiguous and unique, no
 partial file published, every PDF valid, and an index that reindex reproduces.

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from station import config
-from station.drivers.hotfolder import CLAIM_DIR, HotFolder
-from station.drivers.image_file import captured_from_bytes
-from station.drivers.simulated import SimulatedScanner
-from station.errors import DeviceError
-from station.models import BookRef
-from station.service import Station
+from station.app.station import Station
+from station.capture.drivers.folder.watcher import CLAIM_DIR, HotFolder
+from station.capture.drivers.simulated.scanner import SimulatedScanner
+from station.capture.image_file import captured_from_bytes
+from station.core import config
+from station.core.errors import DeviceError
+from station.core.models import BookRef
 
 from ..unit.test_hotfolder import Taker, jpeg_bytes, png_bomb
 from .checks import published_pdfs, qpdf_ok

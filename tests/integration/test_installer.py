@@ -39,7 +39,7 @@ CACHE = Path(
     os.environ.get("LEDGER_STATION_CI_CACHE")
     or Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "ledger-station-ci"
 )
-SOURCE = ("scripts", "systemd", "config", "station", "drivers", "ui", "docs")
+SOURCE = ("scripts", "systemd", "config", "station", "docs")
 SOURCE_FILES = ("pyproject.toml", "README.md")
 #: What the installer may touch; a second run must leave all of it as it was.
 INSTALLED = (

@@ -10,9 +10,9 @@ import pytest
 from zeroconf import ServiceBrowser, ServiceStateChange, Zeroconf
 
 import station
+from station.app.station import Station
+from station.core.models import StationInfo
 from station.lan.announce import HTTP_TYPE, SERVICE_TYPE, Announcer
-from station.models import StationInfo
-from station.service import Station
 
 from .lan_support import lan_config
 

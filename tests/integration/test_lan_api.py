@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from station.app.station import Station
+from station.core.models import Entry
 from station.lan.api import API_PREFIX
 from station.lan.pairing import Pairing
-from station.models import Entry
-from station.service import Station
 
 from ..unit.store_support import image_pdf
 from .lan_support import BOOK, Client, lan_config, pair, publish_entries

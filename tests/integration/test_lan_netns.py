@@ -288,8 +288,8 @@ def mirrored_files(dest: Path) -> dict[str, str]:
 REPLACE = r"""
 import json, os, sys
 import pikepdf
-from station import config
-from station.service import Namer, station_identity
+from station.core import config
+from station.app.station import Namer, station_identity
 from station.store import Store
 
 cfg = config.load(None)

@@ -16,8 +16,8 @@ from typing import Any
 import pikepdf
 import pytest
 
-from station.drivers.ledger_render import RenderSpec, entry_counts, render_page
-from station.pdf.metadata import read_metadata
+from station.capture.drivers.simulated.render.page import RenderSpec, entry_counts, render_page
+from station.processing.pdf.metadata import read_metadata
 
 from .checks import qpdf_ok
 from .conftest import RunStation

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from station import config
+from station.core import config
 
 from .conftest import RunStation, station_env
 
@@ -49,7 +49,7 @@ def test_export_from_one_station_and_apply_to_a_fresh_one(
     a_data, b_data = tmp_path / "a", tmp_path / "b"
     a_conf, b_conf = tmp_path / "a.toml", tmp_path / "b.toml"
     a_conf.write_text(STATION_A.format(data=a_data), encoding="utf-8")
-    example = Path(config.__file__).parents[1] / "config" / "station.example.toml"
+    example = Path(config.__file__).parents[2] / "config" / "station.example.toml"
     fresh = example.read_text(encoding="utf-8")
     b_conf.write_text(fresh.replace('data_dir = ""', f'data_dir = "{b_data}"'), encoding="utf-8")
     env = {k: v for k, v in station_env(a_data).items() if not k.startswith("STATION__")}

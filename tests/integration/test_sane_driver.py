@@ -20,12 +20,12 @@ import pytest
 
 pytest.importorskip("sane")
 
-from station import messages
-from station.drivers import driver_class
-from station.drivers.base import DeviceState, DriverEvent
-from station.drivers.sane_scanner import SaneScanner
-from station.drivers.sane_status import SaneStatus, classify
-from station.errors import ConfigError, DeviceError
+from station.capture.drivers import driver_class
+from station.capture.drivers.base import DeviceState, DriverEvent
+from station.capture.drivers.sane.scanner import SaneScanner
+from station.capture.drivers.sane.status import SaneStatus, classify
+from station.core import messages
+from station.core.errors import ConfigError, DeviceError
 
 from .sane_backend import BED_MM, FORCED_STATUSES, sane_test_backend
 
@@ -322,7 +322,7 @@ def test_capture_needs_an_open_device(sane_dir: Path) -> None:
 
 def test_missing_python_sane_disables_only_this_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sane", None)  # import sane now raises ImportError
-    monkeypatch.delitem(sys.modules, "station.drivers.sane_scanner")
+    monkeypatch.delitem(sys.modules, "station.capture.drivers.sane.scanner")
     with pytest.raises(DeviceError) as caught:
         driver_class("sane")
     assert caught.value.key == "driver.unavailable"
@@ -351,7 +351,7 @@ def test_status_texts_are_recognised(text: str, status: SaneStatus) -> None:
 DEBIAN_SCRIPT = """
 import json, sys
 import sane
-from station.drivers.sane_scanner import SaneScanner
+from station.capture.drivers.sane.scanner import SaneScanner
 options = {"device": "test:0", "dpi": 75, "mode": "gray", "source": "adf", "area": "A4"}
 driver = SaneScanner(options)
 driver.open()
@@ -393,7 +393,7 @@ def test_a_scan_leaves_sigpipe_ignored(sane_dir: Path) -> None:
     puts the ignore back, or the next closed socket would kill the station."""
     import signal
 
-    from station import sigpipe
+    from station.system import sigpipe
 
     previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # Python's own default
     try:

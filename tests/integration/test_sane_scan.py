@@ -17,13 +17,13 @@ from PIL import Image
 
 pytest.importorskip("sane")
 
-from station.config import Config
-from station.drivers import create_driver
-from station.drivers.base import DriverEvent
-from station.drivers.sane_scanner import SaneScanner
-from station.errors import DeviceError
-from station.models import BookRef
-from station.service import Station
+from station.app.station import Station
+from station.capture.drivers import create_driver
+from station.capture.drivers.base import DriverEvent
+from station.capture.drivers.sane.scanner import SaneScanner
+from station.core.config import Config
+from station.core.errors import DeviceError
+from station.core.models import BookRef
 
 from .conftest import RunStation, station_env
 from .sane_backend import FORCED_STATUSES, sane_test_backend

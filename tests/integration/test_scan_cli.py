@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pikepdf
 
-from station.pdf.metadata import read_metadata
+from station.processing.pdf.metadata import read_metadata
 
 from .checks import export_index, published_pdfs, qpdf_ok
 from .conftest import RunStation

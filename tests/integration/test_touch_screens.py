@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from station import config, messages
-from station.service import Station
-from station.storage_guard import StorageState
+from station.app.station import Station
+from station.core import config, messages
+from station.system.storage_guard import StorageState
 from station.ui.app import create_app
 from station.ui.texts import TEXTS
 
@@ -121,7 +121,7 @@ def test_the_camera_preview_is_on_the_main_screen_only_for_a_camera(
 def test_every_word_is_in_both_languages() -> None:
     assert set(TEXTS["vi"]) == set(TEXTS["en"])
     assert all(TEXTS["vi"][k] and TEXTS["en"][k] for k in TEXTS["vi"])
-    folder = Path(__file__).resolve().parents[2] / "ui"
+    folder = Path(__file__).resolve().parents[2] / "station" / "ui"
     used = set()
     for source in [*folder.glob("templates/*.html"), *folder.glob("*.py")]:
         text = source.read_text(encoding="utf-8")

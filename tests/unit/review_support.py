@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from station import config
-from station.drivers.simulated import SimulatedScanner
-from station.review import PageView
-from station.service import Station
+from station.app.station import Station
+from station.capture.drivers.simulated.scanner import SimulatedScanner
+from station.core import config
+from station.review.review import PageView
 
 from ..configs import simulated_config
 

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 import pikepdf
 
-from station.models import Book, Entry, StationInfo
+from station.core.models import Book, Entry, StationInfo
 
 STATION = StationInfo("st-1", "Test station", "12345", "Xã Thử")
 

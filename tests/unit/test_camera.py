@@ -9,13 +9,19 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from station.drivers import create_driver, v4l2
-from station.drivers.base import DeviceState, DriverEvent
-from station.drivers.camera import CameraDriver, mjpeg_parts, open_cameras, parse_options
-from station.drivers.camera_sim import SimulatedCamera, SimulatedFrameSource
-from station.drivers.frames import Frame, FrameMode, looks_like_jpeg
-from station.drivers.v4l2 import V4L2Source, list_video_devices
-from station.errors import ConfigError, DeviceError
+from station.capture.drivers import create_driver
+from station.capture.drivers.base import DeviceState, DriverEvent
+from station.capture.drivers.camera import v4l2
+from station.capture.drivers.camera.driver import (
+    CameraDriver,
+    mjpeg_parts,
+    open_cameras,
+    parse_options,
+)
+from station.capture.drivers.camera.frames import Frame, FrameMode, looks_like_jpeg
+from station.capture.drivers.camera.simulated import SimulatedCamera, SimulatedFrameSource
+from station.capture.drivers.camera.v4l2 import V4L2Source, list_video_devices
+from station.core.errors import ConfigError, DeviceError
 
 FAST = {"dpi": 60, "preview_width": 320, "preview_height": 240, "settle_frames": 1}
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from station import config
-from station.errors import ConfigError
+from station.core import config
+from station.core.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "station.example.toml"
 

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
-from station import config, doctor
-from station.drivers import usb, v4l2
-from station.drivers.base import DeviceInfo
-from station.drivers.usb_table import UsbDescriptor
-from station.errors import DeviceError
+from station.capture import usb
+from station.capture.drivers.base import DeviceInfo
+from station.capture.drivers.camera import v4l2
+from station.capture.usb_table import UsbDescriptor
+from station.core import config
+from station.core.errors import DeviceError
+from station.system import doctor
 
 
 def _context(**capture: Any) -> doctor.Context:
@@ -29,7 +31,7 @@ def test_missing_python_sane_says_how_to_install(monkeypatch: pytest.MonkeyPatch
             "driver.unavailable", kind=kind, detail="No module named 'sane'", package="python3-sane"
         )
 
-    monkeypatch.setattr("station.drivers.driver_class", unavailable)
+    monkeypatch.setattr("station.capture.drivers.driver_class", unavailable)
     context = _context(device="sane")
     [finding] = doctor.check_sane(context)
     assert finding.status == doctor.WARN
@@ -77,7 +79,7 @@ def test_simulator_with_a_real_scanner_attached_hints_at_it(
         def probe() -> list[DeviceInfo]:
             return [DeviceInfo("sane", "genesys:libusb:001:004", "Canon LiDE 110")]
 
-    monkeypatch.setattr("station.drivers.driver_class", lambda kind: Sane)
+    monkeypatch.setattr("station.capture.drivers.driver_class", lambda kind: Sane)
     context = _context()
     doctor.check_sane(context)
     hint = doctor.check_choice(context)[-1]
@@ -108,7 +110,7 @@ def test_usb_problem_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_triggers_on_without_any_keyboard(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("station.inputdev.list_input_devices", lambda: [])
+    monkeypatch.setattr("station.capture.inputdev.list_input_devices", lambda: [])
     cfg = config.Config()
     context = doctor.Context(
         dataclasses.replace(cfg, triggers=dataclasses.replace(cfg.triggers, enabled=True)), "t"

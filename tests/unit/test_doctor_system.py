@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from station import config, doctor, doctor_system
+from station.core import config
+from station.system import doctor, doctor_system
 
 
 def _context(data_dir: Path, extra: str = "") -> doctor.Context:

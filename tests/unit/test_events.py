@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from station.events import RESYNC, EventBus
+from station.core.events import RESYNC, EventBus
 
 
 def test_events_are_numbered_and_reach_every_subscriber() -> None:

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from station.drivers.base import CapturedImage, DeviceState, DriverEvent
-from station.drivers.hotfolder import CLAIM_DIR, HotFolder, Sink
-from station.drivers.hotfolder_files import free_name, ignored, move_unique
-from station.drivers.hotfolder_settings import parse_options
-from station.drivers.image_file import inspect_image
-from station.errors import ConfigError, DeviceError, DiskFullError, ImageError
+from station.capture.drivers.base import CapturedImage, DeviceState, DriverEvent
+from station.capture.drivers.folder.files import free_name, ignored, move_unique
+from station.capture.drivers.folder.settings import parse_options
+from station.capture.drivers.folder.watcher import CLAIM_DIR, HotFolder, Sink
+from station.capture.image_file import inspect_image
+from station.core.errors import ConfigError, DeviceError, DiskFullError, ImageError
 
 SETTLE = 2.0
 DAMAGED_WAIT = 10.0

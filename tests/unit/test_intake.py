@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from station.drivers.base import CapturedImage
-from station.errors import DiskFullError
-from station.intake import Intake
-from station.models import BookRef
+from station.capture.drivers.base import CapturedImage
+from station.capture.intake import Intake
+from station.core.errors import DiskFullError
+from station.core.models import BookRef
 
 BOOK = BookRef("KS", 2007, 1)
 
@@ -57,8 +57,8 @@ def test_queue_keeps_capture_order_across_restarts(data_dir: Path) -> None:
 
 
 def test_failed_job_is_kept_with_reason(data_dir: Path) -> None:
-    from station.errors import ImageError
-    from station.imaging import load  # registers the image messages
+    from station.core.errors import ImageError
+    from station.processing.imaging import load  # registers the image messages
 
     assert load.MAX_PIXELS
 

@@ -1,4 +1,4 @@
-"""Decoding captures (station.imaging.load): orientation, modes, dpi and refusals."""
+"""Decoding captures (station.processing.imaging.load): orientation, modes, dpi and refusals."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from station.errors import ImageError
-from station.imaging.load import load_rgb
+from station.core.errors import ImageError
+from station.processing.imaging.load import load_rgb
 
 
 def _jpeg(image: Image.Image, **params: object) -> bytes:

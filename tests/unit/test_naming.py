@@ -8,9 +8,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from station import messages
-from station.errors import NamingError
-from station.naming import (
+from station.core import messages
+from station.core.errors import NamingError
+from station.core.naming import (
     MAX_FILE_CHARS,
     MAX_PATH_CHARS,
     NameValues,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.drivers.ledger_render import RenderSpec, render_page
-from station.imaging import geometry as geo
-from station.imaging import normalise as nm
+from station.capture.drivers.simulated.render.page import RenderSpec, render_page
+from station.processing.imaging import geometry as geo
+from station.processing.imaging import normalise as nm
 
 DPI = 150
 

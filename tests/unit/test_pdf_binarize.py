@@ -1,12 +1,12 @@
-"""The imaging maths behind the ink and seal masks (station.imaging.binarize)."""
+"""The imaging maths behind the ink and seal masks (station.processing.imaging.binarize)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from station.imaging import binarize
-from station.imaging.binarize import BinarizeParams
+from station.processing.imaging import binarize
+from station.processing.imaging.binarize import BinarizeParams
 
 
 def _paper(shape: tuple[int, int], seed: int = 0) -> np.ndarray:

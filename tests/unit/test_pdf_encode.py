@@ -21,10 +21,10 @@ import pikepdf
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from station.errors import EncodeError
-from station.imaging.binarize import BinarizeParams
-from station.pdf.encode import DEFAULT_BUDGET, EncodeOptions, encode_entry
-from station.pdf.legibility import ink_recall, stamp_is_red
+from station.core.errors import EncodeError
+from station.processing.imaging.binarize import BinarizeParams
+from station.processing.pdf.encode import DEFAULT_BUDGET, EncodeOptions, encode_entry
+from station.processing.pdf.legibility import ink_recall, stamp_is_red
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 Mask = npt.NDArray[np.bool_]

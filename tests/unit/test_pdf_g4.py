@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from station.errors import EncodeError
-from station.pdf.compose import Stencil, compose_page
-from station.pdf.g4 import encode_g4
-from station.pdf.save import save_pdf
+from station.core.errors import EncodeError
+from station.processing.pdf.compose import Stencil, compose_page
+from station.processing.pdf.g4 import encode_g4
+from station.processing.pdf.save import save_pdf
 
 
 def test_stencil_paints_true_pixels_in_its_colour(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from station.pdf.legibility import ink_recall, stamp_is_red
+from station.processing.pdf.legibility import ink_recall, stamp_is_red
 
 
 def _page() -> np.ndarray:

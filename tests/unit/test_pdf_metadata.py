@@ -10,8 +10,8 @@ from typing import Any
 import pikepdf
 import pytest
 
-from station.errors import StoreError
-from station.pdf.metadata import apply_metadata, read_metadata
+from station.core.errors import StoreError
+from station.processing.pdf.metadata import apply_metadata, read_metadata
 
 from .store_support import image_pdf
 

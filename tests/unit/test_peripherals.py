@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from station import config
-from station.drivers.camera import open_cameras
-from station.inputdev import INPUT_EVENT, KEY_CODES
-from station.models import BookRef
-from station.service import Station
-from station.triggers import TriggerEvent
+from station.app.station import Station
+from station.capture.drivers.camera.driver import open_cameras
+from station.capture.inputdev import INPUT_EVENT, KEY_CODES
+from station.capture.triggers import TriggerEvent
+from station.core import config
+from station.core.models import BookRef
 from station.ui.app import create_app
 
 PEDAL = TriggerEvent("key", "/dev/input/event3", "KEY_B", 1.0)

@@ -1,4 +1,4 @@
-"""Provisioning files (station.provision) and the atomic config writer (config_write)."""
+"""Provisioning files (station.system.provision) and the atomic config writer (config_write)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from station import config, config_write, provision
-from station.errors import ConfigError
+from station.core import config, config_write
+from station.core.errors import ConfigError
+from station.system import provision
 
 #: A station set up by a technician: many keys away from their defaults.
 SET_UP = """
@@ -59,7 +60,7 @@ def test_export_then_apply_to_a_fresh_station_gives_the_same_settings(tmp_path: 
     source = config.parse(SET_UP, "a", environ={})
     text = provision.export(source, "st-aaaa11112222")
     fresh = tmp_path / "station.toml"
-    example = Path(config.__file__).parents[1] / "config" / "station.example.toml"
+    example = Path(config.__file__).parents[2] / "config" / "station.example.toml"
     fresh.write_text(
         example.read_text(encoding="utf-8").replace('data_dir = ""', 'data_dir = "/srv/b"'),
         encoding="utf-8",

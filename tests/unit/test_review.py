@@ -11,9 +11,9 @@ from pathlib import Path, PurePosixPath
 import pytest
 from PIL import Image
 
-from station.errors import NotFoundError, StationError, UsageError
-from station.models import BookRef, EntryStatus, FeedEvent, FeedKind
-from station.service import Station
+from station.app.station import Station
+from station.core.errors import NotFoundError, StationError, UsageError
+from station.core.models import BookRef, EntryStatus, FeedEvent, FeedKind
 from station.store import reindex
 from station.store.names import is_version_path
 

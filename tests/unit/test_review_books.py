@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from station import config
-from station.errors import ConflictError, UsageError
+from station.app.station import Station
+from station.core import config
+from station.core.errors import ConflictError, UsageError
 from station.lan.acks import AckItem
-from station.service import Station
 
 from .review_support import capture, cuts_of, running_station
 

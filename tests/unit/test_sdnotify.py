@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from station import sdnotify
+from station.system import sdnotify
 
 
 class Listener:

@@ -9,12 +9,12 @@ from functools import cache
 import numpy as np
 import pytest
 
-from station.drivers.ledger_render import RenderedPage, RenderSpec, render_page
-from station.imaging import geometry as geo
-from station.imaging.cutcheck import check_cut
-from station.imaging.segment import Segmentation, crop_region, region_polygon, segment
-from station.layouts import get_profile
-from station.models import Region
+from station.capture.drivers.simulated.render.page import RenderedPage, RenderSpec, render_page
+from station.core.layouts import get_profile
+from station.core.models import Region
+from station.processing.imaging import geometry as geo
+from station.processing.imaging.cutcheck import check_cut
+from station.processing.imaging.segment import Segmentation, crop_region, region_polygon, segment
 
 DPI = 150  # low resolution keeps the file fast; the geometry scales with dpi
 PROFILES = ("spread-2", "page-1", "stacked", "spread-stacked")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from station.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
-from station.models import BookRef
-from station.service import Station
-from station.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
+from station.app.station import Station
+from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
+from station.core.models import BookRef
+from station.operators.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
 
 from .review_support import capture, running_station
 

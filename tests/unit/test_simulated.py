@@ -13,17 +13,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from station.drivers import ledger_ink
-from station.drivers.base import CapturedImage, DeviceState, DriverEvent
-from station.drivers.ledger_render import (
+from station.capture.drivers.base import CapturedImage, DeviceState, DriverEvent
+from station.capture.drivers.simulated.render import ink as ledger_ink
+from station.capture.drivers.simulated.render.page import (
     PROFILES,
     RenderedPage,
     RenderSpec,
     entry_counts,
     render_page,
 )
-from station.drivers.simulated import SimulatedScanner
-from station.errors import ConfigError, DeviceError, StationError, UsageError
+from station.capture.drivers.simulated.scanner import SimulatedScanner
+from station.core.errors import ConfigError, DeviceError, StationError, UsageError
 
 DPI = 100  # low resolution keeps the whole file fast; geometry scales with dpi
 

@@ -11,12 +11,13 @@ from typing import NamedTuple
 import pytest
 from PIL import Image
 
-from station import config, storage_guard
-from station.drivers.base import CapturedImage
-from station.errors import DiskFullError
-from station.intake import Intake
-from station.models import BookRef, Entry
-from station.service import Station
+from station.app.station import Station
+from station.capture.drivers.base import CapturedImage
+from station.capture.intake import Intake
+from station.core import config
+from station.core.errors import DiskFullError
+from station.core.models import BookRef, Entry
+from station.system import storage_guard
 
 MB = 1024 * 1024
 BOOK = BookRef("KS", 2007, 1)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
-from station.errors import CorruptDatabaseError, StationBusyError, StoreError
-from station.models import (
+from station.core.errors import CorruptDatabaseError, StationBusyError, StoreError
+from station.core.models import (
     Book,
     BookRef,
     Capture,

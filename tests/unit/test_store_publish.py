@@ -9,8 +9,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from station.errors import NamingError
-from station.models import (
+from station.core.errors import NamingError
+from station.core.models import (
     Book,
     BookRef,
     Capture,
@@ -21,7 +21,7 @@ from station.models import (
     Page,
     Region,
 )
-from station.pdf.metadata import read_metadata
+from station.processing.pdf.metadata import read_metadata
 from station.store import Store, reindex
 
 from .store_support import STATION, image_pdf, namer

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from station import config, udev_rules
-from station.drivers.usb_table import DeviceTable
+from station.capture.usb_table import DeviceTable
+from station.core import config
+from station.system import udev_rules
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
@@ -165,7 +166,7 @@ def test_udev_rules_are_made_from_the_usb_table() -> None:
     expected = udev_rules.render(DeviceTable.load(hwdb=None))
     written = (SYSTEMD / "60-ledger-station.rules").read_text(encoding="utf-8")
     assert written == expected, (
-        "run: python -m station.udev_rules > systemd/60-ledger-station.rules"
+        "run: python -m station.system.udev_rules > systemd/60-ledger-station.rules"
     )
 
 

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from station import triggers as triggers_module
-from station.config import TriggersSection
-from station.errors import ConfigError
-from station.inputdev import (
+from station.capture import triggers as triggers_module
+from station.capture.inputdev import (
     EV_KEY,
     INPUT_EVENT,
     KEY_CODES,
@@ -22,7 +20,9 @@ from station.inputdev import (
     list_input_devices,
     parse_key_bitmap,
 )
-from station.triggers import ButtonSource, KeyReader, TriggerEvent, Triggers, wanted_devices
+from station.capture.triggers import ButtonSource, KeyReader, TriggerEvent, Triggers, wanted_devices
+from station.core.config import TriggersSection
+from station.core.errors import ConfigError
 
 EV_SYN, EV_MSC = 0x00, 0x04
 KEY_B, KEY_X, KEY_PAGEDOWN = KEY_CODES["KEY_B"], KEY_CODES["KEY_X"], KEY_CODES["KEY_PAGEDOWN"]

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
-from station.config import Config
-from station.models import BookRef
-from station.service import Station
+from station.app.station import Station
+from station.core.config import Config
+from station.core.models import BookRef
 from station.ui.app import create_app
 from station.ui.upload import display_name, is_loopback
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from station.drivers import usb as usb_module
-from station.drivers.usb import UsbEvent, UsbScan, UsbWatcher, describe, list_usb, sysfs_names
-from station.drivers.usb_table import DeviceTable, UsbDescriptor, read_sane_hwdb
-from station.errors import ConfigError
+from station.capture import usb as usb_module
+from station.capture.usb import UsbEvent, UsbScan, UsbWatcher, describe, list_usb, sysfs_names
+from station.capture.usb_table import DeviceTable, UsbDescriptor, read_sane_hwdb
+from station.core.errors import ConfigError
 
 LIDE_110 = UsbDescriptor(0x04A9, 0x1909, bus=1, address=4)
 WEBCAM = UsbDescriptor(

@@ -1,0 +1,1 @@
+"""The application layer: the running station that the UI and CLI call."""

@@ -1,0 +1,461 @@
+"""The running station: store, intake, processing worker and capture, wired together.
+
+The CLI and the web UI both drive the station through this one object, so a page
+captured from the command line and one captured from the touch screen take exactly
+the same path.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+
+from station.app.touch import TouchApi
+from station.capture.drivers import create_driver, driver_class
+from station.capture.drivers.base import CapturedImage, DeviceState, Driver, DriverEvent
+from station.capture.intake import Intake, Job
+from station.capture.job import CaptureRunner
+from station.capture.peripherals import Peripherals
+from station.core import messages, naming
+from station.core.config import Config
+from station.core.errors import NotFoundError, StationError, StoreError, UsageError
+from station.core.events import EventBus
+from station.core.fsutil import write_atomic
+from station.core.layouts import get_profile
+from station.core.models import Book, BookRef, Entry, StationInfo
+from station.lan.pairing import PairRequest
+from station.lan.service import LanService
+from station.operators.progress import Progress
+from station.operators.shifts import Shifts
+from station.processing.pipeline import PageResult, Pipeline, Worker
+from station.review.books import LAST_BOOK
+from station.review.review import Review
+from station.store import Store
+from station.system import storage_guard
+from station.system.storage_guard import StorageState
+
+if TYPE_CHECKING:
+    from station.capture.drivers.folder.watcher import HotFolder
+
+log = logging.getLogger(__name__)
+
+messages.register(
+    {
+        "capture.no_book": {
+            "vi": "Chưa mở sổ nào. Hãy mở một sổ trước khi nhận ảnh.",
+            "en": "No book is open. Open a book before taking in pages.",
+        },
+    }
+)
+
+
+@dataclass
+class DeviceStatus:
+    """What the UI shows about the capture device."""
+
+    kind: str
+    device: str = ""
+    state: str = DeviceState.OFFLINE.value
+    message_key: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def station_identity(config: Config, data_dir: Path) -> StationInfo:
+    """Who this station is: the configured id, or one made on first start and kept."""
+    station_id = config.station.id
+    id_file = data_dir / "station.id"
+    if not station_id:
+        if id_file.exists():
+            station_id = id_file.read_text(encoding="utf-8").strip()
+        else:
+            station_id = "st-" + secrets.token_hex(6)
+            write_atomic(id_file, station_id.encode())
+    return StationInfo(
+        id=station_id,
+        name=config.station.name,
+        office_code=config.station.office_code,
+        office_name=config.station.office_name,
+    )
+
+
+class Namer:
+    """Names entries with the configured preset (the store calls it when publishing)."""
+
+    def __init__(self, config: Config, station: StationInfo) -> None:
+        extra = Path(config.processing.naming_dir) if config.processing.naming_dir else None
+        presets = naming.load_presets(extra)
+        if config.processing.naming_preset not in presets:
+            raise naming.unknown_preset(config.processing.naming_preset, presets)
+        self.preset = presets[config.processing.naming_preset]
+        self.station = station
+
+    def __call__(self, book: Book, entry: Entry) -> PurePosixPath:
+        pages = entry.pages
+        values = naming.NameValues(
+            code=book.ref.code,
+            year=book.ref.year,
+            book=book.ref.number,
+            entry=entry.number,
+            date=entry.registration_date or None,
+            page=pages[0] if pages else None,
+            office=book.office_code or self.station.office_code,
+        )
+        return naming.render(self.preset, values)
+
+
+class Station(TouchApi):
+    """Owns the data folder while running; start() and stop() bracket its life.
+
+    The touch UI's operations (capture jobs, review, shifts, books, progress,
+    settings) are the methods of :class:`station.app.touch.TouchApi`.
+    """
+
+    def __init__(self, config: Config, data_dir: Path | None = None) -> None:
+        self.config = config
+        self.data_dir = data_dir or config.data_dir
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.info = station_identity(config, self.data_dir)
+        self.store = Store(self.data_dir, self.info, Namer(config, self.info))
+        self.results: collections.deque[PageResult] = collections.deque(maxlen=200)
+        self.device = DeviceStatus(kind=config.capture.device)
+        #: The hot folder's status, when one is configured (``device`` itself when
+        #: the folder is the capture device).
+        self.folder: DeviceStatus | None = None
+        self.current_book: str | None = None
+        self._lock = threading.Lock()
+        self._worker: Worker | None = None
+        self._intake: Intake | None = None
+        self._watcher: HotFolder | None = None
+        #: USB plug and unplug, and the pedal, keys and buttons that start a capture.
+        self.peripherals = Peripherals(self)
+        #: Entry PCs: pairing, API over TLS, zeroconf (started when [lan] enabled).
+        self.lan = LanService(self)
+        #: Live events for the touch UI (station.core.events lists the kinds).
+        self.events = EventBus()
+        #: Held by processing and by review edits, so a book's numbering never interleaves.
+        self.book_lock = threading.RLock()
+        #: The one capture at a time (screen, pedal, status page).
+        self.captures = CaptureRunner(self)
+        self.review = Review(self)
+        self.shifts = Shifts(self)
+        self.progress_counter = Progress(self.store)
+        #: The station.toml the admin screen writes (None: $STATION_CONFIG, or the
+        #: system file when it exists); set it when loading from another file.
+        self.config_path: Path | None = None
+
+    # life cycle -------------------------------------------------------------
+    def start(self) -> Station:
+        """Open the store (recovering from any crash), then start processing the queue."""
+        self.store.open()
+        self._intake = Intake(self.data_dir, self.config.storage.reserve_mb)
+        budget = self.config.processing.budget_kb * 1024
+        pipeline = Pipeline(self.store, self._intake, budget, self.book_lock)
+        self.store.feed.listeners.append(self.announce_feed)
+        self._worker = Worker(pipeline, on_result=self._on_result)
+        self._worker.start()
+        self._probe_device()
+        self._start_folder()
+        self.peripherals.start()
+        if self.config.lan.enabled:
+            self.lan.start()
+        return self
+
+    def _probe_device(self) -> None:
+        """Show the configured device as ready when it is present (or why it is not)."""
+        try:
+            found = driver_class(self.device.kind).probe()
+        except StationError as exc:
+            self.device.state = DeviceState.ERROR.value
+            self.device.message_key, self.device.values = exc.key, dict(exc.values)
+            return
+        if found:
+            self.device.device = found[0].device
+            self.device.state = DeviceState.IDLE.value
+
+    def stop(self) -> None:
+        """Finish the page being processed, stop the worker and close the store."""
+        self.lan.stop()
+        self.peripherals.stop()
+        self.captures.stop()
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        self.store.close()
+        self.events.close()
+
+    def __enter__(self) -> Station:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def intake(self) -> Intake:
+        if self._intake is None:
+            raise StoreError(path=str(self.data_dir), detail="station not started")
+        return self._intake
+
+    # books ----------------------------------------------------------------
+    def open_book(
+        self,
+        ref: BookRef | str,
+        profile: str | None = None,
+        first_entry: int | None = None,
+        expected_entries: int | None = None,
+    ) -> Book:
+        """Open the book ``ref``: a BookRef is created with the given settings if it is
+        new; a key (``KS-2007-01``, what ``list_books`` gives) must exist
+        (NotFoundError). The touch screen creates books with ``create_book``."""
+        if isinstance(ref, str):
+            if not self.store.has_book(ref):
+                raise NotFoundError("review.unknown_book", book=ref[:40])
+            ref = self.store.get_book(ref).ref
+        existing = {b.ref.key: b for b in self.store.list_books()}
+        book = existing.get(ref.key)
+        if book is None:
+            start = first_entry or 1
+            book = Book(
+                ref=ref,
+                office_code=self.info.office_code,
+                office_name=self.info.office_name,
+                profile=get_profile(profile or self.config.processing.default_profile).name,
+                first_entry=start,
+                next_entry=start,
+                expected_entries=expected_entries,
+            )
+            self.store.create_book(book)
+        self.current_book = book.ref.key
+        self.store.set_setting(LAST_BOOK, book.ref.key)
+        if self._watcher is not None:
+            self._watcher.wake()  # files waiting for a book go in now
+        self.announce_book(book.ref.key)
+        return book
+
+    # capture --------------------------------------------------------------
+    def make_driver(self, kind: str | None = None, **options: Any) -> Driver:
+        """A driver for the configured device (or ``kind``), reporting to the status."""
+        kind = kind or self.config.capture.device
+        merged: dict[str, Any] = {"dpi": self.config.capture.dpi}
+        if kind == "simulated":
+            # The [capture.simulated] keys are the simulated driver's option names.
+            merged.update(dataclasses.asdict(self.config.capture.simulated))
+        if kind == "sane":
+            # The [capture.sane] keys are the SANE driver's option names.
+            merged.update(dataclasses.asdict(self.config.capture.sane))
+            if self.config.capture.device_id:
+                merged["device"] = self.config.capture.device_id
+        if kind == "camera":
+            # The [capture.camera] keys are the camera driver's option names.
+            merged.update(dataclasses.asdict(self.config.capture.camera))
+            if self.config.capture.device_id:
+                merged["device"] = self.config.capture.device_id
+        if kind == "folder":
+            merged.update(dataclasses.asdict(self.config.capture.folder))
+            # The running watcher reports the folder's state, not this second instance.
+            return create_driver(kind, {**merged, **options})
+        merged.update(options)
+        if kind != self.device.kind:
+            self.device = DeviceStatus(kind=kind)
+        return create_driver(kind, merged, self._on_device_event)
+
+    def capture(
+        self,
+        driver: Driver,
+        book: Book,
+        count: int | None,
+        operator: str = "",
+        on_saved: Callable[[Job], None] | None = None,
+    ) -> list[Job]:
+        """Capture up to ``count`` pages into ``book``; every page fed is saved first.
+
+        A device error is raised only after the pages fed before it were saved.
+        ``on_saved`` is called with each page's job once it is safe; an exception it
+        raises ends the capture (the pages saved stay saved).
+        """
+        jobs = []
+        if driver.state is DeviceState.OFFLINE:
+            driver.open()
+        self.device.device = driver.device
+        pages = driver.capture(count)
+        try:
+            for captured in pages:
+                jobs.append(self.intake.save(captured, book.ref, book.profile, operator))
+                if on_saved is not None:
+                    on_saved(jobs[-1])
+        finally:
+            close = getattr(pages, "close", None)
+            if callable(close):
+                close()  # a generator left early finishes its device state now
+        return jobs
+
+    def release(self, driver: Driver) -> None:
+        """Close a driver after capturing; the status shows the device as present again."""
+        driver.close()
+        if driver.state is DeviceState.OFFLINE:
+            self._probe_device()
+        self.events.publish("device", self.device_status())
+
+    def deliver(self, captured: CapturedImage, operator: str = "") -> Job:
+        """Save a page a passive source handed over (hot folder, phone) into the open book.
+
+        Raises UsageError when no book is open; the page is safe once this returns.
+        """
+        key = self.current_book
+        if key is None:
+            raise UsageError("capture.no_book")
+        book = self.store.get_book(key)
+        operator = operator or self.shifts.operator_name("")
+        return self.intake.save(captured, book.ref, book.profile, operator)
+
+    def has_raw(self, data: bytes) -> bool:
+        """Whether intake already holds exactly these bytes as a raw capture.
+
+        Asked only for a hot-folder file a crash left between hand-over and ``done/``;
+        only raw files of the same size are hashed.
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        for raw in self.intake.captures_dir.glob("*/*"):
+            if raw.suffix == ".done" or raw.stat().st_size != len(data):
+                continue
+            if hashlib.sha256(raw.read_bytes()).hexdigest() == digest:
+                return True
+        return False
+
+    def _start_folder(self) -> None:
+        """Watch the hot folder when it is the device or has a path configured."""
+        if self.config.capture.device != "folder" and not self.config.capture.folder.path:
+            return
+        from station.capture.drivers.folder.watcher import Sink
+
+        if self.config.capture.device == "folder":
+            self.folder = self.device
+        else:
+            self.folder = DeviceStatus(kind="folder", device=self.config.capture.folder.path)
+        options = {"dpi": self.config.capture.dpi, **dataclasses.asdict(self.config.capture.folder)}
+        try:
+            watcher = cast("HotFolder", create_driver("folder", options, self._on_folder_event))
+        except StationError as exc:
+            self.folder.state = DeviceState.ERROR.value
+            self.folder.message_key, self.folder.values = exc.key, dict(exc.values)
+            return
+        self.folder.device = watcher.device
+        watcher.watch(
+            Sink(self.deliver, ready=lambda: self.current_book is not None, holds=self.has_raw)
+        )
+        self._watcher = watcher
+
+    def wait_idle(self, timeout: float = 600.0) -> bool:
+        """Wait until every queued page is processed."""
+        return self._worker.wait_idle(timeout) if self._worker else True
+
+    # entry PCs --------------------------------------------------------------
+    def approve_pairing(self, request_id: str) -> PairRequest:
+        """Approve an entry PC's pairing request (by id or 6-digit code); it receives
+        its token at its next poll. Raises LanError for an unknown or decided one."""
+        return self.lan.pairing.approve(request_id)
+
+    def deny_pairing(self, request_id: str) -> PairRequest:
+        """Deny an entry PC's pairing request (by id or 6-digit code)."""
+        return self.lan.pairing.deny(request_id)
+
+    # status ---------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Counts and states for the status page and the API."""
+        books = []
+        for book in self.store.list_books():
+            entries = self.store.list_entries(book.ref.key)
+            books.append(
+                {
+                    "ref": str(book.ref),
+                    "key": book.ref.key,
+                    "profile": book.profile,
+                    "pages": len(self.store.list_pages(book.ref.key)),
+                    "entries": len(entries),
+                    "published": sum(1 for e in entries if e.current is not None),
+                    "review": sum(1 for e in entries if e.current is None),
+                    "next_entry": book.next_entry,
+                }
+            )
+        return {
+            "station": self.info.to_dict(),
+            "device": self.device.__dict__,
+            "folder": None if self.folder is None else _with_message(self.folder),
+            "peripherals": self.peripherals.status(),
+            "current_book": self.current_book,
+            "books": books,
+            "queue": len(self._intake.queue) if self._intake else 0,
+            "failed": len(self._intake.queue.failed()) if self._intake else 0,
+            "lan": self.lan.status(),
+            "storage": self.storage().to_dict(),
+        }
+
+    def storage(self) -> StorageState:
+        """Disk space of the data folder and its level (ok, warn, full) for the screen."""
+        storage = self.config.storage
+        return storage_guard.measure(self.data_dir, storage.reserve_mb, storage.warn_mb)
+
+    def device_status(self) -> dict[str, Any]:
+        """The capture device's state with its message in each language."""
+        return _with_message(self.device)
+
+    def apply_config(self, config: Config) -> None:
+        """Run with ``config`` from now on (settings changed on the admin screen): the
+        naming preset, the size budget and the capture settings take effect at once."""
+        namer = Namer(config, self.info)  # refuses an unknown preset before any change
+        self.config = config
+        self.store.namer = namer
+        # The store and namer hold this very object: later files carry the new names.
+        self.info.name = config.station.name
+        self.info.office_code = config.station.office_code
+        self.info.office_name = config.station.office_name
+        if self._worker is not None:
+            self._worker.pipeline.budget_bytes = config.processing.budget_kb * 1024
+
+    def _on_result(self, result: PageResult) -> None:
+        with self._lock:
+            self.results.append(result)
+        self.announce_result(result)
+
+    def _on_folder_event(self, event: DriverEvent) -> None:
+        # Progress and rejections are logged by the folder; its state carries the counts.
+        if self.folder is not None and event.state is not None:
+            self.folder.state = event.state.value
+            self.folder.message_key = event.message_key
+            self.folder.values = dict(event.values)
+
+    def _on_device_event(self, event: DriverEvent) -> None:
+        if event.state is not None:
+            self.device.state = event.state.value
+        self.device.message_key = event.message_key
+        self.device.values = dict(event.values)
+        self.captures.on_device_event(event)
+        if event.kind != "progress":
+            self.events.publish("device", self.device_status())
+
+
+def _with_message(status: DeviceStatus) -> dict[str, Any]:
+    """A device status with its message rendered in every language."""
+    message = {}
+    if status.message_key:
+        message = {
+            # Drivers report the device beside the values; most messages name it.
+            lang: messages.render(
+                status.message_key, lang, **{"device": status.device, **status.values}
+            )
+            for lang in messages.LANGUAGES
+        }
+    return {**status.__dict__, "message": message}

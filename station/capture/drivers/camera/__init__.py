@@ -1,0 +1,1 @@
+"""Overhead and document cameras (UVC through OpenCV), and a simulated camera."""

@@ -1,0 +1,1 @@
+"""The hot folder: image files other programs drop in."""

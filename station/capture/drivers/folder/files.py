@@ -1,0 +1,163 @@
+"""File handling for the hot folder: bounded reads and moves that never overwrite.
+
+Files in the hot folder belong to whoever saved them until the station has its own
+fsynced copy, so nothing here deletes a file: files are renamed (claimed, moved to
+``done/`` or ``rejected/``, or put back) under a free name. A copy is made only when
+the target is on another file system, and the source goes only after the copy is
+fsynced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fnmatch
+import logging
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from station.core import messages
+from station.core.errors import StationError
+from station.core.fsutil import temp_path_for, write_atomic
+from station.core.models import utc_now
+
+log = logging.getLogger(__name__)
+
+#: Names other programs use while still writing (browsers, rsync, Samba, editors) and
+#: system clutter; such files are never taken, whatever they end up containing.
+IGNORED = (
+    ".*",
+    "~*",
+    "*.part",
+    "*.partial",
+    "*.tmp",
+    "*.temp",
+    "*.crdownload",
+    "*.download",
+    "*.swp",
+    "*.reason.txt",
+    "Thumbs.db",
+    "desktop.ini",
+)
+
+messages.register(
+    {
+        "folder.reason_hint": {
+            "vi": (
+                "Nếu tệp này thực ra còn đang được chép, hãy chép lại vào thư mục nhận ảnh; "
+                "trạm sẽ thử lại."
+            ),
+            "en": (
+                "If this file was in fact still being copied, copy it into the hot folder "
+                "again; the station will try again."
+            ),
+        },
+    }
+)
+
+
+def ignored(name: str) -> bool:
+    """Whether ``name`` is a temporary or system file the hot folder leaves alone."""
+    lowered = name.lower()
+    return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in IGNORED)
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """Read a regular file (not through a symlink), at most ``limit + 1`` bytes.
+
+    The extra byte tells the caller the file is over the limit without reading a
+    file of any size (or a device that never ends) into memory.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IsADirectoryError(errno.EINVAL, "not a regular file", str(path))
+        return handle.read(limit + 1)
+
+
+def free_name(directory: Path, name: str) -> Path:
+    """``directory/name``, or ``name-2``, ``name-3``... if that is taken."""
+    for candidate in _candidates(directory, name):
+        if not os.path.lexists(candidate):
+            return candidate
+    raise FileExistsError(errno.EEXIST, "no free name", str(directory / name))
+
+
+def _candidates(directory: Path, name: str) -> Iterator[Path]:
+    stem, dot, suffix = name.rpartition(".")
+    if not stem:  # no suffix (or a leading dot only)
+        stem, dot, suffix = name, "", ""
+    yield directory / name
+    for number in range(2, 10_000):
+        yield directory / f"{stem}-{number}{dot}{suffix}"
+
+
+def move_unique(src: Path, directory: Path, name: str) -> Path:
+    """Move ``src`` into ``directory`` as ``name`` (or a free variant); return the target.
+
+    Raises :class:`FileNotFoundError` if ``src`` is gone (someone else took it).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    target = free_name(directory, name)
+    try:
+        # A rename keeps the one inode: at every instant the file is in one place.
+        os.rename(src, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        _copy_then_remove(src, target)
+    sync_dir(target.parent)
+    sync_dir(src.parent)
+    return target
+
+
+def _copy_then_remove(src: Path, target: Path) -> None:
+    """Move across file systems: copy, fsync, publish, and only then remove the source."""
+    tmp = temp_path_for(target)
+    try:
+        with open(src, "rb") as reader, open(tmp, "xb") as writer:
+            shutil.copyfileobj(reader, writer)
+            writer.flush()
+            os.fsync(writer.fileno())
+        os.rename(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    sync_dir(target.parent)
+    os.unlink(src)
+
+
+def sync_dir(directory: Path) -> None:
+    """fsync a folder where the file system allows it (some network shares do not)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        log.debug("cannot fsync folder %s", directory)
+    finally:
+        os.close(fd)
+
+
+def reason_text(error: StationError) -> str:
+    """The bilingual text kept beside a rejected file."""
+    lines = [error.message(lang) for lang in messages.LANGUAGES]
+    lines.append("")
+    if error.key == "image.corrupt":  # a cut-short file may only have been copied too slowly
+        lines += [messages.render("folder.reason_hint", lang) for lang in messages.LANGUAGES]
+        lines.append("")
+    lines.append(utc_now())
+    return "\n".join(lines) + "\n"
+
+
+def write_reason(target: Path, error: StationError) -> Path:
+    """Write ``<target name>.reason.txt`` beside a rejected file."""
+    path = target.with_name(target.name + ".reason.txt")
+    write_atomic(path, reason_text(error).encode("utf-8"))
+    return path

@@ -1,0 +1,1 @@
+"""SANE scanners (python-sane)."""

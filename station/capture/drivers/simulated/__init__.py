@@ -1,0 +1,1 @@
+"""The simulated ledger scanner: the virtual device shipped for demos and tests."""

@@ -1,0 +1,1 @@
+"""The simulator's page renderer: forms, handwriting, ink, paper and camera frames."""

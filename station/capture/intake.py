@@ -1,0 +1,238 @@
+"""Intake: a captured page is made safe on disk before anything else happens.
+
+"Captured" means "safe": the raw image is written and fsynced, then a job describing it
+is written and fsynced into a persistent queue. Processing takes jobs from the queue in
+capture order, so a power cut never loses a page and capture never waits for
+processing. A raw file without its job (a crash between the two writes) is moved aside
+at start-up, never deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from station.capture.drivers.base import CapturedImage
+from station.core import faults, messages
+from station.core.errors import StationError, StoreError
+from station.core.fsutil import fsync_dir, remove_stale_temps, write_atomic
+from station.core.models import BookRef, Capture, new_id
+from station.system.storage_guard import check_room
+
+log = logging.getLogger(__name__)
+
+messages.register(
+    {
+        "intake.no_pixels": {
+            "vi": "Thiết bị {device} không gửi ảnh nào.",
+            "en": "Device {device} sent no image.",
+        },
+    }
+)
+
+#: File suffix for each format a device may hand over verbatim.
+SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}
+
+
+@dataclass
+class Job:
+    """One captured page waiting to be processed."""
+
+    name: str  # queue file name; sorts in capture order
+    capture: Capture
+    profile: str
+    options: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"capture": self.capture.to_dict(), "profile": self.profile, "options": self.options}
+
+
+class Queue:
+    """A folder of job files, one per captured page, processed in order."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        remove_stale_temps(self.root)
+
+    def _next_number(self) -> int:
+        numbers = [int(p.name.split("-", 1)[0]) for p in self.root.glob("*.json")]
+        counter = self.root / "counter"
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            numbers.append(int(counter.read_text()))
+        return max(numbers, default=0) + 1
+
+    def put(self, capture: Capture, profile: str, options: dict[str, Any]) -> Job:
+        """Durably add a job; when this returns, the page survives a power cut."""
+        with self._lock:
+            number = self._next_number()
+            # The counter outlives the job files, so numbers never go backwards.
+            write_atomic(self.root / "counter", str(number).encode())
+            job = Job(f"{number:012d}-{capture.id}.json", capture, profile, options)
+            faults.checkpoint("intake.before_job")
+            write_atomic(self.root / job.name, json.dumps(job.to_dict()).encode())
+            self._changed.notify_all()
+        return job
+
+    def pending(self) -> list[Job]:
+        """Every job not yet done, oldest first."""
+        jobs = []
+        for path in sorted(self.root.glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            capture = Capture.from_dict(data["capture"])
+            jobs.append(Job(path.name, capture, data["profile"], data.get("options", {})))
+        return jobs
+
+    def done(self, job: Job) -> None:
+        """Remove a finished job durably."""
+        with self._lock:
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / job.name).unlink()
+            fsync_dir(self.root)
+            self._changed.notify_all()
+
+    def fail(self, job: Job, reason: dict[str, str]) -> Path:
+        """Move a job that cannot be processed aside, with its reason; nothing is lost."""
+        failed = self.root / "failed"
+        failed.mkdir(exist_ok=True)
+        target = failed / job.name
+        write_atomic(target, json.dumps({**job.to_dict(), "reason": reason}).encode())
+        self.done(job)
+        return target
+
+    def failed(self) -> list[tuple[Job, dict[str, str]]]:
+        """Jobs moved aside, with the reason in each language."""
+        items = []
+        for path in sorted((self.root / "failed").glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            job = Job(path.name, Capture.from_dict(data["capture"]), data["profile"], {})
+            items.append((job, data.get("reason", {})))
+        return items
+
+    def wake(self) -> None:
+        """Wake everyone waiting for a change (used at shutdown)."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Block until a job is added or finished, or ``timeout`` seconds pass."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.root.glob("*.json"))
+
+
+class Intake:
+    """Saves raw captures and queues them for processing."""
+
+    def __init__(self, data_dir: Path, reserve_mb: int) -> None:
+        self.captures_dir = data_dir / "captures"
+        self.captures_dir.mkdir(parents=True, exist_ok=True)
+        self.queue = Queue(data_dir / "queue")
+        self.reserve_mb = reserve_mb
+        self.data_dir = data_dir
+        self.rescue_orphans()
+
+    def check_space(self, incoming: int = 0) -> None:
+        """Refuse a capture of ``incoming`` bytes that would eat into the disk reserve
+        (DiskFullError), before anything is written: the pages already saved stay safe."""
+        check_room(self.captures_dir, self.reserve_mb, incoming)
+
+    def save(
+        self,
+        captured: CapturedImage,
+        book: BookRef,
+        profile: str,
+        operator: str = "",
+        options: dict[str, Any] | None = None,
+    ) -> Job:
+        """Write the raw capture and queue it; the returned job is safe on disk."""
+        data, suffix = _raw_bytes(captured)
+        self.check_space(len(data))
+        capture_id = new_id("c")
+        relative = Path("captures") / book.key / f"{capture_id}{suffix}"
+        width, height = _dimensions(captured)
+        capture = Capture(
+            id=capture_id,
+            book=book.key,
+            source=captured.source,
+            device=captured.device,
+            dpi=captured.dpi,
+            captured_at=captured.captured_at,
+            raw_path=relative.as_posix(),
+            sha256=hashlib.sha256(data).hexdigest(),
+            width=width,
+            height=height,
+            operator=operator,
+        )
+        try:
+            write_atomic(self.data_dir / relative, data, replace=False)
+            faults.checkpoint("intake.after_raw")
+            return self.queue.put(capture, profile, options or {})
+        except OSError as exc:
+            raise StoreError(path=str(self.data_dir / relative), detail=str(exc)) from exc
+
+    def rescue_orphans(self) -> list[Path]:
+        """Move raw files that never got a job (crash between the writes) aside."""
+        jobs = self.queue.pending() + [job for job, _ in self.queue.failed()]
+        queued = {job.capture.raw_path for job in jobs}
+        orphans = []
+        for raw in self.captures_dir.glob("*/*.*"):
+            relative = raw.relative_to(self.data_dir).as_posix()
+            if relative in queued or _is_processed(raw):
+                continue
+            orphans.append(raw)
+        return [self._move_aside(raw) for raw in orphans]
+
+    def _move_aside(self, raw: Path) -> Path:
+        target = self.captures_dir.parent / "orphans" / raw.parent.name / raw.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(raw, target)
+        fsync_dir(target.parent)
+        fsync_dir(raw.parent)
+        log.warning("raw capture %s had no queue job; moved to %s", raw, target)
+        return target
+
+    def finish(self, job: Job) -> None:
+        """A job is fully processed: mark its raw file, then drop the job."""
+        raw = self.data_dir / job.capture.raw_path
+        write_atomic(raw.with_name(raw.name + ".done"), b"")
+        self.queue.done(job)
+
+    def fail(self, job: Job, error: StationError) -> None:
+        """A job could not be processed: keep it aside with the reason in both languages."""
+        reason = {lang: error.message(lang) for lang in messages.LANGUAGES}
+        self.queue.fail(job, reason)
+
+
+def _is_processed(raw: Path) -> bool:
+    return raw.name.endswith(".done") or raw.with_name(raw.name + ".done").exists()
+
+
+def _raw_bytes(captured: CapturedImage) -> tuple[bytes, str]:
+    """The bytes to keep: the device's own file verbatim, or lossless PNG of the pixels."""
+    if captured.encoded is not None:
+        return captured.encoded, SUFFIXES.get(captured.format.upper(), ".bin")
+    if captured.image is None:
+        raise StoreError("intake.no_pixels", device=captured.device)
+    buffer = io.BytesIO()
+    # Level 1: lossless and about as fast as writing raw pixels, a third of the size.
+    captured.image.save(buffer, format="PNG", compress_level=1, dpi=(captured.dpi, captured.dpi))
+    return buffer.getvalue(), ".png"
+
+
+def _dimensions(captured: CapturedImage) -> tuple[int, int]:
+    if captured.image is not None:
+        return captured.image.size
+    return 0, 0  # unknown until decoded; untrusted bytes are not decoded here

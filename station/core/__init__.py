@@ -1,0 +1,1 @@
+"""The ground floor: models, errors, configuration, messages, events, file helpers."""

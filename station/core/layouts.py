@@ -1,0 +1,84 @@
+"""Ledger layout profiles: how entries sit on a captured image, kept as data in config/."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from station.core import messages
+from station.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+messages.register(
+    {
+        "layout.unknown": {
+            "vi": "Không có mẫu bố cục sổ '{name}'. Các mẫu có sẵn: {known}.",
+            "en": "No ledger layout profile '{name}'. Available: {known}.",
+        },
+        "layout.bad_file": {
+            "vi": "Tệp mẫu bố cục {file} không hợp lệ: {detail}",
+            "en": "Layout profile file {file} is invalid: {detail}",
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class LayoutProfile:
+    """One ledger layout: pages per image and the range of entries per page."""
+
+    name: str
+    label_vi: str
+    label_en: str
+    pages_per_image: int
+    entries_min: int
+    entries_max: int
+
+    @property
+    def fixed_count(self) -> bool:
+        return self.entries_min == self.entries_max
+
+    def label(self, lang: str) -> str:
+        return self.label_vi if lang == "vi" else self.label_en
+
+
+def _parse(text: str, file: str) -> LayoutProfile:
+    try:
+        data = tomllib.loads(text)["profile"]
+        profile = LayoutProfile(
+            name=str(data["name"]),
+            label_vi=str(data["label_vi"]),
+            label_en=str(data["label_en"]),
+            pages_per_image=int(data["pages_per_image"]),
+            entries_min=int(data["entries_min"]),
+            entries_max=int(data["entries_max"]),
+        )
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError("layout.bad_file", file=file, detail=repr(exc)) from exc
+    if profile.pages_per_image not in (1, 2) or not 1 <= profile.entries_min <= profile.entries_max:
+        raise ConfigError("layout.bad_file", file=file, detail="pages_per_image or entries range")
+    return profile
+
+
+@cache
+def load_profiles() -> dict[str, LayoutProfile]:
+    """Every layout profile shipped in config/layouts, by name."""
+    folder = resources.files("station.defaults") / "layouts"
+    profiles = {}
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".toml"):
+            profile = _parse(item.read_text(encoding="utf-8"), item.name)
+            profiles[profile.name] = profile
+    return profiles
+
+
+def get_profile(name: str) -> LayoutProfile:
+    """The profile called ``name``, or a ConfigError listing the known ones."""
+    profiles = load_profiles()
+    if name not in profiles:
+        raise ConfigError("layout.unknown", name=name, known=", ".join(sorted(profiles)))
+    return profiles[name]

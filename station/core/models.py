@@ -1,0 +1,367 @@
+"""The station's data model: plain dataclasses that cross every boundary.
+
+They hold no behaviour beyond conversion to and from JSON-safe dicts, which is how the
+store keeps them and how they travel inside each PDF's metadata (so the index can be
+rebuilt from the files alone).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from station.core.errors import UsageError
+
+#: Ledger type codes seen in the field (DOMAIN.md); the list is data in config/ too,
+#: but the model checks the shape only so that new codes need no code change.
+CODE_PATTERN = re.compile(r"^[A-Z]{2,4}$")
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO-8601 string with a 'Z' suffix, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def new_id(prefix: str = "") -> str:
+    """A sortable unique id: UTC timestamp then random hex (e.g. ``c20261121T093012-9f3a1c2b``)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    return f"{prefix}{stamp}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True, order=True)
+class BookRef:
+    """Identifies one ledger book: type code, year opened and book number."""
+
+    code: str
+    year: int
+    number: int
+
+    @property
+    def key(self) -> str:
+        """File-system and database safe key, e.g. ``KS-2007-01``."""
+        return f"{self.code}-{self.year:04d}-{self.number:02d}"
+
+    def __str__(self) -> str:
+        return f"{self.code}/{self.year}/{self.number:02d}"
+
+    @classmethod
+    def parse(cls, text: str) -> BookRef:
+        """Parse ``KS/2007/01`` (or ``KS-2007-01``) into a reference."""
+        parts = re.split(r"[/\-.]", text.strip())
+        if len(parts) != 3:
+            raise UsageError("book.bad_ref", text=text)
+        code, year, number = parts[0].upper(), parts[1], parts[2]
+        if not CODE_PATTERN.match(code) or not year.isdigit() or not number.isdigit():
+            raise UsageError("book.bad_ref", text=text)
+        ref = cls(code, int(year), int(number))
+        if not 1800 <= ref.year <= 2200 or not 1 <= ref.number <= 999:
+            raise UsageError("book.bad_ref", text=text)
+        return ref
+
+
+class BookStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass
+class Book:
+    """A ledger book as the station knows it."""
+
+    ref: BookRef
+    office_code: str = ""
+    office_name: str = ""
+    profile: str = "spread-2"
+    first_entry: int = 1
+    next_entry: int = 1
+    expected_entries: int | None = None
+    status: BookStatus = BookStatus.OPEN
+    created_at: str = field(default_factory=utc_now)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["ref"] = {"code": self.ref.code, "year": self.ref.year, "number": self.ref.number}
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Book:
+        values = dict(data)
+        values["ref"] = BookRef(**values["ref"])
+        values["status"] = BookStatus(values.get("status", "open"))
+        return cls(**values)
+
+
+@dataclass
+class Capture:
+    """One raw image as it came from a device, saved before anything else happens."""
+
+    id: str
+    book: str  # BookRef.key
+    source: str  # driver kind, e.g. "simulated", "sane", "hotfolder"
+    device: str
+    dpi: int
+    captured_at: str
+    raw_path: str  # relative to the data folder
+    sha256: str
+    width: int
+    height: int
+    operator: str = ""
+    sequence: int = 0  # order of capture within the book, for page numbering
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Capture:
+        return cls(**data)
+
+
+@dataclass
+class Region:
+    """Part of a capture holding (part of) one entry, in raw-capture pixel coordinates."""
+
+    capture_id: str
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+    page_side: int = 0  # 0 = left/only page of the image, 1 = right page of a spread
+    page_number: int | None = None  # physical page of the book (trangSo) when known
+    confidence: float = 1.0
+    angle: float = 0.0  # degrees the region was rotated by when normalised
+    # 3x3 homography (row-major) from capture pixels to the frame ``box`` is in; None:
+    # ``box`` is in the capture deskewed by ``angle`` (regions made before warps existed).
+    warp: list[float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["box"] = list(self.box)
+        data["warp"] = None if self.warp is None else [float(v) for v in self.warp]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Region:
+        values = dict(data)
+        values["box"] = tuple(values["box"])
+        if values.get("warp") is not None:
+            values["warp"] = [float(v) for v in values["warp"]]
+        return cls(**values)
+
+
+class EntryStatus(StrEnum):
+    REVIEW = "review"  # proposed, awaits the operator
+    PUBLISHED = "published"  # a file is published
+    WITHDRAWN = "withdrawn"
+
+
+#: Quality flags an entry may carry (set by imaging, encoding or the operator).
+QUALITY_FLAGS = (
+    "faded",
+    "torn",
+    "missing_fields",
+    "illegible",
+    "count_mismatch",
+    "low_confidence",
+    "over_budget",
+    "ink_enhanced",
+    "greyscale_fallback",
+    "duplicate_number",
+    "continues_overleaf",
+    "number_uncertain",
+    "stained",
+)
+
+
+@dataclass
+class EntryVersion:
+    """One published file of an entry; files are never overwritten."""
+
+    version: int
+    file: str  # relative to the published folder
+    sha256: str
+    bytes: int
+    seq: int  # change-feed sequence number that published it
+    created_at: str
+    encoding: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EntryVersion:
+        return cls(**data)
+
+
+@dataclass
+class Entry:
+    """One registered case in a ledger: becomes exactly one PDF (per version)."""
+
+    id: str
+    book: str  # BookRef.key
+    number: str  # a string: "12a" and repeated numbers occur in old books
+    regions: list[Region]
+    status: EntryStatus = EntryStatus.REVIEW
+    flags: list[str] = field(default_factory=list)
+    versions: list[EntryVersion] = field(default_factory=list)
+    operator: str = ""
+    registration_date: str = ""  # yyyy-mm-dd when known
+    source_key: str = ""  # "<capture id>#<index>": makes processing idempotent
+
+    @property
+    def current(self) -> EntryVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def current_file(self) -> str:
+        """The newest version's file (relative to the published folder), or ""."""
+        return self.versions[-1].file if self.versions else ""
+
+    @property
+    def pages(self) -> list[int]:
+        return sorted({r.page_number for r in self.regions if r.page_number is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "book": self.book,
+            "number": self.number,
+            "regions": [r.to_dict() for r in self.regions],
+            "status": self.status.value,
+            "flags": list(self.flags),
+            "versions": [v.to_dict() for v in self.versions],
+            "operator": self.operator,
+            "registration_date": self.registration_date,
+            "source_key": self.source_key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Entry:
+        return cls(
+            id=data["id"],
+            book=data["book"],
+            number=data["number"],
+            regions=[Region.from_dict(r) for r in data["regions"]],
+            status=EntryStatus(data.get("status", "review")),
+            flags=list(data.get("flags", [])),
+            versions=[EntryVersion.from_dict(v) for v in data.get("versions", [])],
+            operator=data.get("operator", ""),
+            registration_date=data.get("registration_date", ""),
+            source_key=data.get("source_key", ""),
+        )
+
+
+@dataclass
+class Page:
+    """A processed capture: which entries were cut from it, with what confidence."""
+
+    capture_id: str
+    book: str
+    sequence: int
+    profile: str
+    entry_ids: list[str]
+    page_numbers: list[int]
+    flags: list[str] = field(default_factory=list)
+    confidence: float = 1.0
+    #: The operator asked to capture this page again; the book's next capture takes
+    #: over its entries (numbers kept). Cleared when that happens.
+    recapture_requested: bool = False
+    replaces: str = ""  # capture id of the page this capture was taken to replace
+    replaced_by: str = ""  # capture id of the capture that took this page's entries
+    reviewed_by: str = ""  # operator who accepted or edited the page; "" = nobody yet
+    reviewed_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Page:
+        return cls(**data)
+
+
+class FeedKind(StrEnum):
+    PUBLISHED = "published"
+    REPLACED = "replaced"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass
+class FeedEvent:
+    """One change visible to collectors, numbered by a station-wide monotonic sequence."""
+
+    seq: int
+    kind: FeedKind
+    entry_id: str
+    book: str
+    number: str
+    version: int
+    file: str
+    sha256: str
+    bytes: int
+    at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["kind"] = self.kind.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeedEvent:
+        values = dict(data)
+        values["kind"] = FeedKind(values["kind"])
+        return cls(**values)
+
+
+@dataclass
+class Operator:
+    """A person who signs in to a shift."""
+
+    id: str
+    name: str
+    pin_hash: str = ""
+    created_at: str = field(default_factory=utc_now)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Operator:
+        return cls(**data)
+
+
+@dataclass
+class Shift:
+    """One operator's turn at the station, from sign-in to handover."""
+
+    id: str
+    operator_id: str
+    operator_name: str
+    started_at: str = field(default_factory=utc_now)
+    ended_at: str = ""  # "" while the shift runs
+    note: str = ""  # handover note for the next shift
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Shift:
+        return cls(**data)
+
+
+@dataclass
+class StationInfo:
+    """Who this station is, as announced on the LAN and written into every PDF."""
+
+    id: str
+    name: str
+    office_code: str = ""
+    office_name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StationInfo:
+        return cls(**data)

@@ -1,0 +1,1 @@
+"""Operators: shifts, sign-in and progress."""

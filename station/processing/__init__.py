@@ -1,0 +1,1 @@
+"""Processing: one page path from a stored capture to per-entry PDFs."""

@@ -1,0 +1,1 @@
+"""``station process``: the page path over image files, with its report."""

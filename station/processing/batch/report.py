@@ -1,0 +1,141 @@
+"""The report of a ``station process`` run: small rows, kept in order, saved as JSON.
+
+One row per image and one per entry. Rows hold only numbers and short strings, so a
+run over thousands of photos keeps a report of a few hundred bytes per entry and
+nothing else grows with the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from station import __version__
+from station.core.errors import StationError
+from station.core.fsutil import write_atomic
+from station.core.models import utc_now
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A reported error: its message key, both languages, and its exit code."""
+
+    key: str
+    vi: str
+    en: str
+    exit_code: int
+
+    @classmethod
+    def of(cls, error: StationError) -> Problem:
+        return cls(error.key, error.message("vi"), error.message("en"), error.exit_code)
+
+
+@dataclass
+class EntryRow:
+    """One entry: its number, its file (if written) and how it was made."""
+
+    number: str
+    image: int  # 1-based index of the source image in this run
+    source: str
+    page_side: int
+    page_number: int
+    file: str = ""  # relative to the output folder, "/" separated; "" when not written
+    bytes: int = 0
+    sha256: str = ""
+    encoding: str = ""
+    flags: list[str] = field(default_factory=list)
+    review: bool = False  # written, but a person should check it (see flags)
+    error: Problem | None = None
+
+
+@dataclass
+class ImageRow:
+    """One source image: what it gave and how long each step took (seconds)."""
+
+    index: int
+    source: str
+    sha256: str = ""
+    width: int = 0
+    height: int = 0
+    dpi: int = 0
+    dpi_source: str = ""  # "metadata" or "estimated"
+    entries: int = 0
+    first_number: str = ""
+    flags: list[str] = field(default_factory=list)
+    reserved_numbers: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    error: Problem | None = None
+
+
+@dataclass
+class BatchReport:
+    """Everything a run produced, in reading order."""
+
+    book: str
+    profile: str
+    first_entry: int
+    out_dir: str
+    budget_bytes: int
+    started_at: str = field(default_factory=utc_now)
+    finished_at: str = ""
+    images: list[ImageRow] = field(default_factory=list)
+    entries: list[EntryRow] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[tuple[ImageRow | EntryRow, Problem]]:
+        """Every error of the run, images first then entries, each with its row."""
+        rows: list[ImageRow | EntryRow] = [*self.images, *self.entries]
+        return [(row, row.error) for row in rows if row.error is not None]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every image and entry went through, else the first error's code."""
+        found = self.problems
+        return found[0][1].exit_code if found else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        written = [e for e in self.entries if e.file]
+        return {
+            "schema": SCHEMA,
+            "tool": f"ledger-station {__version__}",
+            "book": self.book,
+            "profile": self.profile,
+            "first_entry": self.first_entry,
+            "out_dir": self.out_dir,
+            "budget_bytes": self.budget_bytes,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "summary": {
+                "images": len(self.images),
+                "images_failed": sum(1 for i in self.images if i.error is not None),
+                "entries": len(self.entries),
+                "files": len(written),
+                "review": sum(1 for e in written if e.review),
+                "errors": len(self.problems),
+            },
+            "images": [asdict(i) for i in self.images],
+            "entries": [asdict(e) for e in self.entries],
+            "errors": [_error_dict(row, problem) for row, problem in self.problems],
+        }
+
+    def save(self, path: Path) -> None:
+        """Write the report atomically (a run interrupted later keeps the last one)."""
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+        write_atomic(path, text.encode("utf-8") + b"\n")
+        log.debug("report written to %s", path)
+
+
+def _error_dict(row: ImageRow | EntryRow, problem: Problem) -> dict[str, Any]:
+    where: dict[str, Any] = {"source": row.source}
+    if isinstance(row, EntryRow):
+        where.update(image=row.image, entry=row.number)
+    else:
+        where.update(image=row.index)
+    return {**where, **asdict(problem)}

@@ -1,0 +1,57 @@
+"""Whether a proposed region cuts an entry cleanly, judged against ground truth.
+
+The rule (used by the tests and ``bench/imaging.py``), free of IoU: map the region's
+box back to capture pixels (a quadrilateral); clip every truth polygon to the image
+(what was never captured cannot be cut). The cut is **clean** when at least
+``OWN_SHARE`` (98%) of the entry's own polygon lies inside the region and no other
+entry has more than ``NEIGHBOUR_SHARE`` (1%) of its polygon inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from station.processing.imaging import geometry as geo
+
+log = logging.getLogger(__name__)
+
+OWN_SHARE = 0.98
+NEIGHBOUR_SHARE = 0.01
+Polygon = Sequence[tuple[float, float]] | NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class CutCheck:
+    """Shares of the entry's own polygon and of its worst neighbour inside a region."""
+
+    own: float
+    neighbour: float
+
+    @property
+    def clean(self) -> bool:
+        return self.own >= OWN_SHARE and self.neighbour <= NEIGHBOUR_SHARE
+
+
+def share_inside(polygon: Polygon, region: Polygon, size: tuple[int, int]) -> float:
+    """Share of ``polygon``'s in-image area that lies inside the convex ``region``."""
+    width, height = size
+    image = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64)
+    visible = geo.clip_polygon(np.asarray(polygon, np.float64), image)
+    area = geo.polygon_area(visible)
+    if area <= 0:
+        return 1.0
+    inside = geo.clip_polygon(visible, np.asarray(region, np.float64))
+    return geo.polygon_area(inside) / area
+
+
+def check_cut(
+    region: Polygon, own: Polygon, others: Sequence[Polygon], size: tuple[int, int]
+) -> CutCheck:
+    """Judge one region (capture-pixel quadrilateral) against its entry and the others."""
+    neighbour = max((share_inside(p, region, size) for p in others), default=0.0)
+    return CutCheck(share_inside(own, region, size), neighbour)

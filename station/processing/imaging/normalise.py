@@ -1,0 +1,238 @@
+"""Page normalisation: find the paper, turn it upright, deskew, flatten the light.
+
+Pure functions of an image. Detection runs on a small copy at about ``WORK_DPI``;
+the result is a homography from the small copy of the capture to an upright,
+deskewed, perspective-corrected *normalised* frame, so the full-resolution pixels are
+only touched once, when an entry is finally cut out (:mod:`station.processing.imaging.segment`).
+
+Steps, each chosen because it fails softly:
+1. camera shots: the paper is the largest bright region on a darker table; its
+   outline simplifies to four corners and is warped to a rectangle (a scanner image is
+   all paper or lid, so nothing is warped);
+2. quarter turns: text lines, dotted leaders and ruled lines run along the page, so
+   smearing the ink along rows leaves long runs on an upright page and few on a page
+   turned by 90°; upside-down is decided later from the table frame (the header is
+   above the table on every ledger page), see :func:`header_below`;
+3. deskew from the long ruled lines (Hough);
+4. illumination: the red channel divided by its local paper level, which removes
+   camera vignetting and the binding's shadow and hides the red seal over ruled lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from station.processing.imaging import geometry as geo
+
+log = logging.getLogger(__name__)
+
+WORK_DPI = 100
+Gray = NDArray[np.uint8]
+INK_LEVEL = 150  # flattened level under which a pixel is printed or written ink
+CAMERA_PAPER_SHARE = 0.93  # paper covering less of the image than this: a camera shot
+
+
+def u8(array: object) -> Gray:
+    """View OpenCV's loosely typed result as the uint8 array it is (no copy)."""
+    return np.asarray(array, dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """The small normalised page and how it relates to the capture.
+
+    ``matrix`` maps capture pixels (full resolution) to the normalised small frame.
+    """
+
+    flat: Gray  # illumination-flattened red channel, normalised frame, ~WORK_DPI
+    ink: Gray  # 255 where flat is dark ink or print
+    matrix: geo.Matrix
+    work_scale: float  # small pixels per capture pixel
+    angle: float  # deskew applied, degrees counter-clockwise
+    turns: int  # clockwise quarter turns applied
+    camera: bool  # the paper was found on a table and warped
+
+    def to_capture(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Map normalised small-frame points back to capture pixels."""
+        return geo.apply(geo.invert(self.matrix), points)
+
+
+def downscale(rgb: NDArray[np.uint8], dpi: int) -> tuple[Gray, Gray, float]:
+    """Grey and red channels at about WORK_DPI, and the scale used."""
+    factor = min(1.0, WORK_DPI / dpi)
+    small = u8(cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA))
+    grey = u8(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    red = np.ascontiguousarray(small[:, :, 0])
+    return grey, red, factor
+
+
+def flatten(channel: Gray, dpi: float) -> Gray:
+    """Divide by the local paper level (strokes removed by a grey dilation, then blurred)."""
+    stroke = max(3, round(dpi * 0.1)) | 1
+    paper = cv2.dilate(channel, np.ones((stroke, stroke), np.uint8))
+    blur = max(3, round(dpi * 0.4)) | 1
+    paper = cv2.blur(paper, (blur, blur))
+    return u8(cv2.divide(channel, paper, scale=255))
+
+
+def ink_of(flat: Gray) -> Gray:
+    """Dark ink on the flattened page as a 0/255 mask."""
+    return u8(cv2.threshold(flat, INK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
+
+
+def find_paper(grey: Gray) -> NDArray[np.float64] | None:
+    """The paper's corners (TL, TR, BR, BL) when it lies on a darker table, else None."""
+    blurred = cv2.GaussianBlur(grey, (5, 5), 0)
+    level, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    edge = max(2, min(grey.shape) // 100)
+    border = np.concatenate(
+        [blurred[:edge].ravel(), blurred[-edge:].ravel(), blurred[:, :edge].ravel(),
+         blurred[:, -edge:].ravel()]
+    )  # fmt: skip
+    # A scanner image is paper or lid up to its edges; a photo has table all round.
+    if float(np.mean(border < level)) < 0.6:
+        return None
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    area = float(grey.shape[0] * grey.shape[1])
+    # The binding's shadow can split a spread into two bright pages: hull them together.
+    big = [c for c in contours if cv2.contourArea(c) > 0.05 * area]
+    if not big:
+        return None
+    hull = cv2.convexHull(np.concatenate(big))
+    if not 0.25 < float(cv2.contourArea(hull)) / area < CAMERA_PAPER_SHARE:
+        return None
+    perimeter = float(cv2.arcLength(hull, True))
+    for fraction in (0.01, 0.02, 0.03, 0.05):
+        approx = cv2.approxPolyDP(hull, fraction * perimeter, True)
+        if len(approx) == 4:
+            return geo.order_corners(np.asarray(approx, dtype=np.float64))
+    box = cv2.boxPoints(cv2.minAreaRect(hull))
+    return geo.order_corners(np.asarray(box, dtype=np.float64))
+
+
+def estimate_skew(ink: Gray, max_angle: float = 8.0) -> float:
+    """Skew in degrees (positive: counter-clockwise) from the long ruled lines.
+
+    Lines near level and near upright both count (an upright line's angle is folded by
+    90°), so the estimate holds before the page's quarter turn is known.
+    """
+    min_length = min(ink.shape) // 5
+    # Angles come from the segments' end points, so coarse voting bins cost no precision.
+    lines = cv2.HoughLinesP(ink, 1, np.pi / 360, 80, minLineLength=min_length, maxLineGap=4)
+    if lines is None:
+        return 0.0
+    segments = np.asarray(lines, dtype=np.float64).reshape(-1, 4)
+    dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
+    angles = (np.degrees(np.arctan2(dy, dx)) + 45.0) % 90.0 - 45.0
+    weights = np.hypot(dx, dy)
+    keep = np.abs(angles) <= max_angle
+    if not keep.any():
+        return 0.0
+    angles, weights = angles[keep], weights[keep]
+    order = np.argsort(angles)
+    cumulative = np.cumsum(weights[order])
+    # A length-weighted median: long ruled lines outvote short strokes.
+    return float(angles[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def turned_sideways(ink: Gray, dpi: float, landscape: bool | None = None) -> bool:
+    """Whether the lines of text run vertically (a page turned by 90°).
+
+    With the ruled lines taken out, smearing text along its lines (closing gaps of
+    ~1.5 mm) joins words into runs of a centimetre or more; across the lines it does
+    not, as lines of text lie further apart than that. The expected shape of the sheet
+    (``landscape``) tips the balance when text is scarce.
+    """
+    run = max(15, round(dpi * 1.5))
+    lines = cv2.bitwise_or(
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)),
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)),
+    )
+    text = u8(cv2.subtract(ink, cv2.dilate(lines, np.ones((3, 3), np.uint8))))
+    along, across = _run_ink(text, dpi), _run_ink(np.ascontiguousarray(text.T), dpi)
+    score = math.log((along + 10) / (across + 10))
+    if landscape is not None:
+        height, width = ink.shape
+        score += 0.3 if (width > height) == landscape else -0.3
+    return score < 0
+
+
+def _run_ink(ink: Gray, dpi: float) -> int:
+    """Ink left after smearing along rows and keeping only runs of ~1 cm or more."""
+    gap = max(3, round(dpi * 0.06))
+    run = max(9, round(dpi * 0.4))
+    smeared = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
+    runs = cv2.morphologyEx(smeared, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    return int(cv2.countNonZero(runs))
+
+
+def _warp(image: Gray, matrix: geo.Matrix, size: tuple[int, int]) -> Gray:
+    return u8(cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, borderValue=255))
+
+
+def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -> Normalised:
+    """Upright, deskewed, flattened small copy of ``rgb`` and its homography.
+
+    ``landscape``: the sheet's expected shape (a spread is landscape), a hint for the
+    quarter turn; None when unknown.
+    """
+    grey, red, factor = downscale(rgb, dpi)
+    work_dpi = dpi * factor
+    height, width = grey.shape
+    matrix, size = geo.scale(factor), (width, height)
+    quad = find_paper(grey)
+    if quad is not None:
+        paper_w, paper_h = geo.quad_size(quad)
+        size = (round(paper_w), round(paper_h))
+        matrix = geo.quad_to_rect(quad, (0, 0, size[0], size[1])) @ matrix
+    flat = _rewarp(red, matrix, factor, size, work_dpi)
+    angle = estimate_skew(ink_of(flat))
+    if abs(angle) >= 0.05:
+        matrix = geo.rotation(angle, (size[0] / 2, size[1] / 2)) @ matrix
+        flat = _rewarp(red, matrix, factor, size, work_dpi)
+    turns = 0
+    if turned_sideways(ink_of(flat), work_dpi, landscape):
+        turns = 1
+        matrix = geo.quarter_turn(1, size[0], size[1]) @ matrix
+        size = (size[1], size[0])
+        flat = np.ascontiguousarray(np.rot90(flat, -1))
+    log.debug("normalised: camera=%s turns=%d angle=%.2f", quad is not None, turns, angle)
+    return Normalised(flat, ink_of(flat), matrix, factor, angle, turns, quad is not None)
+
+
+def _rewarp(
+    red: Gray, matrix: geo.Matrix, factor: float, size: tuple[int, int], dpi: float
+) -> Gray:
+    """Warp the small red channel by ``matrix`` (capture -> normalised) and flatten it."""
+    return flatten(_warp(red, matrix @ geo.scale(1 / factor), size), dpi)
+
+
+def turn_half(norm: Normalised) -> Normalised:
+    """The same normalisation turned by 180° (for a page found upside down)."""
+    height, width = norm.flat.shape
+    half = geo.quarter_turn(2, width, height)
+    flat = np.ascontiguousarray(norm.flat[::-1, ::-1])
+    return Normalised(
+        flat, ink_of(flat), half @ norm.matrix, norm.work_scale, norm.angle,
+        (norm.turns + 2) % 4, norm.camera,
+    )  # fmt: skip
+
+
+def header_below(ink: Gray, top: float, bottom: float, left: float, right: float) -> bool:
+    """Whether more ink lies under the table (``top``..``bottom``) than above it.
+
+    Ledger pages print their title, book and page number above the table; a page
+    with that text below the table is upside down.
+    """
+    band = max(4, round((bottom - top) * 0.12))
+    x0, x1 = max(0, round(left)), min(ink.shape[1], round(right))
+    above = ink[max(0, round(top) - band - 2) : max(0, round(top) - 2), x0:x1]
+    below = ink[round(bottom) + 2 : round(bottom) + band + 2, x0:x1]
+    return int(cv2.countNonZero(below)) > 1.5 * int(cv2.countNonZero(above)) + 10

@@ -1,0 +1,235 @@
+"""Entry segmentation: propose one region per ledger entry on a captured image.
+
+Pure functions of an image and a layout profile. The page is normalised on a small
+copy (:mod:`station.processing.imaging.normalise`), each page's table frame is found and fitted
+(:mod:`station.processing.imaging.frames`), and a homography per page takes the capture's pixels
+to a *page frame* in which that table is an upright rectangle at the capture's own
+resolution, offset by a margin. Entries are the bands between the frame's top, the
+ruled lines across it and its bottom (a short first band is the column-heading row of
+a stacked table, not an entry). A region is a box in its page frame plus that
+homography, so cutting it out is one perspective warp of just the box's pixels
+(:func:`crop_region`), straight from the full-resolution capture.
+
+Edges: inner cuts lie on the centre of the ruled line between two entries, so nothing
+of the neighbour comes along; the frame's own edges get a small outer margin, as
+nothing but paper lies beyond them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from station.core.layouts import LayoutProfile
+from station.processing.imaging import geometry as geo
+from station.processing.imaging import normalise as nm
+from station.processing.imaging.frames import (
+    Frame,
+    find_frame,
+    line_masks,
+    page_columns,
+    ruled_rows,
+)
+
+log = logging.getLogger(__name__)
+
+OUTER_MARGIN_MM = 1.5  # paper kept beyond the table frame
+HEADING_SHARE = 0.08  # a first band shorter than this share of the frame: column headings
+MIN_CONFIDENCE = 0.6
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class ProposedRegion:
+    """A candidate entry: box in its page frame, page side, confidence, and the warp.
+
+    ``warp`` is the 3x3 homography (row-major, 9 floats) from capture pixels to the
+    page frame the box is in; None means the box is in capture pixels.
+    """
+
+    box: Box
+    page_side: int
+    confidence: float
+    warp: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """What segmentation found on one image."""
+
+    regions: list[ProposedRegion]
+    angle: float
+    flags: list[str] = field(default_factory=list)
+    gutter_x: int | None = None
+    turns: int = 0  # clockwise quarter turns that made the page upright
+    camera: bool = False
+
+    @property
+    def confidence(self) -> float:
+        return min((r.confidence for r in self.regions), default=0.0)
+
+
+def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segmentation:
+    """Propose entry regions on ``rgb`` (H x W x 3) according to ``profile``."""
+    norm = nm.normalise(rgb, dpi, landscape=profile.pages_per_image == 2)
+    work_dpi = dpi * norm.work_scale
+    frames, gutter = _frames(norm, profile.pages_per_image, work_dpi)
+    if _upside_down(norm, frames):
+        norm = nm.turn_half(norm)
+        frames, gutter = _frames(norm, profile.pages_per_image, work_dpi)
+    regions: list[ProposedRegion] = []
+    flags: set[str] = set()
+    for side, (frame, columns) in enumerate(frames):
+        found = _page_regions(norm, frame, columns, dpi, side)
+        if not profile.entries_min <= len(found) <= profile.entries_max:
+            flags.add("count_mismatch")
+        regions += found
+    if not regions or any(r.confidence < MIN_CONFIDENCE for r in regions):
+        flags.add("low_confidence")
+    gutter_x = None
+    if gutter is not None:
+        middle = norm.flat.shape[0] / 2
+        gutter_x = round(float(norm.to_capture(np.array([[gutter, middle]]))[0, 0]))
+    return Segmentation(regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera)
+
+
+def _frames(
+    norm: nm.Normalised, pages: int, work_dpi: float
+) -> tuple[list[tuple[Frame | None, tuple[int, int]]], int | None]:
+    """Each page's table frame (None when none is ruled) and its columns."""
+    ink = norm.ink.copy()
+    border = max(3, round(min(ink.shape) * 0.02))
+    # Paper edges and table slivers at the border of a warped photo look like long lines.
+    ink[:border], ink[-border:], ink[:, :border], ink[:, -border:] = 0, 0, 0, 0
+    columns, gutter = page_columns(ink, pages)
+    horizontal, vertical = line_masks(ink, work_dpi)
+    return [(find_frame(horizontal, vertical, x0, x1), (x0, x1)) for x0, x1 in columns], gutter
+
+
+def _upside_down(
+    norm: nm.Normalised, frames: Sequence[tuple[Frame | None, tuple[int, int]]]
+) -> bool:
+    """Whether most frames have their page header below them."""
+    votes = []
+    for frame, _ in frames:
+        if frame is not None:
+            xs, ys = frame.corners[:, 0], frame.corners[:, 1]
+            votes.append(
+                nm.header_below(norm.ink, ys.min(), ys.max(), float(xs.min()), float(xs.max()))
+            )
+    return bool(votes) and sum(votes) * 2 > len(votes)
+
+
+def _page_regions(
+    norm: nm.Normalised, frame: Frame | None, columns: tuple[int, int], dpi: int, side: int
+) -> list[ProposedRegion]:
+    """The entries of one page, top to bottom."""
+    if frame is None:
+        return _fallback(norm, columns, side)
+    corners = norm.to_capture(frame.corners)
+    width, height = geo.quad_size(corners)
+    margin = round(dpi * 3 / 25.4)
+    warp = geo.quad_to_rect(corners, (margin, margin, margin + width, margin + height))
+    rows = _rules_in_frame(norm, warp, (width, height), margin, dpi)
+    bounds = [0.0, *[r for r in rows if 0.02 * height < r < 0.98 * height], height]
+    bands = list(itertools.pairwise(bounds))
+    if len(bands) > 1 and bands[0][1] - bands[0][0] < HEADING_SHARE * height:
+        bands = bands[1:]
+    outer = dpi * OUTER_MARGIN_MM / 25.4
+    confidence = 0.95 if frame.residual < 1.5 else max(0.3, 0.95 - 0.1 * frame.residual)
+    flat = tuple(float(v) for v in warp.ravel())
+    regions = []
+    for top, bottom in bands:
+        top_px = top - outer if top == 0.0 else top
+        bottom_px = bottom + outer if bottom == height else bottom
+        box = (
+            round(margin - outer),
+            round(margin + top_px),
+            round(margin + width + outer),
+            round(margin + bottom_px),
+        )
+        regions.append(ProposedRegion(box, side, confidence, flat))
+    return regions
+
+
+def _rules_in_frame(
+    norm: nm.Normalised, warp: geo.Matrix, size: tuple[float, float], margin: int, dpi: int
+) -> list[float]:
+    """Ruled lines across the frame, as offsets below its top in page-frame pixels."""
+    factor = norm.work_scale
+    small = geo.scale(factor) @ warp @ geo.invert(norm.matrix)
+    out = (round((size[0] + 2 * margin) * factor), round((size[1] + 2 * margin) * factor))
+    warped = cv2.warpPerspective(norm.ink, small, out, flags=cv2.INTER_LINEAR)
+    ink = nm.u8(cv2.threshold(warped, 95, 255, cv2.THRESH_BINARY)[1])
+    left, right = margin * factor, (margin + size[0]) * factor
+    rows = ruled_rows(
+        ink, left + 0.03 * (right - left), right - 0.03 * (right - left), dpi * factor
+    )
+    return [row / factor - margin for row in rows]
+
+
+def _fallback(norm: nm.Normalised, columns: tuple[int, int], side: int) -> list[ProposedRegion]:
+    """No ruled frame: the page's ink extent, with a low confidence for review."""
+    x0, x1 = columns
+    ys, xs = np.nonzero(norm.ink[:, x0:x1])
+    if xs.size == 0:
+        return []
+    quad = np.array(
+        [
+            [x0 + xs.min(), ys.min()],
+            [x0 + xs.max() + 1, ys.min()],
+            [x0 + xs.max() + 1, ys.max() + 1],
+            [x0 + xs.min(), ys.max() + 1],
+        ],
+        dtype=np.float64,
+    )
+    corners = norm.to_capture(quad)
+    width, height = geo.quad_size(corners)
+    warp = geo.quad_to_rect(corners, (0, 0, width, height))
+    box = (0, 0, round(width), round(height))
+    return [ProposedRegion(box, side, 0.3, tuple(float(v) for v in warp.ravel()))]
+
+
+def crop_region(
+    rgb: NDArray[np.uint8],
+    box: Box,
+    angle: float = 0.0,
+    warp: Sequence[float] | None = None,
+) -> NDArray[np.uint8]:
+    """Cut a region out of the capture.
+
+    With ``warp`` (capture -> page frame homography, 9 floats) the box is in the page
+    frame; only the box's pixels are computed. Without it, the legacy form: deskew by
+    ``angle`` about the capture's centre, then crop ``box``.
+    """
+    left, top, right, bottom = box
+    size = (max(1, right - left), max(1, bottom - top))
+    if warp is not None:
+        matrix = geo.translate(-left, -top) @ np.asarray(warp, dtype=np.float64).reshape(3, 3)
+        window = cv2.warpPerspective(
+            rgb, matrix, size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
+        )
+        return nm.u8(window)
+    if abs(angle) < 0.05:
+        return np.ascontiguousarray(rgb[top:bottom, left:right])
+    height, width = rgb.shape[:2]
+    matrix = geo.translate(-left, -top) @ geo.rotation(angle, (width / 2, height / 2))
+    window = cv2.warpAffine(
+        rgb, matrix[:2], size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
+    )
+    return nm.u8(window)
+
+
+def region_polygon(box: Box, warp: Sequence[float] | None) -> NDArray[np.float64]:
+    """The region's outline (TL, TR, BR, BL) in capture pixels."""
+    left, top, right, bottom = box
+    corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float64)
+    if warp is None:
+        return corners
+    return geo.apply(geo.invert(tuple(warp)), corners)

@@ -1,0 +1,172 @@
+"""The encoding ladder: one entry image in, one PDF within the byte budget out.
+
+Rungs are tried best first and the first that fits wins:
+
+1. ``composite``: 300-dpi G4 ink mask painted in the ink's colour and a G4 seal
+   mask painted red, over a 50-dpi colour JPEG of the paper;
+2. ``composite_lowbg``: the same over a coarser, lower-quality background;
+3. ``bilevel``: the two masks on white; ``bilevel_200``: the same at 200 dpi;
+4. ``grey_<dpi>_q<quality>``: paper-flattened greyscale JPEG, never below 150 dpi
+   or quality 30 (flag ``greyscale_fallback``).
+
+Every rung is legible by construction, so when none fits the smallest one is
+returned with the flag ``over_budget`` and the entry goes to review.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+
+from PIL import Image
+
+from station.core import messages
+from station.core.errors import EncodeError
+from station.processing.imaging.binarize import BinarizeParams
+from station.processing.pdf.rungs import Prepared, bilevel, composite, greyscale, prepare
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUDGET = 100 * 1024
+
+messages.register(
+    {
+        "encode.bad_input": {
+            "vi": "Ảnh của mục {entry} không mã hoá được: {detail}",
+            "en": "The image of entry {entry} cannot be encoded: {detail}",
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Settings of the ladder; the defaults follow IMAGING_NOTES.md."""
+
+    max_mask_dpi: int = 300
+    min_mask_dpi: int = 200
+    background: tuple[int, int] = (
+        50,
+        65,
+    )  # dpi, JPEG quality: smooth paper costs ~1 KB more than q40, without blotchy blocks
+    low_background: tuple[int, int] = (25, 30)
+    grey_dpis: tuple[int, ...] = (200, 150)
+    grey_qualities: tuple[int, ...] = (60, 45, 30)
+    min_dpi: int = 50
+    max_dpi: int = 1200
+    binarize: BinarizeParams = field(default_factory=BinarizeParams)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One rung tried: its name and the size of the PDF it made."""
+
+    name: str
+    size: int
+
+
+@dataclass
+class EncodeResult:
+    """The PDF of one entry and how it was made."""
+
+    data: bytes
+    encoding: str
+    flags: list[str]
+    attempts: list[Attempt]
+    width_px: int
+    height_px: int
+    dpi: int
+
+
+Rung = tuple[str, Callable[[Prepared], bytes]]
+
+
+def encode_entry(
+    image: Image.Image,
+    dpi: int,
+    budget_bytes: int = DEFAULT_BUDGET,
+    *,
+    options: EncodeOptions | None = None,
+    info: Mapping[str, str] | None = None,
+    entry: str = "?",
+) -> EncodeResult:
+    """Encode one entry's own pixels into a PDF of at most ``budget_bytes``.
+
+    ``image`` is the entry alone (never a larger page); the PDF page is its pixels at
+    ``dpi``. ``info`` fills the document information dictionary. Raises
+    :class:`EncodeError` for an unusable image or dpi.
+    """
+    options = options or EncodeOptions()
+    started = time.perf_counter()
+    _check_input(image, dpi, options, entry)
+    prepared = prepare(image, dpi, options.max_mask_dpi, options.binarize, info or {})
+    best: tuple[str, bytes] | None = None
+    attempts: list[Attempt] = []
+    for name, build in _rungs(prepared, options):
+        data = build(prepared)
+        attempts.append(Attempt(name, len(data)))
+        if best is None or len(data) < len(best[1]):
+            best = (name, data)
+        if len(data) <= budget_bytes:
+            best = (name, data)
+            break
+    assert best is not None  # the ladder always has rungs
+    result = _result(best, attempts, prepared, image, dpi, budget_bytes)
+    log.info(
+        "entry %s: %s, %d bytes, flags %s, %.2f s",
+        entry,
+        result.encoding,
+        len(result.data),
+        result.flags,
+        time.perf_counter() - started,
+    )
+    return result
+
+
+def _check_input(image: Image.Image, dpi: int, options: EncodeOptions, entry: str) -> None:
+    if not options.min_dpi <= dpi <= options.max_dpi:
+        detail = f"dpi {dpi} outside {options.min_dpi}-{options.max_dpi}"
+        raise EncodeError("encode.bad_input", entry=entry, detail=detail)
+    if image.width < 8 or image.height < 8:
+        detail = f"image {image.width}x{image.height} px is too small"
+        raise EncodeError("encode.bad_input", entry=entry, detail=detail)
+
+
+def _rungs(prepared: Prepared, options: EncodeOptions) -> Iterator[Rung]:
+    """The ladder, best first; each rung builds its PDF only when reached."""
+    yield "composite", lambda p: composite(p, *options.background)
+    yield "composite_lowbg", lambda p: composite(p, *options.low_background)
+    yield "bilevel", lambda p: bilevel(p, p.mask_dpi)
+    if prepared.mask_dpi > options.min_mask_dpi:
+        yield f"bilevel_{options.min_mask_dpi}", partial(bilevel, mask_dpi=options.min_mask_dpi)
+    for grey_dpi in sorted({min(d, prepared.mask_dpi) for d in options.grey_dpis}, reverse=True):
+        for quality in options.grey_qualities:
+            name = f"grey_{round(grey_dpi)}_q{quality}"
+            yield name, partial(greyscale, dpi=grey_dpi, quality=quality)
+
+
+def _result(
+    best: tuple[str, bytes],
+    attempts: list[Attempt],
+    prepared: Prepared,
+    image: Image.Image,
+    dpi: int,
+    budget_bytes: int,
+) -> EncodeResult:
+    name, data = best
+    flags: list[str] = []
+    if prepared.masks.assessment.faded:
+        flags.append("faded")
+    if prepared.masks.enhanced:
+        flags.append("ink_enhanced")
+    if name.startswith("grey_"):
+        flags.append("greyscale_fallback")
+    if len(data) > budget_bytes:
+        flags.append("over_budget")
+    return EncodeResult(data, name, flags, attempts, image.width, image.height, dpi)
+
+
+__all__ = ["Attempt", "EncodeOptions", "EncodeResult", "encode_entry"]

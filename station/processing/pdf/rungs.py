@@ -1,0 +1,146 @@
+"""The rungs of the encoding ladder, each turning a prepared entry into PDF bytes.
+
+:func:`prepare` does the costly shared work once (masks, colours, G4 coding); the
+rungs then only choose resolutions and qualities.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from station.processing.imaging.binarize import (
+    BinarizeParams,
+    InkMasks,
+    faint_colour,
+    ink_colour,
+    ink_masks,
+    mean_colour,
+    paper_level,
+)
+from station.processing.pdf.background import paper_background
+from station.processing.pdf.compose import RGB, Stencil, compose_page
+from station.processing.pdf.g4 import encode_g4
+from station.processing.pdf.jpeg import JpegImage, encode_jpeg
+from station.processing.pdf.save import save_pdf
+
+log = logging.getLogger(__name__)
+
+U8 = npt.NDArray[np.uint8]
+Mask = npt.NDArray[np.bool_]
+
+#: A downsampled mask pixel is ink when at least this share of it was ink: below
+#: one half, so thin strokes survive the reduction.
+_THIN_STROKE_COVER = 0.375
+#: Faded entries get their greyscale contrast stretched by this factor.
+_FADED_GAIN = 2.0
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An entry ready for the rungs: pixels at mask resolution and its masks."""
+
+    rgb: U8
+    mask_dpi: float
+    page_pt: tuple[float, float]
+    masks: InkMasks
+    ink: Stencil
+    faint: Stencil | None
+    stamp: Stencil | None
+    info: Mapping[str, str]
+
+
+def prepare(
+    image: Image.Image,
+    dpi: int,
+    max_mask_dpi: int,
+    params: BinarizeParams,
+    info: Mapping[str, str],
+) -> Prepared:
+    """Reduce the entry to at most ``max_mask_dpi`` and compute its masks."""
+    page_pt = (image.width * 72 / dpi, image.height * 72 / dpi)
+    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    mask_dpi = float(dpi)
+    if dpi > max_mask_dpi:
+        rgb = _resize(rgb, dpi, max_mask_dpi)
+        mask_dpi = rgb.shape[1] * dpi / image.width
+    masks = ink_masks(rgb, mask_dpi, params)
+    ink = Stencil(encode_g4(masks.ink & ~masks.faint), ink_colour(rgb, masks))
+    pale = faint_colour(rgb, masks, params)
+    faint = None if pale is None else Stencil(encode_g4(masks.faint), pale)
+    stamp = _stamp_stencil(rgb, masks.stamp)
+    return Prepared(rgb, mask_dpi, page_pt, masks, ink, faint, stamp, info)
+
+
+def _stamp_stencil(rgb: U8, stamp: Mask) -> Stencil | None:
+    colour = mean_colour(rgb, stamp)
+    if colour is None:
+        return None
+    return Stencil(encode_g4(stamp), colour)
+
+
+def _resize(pixels: U8, dpi: float, new_dpi: float) -> U8:
+    """``pixels`` resampled from ``dpi`` to ``new_dpi`` (area averaging when reducing)."""
+    height, width = pixels.shape[:2]
+    size = (max(1, round(width * new_dpi / dpi)), max(1, round(height * new_dpi / dpi)))
+    method = cv2.INTER_AREA if new_dpi < dpi else cv2.INTER_CUBIC
+    resized: U8 = cv2.resize(pixels, size, interpolation=method)
+    return resized
+
+
+def composite(prepared: Prepared, background_dpi: int, quality: int) -> bytes:
+    """Ink and seal stencils over a low-resolution colour JPEG of the bare paper."""
+    covered = prepared.masks.ink | prepared.masks.stamp
+    paper = paper_background(prepared.rgb, covered, prepared.mask_dpi, background_dpi)
+    background = encode_jpeg(paper, quality)
+    return _save(prepared, background, _stencils(prepared.stamp, prepared.faint, prepared.ink))
+
+
+def bilevel(prepared: Prepared, mask_dpi: float) -> bytes:
+    """Ink and seal stencils on white paper, at ``mask_dpi`` (at most the prepared one)."""
+    if mask_dpi >= prepared.mask_dpi:
+        return _save(prepared, None, _stencils(prepared.stamp, prepared.faint, prepared.ink))
+    masks, dpi = prepared.masks, prepared.mask_dpi
+    ink = _reduced(masks.ink & ~masks.faint, prepared.ink.colour, dpi, mask_dpi)
+    faint = stamp = None
+    if prepared.faint is not None:
+        faint = _reduced(masks.faint, prepared.faint.colour, dpi, mask_dpi)
+    if prepared.stamp is not None:
+        stamp = _reduced(masks.stamp, prepared.stamp.colour, dpi, mask_dpi)
+    return _save(prepared, None, _stencils(stamp, faint, ink))
+
+
+def _reduced(mask: Mask, colour: RGB, dpi: float, new_dpi: float) -> Stencil:
+    cover = _resize(mask.view(np.uint8) * np.uint8(255), dpi, new_dpi)
+    return Stencil(encode_g4(cover >= round(255 * _THIN_STROKE_COVER)), colour)
+
+
+def _stencils(stamp: Stencil | None, faint: Stencil | None, ink: Stencil) -> list[Stencil]:
+    """Seal first, ink over it: a signature written over the seal stays visible."""
+    return [layer for layer in (stamp, faint, ink) if layer is not None]
+
+
+def greyscale(prepared: Prepared, dpi: float, quality: int) -> bytes:
+    """A paper-flattened greyscale JPEG (the seal shows as grey; no masks)."""
+    grey = cv2.cvtColor(prepared.rgb, cv2.COLOR_RGB2GRAY)
+    grey = _resize(grey, prepared.mask_dpi, dpi) if dpi < prepared.mask_dpi else grey
+    paper = paper_level(grey, dpi)
+    # Dividing by the paper makes it white (cheap to code, easy to read); faded ink
+    # is then stretched darker, as the masks paint it darker.
+    gain = _FADED_GAIN if prepared.masks.assessment.faded else 1.0
+    flat = cv2.divide(grey, paper, scale=255.0)
+    levels = 255.0 - (255.0 - np.arange(256, dtype=np.float32)) * gain
+    flat = cv2.LUT(flat, np.clip(levels, 0, 255).astype(np.uint8))
+    return _save(prepared, encode_jpeg(flat, quality), [])
+
+
+def _save(prepared: Prepared, background: JpegImage | None, stencils: list[Stencil]) -> bytes:
+    width_pt, height_pt = prepared.page_pt
+    pdf = compose_page(width_pt, height_pt, background, stencils, prepared.info)
+    return save_pdf(pdf)

@@ -1,0 +1,246 @@
+"""Processing: a queued capture becomes proposed entries and, when confident, PDFs.
+
+Each step is idempotent, because a power cut can stop it anywhere and the queue will
+run the same job again: the page's entries are keyed by ``<capture id>#<index>``, so a
+second run finds the entries (and numbers) the first run made and only publishes what
+is still unpublished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from station.capture.intake import Intake, Job
+from station.core import faults, messages
+from station.core.errors import StationError
+from station.core.layouts import LayoutProfile, get_profile
+from station.core.models import Book, Capture, Entry, EntryStatus, Page, Region, new_id
+from station.processing.imaging.load import load_rgb
+from station.processing.imaging.segment import Segmentation, crop_region, segment
+from station.processing.pdf.encode import encode_entry
+from station.review.recapture import take_over
+from station.store import Store
+
+log = logging.getLogger(__name__)
+
+messages.register(
+    {
+        "pipeline.failed": {
+            "vi": "Không xử lý được ảnh {capture}: {detail}. Ảnh gốc vẫn được giữ lại.",
+            "en": "Could not process capture {capture}: {detail}. The raw image is kept.",
+        },
+    }
+)
+
+#: Flags that keep a page's entries in review instead of publishing them.
+REVIEW_FLAGS = frozenset({"count_mismatch", "low_confidence"})
+
+
+@dataclass
+class PageResult:
+    """What processing one capture produced."""
+
+    capture: Capture
+    page: Page | None = None
+    entries: list[Entry] = field(default_factory=list)
+    error: StationError | None = None
+    seconds: float = 0.0
+
+    @property
+    def needs_review(self) -> bool:
+        return any(e.status is EntryStatus.REVIEW for e in self.entries)
+
+
+ResultCallback = Callable[[PageResult], None]
+
+
+class Pipeline:
+    """Turns queued captures into entries and published PDFs."""
+
+    def __init__(
+        self,
+        store: Store,
+        intake: Intake,
+        budget_bytes: int,
+        lock: threading.RLock | None = None,
+    ) -> None:
+        self.store = store
+        self.intake = intake
+        self.budget_bytes = budget_bytes
+        #: Held while a page is processed; review takes it too, so numbering and an
+        #: operator's edits of the same book never interleave.
+        self.lock = lock or threading.RLock()
+
+    def process(self, job: Job) -> PageResult:
+        """Process one job; a bad image is reported in the result, never raised."""
+        started = time.perf_counter()
+        result = PageResult(job.capture)
+        try:
+            with self.lock:
+                result.page, result.entries = self._process(job)
+        except StationError as exc:
+            log.warning("capture %s failed: %s", job.capture.id, exc.message("en"))
+            result.error = exc
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _process(self, job: Job) -> tuple[Page, list[Entry]]:
+        capture = job.capture
+        book = self.store.get_book(capture.book)
+        profile = get_profile(job.profile)
+        rgb, _ = load_rgb(self.intake.data_dir / capture.raw_path, capture.raw_path)
+        if not capture.width:
+            capture.height, capture.width = rgb.shape[:2]
+        if self.store.get_capture(capture.id) is None:
+            self.store.add_capture(capture)
+        page = self.store.get_page(book.ref.key, capture.id)
+        if page is None:
+            found = segment(rgb, capture.dpi, profile)
+            # A page the operator asked to capture again takes this capture first.
+            page = take_over(self.store, book, capture, profile, found) or self._propose(
+                book, capture, profile, found
+            )
+        entries = [self.store.get_entry(entry_id) for entry_id in page.entry_ids]
+        if not REVIEW_FLAGS.intersection(page.flags):
+            entries = [self._publish(entry, rgb, capture) for entry in entries]
+        return page, entries
+
+    def _propose(
+        self, book: Book, capture: Capture, profile: LayoutProfile, found: Segmentation
+    ) -> Page:
+        """Create (or find again, after a crash) the page's entries, then the page."""
+        # The highest, not the count: a recaptured page shares its old page's place.
+        sequence = max((p.sequence for p in self.store.list_pages(book.ref.key)), default=0) + 1
+        first_page = (sequence - 1) * profile.pages_per_image + 1
+        next_number = book.next_entry
+        entries = []
+        for index, proposed in enumerate(found.regions):
+            source_key = f"{capture.id}#{index}"
+            entry = self.store.find_entry_by_source(book.ref.key, source_key)
+            if entry is None:
+                region = Region(
+                    capture_id=capture.id,
+                    box=proposed.box,
+                    page_side=proposed.page_side,
+                    page_number=first_page + proposed.page_side,
+                    confidence=proposed.confidence,
+                    angle=found.angle,
+                    warp=None if proposed.warp is None else list(proposed.warp),
+                )
+                entry = Entry(
+                    id=new_id("e"),
+                    book=book.ref.key,
+                    number=str(next_number),
+                    regions=[region],
+                    flags=list(found.flags),
+                    operator=capture.operator,
+                    source_key=source_key,
+                )
+                self.store.save_entry(entry)
+            next_number = max(next_number, _numeric(entry.number) + 1)
+            entries.append(entry)
+        faults.checkpoint("process.after_entries")
+        book.next_entry = next_number
+        self.store.update_book(book)
+        page = Page(
+            capture_id=capture.id,
+            book=book.ref.key,
+            sequence=sequence,
+            profile=profile.name,
+            entry_ids=[e.id for e in entries],
+            page_numbers=[first_page + side for side in range(profile.pages_per_image)],
+            flags=list(found.flags),
+            confidence=found.confidence,
+        )
+        self.store.save_page(page)
+        return page
+
+    def _publish(self, entry: Entry, rgb: NDArray[np.uint8], capture: Capture) -> Entry:
+        if entry.status is EntryStatus.PUBLISHED:
+            return entry
+        return publish_entry(self.store, entry, rgb, capture, self.budget_bytes)
+
+
+def publish_entry(
+    store: Store, entry: Entry, rgb: NDArray[np.uint8], capture: Capture, budget_bytes: int
+) -> Entry:
+    """Cut the entry's region from ``rgb`` (its capture), encode it within the budget and
+    publish it as the entry's next version; returns the entry as stored."""
+    region = next((r for r in entry.regions if r.capture_id == capture.id), entry.regions[0])
+    crop = crop_region(rgb, region.box, region.angle, region.warp)
+    encoded = encode_entry(Image.fromarray(crop), capture.dpi, budget_bytes, entry=entry.number)
+    for flag in encoded.flags:
+        if flag not in entry.flags:
+            entry.flags.append(flag)
+    faults.checkpoint("process.before_publish")
+    store.publish(entry, encoded.data, encoded.encoding)
+    return store.get_entry(entry.id)
+
+
+def _numeric(number: str) -> int:
+    """The leading digits of an entry number ("12a" -> 12); 0 when there are none."""
+    digits = ""
+    for char in number:
+        if not char.isdigit():
+            break
+        digits += char
+    return int(digits) if digits else 0
+
+
+class Worker(threading.Thread):
+    """Background processing of the queue, in capture order; capture never waits for it."""
+
+    def __init__(self, pipeline: Pipeline, on_result: ResultCallback | None = None) -> None:
+        super().__init__(name="station-worker", daemon=True)
+        self.pipeline = pipeline
+        self.on_result = on_result
+        self._stop_event = threading.Event()
+        self._idle = threading.Event()
+
+    def run(self) -> None:
+        queue = self.pipeline.intake.queue
+        while not self._stop_event.is_set():
+            jobs = queue.pending()
+            if not jobs:
+                self._idle.set()
+                queue.wait_for_change(timeout=1.0)
+                continue
+            self._idle.clear()
+            self._run_one(jobs[0])
+
+    def _run_one(self, job: Job) -> None:
+        try:
+            result = self.pipeline.process(job)
+        except Exception as exc:  # a bug must not stop the queue; the raw file stays
+            log.exception("processing %s failed", job.capture.id)
+            result = PageResult(job.capture, error=StationError(detail=repr(exc)))
+        if result.error is None:
+            self.pipeline.intake.finish(job)
+        else:
+            # Kept aside with its reason, raw file and all, so the queue moves on.
+            self.pipeline.intake.fail(job, result.error)
+        if self.on_result is not None:
+            self.on_result(result)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until the queue is empty; False if ``timeout`` seconds passed first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.pipeline.intake.queue) == 0 and self._idle.is_set():
+                return True
+            self.pipeline.intake.queue.wait_for_change(timeout=0.2)
+        return False
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the current page, then stop."""
+        self._stop_event.set()
+        self.pipeline.intake.queue.wake()
+        self.join(timeout)

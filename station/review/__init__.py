@@ -1,0 +1,1 @@
+"""Review: the operator's checks and corrections of pages, entries and books."""

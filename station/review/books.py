@@ -1,0 +1,155 @@
+"""Ledger books as the touch screen creates and lists them.
+
+A book is created with what the operator reads on its cover (type, year, number),
+the office it belongs to, its layout profile, the number of its first entry and how
+many entries it should hold. Everything is checked here with a message that says what
+to fix, before the store sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from station.core import messages
+from station.core.errors import ConfigError, ConflictError, UsageError
+from station.core.layouts import get_profile, load_profiles
+from station.core.models import CODE_PATTERN, Book, BookRef, EntryStatus
+
+if TYPE_CHECKING:
+    from station.app.station import Station
+
+log = logging.getLogger(__name__)
+
+messages.register(
+    {
+        "books.bad_type": {
+            "vi": "Loại sổ '{value}' không hợp lệ: cần 2-4 chữ in hoa, ví dụ KS, KH, KT.",
+            "en": "Ledger type '{value}' is not valid: 2-4 capital letters, e.g. KS, KH, KT.",
+        },
+        "books.bad_number": {
+            "vi": "'{name}' phải là số nguyên từ {low} đến {high}.",
+            "en": "'{name}' must be a whole number from {low} to {high}.",
+        },
+        "books.bad_office": {
+            "vi": "Mã cơ quan '{value}' không hợp lệ (tối đa 64 ký tự, không có / hay \\).",
+            "en": "Office code '{value}' is not valid (at most 64 characters, no / or \\).",
+        },
+        "books.bad_profile": {
+            "vi": "Không có mẫu bố cục '{value}'. Các mẫu có: {known}.",
+            "en": "No layout profile '{value}'. Available: {known}.",
+        },
+        "books.exists": {
+            "vi": "Sổ {book} đã có trong trạm; hãy mở sổ đó thay vì tạo mới.",
+            "en": "Book {book} already exists on this station; open it instead.",
+        },
+    }
+)
+
+LAST_BOOK = "last_book"  # station setting: the book opened last, to offer "continue"
+
+
+def whole(value: Any, name: str, low: int, high: int) -> int:
+    """A whole number in ``low..high`` from an int or a text of digits."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UsageError("books.bad_number", name=name, low=low, high=high)
+    return value
+
+
+def check_office(value: Any, default: str) -> str:
+    """An office code: the station's when empty; no path characters or controls."""
+    if value is None:
+        return default
+    text = unicodedata.normalize("NFC", str(value).strip()) if isinstance(value, str) else None
+    if text is None or len(text) > 64 or any(c in "/\\" for c in text):
+        raise UsageError("books.bad_office", value=str(value)[:70])
+    if any(unicodedata.category(c).startswith("C") for c in text):
+        raise UsageError("books.bad_office", value=text.encode("unicode_escape").decode()[:70])
+    return text or default
+
+
+def check_profile(value: Any, default: str) -> str:
+    """A known layout profile's name (the default when empty)."""
+    name = value or default
+    try:
+        return get_profile(str(name)).name
+    except ConfigError as exc:
+        known = ", ".join(sorted(load_profiles()))
+        raise UsageError("books.bad_profile", value=str(name)[:40], known=known) from exc
+
+
+def create_book(
+    station: Station,
+    type: str,
+    year: int,
+    book: int,
+    office: str | None = None,
+    profile: str | None = None,
+    first_entry: int = 1,
+    expected: int | None = None,
+) -> Book:
+    """Create a book and make it the open one; see :meth:`TouchApi.create_book`."""
+    code = type.strip().upper() if isinstance(type, str) else ""
+    if not CODE_PATTERN.match(code):
+        raise UsageError("books.bad_type", value=str(type)[:10])
+    ref = BookRef(code, whole(year, "year", 1800, 2200), whole(book, "book", 1, 999))
+    office_code = check_office(office, station.info.office_code)
+    first = whole(first_entry, "first_entry", 1, 999_999)
+    blank = expected is None or (isinstance(expected, str) and not expected.strip())
+    count = None if blank else whole(expected, "expected", 1, 100_000)
+    new = Book(
+        ref=ref,
+        office_code=office_code,
+        office_name=station.info.office_name if office_code == station.info.office_code else "",
+        profile=check_profile(profile, station.config.processing.default_profile),
+        first_entry=first,
+        next_entry=first,
+        expected_entries=count,
+    )
+    with station.book_lock:
+        if station.store.has_book(ref.key):
+            raise ConflictError("books.exists", book=str(ref))
+        station.store.create_book(new)
+    log.info("book %s created from the touch screen", ref.key)
+    station.open_book(ref.key)
+    return new
+
+
+def list_books(station: Station) -> list[dict[str, Any]]:
+    """Every book with its counts, the open one and the one opened last marked."""
+    last = station.store.get_setting(LAST_BOOK)
+    rows = []
+    for book in station.store.list_books():
+        key = book.ref.key
+        entries = station.store.list_entries(key)
+        live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
+        rows.append(
+            {
+                **book.to_dict(),
+                "key": key,
+                "label": str(book.ref),
+                "pages": len(station.store.list_pages(key)),
+                "entries": len(live),
+                "published": sum(1 for e in live if e.status is EntryStatus.PUBLISHED),
+                "review": sum(1 for e in live if e.status is EntryStatus.REVIEW),
+                "withdrawn": len(entries) - len(live),
+                "current": key == station.current_book,
+                "last_opened": key == last,
+            }
+        )
+    return rows
+
+
+def book_counts(station: Station, key: str) -> dict[str, int]:
+    """The counts the ``book`` event carries."""
+    entries = station.store.list_entries(key)
+    live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
+    return {
+        "pages": len(station.store.list_pages(key)),
+        "entries": len(live),
+        "published": sum(1 for e in live if e.status is EntryStatus.PUBLISHED),
+        "review": sum(1 for e in live if e.status is EntryStatus.REVIEW),
+    }

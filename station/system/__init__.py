@@ -1,0 +1,1 @@
+"""The appliance: doctor, provisioning, storage guard, udev rules, systemd notify."""

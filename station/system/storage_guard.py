@@ -1,0 +1,272 @@
+"""Storage safety: stop new captures before the disk fills, warn early, show what can go.
+
+The station keeps ``storage.reserve_mb`` free: below it, intake refuses a new capture
+(:class:`DiskFullError`) *before* writing anything, so every page already captured
+stays safe and the queued pages still have room to become PDFs. Below
+``storage.warn_mb`` the screen warns, while there is still time to let the entry PCs
+collect and to clean up.
+
+What can be cleaned is the raw captures (a full page image is megabytes; its entry
+PDFs are a few hundred KB and *are* the index, so they stay): a raw capture can go once
+every entry cut from it is published and, where the LAN service keeps
+acknowledgements, every paired collector has acknowledged the current version of each.
+Without acknowledgements the basis is "published" only, and the report says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from station.core import messages
+from station.core.errors import DiskFullError
+from station.core.models import Entry, EntryStatus, Page
+
+if TYPE_CHECKING:
+    from station.store import Store
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+OK, WARN, FULL = "ok", "warn", "full"
+
+messages.register(
+    {
+        "storage.ok": {
+            "vi": "Ổ đĩa: còn trống {free_mb} MB.",
+            "en": "Disk: {free_mb} MB free.",
+        },
+        "storage.warn": {
+            "vi": (
+                "Ổ đĩa sắp đầy: còn {free_mb} MB; dưới {reserve_mb} MB trạm sẽ ngừng quét. "
+                "Hãy để máy nhập liệu thu tệp về, rồi dọn ảnh gốc đã thu."
+            ),
+            "en": (
+                "Disk filling up: {free_mb} MB free; below {reserve_mb} MB the station stops "
+                "capturing. Let the entry PCs collect, then clean the collected raw images."
+            ),
+        },
+        "storage.full": {
+            "vi": (
+                "Ổ đĩa đầy: còn {free_mb} MB, cần giữ {reserve_mb} MB. Trạm không nhận trang "
+                "mới; các trang đã quét vẫn an toàn. Hãy để máy nhập liệu thu tệp về rồi "
+                "dọn ảnh gốc đã thu."
+            ),
+            "en": (
+                "Disk full: {free_mb} MB free, {reserve_mb} MB must stay free. No new pages "
+                "are taken; pages already captured are safe. Let the entry PCs collect, then "
+                "clean the collected raw images."
+            ),
+        },
+    }
+)
+
+#: Whether every paired collector has acknowledged an entry's current version.
+Acknowledged = Callable[[Entry], bool]
+
+
+@dataclass(frozen=True)
+class StorageState:
+    """Space on the data folder's disk, and what the screen should say about it."""
+
+    path: str
+    total_mb: int
+    free_mb: int
+    reserve_mb: int
+    warn_mb: int
+
+    @property
+    def used_mb(self) -> int:
+        return self.total_mb - self.free_mb
+
+    @property
+    def level(self) -> str:
+        """ "full" below the reserve, "warn" below the warning level, else "ok"."""
+        if self.free_mb < self.reserve_mb:
+            return FULL
+        return WARN if self.free_mb < max(self.warn_mb, self.reserve_mb) else OK
+
+    def message(self, lang: str) -> str:
+        return messages.render(
+            f"storage.{self.level}", lang, free_mb=self.free_mb, reserve_mb=self.reserve_mb
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``Station.status()``: figures, level, and the message in each language."""
+        return {
+            "path": self.path,
+            "total_mb": self.total_mb,
+            "used_mb": self.used_mb,
+            "free_mb": self.free_mb,
+            "reserve_mb": self.reserve_mb,
+            "warn_mb": self.warn_mb,
+            "level": self.level,
+            "message": {lang: self.message(lang) for lang in messages.LANGUAGES},
+        }
+
+
+def measure(path: Path, reserve_mb: int, warn_mb: int = 0) -> StorageState:
+    """Space on the disk holding ``path`` (or its nearest existing parent)."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
+    usage = shutil.disk_usage(existing)
+    return StorageState(str(path), usage.total // MB, usage.free // MB, reserve_mb, warn_mb)
+
+
+def check_room(path: Path, reserve_mb: int, incoming: int = 0) -> None:
+    """Raise :class:`DiskFullError` when writing ``incoming`` bytes would eat the reserve."""
+    free = shutil.disk_usage(path).free
+    if free - incoming < reserve_mb * MB:
+        raise DiskFullError(free_mb=free // MB, reserve_mb=reserve_mb)
+
+
+@dataclass(frozen=True)
+class Cleanable:
+    """One raw capture that may be deleted: every entry cut from it is safe elsewhere."""
+
+    book: str
+    capture_id: str
+    path: Path
+    bytes: int
+    entries: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "book": self.book,
+            "capture_id": self.capture_id,
+            "path": str(self.path),
+            "bytes": self.bytes,
+            "entries": list(self.entries),
+        }
+
+
+@dataclass
+class CleanupReport:
+    """What can be cleaned, and on what basis ("acknowledged" or only "published")."""
+
+    basis: str
+    items: list[Cleanable] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(item.bytes for item in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "basis": self.basis,
+            "count": len(self.items),
+            "total_mb": round(self.total_bytes / MB, 1),
+            "items": [item.to_dict() for item in self.items],
+        }
+
+
+def cleanable(
+    store: Store,
+    data_dir: Path,
+    acknowledged: Acknowledged | None = None,
+    *,
+    published_only: bool = False,
+) -> CleanupReport:
+    """Raw captures whose every entry is published and acknowledged by every collector.
+
+    ``acknowledged`` defaults to the LAN service's records
+    (:func:`collector_acknowledgements`); with ``published_only``, or in a version
+    without the LAN service, being published is enough and the report's basis says so.
+    A capture still queued, failed, under review, or that gave no entry at all is never
+    listed: its raw image is the only copy of that page's content.
+    """
+    if acknowledged is None and not published_only:
+        acknowledged = collector_acknowledgements(data_dir)
+    report = CleanupReport("acknowledged" if acknowledged is not None else "published")
+    for book in store.list_books():
+        entries = {entry.id: entry for entry in store.list_entries(book.ref.key)}
+        for page in store.list_pages(book.ref.key):
+            item = _cleanable_page(store, data_dir, page, entries, acknowledged)
+            if item is not None:
+                report.items.append(item)
+    return report
+
+
+def _cleanable_page(
+    store: Store,
+    data_dir: Path,
+    page: Page,
+    entries: dict[str, Entry],
+    acknowledged: Acknowledged | None,
+) -> Cleanable | None:
+    capture = store.get_capture(page.capture_id)
+    if capture is None or not page.entry_ids:
+        return None
+    raw = data_dir / capture.raw_path
+    if not raw.is_file() or not raw.with_name(raw.name + ".done").exists():
+        return None  # not processed yet, or already cleaned
+    for entry_id in page.entry_ids:
+        entry = entries.get(entry_id)
+        if entry is None or entry.status is not EntryStatus.PUBLISHED or entry.current is None:
+            return None
+        if acknowledged is not None and not acknowledged(entry):
+            return None
+    return Cleanable(capture.book, capture.id, raw, raw.stat().st_size, tuple(page.entry_ids))
+
+
+def remove(
+    report: CleanupReport, store: Store, data_dir: Path, acknowledged: Acknowledged | None = None
+) -> int:
+    """Delete the raw captures of ``report`` that are still cleanable; bytes freed.
+
+    Each one is checked again first, on the report's basis (a rescan may have reopened
+    an entry, or a collector been paired, since the list was shown). The ``.done``
+    marker stays, so the capture is not taken for an orphan; the entries and their PDFs
+    are untouched.
+    """
+    if acknowledged is None and report.basis == "acknowledged":
+        acknowledged = collector_acknowledgements(data_dir)
+    freed = 0
+    for book in sorted({item.book for item in report.items}):
+        entries = {entry.id: entry for entry in store.list_entries(book)}
+        for item in (i for i in report.items if i.book == book):
+            page = store.get_page(book, item.capture_id)
+            again = page and _cleanable_page(store, data_dir, page, entries, acknowledged)
+            if not again:
+                continue
+            try:
+                os.unlink(again.path)
+            except OSError as exc:
+                log.warning("could not delete raw capture %s: %s", again.path, exc)
+                continue
+            freed += again.bytes
+            log.info("deleted raw capture %s (%d bytes)", again.path, again.bytes)
+    return freed
+
+
+def collector_acknowledgements(data_dir: Path) -> Acknowledged | None:
+    """ "Every paired collector holds this entry's current version", from the LAN
+    service's records (``db/lan``); None when this version has no LAN service.
+
+    With no collector paired, nothing is acknowledged: no entry PC has a copy.
+    """
+    try:
+        from station.lan.acks import Acks
+        from station.lan.db import LanDB
+        from station.lan.pairing import Pairing
+    except ImportError:
+        return None
+    lan = LanDB.for_data_dir(data_dir)
+    collectors = [c.id for c in Pairing(lan).collectors()]
+    acks = Acks(lan.folder / "acks")
+
+    def acknowledged(entry: Entry) -> bool:
+        current = entry.current
+        if current is None or not collectors:
+            return False
+        for collector in collectors:
+            known = acks.of(collector, entry.book).get(entry.id)
+            if known is None or known.get("sha256") != current.sha256:
+                return False
+        return True
+
+    return acknowledged

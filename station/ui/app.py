@@ -1,0 +1,236 @@
+"""The station's web app (Flask app factory, in the manner of flaskr).
+
+``/`` leads to the touch screens (blueprints in ``*_views.py``: first-boot wizard,
+shifts, books, capture, review, overview, progress, admin) in the order they are
+needed; ``/status`` is the plain status page (device, current book, counts) with a
+button that captures one page. Vietnamese by default, English on request.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import (
+    Flask,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers.response import Response
+
+from station.app.station import Station
+from station.core import messages
+from station.core.errors import StationBusyError, StationError
+from station.core.fsutil import write_atomic
+from station.lan.admin import admin_blueprint as lan_admin_blueprint
+from station.lan.api import API_PREFIX, api_blueprint, api_error_response
+from station.ui import (
+    admin_views,
+    books_views,
+    gate,
+    live,
+    review_views,
+    scan_views,
+    setup_views,
+    shift_views,
+)
+from station.ui.context import check_csrf as _check_csrf
+from station.ui.context import csrf_token as _csrf_token
+from station.ui.context import lang as _lang
+from station.ui.context import station as _station
+from station.ui.context import wants_json
+from station.ui.texts import TEXTS
+from station.ui.upload import chosen, is_loopback, take_uploads
+
+log = logging.getLogger(__name__)
+
+#: How long the plain status page's capture button waits for its page to be saved.
+CAPTURE_WAIT_SECONDS = 120.0
+#: Largest request body accepted anywhere but /upload (web.upload_max_mb there).
+MAX_BODY = 1 * 1024 * 1024
+
+
+def create_app(station: Station, test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app around a started :class:`Station`."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(station),
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["station"] = station
+    app.extensions["capture_lock"] = station.captures.lock  # the station's one capture lock
+    live.install(app.extensions)
+    for views in (
+        setup_views,
+        shift_views,
+        books_views,
+        scan_views,
+        review_views,
+        admin_views,
+        live,
+    ):
+        app.register_blueprint(views.bp)
+    app.register_blueprint(api_blueprint())  # /api/v1: entry PCs (docs/api.md)
+    app.register_blueprint(lan_admin_blueprint(_check_csrf))  # pairing forms
+    _register_routes(app)
+    _register_errors(app)
+    return app
+
+
+def _secret_key(station: Station) -> bytes:
+    path = station.data_dir / "web.secret"
+    if not path.exists():
+        write_atomic(path, secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def _register_routes(app: Flask) -> None:
+    @app.get("/")
+    def home() -> Response:
+        """The touch screens' start: wizard, shift, book or capture, whichever is due."""
+        _lang()  # keeps a ?lang= choice
+        return gate.required(need_book=True) or redirect(url_for("scan.main"))
+
+    @app.get("/status")
+    def index() -> str:
+        lang = _lang()
+        station = _station()
+        failed = station.intake.queue.failed()
+        return render_template(
+            "status.html",
+            t=TEXTS[lang],
+            lang=lang,
+            status=station.status(),
+            failed=[(job, reason.get(lang, "")) for job, reason in failed[-5:]],
+            flash_message=session.pop("flash", ""),
+            csrf=_csrf_token(),
+        )
+
+    @app.get("/status.json")
+    def status_json() -> Response:
+        return jsonify(_station().status())
+
+    @app.get("/preview.mjpg")
+    def preview() -> Response:
+        """The camera's live preview as MJPEG; 404 when the capture device is no camera."""
+        from station.capture.drivers.camera.driver import MJPEG_MIMETYPE, CameraDriver, mjpeg_parts
+
+        station = _station()
+        if station.config.capture.device != "camera":
+            abort(404)
+        driver = station.make_driver()
+        if not isinstance(driver, CameraDriver):
+            abort(404)
+        driver.open()  # a missing camera is a StationError page, not a broken stream
+        response = Response(mjpeg_parts(driver.preview()), mimetype=MJPEG_MIMETYPE)
+        response.headers["Cache-Control"] = "no-store"
+        response.call_on_close(lambda: station.release(driver))
+        return response
+
+    @app.post("/capture")
+    def capture() -> Response:
+        _check_csrf()
+        lang = _lang()
+        station = _station()
+        if station.current_book is None:
+            session["flash"] = TEXTS[lang]["no_book"]
+            return redirect(url_for("index"))
+        try:
+            # The station's one capture at a time (screen, pedal and this page share it);
+            # this form has no script, so it waits for the page to be saved.
+            job = station.start_capture(1)
+        except StationBusyError:
+            session["flash"] = TEXTS[lang]["busy"]
+            return redirect(url_for("index"))
+        except StationError as exc:
+            session["flash"] = exc.message(lang)
+            return redirect(url_for("index"))
+        job.wait(CAPTURE_WAIT_SECONDS)
+        if job.error is not None:
+            session["flash"] = job.error.message(lang)
+        else:
+            session["flash"] = TEXTS[lang]["captured"].format(count=job.pages_saved)
+        return redirect(url_for("index"))
+
+    @app.route("/upload", methods=["GET", "POST"])
+    def upload() -> tuple[Any, int]:
+        """Photos from a phone (for now only the station's own browser) into the open book."""
+        if not is_loopback(request.remote_addr):
+            # Pairing comes with the LAN issue; until then nobody else may send pages.
+            return render_template("upload_denied.html", t=TEXTS["vi"], texts=TEXTS, lang="vi"), 403
+        lang = _lang()
+        t = TEXTS[lang]
+        station = _station()
+        limit_mb = station.config.web.upload_max_mb
+        code, notice, results = 200, "", []
+        if request.method == "POST":
+            request.max_content_length = limit_mb * 1024 * 1024
+            try:
+                _check_csrf()  # reads the form, so an oversized body fails here
+                files = chosen(request.files.getlist("photos"))
+            except RequestEntityTooLarge:
+                code, notice = 413, t["upload_too_big"].format(limit=limit_mb)
+            else:
+                if not files:
+                    code, notice = 400, t["upload_none"]
+                elif station.current_book is None:
+                    code, notice = 409, t["no_book"]
+                else:
+                    results = take_uploads(station, files, lang, request.remote_addr or "")
+                    saved = sum(1 for r in results if r.saved)
+                    notice = t["captured"].format(count=saved)
+        if request.accept_mimetypes.best == "application/json":
+            body = {"notice": notice, "results": [r.to_dict() for r in results]}
+            return jsonify(body), code
+        page = render_template(
+            "upload.html",
+            t=t,
+            lang=lang,
+            book=station.current_book,
+            limit_mb=limit_mb,
+            notice=notice,
+            results=results,
+            csrf=_csrf_token(),
+        )
+        return page, code
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Any, int]:
+        return _error_response(exc.code or 500, f"http.{exc.code}")
+
+    @app.errorhandler(StationError)
+    def station_error(exc: StationError) -> tuple[Any, int]:
+        log.warning("request failed: %s", exc.message("en"))
+        code = int(getattr(exc, "http_status", 400))
+        return _error_response(code if 400 <= code <= 599 else 500, "", exc.message(_lang()))
+
+    @app.errorhandler(Exception)
+    def bug(exc: Exception) -> tuple[Any, int]:
+        log.exception("unexpected error serving %s", request.path)
+        return _error_response(500, "http.500")
+
+
+def _error_response(code: int, key: str, text: str = "") -> tuple[Any, int]:
+    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        return api_error_response(code), code  # programs read the API: JSON, always
+    lang = request.args.get("lang") or session.get("lang")
+    lang = lang if lang in messages.LANGUAGES else "vi"
+    t = TEXTS[lang]
+    text = text or t.get(key, t["http.other"])
+    if wants_json():
+        return jsonify({"error": text, "status": code}), code
+    return render_template("error.html", t=t, lang=lang, code=code, text=text), code

@@ -1,0 +1,175 @@
+"""Books: choose one, create one, or continue the last; the overview of a book's entries.
+
+The overview is a grid of entry numbers coloured by state (done, missing, duplicated,
+flagged, in review, rescan requested, collected); tapping one shows its PDF and offers
+to capture its page again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from flask import Blueprint, redirect, request, send_file, url_for
+from werkzeug.wrappers.response import Response
+
+from station.core.errors import NotFoundError, StationError, UsageError
+from station.core.layouts import load_profiles
+from station.review.books import whole
+from station.ui import gate, screens
+from station.ui.context import check_csrf, lang, station, wants_json
+from station.ui.texts import LEDGER_TYPES, TEXTS
+
+bp = Blueprint("books", __name__)
+
+#: States of the overview's cells, in the legend's order.
+CELL_STATES = (
+    "done",
+    "review",
+    "missing",
+    "duplicated",
+    "flagged",
+    "rescan_requested",
+    "collected",
+)
+
+
+@bp.before_request
+def _gate() -> Response | None:
+    return gate.required()
+
+
+@bp.get("/books")
+def choose() -> str:
+    """The books, the open one first, with the one to continue offered on top."""
+    books = station().list_books()
+    books.sort(key=lambda b: (not b.get("current"), not b.get("last_opened"), b["key"]))
+    last = next((b for b in books if b.get("current") or b.get("last_opened")), None)
+    return screens.render("books.html", "books", books=books, last=last)
+
+
+@bp.post("/books/open")
+def open_book() -> Response:
+    check_csrf()
+    key = request.form.get("key", "")
+    station().open_book(key)
+    return redirect(url_for("scan.main"))
+
+
+@bp.get("/books/new")
+def new() -> str:
+    return _book_form({})
+
+
+def _book_form(sent: Mapping[str, str], error: str = "") -> str:
+    language = lang()
+    profiles = [(p.name, p.label(language), p) for p in load_profiles().values()]
+    values = {
+        "code": LEDGER_TYPES[0][0],
+        "year": str(dt.date.today().year),
+        "book": "1",
+        "office": station().info.office_code,
+        "profile": station().config.processing.default_profile,
+        "first_entry": "1",
+        "expected": "",
+        "code_other": "",
+        **sent,
+    }
+    return screens.render(
+        "book_new.html",
+        "books",
+        ledger_types=LEDGER_TYPES,
+        profiles=profiles,
+        values=values,
+        error=error,
+    )
+
+
+@bp.post("/books/new")
+def create() -> Response | tuple[str, int]:
+    """Create the book and open it; the station checks every value and the form comes
+    back with what to fix."""
+    check_csrf()
+    form = request.form
+    code = (form.get("code_other") or form.get("code") or "").strip().upper()
+    expected = form.get("expected", "").strip()
+    try:
+        station().create_book(
+            code,
+            whole(form.get("year"), "year", 1800, 2200),
+            whole(form.get("book"), "book", 1, 999),
+            form.get("office"),
+            form.get("profile") or None,
+            whole(form.get("first_entry"), "first_entry", 1, 999_999),
+            whole(expected, "expected", 1, 100_000) if expected else None,
+        )
+    except StationError as exc:
+        if wants_json():
+            raise
+        return _book_form(form.to_dict(), exc.message(lang())), screens.status_of(exc)
+    screens.flash(TEXTS[lang()]["book_created"])
+    return redirect(url_for("scan.main"))
+
+
+@bp.get("/overview")
+def overview_current() -> Response:
+    key = station().current_book
+    if key is None:
+        return redirect(url_for("books.choose"))
+    return redirect(url_for("books.overview", key=key))
+
+
+@bp.get("/books/<key>/overview")
+def overview(key: str) -> str:
+    data = station().book_overview(key)
+    cells = data.get("cells", [])
+    counts = data.get("counts", {})
+    return screens.render(
+        "overview.html",
+        "overview",
+        book=data,
+        key=key,
+        cells=cells,
+        counts=counts,
+        states=CELL_STATES,
+    )
+
+
+@bp.get("/entries/<entry_id>")
+def entry(entry_id: str) -> str:
+    found = station().store.find_entry(entry_id)
+    if found is None:
+        raise NotFoundError("ui.unknown_entry")
+    capture_id = found.regions[0].capture_id if found.regions else ""
+    return screens.render(
+        "entry.html",
+        "overview",
+        entry=found.to_dict(),
+        capture_id=capture_id,
+        pdf=url_for("books.entry_pdf", entry_id=entry_id),
+    )
+
+
+@bp.get("/entries/<entry_id>.pdf")
+def entry_pdf(entry_id: str) -> Response:
+    version = request.args.get("version")
+    if version is not None and not version.isdigit():
+        raise UsageError("ui.bad_value", name="version")
+    path = station().entry_pdf(entry_id, int(version) if version else None)
+    return send_file(path, mimetype="application/pdf", download_name=path.name, max_age=0)
+
+
+@bp.post("/entries/<entry_id>/recapture")
+def recapture(entry_id: str) -> Response:
+    """Ask for the entry's page to be captured again; the next capture replaces it."""
+    check_csrf()
+    found = station().store.find_entry(entry_id)
+    if found is None or not found.regions:
+        raise NotFoundError("ui.unknown_entry")
+    station().request_recapture(found.book, found.regions[0].capture_id, _operator())
+    screens.flash(TEXTS[lang()]["recapture_requested"])
+    return redirect(url_for("scan.main"))
+
+
+def _operator() -> str:
+    return str((gate.current_shift() or {}).get("operator_id", ""))

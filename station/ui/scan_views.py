@@ -1,0 +1,193 @@
+"""The main screen: capture, with the device, the batch and the last page in view.
+
+Steady state is one tap (or pedal press) per page: a confident page is accepted by
+default (processing publishes it) and the screen only shows it, so the operator turns
+the page and presses again. A page the station is unsure of says so and offers its
+review; capturing goes on meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, request, url_for
+from werkzeug.wrappers.response import Response
+
+from station.core.errors import UsageError
+from station.review.overview import ATTENTION_FLAGS
+from station.ui import gate, screens
+from station.ui.context import check_csrf, lang, station, wants_json
+from station.ui.texts import TEXTS
+
+bp = Blueprint("scan", __name__)
+
+#: Width of the last page's thumbnail on the main screen, in pixels.
+THUMB_WIDTH = 720
+#: Flags that draw an entry's box in the warning colour.
+ATTENTION = sorted(ATTENTION_FLAGS | {"duplicate_number", "count_mismatch", "low_confidence"})
+
+
+@bp.before_request
+def _gate() -> Response | None:
+    if request.endpoint == "scan.page_image":
+        # Only who may see the screens, but a page may be looked at in any order.
+        return None if gate.local_or_admin() else gate.required()
+    return gate.required(need_book=request.endpoint == "scan.main")
+
+
+@bp.get("/scan")
+def main() -> str:
+    language = lang()
+    return screens.render(
+        "scan.html",
+        "scan",
+        fit=True,
+        state=scan_state(language),
+        preview=station().config.capture.device == "camera",
+        feeder=has_feeder(),
+    )
+
+
+def has_feeder() -> bool:
+    """Whether the device can take a stack of pages (the simulator's and a scanner's feeder)."""
+    capture = station().config.capture
+    return capture.device == "simulated" or (
+        capture.device == "sane" and capture.sane.source != "flatbed"
+    )
+
+
+@bp.get("/api/ui/state")
+def state() -> Response:
+    """Everything the main screen shows, for its live refreshes."""
+    return jsonify(scan_state(lang()))
+
+
+@bp.post("/scan/capture")
+def capture() -> Response:
+    """Start capturing into the open book: one page, or the whole feeder (``count=all``)."""
+    check_csrf()
+    language = lang()
+    running = station()
+    if running.current_book is None:
+        raise UsageError("capture.no_book")
+    count = None if request.values.get("count") == "all" else 1
+    running.start_capture(count=count)  # recorded as the shift's operator
+    if wants_json():
+        return jsonify(scan_state(language))
+    return redirect(url_for("scan.main"))
+
+
+@bp.post("/scan/cancel")
+def cancel() -> Response:
+    check_csrf()
+    station().cancel_capture()
+    if wants_json():
+        return jsonify(scan_state(lang()))
+    return redirect(url_for("scan.main"))
+
+
+def scan_state(language: str) -> dict[str, Any]:
+    """The main screen's data: device, batch, book, last page, queue and messages."""
+    running = station()
+    t = TEXTS[language]
+    book_key = running.current_book
+    book = _book_summary(book_key) if book_key else None
+    last = _last_page(book_key, language) if book_key else None
+    capture = _capture_state(language)
+    return {
+        **screens.live_header(language),
+        "book": book,
+        "capture": capture,
+        "last_page": last,
+        "queue": len(running.intake.queue),
+        "operator": (gate.current_shift() or {}).get("operator_name", ""),
+        "progress": _progress(t),
+        "status_line": _status_line(t, capture, last, running.current_book),
+    }
+
+
+def _progress(t: dict[str, str]) -> str:
+    """Today's and this shift's entries, in one line."""
+    figures = station().progress()
+    line = t["progress_line"].format(today=figures.get("today", 0))
+    if figures.get("shift") is not None:
+        line += " · " + t["progress_shift"].format(shift=figures["shift"])
+    return str(line)
+
+
+def _book_summary(key: str) -> dict[str, Any]:
+    book = station().store.get_book(key)
+    return {
+        "key": key,
+        "ref": str(book.ref),
+        "profile": book.profile,
+        "next_entry": book.next_entry,
+        "expected": book.expected_entries,
+        "overview": url_for("books.overview", key=key),
+    }
+
+
+def _capture_state(language: str) -> dict[str, Any]:
+    """The capture now or the last one, with its error (if any) in the reader's words."""
+    state = station().capture_state()
+    error = state.get("error")
+    state["message"] = error.get(language, "") if error else ""
+    return state
+
+
+def _last_page(book_key: str, language: str) -> dict[str, Any] | None:
+    page = station().last_page(book_key)
+    if page is None:
+        return None
+    return page_for_screen(book_key, page.to_dict(), language, THUMB_WIDTH)
+
+
+def page_for_screen(
+    book_key: str, page: dict[str, Any], language: str, width: int
+) -> dict[str, Any]:
+    """A page view with the URLs and words the screens need."""
+    t = TEXTS[language]
+    capture_id = page["capture_id"]
+    status = page.get("status", "review")
+    return {
+        **page,
+        "size": [page["width"], page["height"]],
+        "attention_flags": ATTENTION,
+        "book_key": book_key,
+        "image": url_for("scan.page_image", key=book_key, capture_id=capture_id, w=width),
+        "review": url_for("review.page", key=book_key, capture_id=capture_id),
+        "status_label": t.get("page_" + status, status),
+        "flag_labels": [t.get("flag_" + f, f) for f in page.get("flags", [])],
+    }
+
+
+def _status_line(
+    t: dict[str, str], capture: dict[str, Any], last: dict[str, Any] | None, book: str | None
+) -> str:
+    """One sentence saying what is happening now."""
+    if book is None:
+        return t["gate_book"]
+    if capture.get("running"):
+        saved, count = capture.get("pages_saved", 0), capture.get("count")
+        if count:
+            return t["capturing_n"].format(saved=saved, count=count)
+        return t["capturing_feeder"].format(saved=saved)
+    if capture.get("message"):
+        return str(capture["message"])
+    if last is not None and last.get("status") == "review":
+        return t["last_needs_review"]
+    return t["ready_next"]
+
+
+@bp.get("/pages/<key>/<capture_id>.jpg")
+def page_image(key: str, capture_id: str) -> Response:
+    """The page as reviewed (JPEG), at most ``w`` pixels wide."""
+    try:
+        width = int(request.args.get("w", "1600"))
+    except ValueError as exc:
+        raise UsageError("ui.bad_value", name="w") from exc
+    width = max(160, min(width, 4000))
+    data = station().page_image(key, capture_id, width)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response

@@ -1,0 +1,99 @@
+"""Rendering the touch screens: the frame every screen shares (bar, device, banner).
+
+The device pill and the banner are part of every screen, so the operator always sees
+whether the scanner is there and what to do when it is not (or when the disk is
+filling); the same data goes to the screens' scripts as JSON (:func:`live_header`), so
+live updates show the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, session
+
+from station.core import messages
+from station.ui.context import csrf_token, lang, station
+from station.ui.texts import TEXTS
+
+#: The bar's links: (name, endpoint); the name picks the label ``nav_<name>``.
+NAV = (
+    ("scan", "scan.main"),
+    ("books", "books.choose"),
+    ("overview", "books.overview_current"),
+    ("progress", "shift.progress"),
+    ("admin", "admin.home"),
+)
+
+
+def device_view(language: str) -> dict[str, Any]:
+    """The capture device as the pill shows it: state and a short label."""
+    running = station()
+    device = running.device
+    t = TEXTS[language]
+    kind = t.get("kind_" + device.kind, device.kind)
+    state = device.state
+    return {
+        "kind": device.kind,
+        "device": device.device,
+        "state": state,
+        "label": f"{kind} · {t.get(state, state)}",
+    }
+
+
+def banner(language: str) -> dict[str, str] | None:
+    """The most urgent thing to tell the operator, with what to do, or None."""
+    running = station()
+    device = running.device
+    t = TEXTS[language]
+    if device.state in ("error", "offline") and device.message_key:
+        # The drivers' messages say what to do (open the cover, check the cable...).
+        text = messages.render(device.message_key, language, **device.values)
+        return {"level": "bad", "text": text, "fix": ""}
+    storage = running.storage()
+    if storage.level != "ok":
+        level = "bad" if storage.level == "full" else "warn"
+        return {"level": level, "text": storage.message(language), "fix": ""}
+    waiting = running.lan.pairing.pending()
+    if waiting:
+        text = t["pairing_waiting"].format(name=waiting[0].name, code=waiting[0].code)
+        return {"level": "info", "text": text, "fix": t["pairing_where"]}
+    return None
+
+
+def live_header(language: str) -> dict[str, Any]:
+    """What the bar and banner need, for the screens' live refreshes."""
+    return {"device": device_view(language), "banner": banner(language)}
+
+
+def render(template: str, screen: str, section: str = "", nav: bool = True, **values: Any) -> str:
+    """Render a touch screen in the reader's language."""
+    language = lang()
+    t = TEXTS[language]
+    context = {
+        "t": t,
+        "lang": language,
+        "screen": screen,
+        "section": section or screen,
+        "nav": NAV if nav else (),
+        "csrf": csrf_token(),
+        "device": device_view(language),
+        "banner": banner(language),
+        "station_name": station().info.name,
+        "flash_message": session.pop("flash", ""),
+        "js_texts": t,
+        "fit": False,
+    }
+    context.update(values)
+    return render_template(template, **context)
+
+
+def status_of(error: Exception) -> int:
+    """The HTTP status a station error answers with (400 when it names none)."""
+    code = int(getattr(error, "http_status", 400))
+    return code if 400 <= code <= 599 else 500
+
+
+def flash(text: str) -> None:
+    """A one-line notice shown on the next screen."""
+    session["flash"] = text

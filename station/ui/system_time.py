@@ -1,0 +1,93 @@
+"""The machine's time zone, for the first-boot wizard.
+
+The time zone belongs to the operating system (file times, the progress figures'
+"today", the PDFs' dates all follow it). The wizard shows the current one and sets a
+new one with ``timedatectl`` where that exists and the station may use it; otherwise
+it says how a technician does it. Nothing is changed when the zone is already right.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zoneinfo
+from pathlib import Path
+
+from station.core import messages
+from station.core.errors import StationError
+
+#: Seconds allowed for timedatectl.
+TIMEOUT = 20
+
+messages.register(
+    {
+        "timezone.failed": {
+            "vi": (
+                "Không đổi được múi giờ sang {zone}: {detail}. Người kỹ thuật có thể chạy: "
+                "sudo timedatectl set-timezone {zone}"
+            ),
+            "en": (
+                "Could not change the time zone to {zone}: {detail}. A technician can run: "
+                "sudo timedatectl set-timezone {zone}"
+            ),
+        },
+        "timezone.unavailable": {
+            "vi": (
+                "Máy này không có timedatectl nên không đổi được múi giờ từ màn hình. Người "
+                "kỹ thuật hãy đặt múi giờ {zone} trong hệ điều hành."
+            ),
+            "en": (
+                "This machine has no timedatectl, so the time zone cannot be changed from "
+                "the screen. A technician should set {zone} in the operating system."
+            ),
+        },
+    }
+)
+
+
+class TimezoneError(StationError):
+    """The time zone could not be changed."""
+
+    exit_code = 69
+    default_key = "timezone.failed"
+    http_status = 502
+
+
+def zones() -> list[str]:
+    """Every named time zone (``Area/City``), sorted."""
+    return sorted(z for z in zoneinfo.available_timezones() if "/" in z)
+
+
+def current_zone() -> str:
+    """The machine's time zone name ("" when it cannot be told)."""
+    link = Path("/etc/localtime")
+    try:
+        target = os.readlink(link)
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        return target.split("zoneinfo/", 1)[1]
+    try:
+        return Path("/etc/timezone").read_text(encoding="utf-8").strip()
+    except OSError:
+        return os.environ.get("TZ", "")
+
+
+def set_zone(zone: str) -> None:
+    """Make ``zone`` the machine's time zone with timedatectl, or TimezoneError."""
+    if shutil.which("timedatectl") is None:
+        raise TimezoneError("timezone.unavailable", zone=zone)
+    try:
+        done = subprocess.run(
+            ["timedatectl", "set-timezone", zone],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TimezoneError(zone=zone, detail=str(exc)) from exc
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip()[:200] or f"exit {done.returncode}"
+        raise TimezoneError(zone=zone, detail=detail)
