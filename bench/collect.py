@@ -56,7 +56,6 @@ from pathlib import Path
 
 import pikepdf
 
-from station.app.station import Namer, station_identity
 from station.collector.client import Address, StationClient
 from station.collector.console import Console
 from station.collector.errors import CollectError
@@ -64,6 +63,7 @@ from station.collector.pairing import PairRequest, pair
 from station.collector.runner import Collector, Options
 from station.collector.state import State
 from station.core import config
+from station.core.identity import PresetNamer, station_identity
 from station.core.models import Book, BookRef, Entry, FeedEvent, FeedKind, Region, new_id
 from station.lan.tls import CERT_NAME
 from station.store import Store
@@ -116,7 +116,7 @@ def random_pdf(size: int) -> bytes:
 def open_store(data_dir: Path) -> Iterator[Store]:
     cfg = station_config(data_dir)
     info = station_identity(cfg, data_dir)
-    with Store(data_dir, info, Namer(cfg, info)) as store:
+    with Store(data_dir, info, PresetNamer(cfg, info)) as store:
         yield store
 
 

@@ -14,16 +14,20 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from station import __version__
-from station.core import config, messages
+from station.app.station import Station
+from station.core import config, messages, sigpipe
 from station.core.errors import DeviceError, StationError
+from station.core.identity import station_identity
 from station.core.models import BookRef
-from station.system import sigpipe
-
-if TYPE_CHECKING:  # the service pulls in imaging and PDF code; load it only when used
-    from station.app.station import Station
+from station.lan.cli import add_pairing_parser, without_lan
+from station.processing.batch import console as batch_console
+from station.processing.batch import run as batch
+from station.store.reindex import reindex
+from station.system import doctor, provision
+from station.system.sdnotify import Heartbeat
+from station.ui.server import serve
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +98,6 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from station.app.station import Station
-    from station.lan.cli import without_lan
-
     cfg = _load_config(args)
     ref = BookRef.parse(args.book)
     with Station(without_lan(cfg)) as station:
@@ -169,9 +170,6 @@ def _report(args: argparse.Namespace, station: Station) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Process whatever is left in the queue (after a power cut, say), then exit."""
-    from station.app.station import Station
-    from station.lan.cli import without_lan
-
     with Station(without_lan(_load_config(args))) as station:
         if not station.wait_idle(args.timeout):
             _say(args, "cli.timeout")
@@ -181,8 +179,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """List the devices the station sees and what it would use; say what to fix."""
-    from station.system import doctor
-
     if args.data_dir:
         os.environ["STATION_DATA_DIR"] = str(args.data_dir)
     report = doctor.examine(args.config)
@@ -191,9 +187,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    from station.app.station import station_identity
-    from station.store.reindex import reindex
-
     cfg = _load_config(args)
     data_dir = cfg.data_dir
     report = reindex(data_dir, station_identity(cfg, data_dir))
@@ -215,9 +208,6 @@ def cmd_process(args: argparse.Namespace) -> int:
     if not args.verbose:
         # One line per image and per file is printed; per-entry log lines would bury them.
         logging.getLogger().setLevel(logging.WARNING)
-    from station.processing.batch import console as batch_console
-    from station.processing.batch import run as batch
-
     cfg = _load_config(args)
     job = batch.make_job(
         cfg,
@@ -239,15 +229,11 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from station.ui.server import serve
-
     cfg = _load_config(args)
     if args.port:
         os.environ["STATION__WEB__PORT"] = str(args.port)
         cfg = _load_config(args)
     _say(args, "cli.serving", host=cfg.web.host, port=cfg.web.port)
-    from station.system.sdnotify import Heartbeat
-
     # Under systemd: READY once the web server answers, then watchdog pings while it does.
     with Heartbeat.for_web(cfg.web.host, cfg.web.port):
         return serve(cfg, demo=args.command == "demo")
@@ -255,8 +241,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_provision(args: argparse.Namespace) -> int:
     """Export this station's settings as a provisioning file, or apply one."""
-    from station.system import provision
-
     if args.data_dir:
         os.environ["STATION_DATA_DIR"] = str(args.data_dir)
     return provision.command(args)
@@ -348,8 +332,6 @@ def _build_parser() -> argparse.ArgumentParser:
     prov.add_argument("--office-name", help="apply: the office (commune) name")
     prov.set_defaults(handler=cmd_provision)
 
-    from station.lan.cli import add_pairing_parser
-
     add_pairing_parser(sub)
     return parser
 
@@ -372,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     handler: Handler = args.handler
-    sigpipe.install()  # before any scanner library can reset it (station.system.sigpipe)
+    sigpipe.install()  # before any scanner library can reset it (station.core.sigpipe)
     try:
         return handler(args)
     except StationError as exc:

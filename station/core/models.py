@@ -365,3 +365,14 @@ class StationInfo:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StationInfo:
         return cls(**data)
+
+
+#: The flags an operator may set on an entry (the station sets the others).
+OPERATOR_FLAGS = ("faded", "torn", "missing_fields", "illegible", "stained")
+
+
+def numeric(number: str) -> int:
+    """The leading digits of an entry number ("12a" -> 12); 0 when there are none."""
+    digits = re.match(r"[0-9]*", number)
+    text = digits.group(0) if digits else ""
+    return int(text) if text else 0

@@ -26,7 +26,7 @@ from station.core.models import Book, Capture, Entry, EntryStatus, Page, Region,
 from station.processing.imaging.load import load_rgb
 from station.processing.imaging.segment import Segmentation, crop_region, segment
 from station.processing.pdf.encode import encode_entry
-from station.review.recapture import take_over
+from station.processing.recapture import take_over
 from station.store import Store
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from station.core.models import Book, Entry, EntryStatus, Page
-from station.review.cuts import numeric
+from station.core.models import Book, Entry, EntryStatus, Page, numeric
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
 from station.app.station import Station
+from station.app.touch import TouchApi
+from station.capture.drivers.camera.driver import MJPEG_MIMETYPE, CameraDriver, mjpeg_parts
 from station.core import messages
 from station.core.errors import StationBusyError, StationError
 from station.core.fsutil import write_atomic
@@ -45,6 +47,7 @@ from station.ui.context import check_csrf as _check_csrf
 from station.ui.context import csrf_token as _csrf_token
 from station.ui.context import lang as _lang
 from station.ui.context import station as _station
+from station.ui.context import touch as _touch
 from station.ui.context import wants_json
 from station.ui.texts import TEXTS
 from station.ui.upload import chosen, is_loopback, take_uploads
@@ -69,6 +72,8 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
     if test_config:
         app.config.update(test_config)
     app.extensions["station"] = station
+    app.extensions["touch"] = TouchApi(station)
+    app.extensions["lan"] = station.lan  # the entry PCs' API (station.lan.api)
     app.extensions["capture_lock"] = station.captures.lock  # the station's one capture lock
     live.install(app.extensions)
     for views in (
@@ -125,8 +130,6 @@ def _register_routes(app: Flask) -> None:
     @app.get("/preview.mjpg")
     def preview() -> Response:
         """The camera's live preview as MJPEG; 404 when the capture device is no camera."""
-        from station.capture.drivers.camera.driver import MJPEG_MIMETYPE, CameraDriver, mjpeg_parts
-
         station = _station()
         if station.config.capture.device != "camera":
             abort(404)
@@ -150,7 +153,7 @@ def _register_routes(app: Flask) -> None:
         try:
             # The station's one capture at a time (screen, pedal and this page share it);
             # this form has no script, so it waits for the page to be saved.
-            job = station.start_capture(1)
+            job = _touch().start_capture(1)
         except StationBusyError:
             session["flash"] = TEXTS[lang]["busy"]
             return redirect(url_for("index"))

@@ -28,7 +28,8 @@ def serve(config: Config, demo: bool = False) -> int:
         if demo or station.current_book is None:
             _open_default_book(station, demo)
         # One app for both listeners (loopback HTTP here, LAN TLS in station.lan).
-        app = station.lan.app or create_app(station)
+        app = create_app(station)
+        station.serve_lan(app)
         server = create_server(
             app,
             host=config.web.host,

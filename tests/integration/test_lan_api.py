@@ -17,6 +17,7 @@ from station.app.station import Station
 from station.core.models import Entry
 from station.lan.api import API_PREFIX
 from station.lan.pairing import Pairing
+from station.ui.app import create_app
 
 from ..unit.store_support import image_pdf
 from .lan_support import BOOK, Client, lan_config, pair, publish_entries
@@ -30,6 +31,7 @@ def lan_station(tmp_path: Path) -> Iterator[Station]:
     """A started station with the LAN listener up and three published entries."""
     station = Station(lan_config(tmp_path / "data")).start()
     try:
+        station.serve_lan(create_app(station))
         assert station.lan.listener is not None, station.lan.error
         publish_entries(station, 3)
         yield station

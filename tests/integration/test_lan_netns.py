@@ -289,12 +289,12 @@ REPLACE = r"""
 import json, os, sys
 import pikepdf
 from station.core import config
-from station.app.station import Namer, station_identity
+from station.core.identity import PresetNamer, station_identity
 from station.store import Store
 
 cfg = config.load(None)
 info = station_identity(cfg, cfg.data_dir)
-with Store(cfg.data_dir, info, Namer(cfg, info)) as store:
+with Store(cfg.data_dir, info, PresetNamer(cfg, info)) as store:
     entries = sorted((e for e in store.list_entries(sys.argv[1]) if e.versions),
                      key=lambda e: e.versions[-1].seq)
     small, big = entries[0], entries[1]

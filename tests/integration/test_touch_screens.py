@@ -16,8 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from station.app.station import Station
+from station.app.touch import TouchApi
 from station.core import config, messages
-from station.system.storage_guard import StorageState
+from station.core.diskspace import StorageState
 from station.ui.app import create_app
 from station.ui.texts import TEXTS
 
@@ -37,10 +38,10 @@ def station(station_config: config.Config) -> Iterator[Station]:
 def client(station: Station) -> FlaskClient:
     """A browser session on a station past the wizard, with a shift and a book."""
     browser = create_app(station, {"TESTING": True}).test_client()
-    station.set_admin_pin(PIN)
-    operator = station.add_operator("Lê Thị Hoa", PIN)
-    station.start_shift(operator.id, PIN)
-    station.create_book("KS", 2007, 1, None, "spread-2", 1, None)
+    TouchApi(station).set_admin_pin(PIN)
+    operator = TouchApi(station).add_operator("Lê Thị Hoa", PIN)
+    TouchApi(station).start_shift(operator.id, PIN)
+    TouchApi(station).create_book("KS", 2007, 1, None, "spread-2", 1, None)
     return browser
 
 
@@ -66,12 +67,12 @@ def test_the_screens_go_in_order_wizard_shift_book(station_config: config.Config
         assert client.get("/").headers["Location"].endswith("/setup/")
         assert client.get("/scan").headers["Location"].endswith("/setup/")
         assert client.get("/api/ui/state").status_code == 409  # JSON says what to do first
-        running.set_admin_pin(PIN)
+        TouchApi(running).set_admin_pin(PIN)
         assert client.get("/").headers["Location"].endswith("/shift")
-        operator = running.add_operator("An", PIN)
-        running.start_shift(operator.id, PIN)
+        operator = TouchApi(running).add_operator("An", PIN)
+        TouchApi(running).start_shift(operator.id, PIN)
         assert client.get("/").headers["Location"].endswith("/books")
-        running.create_book("KH", 2001, 3, None, None, 1, None)
+        TouchApi(running).create_book("KH", 2001, 3, None, None, 1, None)
         assert client.get("/").headers["Location"].endswith("/scan")
         assert client.get("/setup/").headers["Location"].startswith("/admin/login")
 

@@ -38,10 +38,10 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from station.app.station import station_identity
 from station.core import messages, naming
 from station.core.config import Config
 from station.core.errors import StationError, UsageError
+from station.core.identity import station_identity
 from station.core.layouts import LayoutProfile, get_profile
 from station.core.models import (
     Book,
