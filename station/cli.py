@@ -14,20 +14,20 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from station import __version__
-from station.app.station import Station
-from station.core import config, messages, sigpipe
-from station.core.errors import DeviceError, StationError
-from station.core.identity import station_identity
+from station.app.safe_mode import safe_mode_web
+from station.app.station import Station, reindex_data
+from station.core import config, config_write, messages, sigpipe
+from station.core.errors import ConfigError, DeviceError, StationError
 from station.core.models import BookRef
 from station.lan.cli import add_pairing_parser, without_lan
 from station.processing.batch import console as batch_console
 from station.processing.batch import run as batch
-from station.store.reindex import reindex
 from station.system import doctor, provision
 from station.system.sdnotify import Heartbeat
-from station.ui.server import serve
+from station.ui.server import serve, serve_safe
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,10 @@ _SANE_NAME = re.compile(r"^(?!sim:)[A-Za-z0-9_]+:")
 
 def _say(args: argparse.Namespace, key: str, **values: object) -> None:
     print(messages.render(key, args.lang, **values))
+
+
+def _say_error(args: argparse.Namespace, error: StationError) -> None:
+    print(error.message(args.lang), file=sys.stderr)
 
 
 def _load_config(args: argparse.Namespace) -> config.Config:
@@ -187,9 +191,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    cfg = _load_config(args)
-    data_dir = cfg.data_dir
-    report = reindex(data_dir, station_identity(cfg, data_dir))
+    report = reindex_data(_load_config(args))
     for problem in report.problems:
         print(problem, file=sys.stderr)
     _say(
@@ -229,14 +231,29 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    cfg = _load_config(args)
+    """Serve the station; with a broken configuration, serve safe mode until it is fixed."""
     if args.port:
         os.environ["STATION__WEB__PORT"] = str(args.port)
+    try:
         cfg = _load_config(args)
+    except ConfigError as exc:
+        _say_error(args, exc)
+        web = safe_mode_web(config_write.target_path(args.config))
+        with Heartbeat.for_web(web.host, web.port):
+            serve_safe(config_write.target_path(args.config), exc, web, lambda: _restart(args))
+        return 0
     _say(args, "cli.serving", host=cfg.web.host, port=cfg.web.port)
     # Under systemd: READY once the web server answers, then watchdog pings while it does.
     with Heartbeat.for_web(cfg.web.host, cfg.web.port):
         return serve(cfg, demo=args.command == "demo")
+
+
+def _restart(args: argparse.Namespace) -> NoReturn:
+    """Start this command afresh in this process (same PID, so systemd keeps it)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "station.cli", *args.argv])
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
@@ -347,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``station`` console script."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     args.lang = _language(args)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -33,7 +33,7 @@ from station.core.errors import NotFoundError, StationError, StoreError, UsageEr
 from station.core.events import EventBus
 from station.core.identity import PresetNamer, station_identity
 from station.core.layouts import get_profile
-from station.core.models import Book, BookRef, FeedEvent
+from station.core.models import Book, BookRef, Entry, FeedEvent
 from station.lan.pairing import PairRequest
 from station.lan.service import LanService
 from station.operators.progress import Progress
@@ -42,7 +42,7 @@ from station.processing.pipeline import PageResult, Pipeline, Worker
 from station.review import books
 from station.review.books import LAST_BOOK
 from station.review.review import Review
-from station.store import Store
+from station.store import ReindexReport, Store, reindex
 from station.system import storage_guard
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,12 @@ class DeviceStatus:
     state: str = DeviceState.OFFLINE.value
     message_key: str = ""
     values: dict[str, Any] = field(default_factory=dict)
+
+
+def reindex_data(config: Config) -> ReindexReport:
+    """Rebuild the configured data folder's index from its PDF files (the station must
+    not be running); ``station reindex``."""
+    return reindex(config.data_dir, station_identity(config, config.data_dir))
 
 
 class Station:
@@ -269,6 +275,31 @@ class Station:
             if callable(close):
                 close()  # a generator left early finishes its device state now
         return jobs
+
+    def books(self) -> list[Book]:
+        """Every book, in the order they were created."""
+        return self.store.list_books()
+
+    def find_entry(self, entry_id: str) -> Entry | None:
+        """The entry ``entry_id`` of any book, or None."""
+        return self.store.find_entry(entry_id)
+
+    def queue_length(self) -> int:
+        """Pages saved and waiting to be processed."""
+        return len(self._intake.queue) if self._intake else 0
+
+    def failed_pages(self) -> list[tuple[Job, dict[str, str]]]:
+        """Pages whose processing failed (their raw images are kept), with the reason
+        in each language."""
+        return self._intake.queue.failed() if self._intake else []
+
+    def pending_pairings(self) -> list[PairRequest]:
+        """Entry PCs asking to pair, for the station's own screen."""
+        return self.lan.pairing.pending()
+
+    def peripherals_status(self) -> dict[str, Any]:
+        """USB devices, capture triggers and their recent notices."""
+        return self.peripherals.status()
 
     def capture_operator(self, operator: str) -> str:
         """The name a capture records for ``operator`` ("": the shift's operator);

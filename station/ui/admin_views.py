@@ -148,7 +148,7 @@ def devices() -> str:
     """The doctor's findings (devices, disk, triggers) and the USB devices plugged in."""
     language = lang()
     report = doctor.examine().to_dict(language) if request.args.get("check") else None
-    usb = station().peripherals.status()
+    usb = station().peripherals_status()
     return _render("admin_devices.html", "devices", report=report, usb=usb)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -64,7 +65,7 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
     """Build the Flask app around a started :class:`Station`."""
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=_secret_key(station),
+        SECRET_KEY=secret_key(station.data_dir),
         MAX_CONTENT_LENGTH=MAX_BODY,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
@@ -93,8 +94,9 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
     return app
 
 
-def _secret_key(station: Station) -> bytes:
-    path = station.data_dir / "web.secret"
+def secret_key(data_dir: Path) -> bytes:
+    """The key that signs the session cookies, made once per data folder and kept."""
+    path = data_dir / "web.secret"
     if not path.exists():
         write_atomic(path, secrets.token_bytes(32))
         path.chmod(0o600)
@@ -112,7 +114,7 @@ def _register_routes(app: Flask) -> None:
     def index() -> str:
         lang = _lang()
         station = _station()
-        failed = station.intake.queue.failed()
+        failed = station.failed_pages()
         return render_template(
             "status.html",
             t=TEXTS[lang],

@@ -137,7 +137,7 @@ def overview(key: str) -> str:
 
 @bp.get("/entries/<entry_id>")
 def entry(entry_id: str) -> str:
-    found = station().store.find_entry(entry_id)
+    found = station().find_entry(entry_id)
     if found is None:
         raise NotFoundError("ui.unknown_entry")
     capture_id = found.regions[0].capture_id if found.regions else ""
@@ -163,7 +163,7 @@ def entry_pdf(entry_id: str) -> Response:
 def recapture(entry_id: str) -> Response:
     """Ask for the entry's page to be captured again; the next capture replaces it."""
     check_csrf()
-    found = station().store.find_entry(entry_id)
+    found = station().find_entry(entry_id)
     if found is None or not found.regions:
         raise NotFoundError("ui.unknown_entry")
     touch().request_recapture(found.book, found.regions[0].capture_id, _operator())

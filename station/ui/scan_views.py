@@ -99,7 +99,7 @@ def scan_state(language: str) -> dict[str, Any]:
         "book": book,
         "capture": capture,
         "last_page": last,
-        "queue": len(running.intake.queue),
+        "queue": running.queue_length(),
         "operator": (gate.current_shift() or {}).get("operator_name", ""),
         "progress": _progress(t),
         "status_line": _status_line(t, capture, last, running.current_book),
@@ -116,7 +116,7 @@ def _progress(t: dict[str, str]) -> str:
 
 
 def _book_summary(key: str) -> dict[str, Any]:
-    book = station().store.get_book(key)
+    book = station().get_book(key)
     return {
         "key": key,
         "ref": str(book.ref),
