@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from station import __version__
 from station.core import config, messages
 from station.core.errors import DeviceError, StationError
-from station.core.models import BookRef
+from station.core.models import OVER_BUDGET, BookRef
 from station.system import sigpipe
 
 if TYPE_CHECKING:  # the service pulls in imaging and PDF code; load it only when used
@@ -46,8 +46,10 @@ messages.register(
             "en": "Page {capture} failed: {detail}",
         },
         "cli.summary": {
-            "vi": "Xong: {pages} trang, {entries} tệp PDF, {review} mục cần xem lại.",
-            "en": "Done: {pages} pages, {entries} PDF files, {review} entries to review.",
+            "vi": "Xong: {pages} trang, {entries} tệp PDF ({over} vượt dung lượng), "
+            "{review} mục cần xem lại.",
+            "en": "Done: {pages} pages, {entries} PDF files ({over} over budget), "
+            "{review} entries to review.",
         },
         "cli.reindexed": {
             "vi": "Đã dựng lại chỉ mục: {books} sổ, {entries} mục, {files} tệp; {problems} lỗi.",
@@ -140,7 +142,7 @@ def _scan_kind(device: str | None, configured: str) -> str:
 
 
 def _report(args: argparse.Namespace, station: Station) -> int:
-    published = review = failures = 0
+    published = over = review = failures = 0
     for result in station.results:
         if result.error is not None:
             failures += 1
@@ -155,6 +157,7 @@ def _report(args: argparse.Namespace, station: Station) -> int:
             if entry.current is None:
                 continue
             published += 1
+            over += OVER_BUDGET in entry.flags
             path = station.data_dir / "published" / entry.current.file
             kb = f"{entry.current.bytes / 1024:.1f}"
             _say(args, "cli.wrote", path=path, kb=kb, encoding=entry.current.encoding)
@@ -163,7 +166,8 @@ def _report(args: argparse.Namespace, station: Station) -> int:
             review += len(pending)
             flags = ", ".join(result.page.flags if result.page else [])
             _say(args, "cli.review", capture=result.capture.id, count=len(pending), flags=flags)
-    _say(args, "cli.summary", pages=len(station.results), entries=published, review=review)
+    pages = len(station.results)
+    _say(args, "cli.summary", pages=pages, entries=published, over=over, review=review)
     return 1 if failures else 0
 
 

@@ -42,7 +42,8 @@ from station.core.fsutil import write_atomic
 from station.core.layouts import get_profile
 from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id, utc_now
 from station.processing.imaging.load import load_rgb
-from station.processing.pipeline import REVIEW_FLAGS, publish_entry
+from station.processing.page import REVIEW_FLAGS
+from station.processing.pipeline import publish_entry
 from station.review.cuts import (
     Cut,
     check_cuts,
