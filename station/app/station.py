@@ -40,6 +40,7 @@ from station.processing.pipeline import PageResult, Pipeline, Worker
 from station.review.books import LAST_BOOK
 from station.review.review import Review
 from station.store import Store
+from station.store.counts import book_counts
 from station.system import storage_guard
 from station.system.storage_guard import StorageState
 
@@ -377,16 +378,12 @@ class Station(TouchApi):
         """Counts and states for the status page and the API."""
         books = []
         for book in self.store.list_books():
-            entries = self.store.list_entries(book.ref.key)
             books.append(
                 {
                     "ref": str(book.ref),
                     "key": book.ref.key,
                     "profile": book.profile,
-                    "pages": len(self.store.list_pages(book.ref.key)),
-                    "entries": len(entries),
-                    "published": sum(1 for e in entries if e.current is not None),
-                    "review": sum(1 for e in entries if e.current is None),
+                    **book_counts(self.store, book.ref.key).to_dict(),
                     "next_entry": book.next_entry,
                 }
             )

@@ -29,6 +29,7 @@ from station.lan.export import stream_zip
 from station.lan.files import check_entry_id, file_response, open_version
 from station.lan.pairing import REQUEST_TTL, Collector
 from station.lan.rescans import clean_reason
+from station.store.counts import book_counts
 
 if TYPE_CHECKING:
     from station.app.station import Station
@@ -175,7 +176,7 @@ def _private_routes(bp: Blueprint) -> None:
         store = _station().store
         listed = []
         for book in store.list_books():
-            entries = store.list_entries(book.ref.key)
+            counts = book_counts(store, book.ref.key)
             listed.append(
                 {
                     "key": book.ref.key,
@@ -185,8 +186,8 @@ def _private_routes(bp: Blueprint) -> None:
                     "book": book.ref.number,
                     "office": book.office_code,
                     "profile": book.profile,
-                    "entries": len(entries),
-                    "published": sum(1 for e in entries if e.current is not None),
+                    "entries": counts.entries,
+                    "published": counts.published,
                 }
             )
         return jsonify(books=listed)

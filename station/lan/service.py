@@ -25,6 +25,7 @@ from station.lan.pairing import Collector, Pairing
 from station.lan.rescans import Rescans
 from station.lan.server import TlsListener, lan_gate
 from station.lan.tls import Certificate, default_hostnames, ensure_certificate, read_certificate
+from station.store.counts import count_entries
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -123,14 +124,15 @@ class LanService:
         books = []
         for book in station.store.list_books():
             key = book.ref.key
-            entries = [e for e in station.store.list_entries(key) if e.current is not None]
-            if not entries and key not in rescans:
+            entries = station.store.list_entries(key)
+            counts = count_entries(entries, len(station.store.list_pages(key)))
+            if not counts.published and key not in rescans:
                 continue
             books.append(
                 {
                     "key": key,
                     "ref": str(book.ref),
-                    "published": len(entries),
+                    "published": counts.published,
                     "collected": [
                         {
                             "id": c.id,

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from station.core import messages
 from station.core.errors import ConfigError, ConflictError, UsageError
 from station.core.layouts import get_profile, load_profiles
-from station.core.models import CODE_PATTERN, Book, BookRef, EntryStatus
+from station.core.models import CODE_PATTERN, Book, BookRef
+from station.store import counts
 
 if TYPE_CHECKING:
     from station.app.station import Station
@@ -124,18 +125,12 @@ def list_books(station: Station) -> list[dict[str, Any]]:
     rows = []
     for book in station.store.list_books():
         key = book.ref.key
-        entries = station.store.list_entries(key)
-        live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
         rows.append(
             {
                 **book.to_dict(),
                 "key": key,
                 "label": str(book.ref),
-                "pages": len(station.store.list_pages(key)),
-                "entries": len(live),
-                "published": sum(1 for e in live if e.status is EntryStatus.PUBLISHED),
-                "review": sum(1 for e in live if e.status is EntryStatus.REVIEW),
-                "withdrawn": len(entries) - len(live),
+                **book_counts(station, key),
                 "current": key == station.current_book,
                 "last_opened": key == last,
             }
@@ -144,12 +139,5 @@ def list_books(station: Station) -> list[dict[str, Any]]:
 
 
 def book_counts(station: Station, key: str) -> dict[str, int]:
-    """The counts the ``book`` event carries."""
-    entries = station.store.list_entries(key)
-    live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
-    return {
-        "pages": len(station.store.list_pages(key)),
-        "entries": len(live),
-        "published": sum(1 for e in live if e.status is EntryStatus.PUBLISHED),
-        "review": sum(1 for e in live if e.status is EntryStatus.REVIEW),
-    }
+    """The counts the ``book`` event carries (:mod:`station.store.counts`)."""
+    return counts.book_counts(station.store, key).to_dict()
