@@ -121,7 +121,7 @@ def _choose_name(store: Store, book: Book, entry: Entry) -> PurePosixPath:
         taken |= {str(base.parent / p.name).casefold() for p in folder.iterdir()}
     name, clashed = choose_name(base, taken)
     if clashed:
-        log.warning("entry %s: name %s is taken, published as %s", entry.id, base, name)
+        log.warning("entry %s: name %s is taken, planned as %s", entry.id, base, name)
         if DUPLICATE_FLAG not in entry.flags:
             entry.flags.append(DUPLICATE_FLAG)
     return name

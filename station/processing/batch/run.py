@@ -43,6 +43,7 @@ from station.core.config import Config
 from station.core.errors import StationError, UsageError
 from station.core.layouts import LayoutProfile, get_profile
 from station.core.models import (
+    OVER_BUDGET,
     Book,
     BookRef,
     Capture,
@@ -66,7 +67,7 @@ log = logging.getLogger(__name__)
 #: Flag of an entry whose number depends on an unconfirmed count earlier in the run.
 NUMBER_FLAG = "number_uncertain"
 #: Flags that mark a written file for a person to check.
-BATCH_REVIEW_FLAGS = REVIEW_FLAGS | {NUMBER_FLAG, "over_budget"}
+BATCH_REVIEW_FLAGS = REVIEW_FLAGS | {NUMBER_FLAG, OVER_BUDGET}
 #: The smallest budget the configuration accepts (processing.budget_kb).
 MIN_BUDGET_KB = 20
 
