@@ -66,6 +66,7 @@ from station.core import config
 from station.core.identity import PresetNamer, station_identity
 from station.core.models import Book, BookRef, Entry, FeedEvent, FeedKind, Region, new_id
 from station.lan.tls import CERT_NAME
+from station.processing.page import publish_pdf
 from station.store import Store
 
 OFFICE = "bench"
@@ -132,7 +133,7 @@ def publish_book(data_dir: Path, sizes: list[int]) -> list[Published]:
                 number=str(number),
                 regions=[Region(capture_id="bench", box=(0, 0, 10, 10), page_number=number)],
             )
-            version = store.publish(entry, random_pdf(size), "bench")
+            version = publish_pdf(store, entry, random_pdf(size), "bench")
             published.append(
                 Published(entry.id, version.version, version.file, version.sha256, version.bytes)
             )

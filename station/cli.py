@@ -21,7 +21,7 @@ from station.app.safe_mode import safe_mode_web
 from station.app.station import Station, reindex_data
 from station.core import config, config_write, messages, sigpipe
 from station.core.errors import ConfigError, DeviceError, StationError
-from station.core.models import BookRef
+from station.core.models import OVER_BUDGET, BookRef
 from station.lan.cli import add_pairing_parser, without_lan
 from station.processing.batch import console as batch_console
 from station.processing.batch import run as batch
@@ -50,8 +50,10 @@ messages.register(
             "en": "Page {capture} failed: {detail}",
         },
         "cli.summary": {
-            "vi": "Xong: {pages} trang, {entries} tệp PDF, {review} mục cần xem lại.",
-            "en": "Done: {pages} pages, {entries} PDF files, {review} entries to review.",
+            "vi": "Xong: {pages} trang, {entries} tệp PDF ({over} vượt dung lượng), "
+            "{review} mục cần xem lại.",
+            "en": "Done: {pages} pages, {entries} PDF files ({over} over budget), "
+            "{review} entries to review.",
         },
         "cli.reindexed": {
             "vi": "Đã dựng lại chỉ mục: {books} sổ, {entries} mục, {files} tệp; {problems} lỗi.",
@@ -145,7 +147,7 @@ def _scan_kind(device: str | None, configured: str) -> str:
 
 
 def _report(args: argparse.Namespace, station: Station) -> int:
-    published = review = failures = 0
+    published = over = review = failures = 0
     for result in station.results:
         if result.error is not None:
             failures += 1
@@ -160,6 +162,7 @@ def _report(args: argparse.Namespace, station: Station) -> int:
             if entry.current is None:
                 continue
             published += 1
+            over += OVER_BUDGET in entry.flags
             path = station.data_dir / "published" / entry.current.file
             kb = f"{entry.current.bytes / 1024:.1f}"
             _say(args, "cli.wrote", path=path, kb=kb, encoding=entry.current.encoding)
@@ -168,7 +171,8 @@ def _report(args: argparse.Namespace, station: Station) -> int:
             review += len(pending)
             flags = ", ".join(result.page.flags if result.page else [])
             _say(args, "cli.review", capture=result.capture.id, count=len(pending), flags=flags)
-    _say(args, "cli.summary", pages=len(station.results), entries=published, review=review)
+    pages = len(station.results)
+    _say(args, "cli.summary", pages=pages, entries=published, over=over, review=review)
     return 1 if failures else 0
 
 

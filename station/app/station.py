@@ -43,6 +43,7 @@ from station.review import books
 from station.review.books import LAST_BOOK
 from station.review.review import Review
 from station.store import ReindexReport, Store, reindex
+from station.store.counts import book_counts
 from station.system import storage_guard
 
 log = logging.getLogger(__name__)
@@ -387,16 +388,12 @@ class Station:
         """Counts and states for the status page and the API."""
         books = []
         for book in self.store.list_books():
-            entries = self.store.list_entries(book.ref.key)
             books.append(
                 {
                     "ref": str(book.ref),
                     "key": book.ref.key,
                     "profile": book.profile,
-                    "pages": len(self.store.list_pages(book.ref.key)),
-                    "entries": len(entries),
-                    "published": sum(1 for e in entries if e.current is not None),
-                    "review": sum(1 for e in entries if e.current is None),
+                    **book_counts(self.store, book.ref.key).to_dict(),
                     "next_entry": book.next_entry,
                 }
             )

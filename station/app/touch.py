@@ -147,13 +147,8 @@ class TouchApi:
         acks, pairing = getattr(lan, "acks", None), getattr(lan, "pairing", None)
         if acks is None or pairing is None:
             return set()
-        current = {e.id: e.current.sha256 for e in self.store.list_entries(book_key) if e.current}
-        collected: set[str] = set()
-        for collector in pairing.collectors():
-            for entry_id, ack in acks.of(collector.id, book_key).items():
-                if current.get(entry_id) == ack.get("sha256"):
-                    collected.add(entry_id)
-        return collected
+        collectors = [c.id for c in pairing.collectors()]
+        return set(acks.held(collectors, book_key, self.store.list_entries(book_key)))
 
     def rescan_requests(self, book_key: str) -> set[str]:
         """Ids of the book's entries an entry PC asked to rescan, not replaced since."""

@@ -157,6 +157,9 @@ class EntryStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+#: Flag of an entry whose finished PDF (metadata included) is larger than the budget.
+OVER_BUDGET = "over_budget"
+
 #: Quality flags an entry may carry (set by imaging, encoding or the operator).
 QUALITY_FLAGS = (
     "faded",
@@ -165,7 +168,7 @@ QUALITY_FLAGS = (
     "illegible",
     "count_mismatch",
     "low_confidence",
-    "over_budget",
+    OVER_BUDGET,
     "ink_enhanced",
     "greyscale_fallback",
     "duplicate_number",

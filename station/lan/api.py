@@ -31,6 +31,7 @@ from station.lan.pairing import REQUEST_TTL, Collector
 from station.lan.rescans import clean_reason
 from station.lan.service import LanService
 from station.store import Store
+from station.store.counts import book_counts
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def _private_routes(bp: Blueprint) -> None:
         store = _lan().store
         listed = []
         for book in store.list_books():
-            entries = store.list_entries(book.ref.key)
+            counts = book_counts(store, book.ref.key)
             listed.append(
                 {
                     "key": book.ref.key,
@@ -179,8 +180,8 @@ def _private_routes(bp: Blueprint) -> None:
                     "book": book.ref.number,
                     "office": book.office_code,
                     "profile": book.profile,
-                    "entries": len(entries),
-                    "published": sum(1 for e in entries if e.current is not None),
+                    "entries": counts.entries,
+                    "published": counts.published,
                 }
             )
         return jsonify(books=listed)

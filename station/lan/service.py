@@ -30,6 +30,7 @@ from station.lan.rescans import Rescans
 from station.lan.server import TlsListener, lan_gate
 from station.lan.tls import Certificate, default_hostnames, ensure_certificate, read_certificate
 from station.store import Store
+from station.store.counts import count_entries
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +131,15 @@ class LanService:
         books = []
         for book in self.store.list_books():
             key = book.ref.key
-            entries = [e for e in self.store.list_entries(key) if e.current is not None]
-            if not entries and key not in rescans:
+            entries = self.store.list_entries(key)
+            counts = count_entries(entries, len(self.store.list_pages(key)))
+            if not counts.published and key not in rescans:
                 continue
             books.append(
                 {
                     "key": key,
                     "ref": str(book.ref),
-                    "published": len(entries),
+                    "published": counts.published,
                     "collected": [
                         {
                             "id": c.id,

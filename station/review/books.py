@@ -16,8 +16,8 @@ from typing import Any
 from station.core import messages
 from station.core.errors import ConfigError, ConflictError, UsageError
 from station.core.layouts import get_profile, load_profiles
-from station.core.models import CODE_PATTERN, Book, BookRef, EntryStatus, StationInfo
-from station.store import Store
+from station.core.models import CODE_PATTERN, Book, BookRef, StationInfo
+from station.store import Store, counts
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +125,12 @@ def list_books(store: Store, current_book: str | None) -> list[dict[str, Any]]:
     rows = []
     for book in store.list_books():
         key = book.ref.key
-        entries = store.list_entries(key)
-        live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
         rows.append(
             {
                 **book.to_dict(),
                 "key": key,
                 "label": str(book.ref),
-                "pages": len(store.list_pages(key)),
-                "entries": len(live),
-                "published": sum(1 for e in live if e.status is EntryStatus.PUBLISHED),
-                "review": sum(1 for e in live if e.status is EntryStatus.REVIEW),
-                "withdrawn": len(entries) - len(live),
+                **book_counts(store, key),
                 "current": key == current_book,
                 "last_opened": key == last,
             }
@@ -145,12 +139,5 @@ def list_books(store: Store, current_book: str | None) -> list[dict[str, Any]]:
 
 
 def book_counts(store: Store, key: str) -> dict[str, int]:
-    """The counts the ``book`` event carries."""
-    entries = store.list_entries(key)
-    live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
-    return {
-        "pages": len(store.list_pages(key)),
-        "entries": len(live),
-        "published": sum(1 for e in live if e.status is EntryStatus.PUBLISHED),
-        "review": sum(1 for e in live if e.status is EntryStatus.REVIEW),
-    }
+    """The counts the ``book`` event carries (:mod:`station.store.counts`)."""
+    return counts.book_counts(store, key).to_dict()

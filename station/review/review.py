@@ -53,7 +53,8 @@ from station.core.models import (
     utc_now,
 )
 from station.processing.imaging.load import load_rgb
-from station.processing.pipeline import REVIEW_FLAGS, publish_entry
+from station.processing.page import REVIEW_FLAGS
+from station.processing.pipeline import publish_entry
 from station.review.cuts import (
     Cut,
     check_cuts,

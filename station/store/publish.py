@@ -19,6 +19,7 @@ import dataclasses
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,10 +27,10 @@ from station.core import faults
 from station.core.errors import StoreError
 from station.core.fsutil import fsync_dir, write_atomic
 from station.core.models import Book, Capture, Entry, EntryStatus, EntryVersion, Page, utc_now
-from station.processing.pdf.metadata import apply_metadata
 from station.store.base import StoreBase
 from station.store.names import check_relpath, choose_name, is_version_path, version_path
 from station.store.record import RecordFile, build_record, measure
+from station.store.xmp import read_metadata
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,27 @@ JOURNAL = "publishing.json"
 DUPLICATE_FLAG = "duplicate_number"
 
 
-def publish(store: StoreBase, entry: Entry, pdf_bytes: bytes, encoding: str) -> EntryVersion:
-    """Publish ``pdf_bytes`` as the next version of ``entry`` and return that version."""
+@dataclass(frozen=True)
+class PublishPlan:
+    """One version about to be published: the entry as the index will hold it (hash
+    and size still unset) and the record its PDF must carry.
+
+    The store decides names, version numbers and the feed ``seq``; processing turns
+    the record into the finished PDF (:mod:`station.processing.page`), so the budget
+    covers the file exactly as written.
+    """
+
+    entry: Entry
+    record: dict[str, Any]
+    in_place: bool  # the new file replaces the current one under the same name
+
+    @property
+    def version(self) -> EntryVersion:
+        return self.entry.versions[-1]
+
+
+def plan_publish(store: StoreBase, entry: Entry, encoding: str) -> PublishPlan:
+    """What publishing ``entry`` now would write; nothing is changed yet."""
     book = store.get_book(entry.book)
     stored = store.find_entry(entry.id)
     # The store's version history is authoritative, whatever copy the caller holds.
@@ -53,19 +73,37 @@ def publish(store: StoreBase, entry: Entry, pdf_bytes: bytes, encoding: str) -> 
         relpath = keep = _choose_name(store, book, entry)
     after = _next_version(entry, relpath, keep, store.feed.last_seq + 1, encoding)
     record = build_record(store.station, book, after, *_sources(store, after))
-    data = apply_metadata(pdf_bytes, record)
-    sha, size = measure(data)
+    return PublishPlan(after, record, in_place)
+
+
+def publish(store: StoreBase, plan: PublishPlan, pdf_bytes: bytes) -> EntryVersion:
+    """Publish ``pdf_bytes``, the finished PDF carrying ``plan.record``, as the planned
+    version; returns that version."""
+    _check_plan(store, plan, pdf_bytes)
+    after = plan.entry
+    sha, size = measure(pdf_bytes)
     newest = after.versions[-1]
     newest.sha256, newest.bytes = sha, size
     write_journal(store, newest)
-    write_version_file(store, after, data, in_place=in_place)
+    write_version_file(store, after, pdf_bytes, in_place=plan.in_place)
     faults.checkpoint("store.after_file")
-    store.feed.append_event(RecordFile(record, sha, size, newest.file).event())
+    store.feed.append_event(RecordFile(plan.record, sha, size, newest.file).event())
     faults.checkpoint("store.after_feed")
     store.save_entry(after)
     clear_journal(store)
     log.info("published %s v%d as %s (%d bytes)", after.id, newest.version, newest.file, size)
     return newest
+
+
+def _check_plan(store: StoreBase, plan: PublishPlan, pdf_bytes: bytes) -> None:
+    """Refuse a plan overtaken by another change, or a PDF not carrying its record:
+    the file must be the index's truth, or a reindex would rebuild something else."""
+    stored = store.find_entry(plan.entry.id)
+    before = len(stored.versions) if stored else 0
+    if plan.version.seq != store.feed.last_seq + 1 or before != len(plan.entry.versions) - 1:
+        raise StoreError("store.stale_plan", entry=plan.entry.number)
+    if read_metadata(pdf_bytes) != plan.record:
+        raise StoreError("store.record_mismatch", entry=plan.entry.number)
 
 
 def _choose_name(store: StoreBase, book: Book, entry: Entry) -> PurePosixPath:
@@ -81,7 +119,7 @@ def _choose_name(store: StoreBase, book: Book, entry: Entry) -> PurePosixPath:
         taken |= {str(base.parent / p.name).casefold() for p in folder.iterdir()}
     name, clashed = choose_name(base, taken)
     if clashed:
-        log.warning("entry %s: name %s is taken, published as %s", entry.id, base, name)
+        log.warning("entry %s: name %s is taken, planned as %s", entry.id, base, name)
         if DUPLICATE_FLAG not in entry.flags:
             entry.flags.append(DUPLICATE_FLAG)
     return name

@@ -27,7 +27,7 @@ from station.core.models import Entry, EntryVersion, FeedEvent
 from station.store.base import Namer, StoreBase, synchronized
 from station.store.bookdb import BookDB
 from station.store.feed import Feed
-from station.store.publish import publish, vacate
+from station.store.publish import PublishPlan, plan_publish, publish, vacate
 from station.store.recovery import RecoveryReport, recover
 from station.store.reindex import complete_pending_swap
 from station.store.storage import SafeJSONStorage
@@ -86,9 +86,15 @@ class Store(StoreBase):
         self.close()
 
     @synchronized
-    def publish(self, entry: Entry, pdf_bytes: bytes, encoding: str) -> EntryVersion:
-        """Publish a new version of ``entry`` as a PDF file; see :mod:`.publish`."""
-        return publish(self, entry, pdf_bytes, encoding)
+    def plan_publish(self, entry: Entry, encoding: str) -> PublishPlan:
+        """The next version of ``entry`` (name, number, feed seq) and the record its PDF
+        must carry; nothing is written (see :mod:`station.store.publish`)."""
+        return plan_publish(self, entry, encoding)
+
+    @synchronized
+    def publish(self, plan: PublishPlan, pdf_bytes: bytes) -> EntryVersion:
+        """Publish the finished PDF of ``plan`` (it must carry ``plan.record``)."""
+        return publish(self, plan, pdf_bytes)
 
     @synchronized
     def vacate(self, entry_id: str) -> Entry:

@@ -17,6 +17,7 @@ from station.app.station import Station
 from station.core.models import Entry
 from station.lan.api import API_PREFIX
 from station.lan.pairing import Pairing
+from station.processing.page import publish_pdf
 from station.ui.app import create_app
 
 from ..unit.store_support import image_pdf
@@ -216,7 +217,7 @@ def test_files_by_entry_and_version_with_etag_range_and_304(
     assert nobody.status == 404 and nobody.json()["error"] == "unknown_entry"
 
     # A replaced entry: the new version is served, and the old one still is, unchanged.
-    lan_station.store.publish(entry, image_pdf(200), "test")
+    publish_pdf(lan_station.store, entry, image_pdf(200), "test")
     replaced = lan_station.store.get_entry(entry.id).versions[1]
     newer = client.get(_file_path(entry, 2))
     assert hashlib.sha256(newer.body).hexdigest() == replaced.sha256 != version.sha256

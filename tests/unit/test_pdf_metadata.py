@@ -11,7 +11,8 @@ import pikepdf
 import pytest
 
 from station.core.errors import StoreError
-from station.processing.pdf.metadata import apply_metadata, read_metadata
+from station.processing.pdf.metadata import apply_metadata
+from station.store.xmp import read_metadata
 
 from .store_support import image_pdf
 
