@@ -7,7 +7,6 @@ certificate that changed).
 
 from __future__ import annotations
 
-from station.collector import texts as _texts  # noqa: F401  (registers the messages)
 from station.core import messages
 from station.core.errors import StationError
 

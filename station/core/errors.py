@@ -12,27 +12,6 @@ from typing import Any
 
 from station.core import messages
 
-messages.register(
-    {
-        "usage.not_found": {
-            "vi": "Không tìm thấy: {detail}",
-            "en": "Not found: {detail}",
-        },
-        "usage.conflict": {
-            "vi": "Đã có: {detail}",
-            "en": "Already exists: {detail}",
-        },
-        "auth.denied": {
-            "vi": "Mã PIN không đúng.",
-            "en": "Wrong PIN.",
-        },
-        "auth.locked": {
-            "vi": "Nhập sai mã PIN quá nhiều lần. Hãy chờ {seconds} giây rồi thử lại.",
-            "en": "Too many wrong PINs. Wait {seconds} seconds, then try again.",
-        },
-    }
-)
-
 
 class StationError(Exception):
     """Root of every error a station user can be shown."""

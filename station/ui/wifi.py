@@ -12,7 +12,6 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from station.core import messages
 from station.core.errors import StationError
 
 log = logging.getLogger(__name__)
@@ -20,26 +19,6 @@ log = logging.getLogger(__name__)
 #: Seconds allowed for listing networks and for connecting.
 LIST_TIMEOUT = 15
 CONNECT_TIMEOUT = 45
-
-messages.register(
-    {
-        "wifi.failed": {
-            "vi": "Không kết nối được Wi-Fi '{ssid}': {detail}",
-            "en": "Could not connect to Wi-Fi '{ssid}': {detail}",
-        },
-        "wifi.unavailable": {
-            "vi": (
-                "Máy này không có NetworkManager (lệnh nmcli) nên không cài Wi-Fi được từ "
-                "màn hình. Hãy cắm dây mạng, hoặc cài Wi-Fi trong phần cài đặt của hệ điều hành."
-            ),
-            "en": (
-                "This machine has no NetworkManager (the nmcli command), so Wi-Fi cannot be "
-                "set up from the screen. Plug in a network cable, or set up Wi-Fi in the "
-                "operating system's settings."
-            ),
-        },
-    }
-)
 
 
 class WifiError(StationError):

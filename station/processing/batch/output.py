@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from station.core import messages, naming
+from station.core import naming
 from station.core.errors import StationError
 from station.core.fsutil import write_atomic
 from station.core.models import Book, Capture, Entry, EntryVersion, Page, StationInfo, utc_now
@@ -30,16 +30,6 @@ log = logging.getLogger(__name__)
 
 #: ``seq`` of a version that no station feed has numbered yet.
 UNFED_SEQ = 0
-
-messages.register(
-    {
-        "batch.exists": {
-            "vi": "Tệp {path} đã có trong thư mục đích; không ghi đè, mục {entry} bị bỏ qua.",
-            "en": "File {path} already exists in the output folder; not overwritten, "
-            "entry {entry} skipped.",
-        },
-    }
-)
 
 
 class OutputExistsError(StationError):

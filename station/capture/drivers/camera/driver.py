@@ -43,7 +43,6 @@ from station.capture.drivers.camera.simulated import (
     is_simulated,
 )
 from station.capture.drivers.camera.v4l2 import V4L2Source, list_video_devices
-from station.core import messages
 from station.core.errors import ConfigError, DeviceError
 
 log = logging.getLogger(__name__)
@@ -51,23 +50,6 @@ log = logging.getLogger(__name__)
 MJPEG_BOUNDARY = "frame"
 MJPEG_MIMETYPE = f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}"
 PREVIEW_QUALITY = 70  # only for cameras that send pixels instead of JPEG
-
-messages.register(
-    {
-        "camera.bad_option": {
-            "vi": "Tùy chọn '{key}' của máy ảnh không hợp lệ ({value!r}): {detail}",
-            "en": "Camera option '{key}' is invalid ({value!r}): {detail}",
-        },
-        "camera.not_ready": {
-            "vi": "Máy ảnh {device} chưa sẵn sàng (trạng thái: {state}). Hãy kết nối lại.",
-            "en": "Camera {device} is not ready (state: {state}). Connect it again.",
-        },
-        "camera.progress": {
-            "vi": "Đã chụp {done}/{total} trang",
-            "en": "Took {done} of {total} pages",
-        },
-    }
-)
 
 
 @dataclass
