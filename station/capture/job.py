@@ -21,6 +21,7 @@ from station.capture.intake import Job
 from station.core import messages
 from station.core.errors import StationBusyError, StationError, UsageError
 from station.core.events import EventBus
+from station.core.messages import N_
 from station.core.models import Book, new_id, utc_now
 
 log = logging.getLogger(__name__)
@@ -265,7 +266,7 @@ class CaptureRunner:
         if state == "failed" and error is not None:
             self._emit(job, "failed", error.key, dict(error.values))
         else:
-            key = "capture.cancelled" if state == "cancelled" else "capture.finished"
+            key = N_("capture.cancelled") if state == "cancelled" else N_("capture.finished")
             self._emit(job, "finished", key, {"pages": job.pages_saved})
         self.station.announce_storage()
 

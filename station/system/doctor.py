@@ -24,6 +24,7 @@ from station.capture.usb import list_usb
 from station.capture.usb_table import DeviceTable
 from station.core import config
 from station.core.errors import ConfigError, StationError
+from station.core.messages import N_
 from station.system.doctor_system import SYSTEM_CHECKS
 from station.system.findings import (
     EXIT_CONFIG,
@@ -275,7 +276,7 @@ def check_choice(context: Context) -> list[Finding]:
         present = [{"device": wanted, "label": "simulated camera"}]
     chosen = next((d for d in present if not wanted or d["device"] == wanted), None)
     if chosen is None:
-        key = "doctor.device_missing" if wanted else "doctor.no_device"
+        key = N_("doctor.device_missing") if wanted else N_("doctor.no_device")
         return [
             Finding(
                 "device",

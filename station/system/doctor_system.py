@@ -19,6 +19,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+from station.core.messages import N_
 from station.lan.tls import CERT_NAME, grouped, read_certificate
 from station.system.findings import EXIT_DISK, FAIL, INFO, OK, WARN, Check, Context, Finding
 
@@ -131,7 +132,11 @@ def check_clock(context: Context, now: dt.datetime | None = None) -> list[Findin
             )
         )
     else:
-        key = "doctor.clock_ok" if info.get("NTPSynchronized") == "yes" else "doctor.clock_plain"
+        key = (
+            N_("doctor.clock_ok")
+            if info.get("NTPSynchronized") == "yes"
+            else N_("doctor.clock_plain")
+        )
         findings.append(Finding("clock", OK, key, {"now": shown, "zone": zone}))
     offset = local.utcoffset() or dt.timedelta(0)
     if offset != VIETNAM_OFFSET:

@@ -46,6 +46,7 @@ from typing import Any, NoReturn
 from station import __version__
 from station.core import config, config_write, messages
 from station.core.errors import ConfigError
+from station.core.messages import N_
 from station.core.models import utc_now
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ _SECRET_WORDS = re.compile(r"(^|_)(pin|secret|token|tokens|password|passphrase|p
 class ProvisionError(ConfigError):
     """A provisioning file that cannot be applied; the message names the key and why."""
 
-    default_key = "provision.unreadable"
+    default_key = N_("provision.unreadable")
 
     def __init__(
         self,

@@ -51,7 +51,7 @@ from station.ui.context import lang as _lang
 from station.ui.context import station as _station
 from station.ui.context import touch as _touch
 from station.ui.context import wants_json
-from station.ui.texts import text
+from station.ui.texts import ui_text
 from station.ui.upload import chosen, is_loopback, take_uploads
 
 log = logging.getLogger(__name__)
@@ -151,14 +151,14 @@ def _register_routes(app: Flask) -> None:
         lang = _lang()
         station = _station()
         if station.current_book is None:
-            session["flash"] = text("ui.no_book", lang)
+            session["flash"] = ui_text("ui.no_book", lang)
             return redirect(url_for("index"))
         try:
             # The station's one capture at a time (screen, pedal and this page share it);
             # this form has no script, so it waits for the page to be saved.
             job = _touch().start_capture(1)
         except StationBusyError:
-            session["flash"] = text("ui.busy", lang)
+            session["flash"] = ui_text("ui.busy", lang)
             return redirect(url_for("index"))
         except StationError as exc:
             session["flash"] = exc.message(lang)
@@ -167,7 +167,7 @@ def _register_routes(app: Flask) -> None:
         if job.error is not None:
             session["flash"] = job.error.message(lang)
         else:
-            session["flash"] = text("ui.captured", lang, count=job.pages_saved)
+            session["flash"] = ui_text("ui.captured", lang, count=job.pages_saved)
         return redirect(url_for("index"))
 
     @app.route("/upload", methods=["GET", "POST"])
@@ -175,7 +175,7 @@ def _register_routes(app: Flask) -> None:
         """Photos from a phone (for now only the station's own browser) into the open book."""
         if not is_loopback(request.remote_addr):
             # Pairing comes with the LAN issue; until then nobody else may send pages.
-            english = text("ui.pairing_needed", "en")
+            english = ui_text("ui.pairing_needed", "en")
             return render_template("upload_denied.html", lang="vi", english=english), 403
         lang = _lang()
         station = _station()
@@ -187,16 +187,16 @@ def _register_routes(app: Flask) -> None:
                 _check_csrf()  # reads the form, so an oversized body fails here
                 files = chosen(request.files.getlist("photos"))
             except RequestEntityTooLarge:
-                code, notice = 413, text("ui.upload_too_big", lang, limit=limit_mb)
+                code, notice = 413, ui_text("ui.upload_too_big", lang, limit=limit_mb)
             else:
                 if not files:
-                    code, notice = 400, text("ui.upload_none", lang)
+                    code, notice = 400, ui_text("ui.upload_none", lang)
                 elif station.current_book is None:
-                    code, notice = 409, text("ui.no_book", lang)
+                    code, notice = 409, ui_text("ui.no_book", lang)
                 else:
                     results = take_uploads(station, files, lang, request.remote_addr or "")
                     saved = sum(1 for r in results if r.saved)
-                    notice = text("ui.captured", lang, count=saved)
+                    notice = ui_text("ui.captured", lang, count=saved)
         if request.accept_mimetypes.best == "application/json":
             body = {"notice": notice, "results": [r.to_dict() for r in results]}
             return jsonify(body), code

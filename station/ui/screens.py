@@ -14,7 +14,7 @@ from flask import render_template, session
 
 from station.core import messages
 from station.ui.context import csrf_token, lang, station
-from station.ui.texts import label, script_texts, text
+from station.ui.texts import script_texts, ui_label, ui_text
 
 #: The bar's links: (name, endpoint); the name picks the label ``nav_<name>``.
 NAV = (
@@ -30,9 +30,9 @@ def device_view(language: str) -> dict[str, Any]:
     """The capture device as the pill shows it: state and a short label."""
     running = station()
     device = running.device
-    kind = label("ui.kind_" + device.kind, language, device.kind)
+    kind = ui_label("ui.kind_" + device.kind, language, device.kind)
     state = device.state
-    state_label = label("ui." + state, language, state)
+    state_label = ui_label("ui." + state, language, state)
     return {
         "kind": device.kind,
         "device": device.device,
@@ -55,8 +55,8 @@ def banner(language: str) -> dict[str, str] | None:
         return {"level": level, "text": storage.message(language), "fix": ""}
     waiting = running.pending_pairings()
     if waiting:
-        words = text("ui.pairing_waiting", language, name=waiting[0].name, code=waiting[0].code)
-        return {"level": "info", "text": words, "fix": text("ui.pairing_where", language)}
+        words = ui_text("ui.pairing_waiting", language, name=waiting[0].name, code=waiting[0].code)
+        return {"level": "info", "text": words, "fix": ui_text("ui.pairing_where", language)}
     return None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from station.core import config
 from station.core.errors import UsageError
-from station.ui.texts import label
+from station.ui.texts import ui_label
 
 #: The keys the admin screen offers, in screen order (the naming preset has its own list).
 FIELDS = (
@@ -72,7 +72,7 @@ def field_rows(settings: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
             {
                 "key": key,
                 "name": key.replace(".", "__"),
-                "label": label("ui.set_" + key.replace(".", "_"), lang, key),
+                "label": ui_label("ui.set_" + key.replace(".", "_"), lang, key),
                 "value": settings[key],
                 "kind": kind,
                 "min": described.minimum,

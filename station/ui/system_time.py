@@ -15,6 +15,7 @@ import zoneinfo
 from pathlib import Path
 
 from station.core.errors import StationError
+from station.core.messages import N_
 
 #: Seconds allowed for timedatectl.
 TIMEOUT = 20
@@ -24,7 +25,7 @@ class TimezoneError(StationError):
     """The time zone could not be changed."""
 
     exit_code = 69
-    default_key = "timezone.failed"
+    default_key = N_("timezone.failed")
     http_status = 502
 
 

@@ -19,7 +19,7 @@ from station.core import messages
 LEDGER_TYPES: tuple[str, ...] = ("KS", "KH", "KT", "CMC", "HN", "GH")
 
 
-def text(key: str, lang: str, /, **values: Any) -> str:
+def ui_text(key: str, lang: str, /, **values: Any) -> str:
     """One web page message, filled; the catalogs' own fallbacks apply."""
     return messages.render(key, lang, **values)
 
@@ -40,6 +40,6 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["known"] = messages.known
 
 
-def label(key: str, lang: str, fallback: str) -> str:
+def ui_label(key: str, lang: str, fallback: str) -> str:
     """The message ``key`` where the catalogs have one, else ``fallback`` (a raw name)."""
     return messages.render(key, lang) if messages.known(key) else fallback

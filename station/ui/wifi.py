@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 
 from station.core.errors import StationError
+from station.core.messages import N_
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class WifiError(StationError):
     """Wi-Fi could not be listed or joined."""
 
     exit_code = 69
-    default_key = "wifi.failed"
+    default_key = N_("wifi.failed")
     http_status = 502
 
 

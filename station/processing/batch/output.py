@@ -21,6 +21,7 @@ from typing import Any
 from station.core import naming
 from station.core.errors import StationError
 from station.core.fsutil import write_atomic
+from station.core.messages import N_
 from station.core.models import Book, Capture, Entry, EntryVersion, Page, StationInfo, utc_now
 from station.core.naming import NameValues, NamingPreset
 from station.store.names import check_relpath
@@ -36,7 +37,7 @@ class OutputExistsError(StationError):
     """The name an entry should get is already used in the output folder."""
 
     exit_code = 73  # EX_CANTCREAT
-    default_key = "batch.exists"
+    default_key = N_("batch.exists")
 
 
 @dataclass

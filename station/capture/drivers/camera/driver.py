@@ -44,6 +44,7 @@ from station.capture.drivers.camera.simulated import (
 )
 from station.capture.drivers.camera.v4l2 import V4L2Source, list_video_devices
 from station.core.errors import ConfigError, DeviceError
+from station.core.messages import N_
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,11 @@ class CameraDriver(Driver):
     def capture(self, count: int | None = 1) -> Iterator[CapturedImage]:
         """Take ``count`` stills (None: one; a camera has no feeder), one per page."""
         if self._state is not DeviceState.IDLE or self._shared is None:
-            key = "camera.unplugged" if self._state is DeviceState.OFFLINE else "camera.not_ready"
+            key = (
+                N_("camera.unplugged")
+                if self._state is DeviceState.OFFLINE
+                else N_("camera.not_ready")
+            )
             raise DeviceError(key, device=self._device, state=self._state.value)
         return self._run(1 if count is None else count, self._shared)
 

@@ -38,6 +38,7 @@ from station.capture.drivers.simulated.render.page import (
 )
 from station.capture.drivers.simulated.render.page import validate as validate_spec
 from station.core.errors import ConfigError, DeviceError, UsageError
+from station.core.messages import N_
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,7 @@ class SimulatedScanner(Driver):
         Raises DeviceError for a jam or unplug only after yielding every page fed before.
         """
         if self._state is not DeviceState.IDLE:
-            key = "device.unplugged" if not self._plugged else "device.not_ready"
+            key = N_("device.unplugged") if not self._plugged else N_("device.not_ready")
             raise DeviceError(
                 key, device=self.device, state=self._state.value, pages=self._pages_fed
             )
