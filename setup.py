@@ -18,9 +18,11 @@ LOCALE = Path("station") / "locale"
 
 
 class BuildWithCatalogs(build_py):
-    """``build_py`` that first compiles each .po catalog to the .mo that gettext reads."""
+    """``build_py`` that also compiles each .po catalog to the .mo that gettext reads."""
 
     def run(self) -> None:
+        # After the copy of package data, so a stale .mo in the source tree never wins.
+        super().run()
         target = Path("." if self.editable_mode else self.build_lib)
         for po in sorted(LOCALE.glob("*/LC_MESSAGES/*.po")):
             mo = target / po.with_suffix(".mo")
@@ -29,7 +31,6 @@ class BuildWithCatalogs(build_py):
                 catalog = read_po(source)
             with mo.open("wb") as out:
                 write_mo(out, catalog)
-        super().run()
 
 
 setup(cmdclass={"build_py": BuildWithCatalogs})

@@ -11,6 +11,8 @@ import configparser
 import logging
 import re
 import string
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,18 @@ def test_the_compiled_catalog_matches_the_source(tmp_path: Path) -> None:
 
     compiled = gettext.translation("messages", str(tmp_path), languages=["vi"])
     assert compiled.gettext("capture.no_book") == catalog("vi")["capture.no_book"]
+
+
+def test_the_installed_catalogs_need_no_babel() -> None:
+    # The collector on an entry PC has the standard library only: gettext reads the .mo
+    # files the build made (pip install, editable or wheel), Babel is never imported.
+    script = (
+        "import sys; sys.modules['babel'] = None\n"
+        "from station.core import messages\n"
+        "print(messages.render('collect.unreachable', 'en', station='S', detail='down'))\n"
+        "print('babel' in sys.modules and sys.modules['babel'] is not None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.splitlines() == ["Cannot reach station S: down", "False"]
