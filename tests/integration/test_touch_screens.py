@@ -117,6 +117,18 @@ def test_the_camera_preview_is_on_the_main_screen_only_for_a_camera(
     assert 'src="/preview.mjpg"' in page(client, "/scan")
 
 
+def test_each_screen_is_titled_in_the_chosen_language(client: FlaskClient) -> None:
+    titles = {
+        lang: re.findall(
+            r"<title>([^<]*)</title>", page(client, f"/books/KS-2007-01/overview?lang={lang}")
+        )
+        for lang in ("en", "vi")
+    }
+    assert titles["en"] == ["Overview of book KS/2007/01 · Civil-status ledger station"]
+    assert titles["vi"] == ["Tổng quan sổ KS/2007/01 · Trạm số hoá sổ hộ tịch"]
+    assert "<title>Quét · " in page(client, "/scan")
+
+
 def test_other_machines_need_the_admin_pin(client: FlaskClient, station: Station) -> None:
     remote = {"REMOTE_ADDR": "192.168.1.50"}
     assert client.get("/scan", environ_base=remote).headers["Location"].startswith("/admin/login")
