@@ -4,7 +4,7 @@ real intake and processing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +40,52 @@ def _slow_device(station: Station, monkeypatch: pytest.MonkeyPatch, **faults: An
 
 def _collect(events: Subscription, kind: str, phase: str | None = None) -> list[Event]:
     """Events up to the next of ``kind`` (and ``phase``), that one last; fails after 60 s."""
-    seen = []
-    while True:
+    return _collect_until(events, lambda seen: _is(seen[-1], kind, phase))
+
+
+def _collect_until(events: Subscription, done: Callable[[list[Event]], bool]) -> list[Event]:
+    """Every event until ``done(seen)`` holds, in arrival order; fails after 60 s of quiet.
+
+    The capture thread and the processing worker publish side by side, so a test waits
+    for all the events it asserts on, never for one to come before another.
+    """
+    seen: list[Event] = []
+    while not seen or not done(seen):
         event = events.get(60)
-        assert event is not None, f"no {kind} {phase} event"
+        assert event is not None, f"events stopped after {[(e.kind, e.data) for e in seen]}"
         seen.append(event)
-        if event.kind == kind and (phase is None or event.data.get("phase") == phase):
-            return seen
+    return seen
+
+
+def _is(event: Event, kind: str, phase: str | None = None) -> bool:
+    return event.kind == kind and (phase is None or event.data.get("phase") == phase)
+
+
+def _first(seen: list[Event], kind: str, phase: str | None = None) -> Event:
+    """The first of ``kind`` (and ``phase``) among ``seen``."""
+    return next(e for e in seen if _is(e, kind, phase))
 
 
 def _until(events: Subscription, kind: str, phase: str | None = None) -> Event:
     """The next event of ``kind`` (and ``phase``), skipping others."""
     return _collect(events, kind, phase)[-1]
+
+
+def _entries_by_page(seen: list[Event]) -> list[tuple[Event, list[Event]]]:
+    """Each ``page`` event with the ``entry`` events published since the previous page.
+
+    The one processing worker publishes a page's entries, then the page; the capture
+    thread's events may fall anywhere in between.
+    """
+    pages: list[tuple[Event, list[Event]]] = []
+    entries: list[Event] = []
+    for event in seen:
+        if event.kind == "entry":
+            entries.append(event)
+        elif event.kind == "page":
+            pages.append((event, entries))
+            entries = []
+    return pages
 
 
 def test_a_capture_runs_in_the_background_one_at_a_time(
@@ -66,21 +100,30 @@ def test_a_capture_runs_in_the_background_one_at_a_time(
     assert busy.value.http_status == 409
     station.peripherals._on_trigger(PEDAL)  # the pedal shares the one capture lock
     assert station.peripherals.notices[-1]["key"] == "trigger.busy"
-    started = _until(events, "capture", "started")
+    seen = _collect_until(
+        events,
+        lambda seen: (
+            any(_is(e, "capture", "finished") for e in seen)
+            and sum(e.kind == "page" for e in seen) == 2
+        ),
+    )
+    started = _first(seen, "capture", "started")
     assert started.data["job_id"] == job.id and started.data["vi"].startswith("Đang chụp")
-    progress = _until(events, "capture", "progress")
+    progress = _first(seen, "capture", "progress")
     assert progress.data["en"] == "Scanned 1 of 2 pages"
-    saved = _until(events, "capture", "page_saved")
+    saved = _first(seen, "capture", "page_saved")
     assert saved.data["pages_saved"] == 1 and saved.data["capture_id"] == job.capture_ids[0]
-    finished = _until(events, "capture", "finished")
+    finished = _first(seen, "capture", "finished")
     assert finished.data["pages_saved"] == 2 and finished.data["en"].startswith("Saved 2 page")
     assert job.wait(60) and job.state == "finished" and job.pages_saved == 2
-    seen = _collect(events, "page")  # its entries are published first
-    page = seen[-1]
-    assert page.data["book"] == "KS-2007-01" and page.data["needs_review"] is False
-    entries = [e for e in seen if e.kind == "entry"]
-    assert [e.data["kind"] for e in entries] == ["published", "published"]
-    assert {e.data["entry_id"] for e in entries} == {e["entry_id"] for e in page.data["entries"]}
+    pages = _entries_by_page(seen)  # each page's entries are published first
+    assert [page.data["capture_id"] for page, _ in pages] == job.capture_ids
+    for page, entries in pages:
+        assert page.data["book"] == "KS-2007-01" and page.data["needs_review"] is False
+        assert [e.data["kind"] for e in entries] == ["published", "published"]
+        assert {e.data["entry_id"] for e in entries} == {
+            e["entry_id"] for e in page.data["entries"]
+        }
     state = station.capture_state()
     assert not state["running"] and state["error"] is None and state["pages_saved"] == 2
     assert state["device"]["state"] in ("idle", "offline")
