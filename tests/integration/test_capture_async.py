@@ -15,8 +15,7 @@ from station.capture.triggers import TriggerEvent
 from station.core.errors import StationBusyError, UsageError
 from station.core.events import Event, Subscription
 from station.core.models import BookRef
-
-from ..unit.review_support import running_station
+from tests.support.stations import running_station
 
 PEDAL = TriggerEvent("key", "/dev/input/event3", "KEY_B", 1.0)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from .checks import export_index, no_temp_files, published_pdfs, qpdf_ok
-from .conftest import RunStation, station_command, station_env
+from tests.support.checks import export_index, no_temp_files, published_pdfs, qpdf_ok
+from tests.support.commands import RunStation, station_command, station_env
 
 SCAN = ("scan", "--simulate", "--book", "KS/2007/01", "--pages", "3")
 

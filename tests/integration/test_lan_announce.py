@@ -13,8 +13,7 @@ import station
 from station.app.station import Station
 from station.core.models import StationInfo
 from station.lan.announce import HTTP_TYPE, SERVICE_TYPE, Announcer
-
-from .lan_support import lan_config
+from tests.support.lan import lan_config
 
 FINGERPRINT = "ab" * 32
 

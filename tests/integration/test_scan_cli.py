@@ -8,9 +8,8 @@ from pathlib import Path
 import pikepdf
 
 from station.processing.pdf.metadata import read_metadata
-
-from .checks import export_index, published_pdfs, qpdf_ok
-from .conftest import RunStation
+from tests.support.checks import export_index, published_pdfs, qpdf_ok
+from tests.support.commands import RunStation
 
 
 def test_scan_writes_one_named_pdf_per_entry(run_station: RunStation, data_dir: Path) -> None:

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from ..ports import free_port, wait_for_port
-from ..unit.test_hotfolder import png_bomb
-from .checks import published_pdfs, qpdf_ok
-from .conftest import station_command, station_env
-from .test_hotfolder import ledger_jpeg, raw_captures
-from .test_web import Browser
+from tests.support.checks import published_pdfs, qpdf_ok, raw_captures
+from tests.support.commands import station_command, station_env
+from tests.support.http_client import Browser
+from tests.support.images import ledger_jpeg, png_bomb
+from tests.support.ports import free_port, wait_for_port
 
 LIMIT_MB = 3
 

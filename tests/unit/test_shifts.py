@@ -12,8 +12,7 @@ from station.app.station import Station
 from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
 from station.core.models import BookRef
 from station.operators.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
-
-from .review_support import capture, running_station
+from tests.support.stations import capture, running_station
 
 
 @pytest.fixture

@@ -25,8 +25,7 @@ from station.core.models import (
     Region,
 )
 from station.store import Feed, SafeJSONStorage, Store
-
-from .store_support import STATION, namer
+from tests.support.store import STATION, namer
 
 
 @pytest.fixture

@@ -23,8 +23,7 @@ from station.core.models import (
 )
 from station.processing.pdf.metadata import read_metadata
 from station.store import Store, reindex
-
-from .store_support import STATION, image_pdf, namer
+from tests.support.store import STATION, image_pdf, namer
 
 
 def open_store(data: Path) -> Store:

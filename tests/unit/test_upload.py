@@ -14,8 +14,7 @@ from station.core.config import Config
 from station.core.models import BookRef
 from station.ui.app import create_app
 from station.ui.upload import display_name, is_loopback
-
-from .test_hotfolder import jpeg_bytes
+from tests.support.images import jpeg_bytes
 
 
 @pytest.mark.parametrize(

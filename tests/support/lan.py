@@ -13,8 +13,7 @@ from typing import Any
 from station.app.station import Station
 from station.core import config
 from station.core.models import Book, BookRef, Capture, Entry, Region, new_id
-
-from ..unit.store_support import image_pdf
+from tests.support.store import image_pdf
 
 BOOK = "KS-2007-01"
 

@@ -21,6 +21,10 @@ def qpdf_ok(path: Path) -> bool:
     return result.returncode == 0
 
 
+def raw_captures(data_dir: Path) -> list[Path]:
+    return sorted(p for p in (data_dir / "captures").glob("*/*") if p.suffix != ".done")
+
+
 def no_temp_files(data_dir: Path) -> list[Path]:
     return [p for p in data_dir.rglob("*.part")]
 

@@ -13,8 +13,7 @@ from station.app.station import Station
 from station.capture.drivers.simulated.scanner import SimulatedScanner
 from station.core import config
 from station.review.review import PageView
-
-from ..configs import simulated_config
+from tests.support.configs import simulated_config
 
 
 def station_config(data_dir: Path, extra: str = "") -> config.Config:
