@@ -4,7 +4,7 @@ real intake and processing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,9 @@ import pytest
 from station.app.station import Station
 from station.capture.triggers import TriggerEvent
 from station.core.errors import StationBusyError, UsageError
-from station.core.events import Event, Subscription
+from station.core.events import Event
 from station.core.models import BookRef
+from tests.support.events import collect, collect_until, first_of, is_event, next_of
 from tests.support.stations import running_station
 
 PEDAL = TriggerEvent("key", "/dev/input/event3", "KEY_B", 1.0)
@@ -35,39 +36,6 @@ def _slow_device(station: Station, monkeypatch: pytest.MonkeyPatch, **faults: An
         return make(*args, **{"slow_seconds": 0.3, **faults, **options})
 
     monkeypatch.setattr(station, "make_driver", slow)
-
-
-def _collect(events: Subscription, kind: str, phase: str | None = None) -> list[Event]:
-    """Events up to the next of ``kind`` (and ``phase``), that one last; fails after 60 s."""
-    return _collect_until(events, lambda seen: _is(seen[-1], kind, phase))
-
-
-def _collect_until(events: Subscription, done: Callable[[list[Event]], bool]) -> list[Event]:
-    """Every event until ``done(seen)`` holds, in arrival order; fails after 60 s of quiet.
-
-    The capture thread and the processing worker publish side by side, so a test waits
-    for all the events it asserts on, never for one to come before another.
-    """
-    seen: list[Event] = []
-    while not seen or not done(seen):
-        event = events.get(60)
-        assert event is not None, f"events stopped after {[(e.kind, e.data) for e in seen]}"
-        seen.append(event)
-    return seen
-
-
-def _is(event: Event, kind: str, phase: str | None = None) -> bool:
-    return event.kind == kind and (phase is None or event.data.get("phase") == phase)
-
-
-def _first(seen: list[Event], kind: str, phase: str | None = None) -> Event:
-    """The first of ``kind`` (and ``phase``) among ``seen``."""
-    return next(e for e in seen if _is(e, kind, phase))
-
-
-def _until(events: Subscription, kind: str, phase: str | None = None) -> Event:
-    """The next event of ``kind`` (and ``phase``), skipping others."""
-    return _collect(events, kind, phase)[-1]
 
 
 def _entries_by_page(seen: list[Event]) -> list[tuple[Event, list[Event]]]:
@@ -99,20 +67,20 @@ def test_a_capture_runs_in_the_background_one_at_a_time(
     assert busy.value.http_status == 409
     station.peripherals._on_trigger(PEDAL)  # the pedal shares the one capture lock
     assert station.peripherals.notices[-1]["key"] == "trigger.busy"
-    seen = _collect_until(
+    seen = collect_until(
         events,
         lambda seen: (
-            any(_is(e, "capture", "finished") for e in seen)
+            any(is_event(e, "capture", "finished") for e in seen)
             and sum(e.kind == "page" for e in seen) == 2
         ),
     )
-    started = _first(seen, "capture", "started")
+    started = first_of(seen, "capture", "started")
     assert started.data["job_id"] == job.id and started.data["vi"].startswith("Đang chụp")
-    progress = _first(seen, "capture", "progress")
+    progress = first_of(seen, "capture", "progress")
     assert progress.data["en"] == "Scanned 1 of 2 pages"
-    saved = _first(seen, "capture", "page_saved")
+    saved = first_of(seen, "capture", "page_saved")
     assert saved.data["pages_saved"] == 1 and saved.data["capture_id"] == job.capture_ids[0]
-    finished = _first(seen, "capture", "finished")
+    finished = first_of(seen, "capture", "finished")
     assert finished.data["pages_saved"] == 2 and finished.data["en"].startswith("Saved 2 page")
     assert job.wait(60) and job.state == "finished" and job.pages_saved == 2
     pages = _entries_by_page(seen)  # each page's entries are published first
@@ -140,11 +108,11 @@ def test_cancel_stops_after_the_page_being_fed_and_keeps_it(
     _slow_device(station, monkeypatch)
     events = station.events.subscribe()
     job = station.start_capture(None)  # the whole feeder
-    _until(events, "capture", "page_saved")
+    next_of(events, "capture", "page_saved")
     assert station.cancel_capture()
     assert job.wait(60) and job.state == "cancelled"
     assert 1 <= job.pages_saved < 10 and job.error is None
-    finished = _until(events, "capture", "finished")
+    finished = next_of(events, "capture", "finished")
     assert finished.data["cancelled"] and finished.data["key"] == "capture.cancelled"
     assert not station.cancel_capture()
     assert station.wait_idle(120)
@@ -161,7 +129,7 @@ def test_a_device_fault_fails_the_job_with_its_message_and_keeps_earlier_pages(
     _slow_device(station, monkeypatch, slow_seconds=0.0, jam_after=1)
     events = station.events.subscribe()
     job = station.start_capture(3)
-    seen = _collect(events, "capture", "failed")
+    seen = collect(events, "capture", "failed")
     failed = seen[-1]
     assert failed.data["key"] == "device.jammed" and "kẹt" in failed.data["vi"]
     jammed = [e.data for e in seen if e.kind == "device" and e.data["state"] == "error"]

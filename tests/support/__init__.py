@@ -15,5 +15,6 @@ lives here, one module per purpose:
 - ``sane_backend``: a private SANE configuration for the ``test`` backend;
 - ``store``: a store's station identity, naming, and tiny PDFs;
 - ``images``, ``hotfolder``: page images made by code, a hot folder's sink;
-- ``checks``: what a healthy data folder looks like.
+- ``checks``: what a healthy data folder looks like;
+- ``events``: waiting on a station's live events.
 """

@@ -15,6 +15,9 @@ from station.core import config
 from station.review.review import PageView
 from tests.support.configs import simulated_config
 
+#: The Flask configuration every test web app is made with (``create_app(station, ...)``).
+TEST_APP_CONFIG = {"TESTING": True}
+
 
 def station_config(data_dir: Path, extra: str = "") -> config.Config:
     """A fast simulated station (150 dpi, no LAN, no USB watching) in ``data_dir``."""

@@ -12,6 +12,7 @@ from station.app.station import Station
 from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
 from station.core.models import BookRef
 from station.operators.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
+from tests.support.events import next_of
 from tests.support.stations import capture, running_station
 
 
@@ -65,7 +66,7 @@ def test_a_shift_starts_with_the_right_pin_and_ends_with_a_note(station: Station
     events = station.events.subscribe()
     shift = station.start_shift(lan.id, "2468")
     assert station.current_shift() == shift and shift.operator_name == "Lan"
-    started = events.get(1)
+    started = next_of(events, "shift")
     assert started is not None and started.kind == "shift" and started.data["phase"] == "started"
     with pytest.raises(UsageError):
         station.end_shift("x" * 2001)
