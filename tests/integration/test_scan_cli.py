@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 
 from station.processing.pdf.metadata import read_metadata
-from tests.support.checks import export_index, published_pdfs, qpdf_ok
+from tests.support.checks import index_of, published_pdfs, qpdf_ok
 from tests.support.commands import RunStation
 
 
@@ -37,10 +37,10 @@ def test_scan_writes_one_named_pdf_per_entry(run_station: RunStation, data_dir: 
 def test_reindex_reproduces_the_index_exactly(run_station: RunStation, data_dir: Path) -> None:
     assert run_station("scan", "--simulate", "--book", "KS/2007/01", "--pages", "2").returncode == 0
     assert run_station("scan", "--simulate", "--book", "KT/2010/02", "--pages", "1").returncode == 0
-    before = export_index(data_dir)
+    before = index_of(data_dir)
     result = run_station("reindex")
     assert result.returncode == 0, result.stderr
-    assert export_index(data_dir) == before
+    assert index_of(data_dir) == before
     assert len(before["books"]) == 2
 
 

@@ -14,6 +14,7 @@ from station.core.models import BookRef
 from station.operators.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
 from tests.support.events import next_of
 from tests.support.stations import capture, running_station
+from tests.support.store import store_index
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_captures_record_the_shift_operator_and_may_require_a_shift(station: Sta
     assert view.operator == "Lan"
     entry = station.store.get_entry(view.entries[0].entry_id)
     assert entry.operator == "Lan"
-    metadata = json.dumps(station.store.export_index()["captures"])
+    metadata = json.dumps(store_index(station.store)["captures"])
     assert '"operator": "Lan"' in metadata
     progress = station.progress()
     assert progress["shift"] == 2 and progress["today"] == 2
