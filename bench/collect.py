@@ -56,7 +56,6 @@ from pathlib import Path
 
 import pikepdf
 
-from station.app.station import Namer, station_identity
 from station.collector.client import Address, StationClient
 from station.collector.console import Console
 from station.collector.errors import CollectError
@@ -64,8 +63,10 @@ from station.collector.pairing import PairRequest, pair
 from station.collector.runner import Collector, Options
 from station.collector.state import State
 from station.core import config
+from station.core.identity import PresetNamer, station_identity
 from station.core.models import Book, BookRef, Entry, FeedEvent, FeedKind, Region, new_id
 from station.lan.tls import CERT_NAME
+from station.processing.page import publish_pdf
 from station.store import Store
 
 OFFICE = "bench"
@@ -116,7 +117,7 @@ def random_pdf(size: int) -> bytes:
 def open_store(data_dir: Path) -> Iterator[Store]:
     cfg = station_config(data_dir)
     info = station_identity(cfg, data_dir)
-    with Store(data_dir, info, Namer(cfg, info)) as store:
+    with Store(data_dir, info, PresetNamer(cfg, info)) as store:
         yield store
 
 
@@ -132,7 +133,7 @@ def publish_book(data_dir: Path, sizes: list[int]) -> list[Published]:
                 number=str(number),
                 regions=[Region(capture_id="bench", box=(0, 0, 10, 10), page_number=number)],
             )
-            version = store.publish(entry, random_pdf(size), "bench")
+            version = publish_pdf(store, entry, random_pdf(size), "bench")
             published.append(
                 Published(entry.id, version.version, version.file, version.sha256, version.bytes)
             )

@@ -14,16 +14,20 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NoReturn
 
 from station import __version__
-from station.core import config, messages
-from station.core.errors import DeviceError, StationError
-from station.core.models import BookRef
-from station.system import sigpipe
-
-if TYPE_CHECKING:  # the service pulls in imaging and PDF code; load it only when used
-    from station.app.station import Station
+from station.app.safe_mode import safe_mode_web
+from station.app.station import Station, reindex_data
+from station.core import config, config_write, messages, sigpipe
+from station.core.errors import ConfigError, DeviceError, StationError
+from station.core.models import OVER_BUDGET, BookRef
+from station.lan.cli import add_pairing_parser, without_lan
+from station.processing.batch import console as batch_console
+from station.processing.batch import run as batch
+from station.system import doctor, provision
+from station.system.sdnotify import Heartbeat
+from station.ui.server import serve, serve_safe
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,10 @@ messages.register(
             "en": "Page {capture} failed: {detail}",
         },
         "cli.summary": {
-            "vi": "Xong: {pages} trang, {entries} tệp PDF, {review} mục cần xem lại.",
-            "en": "Done: {pages} pages, {entries} PDF files, {review} entries to review.",
+            "vi": "Xong: {pages} trang, {entries} tệp PDF ({over} vượt dung lượng), "
+            "{review} mục cần xem lại.",
+            "en": "Done: {pages} pages, {entries} PDF files ({over} over budget), "
+            "{review} entries to review.",
         },
         "cli.reindexed": {
             "vi": "Đã dựng lại chỉ mục: {books} sổ, {entries} mục, {files} tệp; {problems} lỗi.",
@@ -78,6 +84,10 @@ def _say(args: argparse.Namespace, key: str, **values: object) -> None:
     print(messages.render(key, args.lang, **values))
 
 
+def _say_error(args: argparse.Namespace, error: StationError) -> None:
+    print(error.message(args.lang), file=sys.stderr)
+
+
 def _load_config(args: argparse.Namespace) -> config.Config:
     if args.data_dir:
         os.environ["STATION_DATA_DIR"] = str(args.data_dir)
@@ -94,9 +104,6 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from station.app.station import Station
-    from station.lan.cli import without_lan
-
     cfg = _load_config(args)
     ref = BookRef.parse(args.book)
     with Station(without_lan(cfg)) as station:
@@ -140,7 +147,7 @@ def _scan_kind(device: str | None, configured: str) -> str:
 
 
 def _report(args: argparse.Namespace, station: Station) -> int:
-    published = review = failures = 0
+    published = over = review = failures = 0
     for result in station.results:
         if result.error is not None:
             failures += 1
@@ -155,6 +162,7 @@ def _report(args: argparse.Namespace, station: Station) -> int:
             if entry.current is None:
                 continue
             published += 1
+            over += OVER_BUDGET in entry.flags
             path = station.data_dir / "published" / entry.current.file
             kb = f"{entry.current.bytes / 1024:.1f}"
             _say(args, "cli.wrote", path=path, kb=kb, encoding=entry.current.encoding)
@@ -163,15 +171,13 @@ def _report(args: argparse.Namespace, station: Station) -> int:
             review += len(pending)
             flags = ", ".join(result.page.flags if result.page else [])
             _say(args, "cli.review", capture=result.capture.id, count=len(pending), flags=flags)
-    _say(args, "cli.summary", pages=len(station.results), entries=published, review=review)
+    pages = len(station.results)
+    _say(args, "cli.summary", pages=pages, entries=published, over=over, review=review)
     return 1 if failures else 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Process whatever is left in the queue (after a power cut, say), then exit."""
-    from station.app.station import Station
-    from station.lan.cli import without_lan
-
     with Station(without_lan(_load_config(args))) as station:
         if not station.wait_idle(args.timeout):
             _say(args, "cli.timeout")
@@ -181,8 +187,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """List the devices the station sees and what it would use; say what to fix."""
-    from station.system import doctor
-
     if args.data_dir:
         os.environ["STATION_DATA_DIR"] = str(args.data_dir)
     report = doctor.examine(args.config)
@@ -191,12 +195,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    from station.app.station import station_identity
-    from station.store.reindex import reindex
-
-    cfg = _load_config(args)
-    data_dir = cfg.data_dir
-    report = reindex(data_dir, station_identity(cfg, data_dir))
+    report = reindex_data(_load_config(args))
     for problem in report.problems:
         print(problem, file=sys.stderr)
     _say(
@@ -215,9 +214,6 @@ def cmd_process(args: argparse.Namespace) -> int:
     if not args.verbose:
         # One line per image and per file is printed; per-entry log lines would bury them.
         logging.getLogger().setLevel(logging.WARNING)
-    from station.processing.batch import console as batch_console
-    from station.processing.batch import run as batch
-
     cfg = _load_config(args)
     job = batch.make_job(
         cfg,
@@ -239,24 +235,33 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from station.ui.server import serve
-
-    cfg = _load_config(args)
+    """Serve the station; with a broken configuration, serve safe mode until it is fixed."""
     if args.port:
         os.environ["STATION__WEB__PORT"] = str(args.port)
+    try:
         cfg = _load_config(args)
+    except ConfigError as exc:
+        _say_error(args, exc)
+        web = safe_mode_web(config_write.target_path(args.config))
+        with Heartbeat.for_web(web.host, web.port):
+            serve_safe(config_write.target_path(args.config), exc, web, lambda: _restart(args))
+        return 0
     _say(args, "cli.serving", host=cfg.web.host, port=cfg.web.port)
-    from station.system.sdnotify import Heartbeat
-
     # Under systemd: READY once the web server answers, then watchdog pings while it does.
     with Heartbeat.for_web(cfg.web.host, cfg.web.port):
         return serve(cfg, demo=args.command == "demo")
 
 
+def _restart(args: argparse.Namespace) -> NoReturn:
+    """Start this command afresh in this process (same PID, so systemd keeps it)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "station.cli", *args.argv])
+
+
 def cmd_provision(args: argparse.Namespace) -> int:
     """Export this station's settings as a provisioning file, or apply one."""
-    from station.system import provision
-
     if args.data_dir:
         os.environ["STATION_DATA_DIR"] = str(args.data_dir)
     return provision.command(args)
@@ -348,8 +353,6 @@ def _build_parser() -> argparse.ArgumentParser:
     prov.add_argument("--office-name", help="apply: the office (commune) name")
     prov.set_defaults(handler=cmd_provision)
 
-    from station.lan.cli import add_pairing_parser
-
     add_pairing_parser(sub)
     return parser
 
@@ -365,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``station`` console script."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     args.lang = _language(args)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -372,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     handler: Handler = args.handler
-    sigpipe.install()  # before any scanner library can reset it (station.system.sigpipe)
+    sigpipe.install()  # before any scanner library can reset it (station.core.sigpipe)
     try:
         return handler(args)
     except StationError as exc:

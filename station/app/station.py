@@ -11,40 +11,40 @@ import collections
 import dataclasses
 import hashlib
 import logging
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-from station.app.touch import TouchApi
+from flask import Flask
+
 from station.capture.drivers import create_driver, driver_class
 from station.capture.drivers.base import CapturedImage, DeviceState, Driver, DriverEvent
+from station.capture.drivers.folder.watcher import HotFolder, Sink
 from station.capture.intake import Intake, Job
-from station.capture.job import CaptureRunner
+from station.capture.job import REQUIRE_SHIFT, CaptureRunner, rendered
 from station.capture.peripherals import Peripherals
-from station.core import messages, naming
+from station.core import diskspace, messages
 from station.core.config import Config
+from station.core.diskspace import StorageState
 from station.core.errors import NotFoundError, StationError, StoreError, UsageError
 from station.core.events import EventBus
-from station.core.fsutil import write_atomic
+from station.core.identity import PresetNamer, station_identity
 from station.core.layouts import get_profile
-from station.core.models import Book, BookRef, Entry, StationInfo
+from station.core.models import Book, BookRef, Entry, FeedEvent
 from station.lan.pairing import PairRequest
 from station.lan.service import LanService
 from station.operators.progress import Progress
 from station.operators.shifts import Shifts
 from station.processing.pipeline import PageResult, Pipeline, Worker
+from station.review import books
 from station.review.books import LAST_BOOK
 from station.review.review import Review
-from station.store import Store
+from station.store import ReindexReport, Store, reindex
+from station.store.counts import book_counts
 from station.system import storage_guard
-from station.system.storage_guard import StorageState
-
-if TYPE_CHECKING:
-    from station.capture.drivers.folder.watcher import HotFolder
 
 log = logging.getLogger(__name__)
 
@@ -69,54 +69,17 @@ class DeviceStatus:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def station_identity(config: Config, data_dir: Path) -> StationInfo:
-    """Who this station is: the configured id, or one made on first start and kept."""
-    station_id = config.station.id
-    id_file = data_dir / "station.id"
-    if not station_id:
-        if id_file.exists():
-            station_id = id_file.read_text(encoding="utf-8").strip()
-        else:
-            station_id = "st-" + secrets.token_hex(6)
-            write_atomic(id_file, station_id.encode())
-    return StationInfo(
-        id=station_id,
-        name=config.station.name,
-        office_code=config.station.office_code,
-        office_name=config.station.office_name,
-    )
+def reindex_data(config: Config) -> ReindexReport:
+    """Rebuild the configured data folder's index from its PDF files (the station must
+    not be running); ``station reindex``."""
+    return reindex(config.data_dir, station_identity(config, config.data_dir))
 
 
-class Namer:
-    """Names entries with the configured preset (the store calls it when publishing)."""
-
-    def __init__(self, config: Config, station: StationInfo) -> None:
-        extra = Path(config.processing.naming_dir) if config.processing.naming_dir else None
-        presets = naming.load_presets(extra)
-        if config.processing.naming_preset not in presets:
-            raise naming.unknown_preset(config.processing.naming_preset, presets)
-        self.preset = presets[config.processing.naming_preset]
-        self.station = station
-
-    def __call__(self, book: Book, entry: Entry) -> PurePosixPath:
-        pages = entry.pages
-        values = naming.NameValues(
-            code=book.ref.code,
-            year=book.ref.year,
-            book=book.ref.number,
-            entry=entry.number,
-            date=entry.registration_date or None,
-            page=pages[0] if pages else None,
-            office=book.office_code or self.station.office_code,
-        )
-        return naming.render(self.preset, values)
-
-
-class Station(TouchApi):
+class Station:
     """Owns the data folder while running; start() and stop() bracket its life.
 
-    The touch UI's operations (capture jobs, review, shifts, books, progress,
-    settings) are the methods of :class:`station.app.touch.TouchApi`.
+    It builds every part and hands each what it needs; the CLI calls it, the touch UI
+    calls it through :class:`station.app.touch.TouchApi`.
     """
 
     def __init__(self, config: Config, data_dir: Path | None = None) -> None:
@@ -124,7 +87,7 @@ class Station(TouchApi):
         self.data_dir = data_dir or config.data_dir
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.info = station_identity(config, self.data_dir)
-        self.store = Store(self.data_dir, self.info, Namer(config, self.info))
+        self.store = Store(self.data_dir, self.info, PresetNamer(config, self.info))
         self.results: collections.deque[PageResult] = collections.deque(maxlen=200)
         self.device = DeviceStatus(kind=config.capture.device)
         #: The hot folder's status, when one is configured (``device`` itself when
@@ -135,18 +98,26 @@ class Station(TouchApi):
         self._worker: Worker | None = None
         self._intake: Intake | None = None
         self._watcher: HotFolder | None = None
-        #: USB plug and unplug, and the pedal, keys and buttons that start a capture.
-        self.peripherals = Peripherals(self)
-        #: Entry PCs: pairing, API over TLS, zeroconf (started when [lan] enabled).
-        self.lan = LanService(self)
+        #: Entry PCs: pairing, API over TLS, zeroconf (started by :meth:`serve_lan`).
+        self.lan = LanService(config.lan, self.data_dir, self.info, self.store)
         #: Live events for the touch UI (station.core.events lists the kinds).
         self.events = EventBus()
         #: Held by processing and by review edits, so a book's numbering never interleaves.
         self.book_lock = threading.RLock()
         #: The one capture at a time (screen, pedal, status page).
         self.captures = CaptureRunner(self)
-        self.review = Review(self)
-        self.shifts = Shifts(self)
+        #: USB plug and unplug, and the pedal, keys and buttons that start a capture.
+        self.peripherals = Peripherals(config, self.captures, lambda: self.current_book)
+        self.shifts = Shifts(self.store, self.events)
+        self.review = Review(
+            self.store,
+            self.events,
+            self.book_lock,
+            self.data_dir,
+            budget_bytes=lambda: self.config.processing.budget_kb * 1024,
+            operator_name=self.shifts.operator_name,
+            on_book_changed=self.announce_book,
+        )
         self.progress_counter = Progress(self.store)
         #: The station.toml the admin screen writes (None: $STATION_CONFIG, or the
         #: system file when it exists); set it when loading from another file.
@@ -165,9 +136,13 @@ class Station(TouchApi):
         self._probe_device()
         self._start_folder()
         self.peripherals.start()
-        if self.config.lan.enabled:
-            self.lan.start()
         return self
+
+    def serve_lan(self, app: Flask) -> None:
+        """Serve ``app`` (the web app, whose ``/api/v1`` the entry PCs use) to the LAN
+        over TLS and announce it, when ``[lan] enabled``."""
+        if self.config.lan.enabled:
+            self.lan.start(app)
 
     def _probe_device(self) -> None:
         """Show the configured device as ready when it is present (or why it is not)."""
@@ -302,6 +277,44 @@ class Station(TouchApi):
                 close()  # a generator left early finishes its device state now
         return jobs
 
+    def books(self) -> list[Book]:
+        """Every book, in the order they were created."""
+        return self.store.list_books()
+
+    def find_entry(self, entry_id: str) -> Entry | None:
+        """The entry ``entry_id`` of any book, or None."""
+        return self.store.find_entry(entry_id)
+
+    def queue_length(self) -> int:
+        """Pages saved and waiting to be processed."""
+        return len(self._intake.queue) if self._intake else 0
+
+    def failed_pages(self) -> list[tuple[Job, dict[str, str]]]:
+        """Pages whose processing failed (their raw images are kept), with the reason
+        in each language."""
+        return self._intake.queue.failed() if self._intake else []
+
+    def pending_pairings(self) -> list[PairRequest]:
+        """Entry PCs asking to pair, for the station's own screen."""
+        return self.lan.pairing.pending()
+
+    def peripherals_status(self) -> dict[str, Any]:
+        """USB devices, capture triggers and their recent notices."""
+        return self.peripherals.status()
+
+    def capture_operator(self, operator: str) -> str:
+        """The name a capture records for ``operator`` ("": the shift's operator);
+        UsageError when the admin requires a shift and none is running."""
+        if self.shifts.current_shift() is None and self.store.get_setting(REQUIRE_SHIFT, False):
+            raise UsageError("capture.no_shift")
+        return self.shifts.operator_name(operator)
+
+    def get_book(self, key: str) -> Book:
+        """The book ``key`` (NotFoundError when unknown)."""
+        if not self.store.has_book(key):
+            raise NotFoundError("review.unknown_book", book=key[:40])
+        return self.store.get_book(key)
+
     def release(self, driver: Driver) -> None:
         """Close a driver after capturing; the status shows the device as present again."""
         driver.close()
@@ -339,8 +352,6 @@ class Station(TouchApi):
         """Watch the hot folder when it is the device or has a path configured."""
         if self.config.capture.device != "folder" and not self.config.capture.folder.path:
             return
-        from station.capture.drivers.folder.watcher import Sink
-
         if self.config.capture.device == "folder":
             self.folder = self.device
         else:
@@ -377,16 +388,12 @@ class Station(TouchApi):
         """Counts and states for the status page and the API."""
         books = []
         for book in self.store.list_books():
-            entries = self.store.list_entries(book.ref.key)
             books.append(
                 {
                     "ref": str(book.ref),
                     "key": book.ref.key,
                     "profile": book.profile,
-                    "pages": len(self.store.list_pages(book.ref.key)),
-                    "entries": len(entries),
-                    "published": sum(1 for e in entries if e.current is not None),
-                    "review": sum(1 for e in entries if e.current is None),
+                    **book_counts(self.store, book.ref.key).to_dict(),
                     "next_entry": book.next_entry,
                 }
             )
@@ -406,7 +413,11 @@ class Station(TouchApi):
     def storage(self) -> StorageState:
         """Disk space of the data folder and its level (ok, warn, full) for the screen."""
         storage = self.config.storage
-        return storage_guard.measure(self.data_dir, storage.reserve_mb, storage.warn_mb)
+        return diskspace.measure(self.data_dir, storage.reserve_mb, storage.warn_mb)
+
+    def cleanable(self) -> storage_guard.CleanupReport:
+        """What an admin may delete to free space (files every collector holds)."""
+        return storage_guard.cleanable(self.store, self.data_dir)
 
     def device_status(self) -> dict[str, Any]:
         """The capture device's state with its message in each language."""
@@ -415,7 +426,7 @@ class Station(TouchApi):
     def apply_config(self, config: Config) -> None:
         """Run with ``config`` from now on (settings changed on the admin screen): the
         naming preset, the size budget and the capture settings take effect at once."""
-        namer = Namer(config, self.info)  # refuses an unknown preset before any change
+        namer = PresetNamer(config, self.info)  # refuses an unknown preset before any change
         self.config = config
         self.store.namer = namer
         # The store and namer hold this very object: later files carry the new names.
@@ -445,6 +456,54 @@ class Station(TouchApi):
         self.captures.on_device_event(event)
         if event.kind != "progress":
             self.events.publish("device", self.device_status())
+
+    # -- events --------------------------------------------------------------------------
+
+    def announce_book(self, book_key: str) -> None:
+        """Publish a ``book`` event with the book's counts."""
+        if self.store.has_book(book_key):
+            counts = books.book_counts(self.store, book_key)
+            self.events.publish(
+                "book", {"book": book_key, "counts": counts, "current": self.current_book}
+            )
+
+    def announce_storage(self) -> None:
+        """Publish a ``storage`` event (free space against the reserve)."""
+        self.events.publish("storage", self.storage().to_dict())
+
+    def announce_result(self, result: PageResult) -> None:
+        """Publish the ``page`` (and ``book``) events for a processed capture."""
+        data: dict[str, Any] = {
+            "capture_id": result.capture.id,
+            "book": result.capture.book,
+            "status": "review" if result.needs_review else "accepted",
+            "needs_review": result.needs_review,
+            "entries": [
+                {"entry_id": e.id, "number": e.number, "status": e.status.value, "flags": e.flags}
+                for e in result.entries
+            ],
+        }
+        if result.page is not None and result.page.replaces:
+            data["replaces"] = result.page.replaces
+        if result.error is not None:
+            data["error"] = rendered(result.error.key, dict(result.error.values))
+        self.events.publish("page", data)
+        self.announce_book(result.capture.book)
+
+    def announce_feed(self, event: FeedEvent) -> None:
+        """Publish an ``entry`` event for a feed event (published, replaced, withdrawn)."""
+        self.events.publish(
+            "entry",
+            {
+                "kind": event.kind.value,
+                "entry_id": event.entry_id,
+                "book": event.book,
+                "number": event.number,
+                "version": event.version,
+                "file": event.file,
+                "seq": event.seq,
+            },
+        )
 
 
 def _with_message(status: DeviceStatus) -> dict[str, Any]:

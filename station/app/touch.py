@@ -1,7 +1,7 @@
 """What the touch UI calls on a :class:`station.app.station.Station`: one method per action.
 
-:class:`TouchApi` is a base class of ``Station``, so the web layer calls
-``station.start_capture(...)``, ``station.page_view(...)`` and so on. Each method is a
+:class:`TouchApi` wraps a running ``Station``; the web app holds one and calls
+``touch.start_capture(...)``, ``touch.page_view(...)`` and so on. Each method is a
 thin, documented entry point into the module that does the work (capture_job, review,
 overview, shifts, progress, books, admin_settings). All are safe to call from any
 thread. Bad input raises a :class:`station.core.errors.StationError` subclass whose
@@ -20,42 +20,40 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from station.app import settings as admin_settings
-from station.capture.job import CaptureJob, CaptureRunner, rendered
+from station.app.station import Station
+from station.capture.job import CaptureJob, CaptureRunner
 from station.core.events import EventBus
-from station.core.models import Book, FeedEvent, Shift
+from station.core.models import Book, Shift
 from station.operators.progress import Progress
 from station.operators.shifts import OperatorView, Shifts
 from station.review import books
 from station.review.overview import build_overview
 from station.review.review import PageView, Review
-
-if TYPE_CHECKING:
-    from station.app.station import Station
-    from station.processing.pipeline import PageResult
-    from station.store import Store
+from station.store import Store
 
 log = logging.getLogger(__name__)
 
 
 class TouchApi:
-    """The touch UI's operations (mixed into ``Station``; see the module docstring)."""
+    """The touch UI's operations on one running station (see the module docstring)."""
 
-    # Set by Station.__init__.
-    store: Store
-    current_book: str | None
-    events: EventBus
-    book_lock: threading.RLock
-    captures: CaptureRunner
-    review: Review
-    shifts: Shifts
-    progress_counter: Progress
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.store: Store = station.store
+        self.events: EventBus = station.events
+        self.book_lock: threading.RLock = station.book_lock
+        self.captures: CaptureRunner = station.captures
+        self.review: Review = station.review
+        self.shifts: Shifts = station.shifts
+        self.progress_counter: Progress = station.progress_counter
 
     @property
-    def _station(self) -> Station:
-        return cast("Station", self)
+    def current_book(self) -> str | None:
+        """The book captures go into, or None."""
+        return self.station.current_book
 
     # -- capture ------------------------------------------------------------------
 
@@ -145,21 +143,16 @@ class TouchApi:
     def collected_entries(self, book_key: str) -> set[str]:
         """Ids of the book's entries whose current file a paired collector acknowledged
         (from the LAN service's acknowledgements; empty without it)."""
-        lan = getattr(self, "lan", None)
+        lan = self.station.lan
         acks, pairing = getattr(lan, "acks", None), getattr(lan, "pairing", None)
         if acks is None or pairing is None:
             return set()
-        current = {e.id: e.current.sha256 for e in self.store.list_entries(book_key) if e.current}
-        collected: set[str] = set()
-        for collector in pairing.collectors():
-            for entry_id, ack in acks.of(collector.id, book_key).items():
-                if current.get(entry_id) == ack.get("sha256"):
-                    collected.add(entry_id)
-        return collected
+        collectors = [c.id for c in pairing.collectors()]
+        return set(acks.held(collectors, book_key, self.store.list_entries(book_key)))
 
     def rescan_requests(self, book_key: str) -> set[str]:
         """Ids of the book's entries an entry PC asked to rescan, not replaced since."""
-        rescans = getattr(getattr(self, "lan", None), "rescans", None)
+        rescans = getattr(self.station.lan, "rescans", None)
         if rescans is None:
             return set()
         versions = {
@@ -239,74 +232,36 @@ class TouchApi:
         office code ("" or None: the station's); ``profile``: a layout profile (None:
         the default); ``expected``: entries the book should hold. ConflictError when
         the book exists, UsageError naming a bad value."""
-        return books.create_book(
-            self._station, type, year, book, office, profile, first_entry, expected
+        new = books.create_book(
+            self.store,
+            self.book_lock,
+            self.station.info,
+            self.station.config.processing.default_profile,
+            type,
+            year,
+            book,
+            office,
+            profile,
+            first_entry,
+            expected,
         )
+        self.station.open_book(new.ref.key)
+        return new
 
     def list_books(self) -> list[dict[str, Any]]:
         """Every book with counts; ``current`` marks the open one, ``last_opened`` the
         one to offer for "continue"."""
-        return books.list_books(self._station)
+        return books.list_books(self.store, self.current_book)
 
     # -- settings ------------------------------------------------------------------------
 
     def settings_view(self) -> dict[str, Any]:
         """The admin screen: naming preset(s), budget, dpi, simulated profile,
         require_shift, admin_pin_set, device, storage, config file."""
-        return admin_settings.settings_view(self._station)
+        return admin_settings.settings_view(self.station)
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change ``naming_preset``, ``budget_kb``, ``capture_dpi``,
         ``simulated_profile`` (written to station.toml atomically) and
         ``require_shift``; applied at once. UsageError names a refused key."""
-        return admin_settings.update_settings(self._station, changes)
-
-    # -- events --------------------------------------------------------------------------
-
-    def announce_book(self, book_key: str) -> None:
-        """Publish a ``book`` event with the book's counts."""
-        if self.store.has_book(book_key):
-            counts = books.book_counts(self._station, book_key)
-            self.events.publish(
-                "book", {"book": book_key, "counts": counts, "current": self.current_book}
-            )
-
-    def announce_storage(self) -> None:
-        """Publish a ``storage`` event (free space against the reserve)."""
-        measure = getattr(self, "storage", None)
-        if callable(measure):
-            self.events.publish("storage", measure().to_dict())
-
-    def announce_result(self, result: PageResult) -> None:
-        """Publish the ``page`` (and ``book``) events for a processed capture."""
-        data: dict[str, Any] = {
-            "capture_id": result.capture.id,
-            "book": result.capture.book,
-            "status": "review" if result.needs_review else "accepted",
-            "needs_review": result.needs_review,
-            "entries": [
-                {"entry_id": e.id, "number": e.number, "status": e.status.value, "flags": e.flags}
-                for e in result.entries
-            ],
-        }
-        if result.page is not None and result.page.replaces:
-            data["replaces"] = result.page.replaces
-        if result.error is not None:
-            data["error"] = rendered(result.error.key, dict(result.error.values))
-        self.events.publish("page", data)
-        self.announce_book(result.capture.book)
-
-    def announce_feed(self, event: FeedEvent) -> None:
-        """Publish an ``entry`` event for a feed event (published, replaced, withdrawn)."""
-        self.events.publish(
-            "entry",
-            {
-                "kind": event.kind.value,
-                "entry_id": event.entry_id,
-                "book": event.book,
-                "number": event.number,
-                "version": event.version,
-                "file": event.file,
-                "seq": event.seq,
-            },
-        )
+        return admin_settings.update_settings(self.station, changes)

@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from station.capture.drivers.base import CapturedImage
 from station.core.errors import ImageError
-from station.processing.imaging.load import MAX_PIXELS
+from station.core.limits import MAX_PIXELS
 
 log = logging.getLogger(__name__)
 

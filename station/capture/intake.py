@@ -22,10 +22,10 @@ from typing import Any
 
 from station.capture.drivers.base import CapturedImage
 from station.core import faults, messages
+from station.core.diskspace import check_room
 from station.core.errors import StationError, StoreError
 from station.core.fsutil import fsync_dir, remove_stale_temps, write_atomic
 from station.core.models import BookRef, Capture, new_id
-from station.system.storage_guard import check_room
 
 log = logging.getLogger(__name__)
 

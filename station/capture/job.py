@@ -14,16 +14,14 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from station.capture.drivers.base import Driver, DriverEvent
 from station.capture.intake import Job
 from station.core import messages
 from station.core.errors import StationBusyError, StationError, UsageError
-from station.core.models import new_id, utc_now
-
-if TYPE_CHECKING:
-    from station.app.station import Station
+from station.core.events import EventBus
+from station.core.models import Book, new_id, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +128,44 @@ class CaptureJob:
         }
 
 
+class CaptureHost(Protocol):
+    """What capture jobs need of the running station (the application layer's
+    :class:`station.app.station.Station` provides it)."""
+
+    events: EventBus
+
+    @property
+    def current_book(self) -> str | None: ...
+
+    def capture_operator(self, operator: str) -> str:
+        """The name to record for ``operator`` ("" : the shift's); raises UsageError
+        when the admin requires a shift and none is running."""
+        ...
+
+    def get_book(self, key: str) -> Book: ...
+
+    def make_driver(self, kind: str | None = None, **options: Any) -> Driver: ...
+
+    def capture(
+        self,
+        driver: Driver,
+        book: Book,
+        count: int | None,
+        operator: str = "",
+        on_saved: Callable[[Job], None] | None = None,
+    ) -> list[Job]: ...
+
+    def release(self, driver: Driver) -> None: ...
+
+    def device_status(self) -> dict[str, Any]: ...
+
+    def announce_storage(self) -> None: ...
+
+
 class CaptureRunner:
     """Runs capture jobs for one station, one at a time."""
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: CaptureHost) -> None:
         self.station = station
         #: Held for the whole of a capture. Anything else that uses the device alone
         #: (the setup wizard's test capture) takes it too, without blocking.
@@ -172,10 +204,7 @@ class CaptureRunner:
         book = station.current_book
         if book is None:
             raise UsageError("capture.no_book")
-        shift = station.shifts.current_shift()
-        if shift is None and station.store.get_setting(REQUIRE_SHIFT, False):
-            raise UsageError("capture.no_shift")
-        name = station.shifts.operator_name(operator)
+        name = station.capture_operator(operator)
         return CaptureJob(new_id("j"), book, count, name, source)
 
     def cancel(self) -> bool:
@@ -222,7 +251,7 @@ class CaptureRunner:
         self._driver = None
         try:
             self._emit(job, "started", "capture.started", {"book": job.book})
-            book = station.store.get_book(job.book)
+            book = station.get_book(job.book)
             driver = station.make_driver(first_entry=book.next_entry, profile=book.profile)
             self._driver = driver
             try:

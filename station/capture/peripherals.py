@@ -14,20 +14,19 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from station.capture.job import CaptureJob, CaptureRunner
 from station.capture.triggers import TriggerEvent, Triggers
 from station.capture.usb import UsbEvent, UsbWatcher
 from station.capture.usb_table import DeviceTable
 from station.core import messages
+from station.core.config import Config
 from station.core.errors import StationBusyError, StationError
 from station.core.models import utc_now
-
-if TYPE_CHECKING:
-    from station.app.station import Station
-    from station.capture.job import CaptureJob
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +51,17 @@ messages.register(
 class Peripherals:
     """USB watcher and capture triggers of one station."""
 
-    def __init__(self, station: Station) -> None:
-        self.station = station
+    def __init__(
+        self,
+        config: Config,
+        captures: CaptureRunner,
+        current_book: Callable[[], str | None],
+    ) -> None:
+        """``captures`` is the station's one capture at a time; ``current_book`` says
+        which book is open (a trigger with none open only leaves a notice)."""
+        self.config = config
+        self.captures = captures
+        self._current_book = current_book
         self.usb: UsbWatcher | None = None
         self.triggers: Triggers | None = None
         #: Recent notices for the UI, newest last: {"key", "values", "at"}.
@@ -66,7 +74,7 @@ class Peripherals:
         """Start watching. A bad device table or key name disables only its part (the
         notice and ``station doctor`` say why), so the station still runs and can be
         fixed from the screen."""
-        config = self.station.config
+        config = self.config
         try:
             if config.usb.enabled:
                 extra = Path(config.usb.devices_file) if config.usb.devices_file else None
@@ -112,11 +120,11 @@ class Peripherals:
         self._notice(event.message_key, **event.values)
 
     def _on_trigger(self, event: TriggerEvent) -> None:
-        if self.station.current_book is None:
+        if self._current_book() is None:
             self._notice("trigger.no_book", device=event.device)
             return
         try:
-            job = self.station.start_capture(1)
+            job = self.captures.start(1)
         except StationBusyError:
             self._notice("trigger.busy", device=event.device)
             return

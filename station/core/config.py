@@ -395,7 +395,7 @@ def _build(cls: type[T], data: Any, path: str, problems: _Problems) -> T:
     return dataclasses.replace(default, **values)  # type: ignore[type-var]
 
 
-def _env_overrides(environ: typing.Mapping[str, str]) -> dict[str, Any]:
+def environment_overrides(environ: typing.Mapping[str, str]) -> dict[str, Any]:
     """Turn ``STATION__SECTION__KEY`` variables into a nested dict of TOML-typed values."""
     tree: dict[str, Any] = {}
     for name, raw in environ.items():
@@ -437,7 +437,7 @@ def parse(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config.unreadable", source=source, detail=str(exc)) from exc
-    data = _merge(data, _env_overrides(os.environ if environ is None else environ))
+    data = _merge(data, environment_overrides(os.environ if environ is None else environ))
     problems = _Problems()
     config = _build(Config, data, "", problems)
     if problems.items:

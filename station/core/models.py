@@ -157,6 +157,9 @@ class EntryStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+#: Flag of an entry whose finished PDF (metadata included) is larger than the budget.
+OVER_BUDGET = "over_budget"
+
 #: Quality flags an entry may carry (set by imaging, encoding or the operator).
 QUALITY_FLAGS = (
     "faded",
@@ -165,7 +168,7 @@ QUALITY_FLAGS = (
     "illegible",
     "count_mismatch",
     "low_confidence",
-    "over_budget",
+    OVER_BUDGET,
     "ink_enhanced",
     "greyscale_fallback",
     "duplicate_number",
@@ -365,3 +368,14 @@ class StationInfo:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StationInfo:
         return cls(**data)
+
+
+#: The flags an operator may set on an entry (the station sets the others).
+OPERATOR_FLAGS = ("faded", "torn", "missing_fields", "illegible", "stained")
+
+
+def numeric(number: str) -> int:
+    """The leading digits of an entry number ("12a" -> 12); 0 when there are none."""
+    digits = re.match(r"[0-9]*", number)
+    text = digits.group(0) if digits else ""
+    return int(text) if text else 0

@@ -18,6 +18,7 @@ from typing import Any
 
 from station.core.models import Entry, utc_now
 from station.lan.errors import bad_request
+from station.store.counts import holds_current
 from station.store.record import version_of
 from station.store.storage import SafeJSONStorage
 
@@ -103,12 +104,16 @@ class Acks:
     def count_current(self, collector_id: str, book: str, entries: list[Entry]) -> int:
         """How many of ``entries`` the collector holds in their current version."""
         acks = self.of(collector_id, book)
-        count = 0
-        for entry in entries:
-            current, known = entry.current, acks.get(entry.id)
-            if current is not None and known is not None and known["sha256"] == current.sha256:
-                count += 1
-        return count
+        return sum(1 for entry in entries if holds_current(entry, acks.get(entry.id)))
+
+    def held(self, collector_ids: list[str], book: str, entries: list[Entry]) -> set[str]:
+        """Ids of ``entries`` that at least one of ``collector_ids`` holds in their
+        current version."""
+        found: set[str] = set()
+        for collector_id in collector_ids:
+            acks = self.of(collector_id, book)
+            found |= {e.id for e in entries if holds_current(e, acks.get(e.id))}
+        return found
 
     def _load(self, collector_id: str, book: str) -> dict[str, dict[str, Any]]:
         key = (collector_id, book)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from werkzeug.wrappers.response import Response
@@ -18,11 +18,9 @@ from werkzeug.wrappers.response import Response
 from station.core import messages
 from station.lan.errors import LanError
 from station.lan.interfaces import is_loopback
+from station.lan.service import LanService
 from station.lan.texts import TEXTS
 from station.lan.tls import grouped
-
-if TYPE_CHECKING:
-    from station.app.station import Station
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +29,14 @@ def admin_blueprint(check_csrf: Callable[[], None]) -> Blueprint:
     """Routes behind the status page's pairing forms; ``check_csrf`` is the UI's check."""
     bp = Blueprint("lan_admin", __name__)
 
-    def decide(action: Callable[[Station], tuple[str, dict[str, str]]]) -> Response:
+    def decide(action: Callable[[LanService], tuple[str, dict[str, str]]]) -> Response:
         if not is_loopback(request.remote_addr):
             abort(403)
         check_csrf()
-        station: Station = current_app.extensions["station"]
+        lan: LanService = current_app.extensions["lan"]
         lang = _lang()
         try:
-            key, values = action(station)
+            key, values = action(lan)
             session["flash"] = messages.render(key, lang, **values)
         except LanError as exc:
             session["flash"] = exc.message(lang)
@@ -46,24 +44,24 @@ def admin_blueprint(check_csrf: Callable[[], None]) -> Blueprint:
 
     @bp.post("/pairing/<request_id>/approve")
     def approve(request_id: str) -> Response:
-        def act(station: Station) -> tuple[str, dict[str, str]]:
-            done = station.approve_pairing(request_id)
+        def act(lan: LanService) -> tuple[str, dict[str, str]]:
+            done = lan.pairing.approve(request_id)
             return "lan.pairing_approved", {"name": done.name, "code": done.code}
 
         return decide(act)
 
     @bp.post("/pairing/<request_id>/deny")
     def deny(request_id: str) -> Response:
-        def act(station: Station) -> tuple[str, dict[str, str]]:
-            done = station.lan.pairing.deny(request_id)
+        def act(lan: LanService) -> tuple[str, dict[str, str]]:
+            done = lan.pairing.deny(request_id)
             return "lan.pairing_denied", {"name": done.name}
 
         return decide(act)
 
     @bp.post("/collectors/<collector_id>/revoke")
     def revoke(collector_id: str) -> Response:
-        def act(station: Station) -> tuple[str, dict[str, str]]:
-            done = station.lan.pairing.revoke(collector_id)
+        def act(lan: LanService) -> tuple[str, dict[str, str]]:
+            done = lan.pairing.revoke(collector_id)
             return "lan.collector_revoked", {"name": done.name}
 
         return decide(act)
@@ -77,8 +75,7 @@ def admin_blueprint(check_csrf: Callable[[], None]) -> Blueprint:
 
 def lan_view() -> dict[str, Any]:
     """What the status page shows about the LAN (called from the template)."""
-    station: Station = current_app.extensions["station"]
-    lan = station.lan
+    lan: LanService = current_app.extensions["lan"]
     pairing = lan.pairing
     collectors = pairing.collectors()
     return {
@@ -92,7 +89,7 @@ def lan_view() -> dict[str, Any]:
         "collectors": [
             {**c.public(), "last_seen": pairing.last_seen(c.id)[0] or "—"} for c in collectors
         ],
-        "books": lan.collection(station, collectors),
+        "books": lan.collection(collectors),
     }
 
 

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -29,10 +29,9 @@ from station.lan.export import stream_zip
 from station.lan.files import check_entry_id, file_response, open_version
 from station.lan.pairing import REQUEST_TTL, Collector
 from station.lan.rescans import clean_reason
-
-if TYPE_CHECKING:
-    from station.app.station import Station
-    from station.lan.service import LanService
+from station.lan.service import LanService
+from station.store import Store
+from station.store.counts import book_counts
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +80,9 @@ def api_error_response(status: int) -> Response:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _station() -> Station:
-    station: Station = current_app.extensions["station"]
-    return station
-
-
 def _lan() -> LanService:
-    return _station().lan
+    lan: LanService = current_app.extensions["lan"]
+    return lan
 
 
 def private(view: Callable[P, R]) -> Callable[P, R]:
@@ -140,7 +135,7 @@ def _collector() -> Collector:
 def _public_routes(bp: Blueprint) -> None:
     @bp.get("/station")
     def station() -> Response:
-        info = _station().info
+        info = _lan().info
         return jsonify(
             id=info.id,
             name=info.name,
@@ -172,10 +167,10 @@ def _private_routes(bp: Blueprint) -> None:
     @bp.get("/books")
     @private
     def books() -> Response:
-        store = _station().store
+        store = _lan().store
         listed = []
         for book in store.list_books():
-            entries = store.list_entries(book.ref.key)
+            counts = book_counts(store, book.ref.key)
             listed.append(
                 {
                     "key": book.ref.key,
@@ -185,8 +180,8 @@ def _private_routes(bp: Blueprint) -> None:
                     "book": book.ref.number,
                     "office": book.office_code,
                     "profile": book.profile,
-                    "entries": len(entries),
-                    "published": sum(1 for e in entries if e.current is not None),
+                    "entries": counts.entries,
+                    "published": counts.published,
                 }
             )
         return jsonify(books=listed)
@@ -196,7 +191,7 @@ def _private_routes(bp: Blueprint) -> None:
     def feed() -> Response:
         since = _int_arg("since", 0, 0, 10**12)
         limit = _int_arg("limit", FEED_LIMIT, 1, FEED_MAX)
-        changes = _station().store.feed
+        changes = _lan().store.feed
         items = changes.since(since, limit)
         last = changes.last_seq
         more = bool(items) and items[-1].seq < last
@@ -206,7 +201,7 @@ def _private_routes(bp: Blueprint) -> None:
     @private
     def acks() -> Response:
         items = parse_items(_json_body())
-        entries = _EntryLookup(_station())
+        entries = _EntryLookup(_lan().store)
         accepted, rejected = 0, []
         groups: dict[str, list[Any]] = {}
         for item in items:
@@ -233,7 +228,7 @@ def _private_routes(bp: Blueprint) -> None:
         if not isinstance(entry_id, str):
             raise bad_request("'entry_id' must be a text")
         reason = clean_reason(body.get("reason"))
-        entry = _station().store.find_entry(check_entry_id(entry_id))
+        entry = _lan().store.find_entry(check_entry_id(entry_id))
         if entry is None:
             raise not_found("unknown_entry", entry=entry_id)
         collector = _collector()
@@ -251,13 +246,13 @@ def _file_routes(bp: Blueprint) -> None:
     @bp.get("/entries/<entry_id>/versions/<int:version>/file")
     @private
     def entry_file(entry_id: str, version: int) -> Response:
-        handle, found = open_version(_station().store, entry_id, version, _lan().verifier)
+        handle, found = open_version(_lan().store, entry_id, version, _lan().verifier)
         return file_response(request, handle, found)
 
     @bp.get("/books/<key>/export.zip")
     @private
     def export(key: str) -> Response:
-        store = _station().store
+        store = _lan().store
         if not BOOK_KEY.match(key):
             raise bad_request("malformed book key")
         if not store.has_book(key):
@@ -276,8 +271,8 @@ def _file_routes(bp: Blueprint) -> None:
 class _EntryLookup:
     """Entries by id for one request: one book read serves all its entries."""
 
-    def __init__(self, station: Station) -> None:
-        self.store = station.store
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self.known: dict[str, Entry] = {}
 
     def get(self, entry_id: str) -> Entry | None:

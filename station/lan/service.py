@@ -11,9 +11,13 @@ status page and in the log; the station keeps scanning.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
 
 from station.core import messages
+from station.core.config import LanSection
 from station.core.models import StationInfo
 from station.lan.acks import Acks
 from station.lan.announce import Announcer, host_label
@@ -25,11 +29,8 @@ from station.lan.pairing import Collector, Pairing
 from station.lan.rescans import Rescans
 from station.lan.server import TlsListener, lan_gate
 from station.lan.tls import Certificate, default_hostnames, ensure_certificate, read_certificate
-
-if TYPE_CHECKING:
-    from flask import Flask
-
-    from station.app.station import Station
+from station.store import Store
+from station.store.counts import count_entries
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +38,23 @@ log = logging.getLogger(__name__)
 class LanService:
     """Everything the station does for entry PCs."""
 
-    def __init__(self, station: Station) -> None:
-        self.station = station
-        self.settings = station.config.lan
-        self.db = LanDB.for_data_dir(station.data_dir)
+    def __init__(
+        self, settings: LanSection, data_dir: Path, info: StationInfo, store: Store
+    ) -> None:
+        """``info`` is the station's own record (its name may change while running);
+        ``store`` holds the books and files the API serves."""
+        self.settings = settings
+        self.info = info
+        self.store = store
+        self.db = LanDB.for_data_dir(data_dir)
         self.pairing = Pairing(self.db)
         self.acks = Acks(self.db.folder / "acks")
         self.rescans = Rescans(self.db)
         self.verifier = Verifier()
-        self.tls_dir = station.data_dir / "tls"
+        self.tls_dir = data_dir / "tls"
         self.certificate: Certificate | None = None
-        #: The Flask app the listener serves; ``station serve`` serves it on loopback too.
+        #: The Flask app the listener serves (handed over by :meth:`start`); ``station
+        #: serve`` serves the same app on loopback.
         self.app: Flask | None = None
         self.listener: TlsListener | None = None
         self.announcer: Announcer | None = None
@@ -65,15 +72,16 @@ class LanService:
         """The TLS listener's port (0 when it is not running)."""
         return self.listener.port if self.listener else 0
 
-    def start(self) -> None:
-        """Make sure of the certificate, listen with TLS, then announce."""
-        info = self.station.info
+    def start(self, app: Flask) -> None:
+        """Make sure of the certificate, serve ``app`` with TLS, then announce."""
+        info = self.info
+        self.app = app
         try:
             addresses = [a.ip for a in lan_addresses(self.settings.interfaces)]
             hostnames = default_hostnames(host_label(info.id))
             self.certificate = ensure_certificate(self.tls_dir, info.id, hostnames, addresses)
             listener = TlsListener(
-                lan_gate(self._app(), self._identity),
+                lan_gate(app, self._identity),
                 self.settings.host,
                 self.settings.port,
                 self.settings.threads,
@@ -117,20 +125,21 @@ class LanService:
             "collectors": len(self.pairing.collectors()),
         }
 
-    def collection(self, station: Station, collectors: list[Collector]) -> list[dict[str, Any]]:
+    def collection(self, collectors: list[Collector]) -> list[dict[str, Any]]:
         """Per book: what each paired collector has verified, and open rescan requests."""
         rescans = self.rescans.by_book()
         books = []
-        for book in station.store.list_books():
+        for book in self.store.list_books():
             key = book.ref.key
-            entries = [e for e in station.store.list_entries(key) if e.current is not None]
-            if not entries and key not in rescans:
+            entries = self.store.list_entries(key)
+            counts = count_entries(entries, len(self.store.list_pages(key)))
+            if not counts.published and key not in rescans:
                 continue
             books.append(
                 {
                     "key": key,
                     "ref": str(book.ref),
-                    "published": len(entries),
+                    "published": counts.published,
                     "collected": [
                         {
                             "id": c.id,
@@ -144,15 +153,8 @@ class LanService:
             )
         return books
 
-    def _app(self) -> Flask:
-        if self.app is None:
-            from station.ui.app import create_app  # the UI imports the service: load late
-
-            self.app = create_app(self.station)
-        return self.app
-
     def _identity(self) -> tuple[StationInfo, str]:
-        return self.station.info, self.fingerprint
+        return self.info, self.fingerprint
 
     def _error_text(self) -> dict[str, str]:
         if self.error is None:

@@ -23,14 +23,13 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from station.core import messages
 from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
+from station.core.events import EventBus
 from station.core.models import Operator, Shift, new_id, utc_now
-
-if TYPE_CHECKING:
-    from station.app.station import Station
+from station.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +158,11 @@ class PinLimiter:
 class Shifts:
     """Operators, shifts and the admin PIN of one station (thread-safe)."""
 
-    def __init__(self, station: Station, clock: Callable[[], float] = time.monotonic) -> None:
-        self.station = station
+    def __init__(
+        self, store: Store, events: EventBus, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.store = store
+        self.events = events
         self.limiter = PinLimiter(clock)
         self._lock = threading.RLock()
 
@@ -174,7 +176,7 @@ class Shifts:
             if any(o.name.casefold() == clean.casefold() for o in self._operators()):
                 raise ConflictError("shift.name_taken", name=clean)
             operator = Operator(id=new_id("op"), name=clean, pin_hash=pin_hash)
-            self.station.store.add_operator(operator)
+            self.store.add_operator(operator)
         log.info("operator %s (%s) added", operator.id, clean)
         return _view(operator)
 
@@ -208,14 +210,14 @@ class Shifts:
             if running is not None:
                 self._end(running, "")
             shift = Shift(id=new_id("s"), operator_id=operator.id, operator_name=operator.name)
-            self.station.store.save_shift(shift)
+            self.store.save_shift(shift)
         log.info("shift %s started by %s", shift.id, operator.name)
-        self.station.events.publish("shift", {"phase": "started", "shift": shift.to_dict()})
+        self.events.publish("shift", {"phase": "started", "shift": shift.to_dict()})
         return shift
 
     def current_shift(self) -> Shift | None:
         """The shift in progress, or None."""
-        running = [s for s in self.station.store.list_shifts() if not s.ended_at]
+        running = [s for s in self.store.list_shifts() if not s.ended_at]
         return running[-1] if running else None
 
     def end_shift(self, note: str = "") -> Shift:
@@ -231,7 +233,7 @@ class Shifts:
 
     def last_handover(self) -> dict[str, Any] | None:
         """The note the last shift left, with who left it and when (None: no note)."""
-        ended = [s for s in self.station.store.list_shifts() if s.ended_at]
+        ended = [s for s in self.store.list_shifts() if s.ended_at]
         if not ended or not ended[-1].note:
             return None
         last = ended[-1]
@@ -245,26 +247,26 @@ class Shifts:
 
     def _end(self, shift: Shift, note: str) -> Shift:
         shift.ended_at, shift.note = utc_now(), note
-        self.station.store.save_shift(shift)
+        self.store.save_shift(shift)
         log.info("shift %s ended", shift.id)
-        self.station.events.publish("shift", {"phase": "ended", "shift": shift.to_dict()})
+        self.events.publish("shift", {"phase": "ended", "shift": shift.to_dict()})
         return shift
 
     # -- admin PIN -------------------------------------------------------------------
 
     def set_admin_pin(self, pin: str) -> None:
         """Set (or change) the admin PIN; the UI asks for the old one first."""
-        self.station.store.set_setting(ADMIN_KEY, hash_pin(pin))
+        self.store.set_setting(ADMIN_KEY, hash_pin(pin))
         log.info("admin PIN set")
 
     def admin_pin_set(self) -> bool:
         """Whether an admin PIN exists (else the first-boot wizard must set one)."""
-        return bool(self.station.store.get_setting(ADMIN_KEY))
+        return bool(self.store.get_setting(ADMIN_KEY))
 
     def check_admin_pin(self, pin: str) -> bool:
         """Whether ``pin`` is the admin PIN; False when none is set. Too many wrong
         tries raise LockedOutError for a minute."""
-        stored = self.station.store.get_setting(ADMIN_KEY)
+        stored = self.store.get_setting(ADMIN_KEY)
         if not stored or not isinstance(pin, str):
             return False
         with self._lock:
@@ -286,7 +288,7 @@ class Shifts:
         raise AuthError("shift.wrong_pin", left=left)
 
     def _operators(self) -> list[Operator]:
-        return self.station.store.list_operators()
+        return self.store.list_operators()
 
 
 def _view(operator: Operator) -> OperatorView:

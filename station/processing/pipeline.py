@@ -16,17 +16,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from station.capture.intake import Intake, Job
 from station.core import faults, messages
 from station.core.errors import StationError
 from station.core.layouts import LayoutProfile, get_profile
-from station.core.models import Book, Capture, Entry, EntryStatus, Page, Region, new_id
+from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id
 from station.processing.imaging.load import load_rgb
-from station.processing.imaging.segment import Segmentation, crop_region, segment
-from station.processing.pdf.encode import encode_entry
-from station.review.recapture import take_over
+from station.processing.imaging.segment import Segmentation, segment
+from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
+from station.processing.recapture import take_over
 from station.store import Store
 
 log = logging.getLogger(__name__)
@@ -39,9 +38,6 @@ messages.register(
         },
     }
 )
-
-#: Flags that keep a page's entries in review instead of publishing them.
-REVIEW_FLAGS = frozenset({"count_mismatch", "low_confidence"})
 
 
 @dataclass
@@ -126,15 +122,7 @@ class Pipeline:
             source_key = f"{capture.id}#{index}"
             entry = self.store.find_entry_by_source(book.ref.key, source_key)
             if entry is None:
-                region = Region(
-                    capture_id=capture.id,
-                    box=proposed.box,
-                    page_side=proposed.page_side,
-                    page_number=first_page + proposed.page_side,
-                    confidence=proposed.confidence,
-                    angle=found.angle,
-                    warp=None if proposed.warp is None else list(proposed.warp),
-                )
+                region = make_region(capture.id, proposed, found.angle, first_page)
                 entry = Entry(
                     id=new_id("e"),
                     book=book.ref.key,
@@ -172,16 +160,14 @@ class Pipeline:
 def publish_entry(
     store: Store, entry: Entry, rgb: NDArray[np.uint8], capture: Capture, budget_bytes: int
 ) -> Entry:
-    """Cut the entry's region from ``rgb`` (its capture), encode it within the budget and
-    publish it as the entry's next version; returns the entry as stored."""
+    """Cut the entry's region from ``rgb`` (its capture), make its finished PDF within
+    the budget and publish it as the entry's next version; returns the entry as stored."""
     region = next((r for r in entry.regions if r.capture_id == capture.id), entry.regions[0])
-    crop = crop_region(rgb, region.box, region.angle, region.warp)
-    encoded = encode_entry(Image.fromarray(crop), capture.dpi, budget_bytes, entry=entry.number)
-    for flag in encoded.flags:
-        if flag not in entry.flags:
-            entry.flags.append(flag)
+    finished = entry_pdf(
+        cut_entry(rgb, region), capture.dpi, budget_bytes, entry, store.plan_publish
+    )
     faults.checkpoint("process.before_publish")
-    store.publish(entry, encoded.data, encoded.encoding)
+    store.publish(finished.plan, finished.data)
     return store.get_entry(entry.id)
 
 

@@ -9,16 +9,15 @@ to fix, before the store sees it.
 from __future__ import annotations
 
 import logging
+import threading
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from station.core import messages
 from station.core.errors import ConfigError, ConflictError, UsageError
 from station.core.layouts import get_profile, load_profiles
-from station.core.models import CODE_PATTERN, Book, BookRef, EntryStatus
-
-if TYPE_CHECKING:
-    from station.app.station import Station
+from station.core.models import CODE_PATTERN, Book, BookRef, StationInfo
+from station.store import Store, counts
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +81,10 @@ def check_profile(value: Any, default: str) -> str:
 
 
 def create_book(
-    station: Station,
+    store: Store,
+    book_lock: threading.RLock,
+    station: StationInfo,
+    default_profile: str,
     type: str,
     year: int,
     book: int,
@@ -91,65 +93,51 @@ def create_book(
     first_entry: int = 1,
     expected: int | None = None,
 ) -> Book:
-    """Create a book and make it the open one; see :meth:`TouchApi.create_book`."""
+    """Create a book (the caller opens it); see :meth:`TouchApi.create_book`."""
     code = type.strip().upper() if isinstance(type, str) else ""
     if not CODE_PATTERN.match(code):
         raise UsageError("books.bad_type", value=str(type)[:10])
     ref = BookRef(code, whole(year, "year", 1800, 2200), whole(book, "book", 1, 999))
-    office_code = check_office(office, station.info.office_code)
+    office_code = check_office(office, station.office_code)
     first = whole(first_entry, "first_entry", 1, 999_999)
     blank = expected is None or (isinstance(expected, str) and not expected.strip())
     count = None if blank else whole(expected, "expected", 1, 100_000)
     new = Book(
         ref=ref,
         office_code=office_code,
-        office_name=station.info.office_name if office_code == station.info.office_code else "",
-        profile=check_profile(profile, station.config.processing.default_profile),
+        office_name=station.office_name if office_code == station.office_code else "",
+        profile=check_profile(profile, default_profile),
         first_entry=first,
         next_entry=first,
         expected_entries=count,
     )
-    with station.book_lock:
-        if station.store.has_book(ref.key):
+    with book_lock:
+        if store.has_book(ref.key):
             raise ConflictError("books.exists", book=str(ref))
-        station.store.create_book(new)
+        store.create_book(new)
     log.info("book %s created from the touch screen", ref.key)
-    station.open_book(ref.key)
     return new
 
 
-def list_books(station: Station) -> list[dict[str, Any]]:
+def list_books(store: Store, current_book: str | None) -> list[dict[str, Any]]:
     """Every book with its counts, the open one and the one opened last marked."""
-    last = station.store.get_setting(LAST_BOOK)
+    last = store.get_setting(LAST_BOOK)
     rows = []
-    for book in station.store.list_books():
+    for book in store.list_books():
         key = book.ref.key
-        entries = station.store.list_entries(key)
-        live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
         rows.append(
             {
                 **book.to_dict(),
                 "key": key,
                 "label": str(book.ref),
-                "pages": len(station.store.list_pages(key)),
-                "entries": len(live),
-                "published": sum(1 for e in live if e.status is EntryStatus.PUBLISHED),
-                "review": sum(1 for e in live if e.status is EntryStatus.REVIEW),
-                "withdrawn": len(entries) - len(live),
-                "current": key == station.current_book,
+                **book_counts(store, key),
+                "current": key == current_book,
                 "last_opened": key == last,
             }
         )
     return rows
 
 
-def book_counts(station: Station, key: str) -> dict[str, int]:
-    """The counts the ``book`` event carries."""
-    entries = station.store.list_entries(key)
-    live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
-    return {
-        "pages": len(station.store.list_pages(key)),
-        "entries": len(live),
-        "published": sum(1 for e in live if e.status is EntryStatus.PUBLISHED),
-        "review": sum(1 for e in live if e.status is EntryStatus.REVIEW),
-    }
+def book_counts(store: Store, key: str) -> dict[str, int]:
+    """The counts the ``book`` event carries (:mod:`station.store.counts`)."""
+    return counts.book_counts(store, key).to_dict()

@@ -60,7 +60,6 @@ messages.register(
 NUMBER = re.compile(r"^[0-9]{1,12}[a-z]{0,3}$")
 MAX_NUMBER_LENGTH = 16
 #: Flags an operator may set beside the station's own (QUALITY_FLAGS holds all).
-OPERATOR_FLAGS = ("faded", "torn", "missing_fields", "illegible", "stained")
 DUPLICATE_FLAG = "duplicate_number"
 MAX_CUTS = 40
 MIN_SIDE = 16  # pixels of the view; smaller is a slip of the finger, not an entry
@@ -186,10 +185,3 @@ def check_duplicates(cuts: Sequence[Cut], elsewhere: Iterable[str]) -> None:
     for cut in cuts:
         if counts[cut.number] > 1 and DUPLICATE_FLAG not in cut.flags:
             raise UsageError("review.duplicate_number", number=cut.number)
-
-
-def numeric(number: str) -> int:
-    """The leading digits of an entry number ("12a" -> 12); 0 when there are none."""
-    digits = re.match(r"[0-9]*", number)
-    text = digits.group(0) if digits else ""
-    return int(text) if text else 0

@@ -24,8 +24,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from station.core.models import Book, Entry, EntryStatus, Page
-from station.review.cuts import numeric
+from station.core.models import Book, Entry, EntryStatus, Page, numeric
+from station.store.counts import is_live
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def build_overview(
     rescans: set[str] | None = None,
 ) -> dict[str, Any]:
     """The overview of ``book``; ``collected`` and ``rescans`` hold entry ids."""
-    live = [e for e in entries if e.status is not EntryStatus.WITHDRAWN]
+    live = [e for e in entries if is_live(e)]
     page_of = {entry_id: page for page in pages for entry_id in page.entry_ids}
     waiting = {i for i, p in page_of.items() if p.recapture_requested and not p.replaced_by}
     waiting |= rescans or set()

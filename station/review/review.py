@@ -11,7 +11,7 @@ every entry's box and number drawn over it. The operator then:
   proposals until it is accepted; on an accepted page each edit is published at once
   as a new version (feed ``replaced``), under the new name when renumbered;
 - or asks for the page to be captured again (:meth:`Review.request_recapture`); the
-  book's next capture then takes over its entries (:mod:`station.review.recapture`).
+  book's next capture then takes over its entries (:mod:`station.processing.recapture`).
 
 Auto-accept: a page whose segmentation is confident (the count matches the profile)
 is published by processing as soon as it is cut; its view says ``accepted`` with
@@ -29,26 +29,37 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from station.core import messages
 from station.core.errors import ImageError, NotFoundError, UsageError
+from station.core.events import EventBus
 from station.core.fsutil import write_atomic
 from station.core.layouts import get_profile
-from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id, utc_now
+from station.core.models import (
+    Book,
+    Capture,
+    Entry,
+    EntryStatus,
+    Page,
+    new_id,
+    numeric,
+    utc_now,
+)
 from station.processing.imaging.load import load_rgb
-from station.processing.pipeline import REVIEW_FLAGS, publish_entry
+from station.processing.page import REVIEW_FLAGS
+from station.processing.pipeline import publish_entry
 from station.review.cuts import (
     Cut,
     check_cuts,
     check_duplicates,
     match_cuts,
-    numeric,
     same_box,
 )
 from station.review.frame import (
@@ -59,9 +70,7 @@ from station.review.frame import (
     render_view,
     snap_width,
 )
-
-if TYPE_CHECKING:
-    from station.app.station import Station
+from station.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +180,27 @@ class PageView:
 class Review:
     """Page views and the operator's review actions, for one station."""
 
-    def __init__(self, station: Station) -> None:
-        self.station = station
+    def __init__(
+        self,
+        store: Store,
+        events: EventBus,
+        book_lock: threading.RLock,
+        data_dir: Path,
+        *,
+        budget_bytes: Callable[[], int],
+        operator_name: Callable[[str], str],
+        on_book_changed: Callable[[str], None],
+    ) -> None:
+        """``budget_bytes`` gives the size budget in force (settings change it at run
+        time); ``operator_name`` turns an operator id or "" into the name recorded;
+        ``on_book_changed`` is told after an edit changed a book's entries."""
+        self.store = store
+        self.events = events
+        self.book_lock = book_lock
+        self.data_dir = data_dir
+        self._budget_bytes = budget_bytes
+        self._operator_name = operator_name
+        self._on_book_changed = on_book_changed
         self._frames: OrderedDict[str, ViewFrame] = OrderedDict()
         self._frame_lock = threading.Lock()
 
@@ -186,7 +214,7 @@ class Review:
     def last_page(self, book_key: str) -> PageView | None:
         """The book's most recently processed page, or None before the first."""
         self._book(book_key)
-        pages = self.station.store.list_pages(book_key)
+        pages = self.store.list_pages(book_key)
         if not pages:
             return None
         newest = max(pages, key=lambda p: p.capture_id)  # capture ids sort by time
@@ -222,7 +250,7 @@ class Review:
                 raise NotFoundError("review.unknown_version", entry=entry_id, version=version)
         if chosen is None:
             raise NotFoundError("review.no_file", entry=entry_id)
-        path = self.station.store.published_path(chosen.file)
+        path = self.store.published_path(chosen.file)
         if not path.is_file():
             raise NotFoundError("review.no_file", entry=entry_id)
         return path
@@ -243,8 +271,8 @@ class Review:
         _, page, capture = self._locate(book_key, capture_id)
         frame = self.frame(page, capture)
         checked = check_cuts(cuts, frame)
-        name = self.station.shifts.operator_name(operator)
-        with self.station.book_lock:
+        name = self._operator_name(operator)
+        with self.book_lock:
             page = self._fresh_page(page)
             plan = self._plan(page, capture, frame, checked, name)
             rgb = self._rgb(capture) if plan.publishes else None
@@ -259,17 +287,17 @@ class Review:
         """Publish the page's entries still in review, as proposed."""
         _, page, capture = self._locate(book_key, capture_id)
         frame = self.frame(page, capture)
-        name = self.station.shifts.operator_name(operator)
-        with self.station.book_lock:
+        name = self._operator_name(operator)
+        with self.book_lock:
             page = self._fresh_page(page)
             waiting = [e for e in self._live(page) if e.status is EntryStatus.REVIEW]
             if waiting:
                 rgb = self._rgb(capture)
                 for entry in waiting:
-                    publish_entry(self.station.store, entry, rgb, capture, self._budget())
+                    publish_entry(self.store, entry, rgb, capture, self._budget())
             page.recapture_requested = False
             page.reviewed_by, page.reviewed_at = name or "-", utc_now()
-            self.station.store.save_page(page)
+            self.store.save_page(page)
         return self._announce(page, capture, frame)
 
     def request_recapture(self, book_key: str, capture_id: str, operator: str = "") -> PageView:
@@ -277,14 +305,14 @@ class Review:
         entries, keeping their numbers (published ones get a new version)."""
         _, page, capture = self._locate(book_key, capture_id)
         frame = self.frame(page, capture)
-        name = self.station.shifts.operator_name(operator)
-        with self.station.book_lock:
+        name = self._operator_name(operator)
+        with self.book_lock:
             page = self._fresh_page(page)
             if page.replaced_by:
                 raise UsageError("review.replaced", capture=capture_id, other=page.replaced_by)
             page.recapture_requested = True
             page.reviewed_by, page.reviewed_at = name or "-", utc_now()
-            self.station.store.save_page(page)
+            self.store.save_page(page)
         return self._announce(page, capture, frame)
 
     # -- frames ------------------------------------------------------------------
@@ -325,7 +353,7 @@ class Review:
         self, page: Page, capture: Capture, frame: ViewFrame, cuts: list[Cut], operator: str
     ) -> _Plan:
         """Check the cuts against the book and decide what each does (no change yet)."""
-        store = self.station.store
+        store = self.store
         current = self._live(page)
         boxes = {e.id: self._box(e, capture, frame) for e in current}
         for cut in cuts:
@@ -363,7 +391,7 @@ class Review:
         Every entry and the page's list are saved before the first file is encoded, so
         an encoding failure leaves the rest in review on the page, never lost.
         """
-        store = self.station.store
+        store = self.store
         for entry in plan.removed:
             store.withdraw(entry.id, operator)
         # Every renamed file moves aside before any is published, so numbers can swap.
@@ -382,8 +410,8 @@ class Review:
 
     def _announce(self, page: Page, capture: Capture, frame: ViewFrame) -> PageView:
         view = self._view(self._fresh_page(page), capture, frame)
-        self.station.events.publish("page", page_event(view))
-        self.station.announce_book(page.book)
+        self.events.publish("page", page_event(view))
+        self._on_book_changed(page.book)
         return view
 
     def _view(self, page: Page, capture: Capture, frame: ViewFrame) -> PageView:
@@ -438,13 +466,13 @@ class Review:
         return None if region is None else frame.box_of(region, (capture.width, capture.height))
 
     def _live(self, page: Page) -> list[Entry]:
-        store = self.station.store
+        store = self.store
         entries = (store.find_entry(entry_id) for entry_id in page.entry_ids)
         return [e for e in entries if e is not None and e.status is not EntryStatus.WITHDRAWN]
 
     def _renumber_book(self, book_key: str) -> None:
         """Keep ``next_entry`` just after the book's highest entry number."""
-        store = self.station.store
+        store = self.store
         book = store.get_book(book_key)
         live = [
             numeric(e.number) + 1
@@ -457,36 +485,36 @@ class Review:
             store.update_book(book)
 
     def _budget(self) -> int:
-        return self.station.config.processing.budget_kb * 1024
+        return self._budget_bytes()
 
     def _rgb(self, capture: Capture) -> NDArray[np.uint8]:
-        rgb, _ = load_rgb(self.station.data_dir / capture.raw_path, capture.raw_path)
+        rgb, _ = load_rgb(self.data_dir / capture.raw_path, capture.raw_path)
         return rgb
 
     def _cache_dir(self, book_key: str) -> Path:
-        return self.station.data_dir / VIEWS / book_key
+        return self.data_dir / VIEWS / book_key
 
     def _fresh_page(self, page: Page) -> Page:
-        fresh = self.station.store.get_page(page.book, page.capture_id)
+        fresh = self.store.get_page(page.book, page.capture_id)
         return fresh if fresh is not None else page
 
     def _book(self, book_key: str) -> Book:
-        if not isinstance(book_key, str) or not self.station.store.has_book(book_key):
+        if not isinstance(book_key, str) or not self.store.has_book(book_key):
             raise NotFoundError("review.unknown_book", book=str(book_key)[:40])
-        return self.station.store.get_book(book_key)
+        return self.store.get_book(book_key)
 
     def _locate(self, book_key: str, capture_id: str) -> tuple[Book, Page, Capture]:
         book = self._book(book_key)
         page = None
         if isinstance(capture_id, str):
-            page = self.station.store.get_page(book_key, capture_id)
-        capture = self.station.store.get_capture(capture_id) if page is not None else None
+            page = self.store.get_page(book_key, capture_id)
+        capture = self.store.get_capture(capture_id) if page is not None else None
         if page is None or capture is None:
             raise NotFoundError("review.unknown_page", book=book_key, capture=str(capture_id)[:60])
         return book, page, capture
 
     def _entry(self, entry_id: str) -> Entry:
-        found = self.station.store.find_entry(entry_id) if isinstance(entry_id, str) else None
+        found = self.store.find_entry(entry_id) if isinstance(entry_id, str) else None
         if found is None:
             raise NotFoundError("review.unknown_entry", entry=str(entry_id)[:60])
         return found

@@ -19,19 +19,18 @@ import dataclasses
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from station.core import faults
 from station.core.errors import StoreError
 from station.core.fsutil import fsync_dir, write_atomic
 from station.core.models import Book, Capture, Entry, EntryStatus, EntryVersion, Page, utc_now
-from station.processing.pdf.metadata import apply_metadata
+from station.store.base import StoreBase
 from station.store.names import check_relpath, choose_name, is_version_path, version_path
 from station.store.record import RecordFile, build_record, measure
-
-if TYPE_CHECKING:
-    from station.store.store import Store
+from station.store.xmp import read_metadata
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +38,27 @@ JOURNAL = "publishing.json"
 DUPLICATE_FLAG = "duplicate_number"
 
 
-def publish(store: Store, entry: Entry, pdf_bytes: bytes, encoding: str) -> EntryVersion:
-    """Publish ``pdf_bytes`` as the next version of ``entry`` and return that version."""
+@dataclass(frozen=True)
+class PublishPlan:
+    """One version about to be published: the entry as the index will hold it (hash
+    and size still unset) and the record its PDF must carry.
+
+    The store decides names, version numbers and the feed ``seq``; processing turns
+    the record into the finished PDF (:mod:`station.processing.page`), so the budget
+    covers the file exactly as written.
+    """
+
+    entry: Entry
+    record: dict[str, Any]
+    in_place: bool  # the new file replaces the current one under the same name
+
+    @property
+    def version(self) -> EntryVersion:
+        return self.entry.versions[-1]
+
+
+def plan_publish(store: StoreBase, entry: Entry, encoding: str) -> PublishPlan:
+    """What publishing ``entry`` now would write; nothing is changed yet."""
     book = store.get_book(entry.book)
     stored = store.find_entry(entry.id)
     # The store's version history is authoritative, whatever copy the caller holds.
@@ -55,14 +73,21 @@ def publish(store: Store, entry: Entry, pdf_bytes: bytes, encoding: str) -> Entr
         relpath = keep = _choose_name(store, book, entry)
     after = _next_version(entry, relpath, keep, store.feed.last_seq + 1, encoding)
     record = build_record(store.station, book, after, *_sources(store, after))
-    data = apply_metadata(pdf_bytes, record)
-    sha, size = measure(data)
+    return PublishPlan(after, record, in_place)
+
+
+def publish(store: StoreBase, plan: PublishPlan, pdf_bytes: bytes) -> EntryVersion:
+    """Publish ``pdf_bytes``, the finished PDF carrying ``plan.record``, as the planned
+    version; returns that version."""
+    _check_plan(store, plan, pdf_bytes)
+    after = plan.entry
+    sha, size = measure(pdf_bytes)
     newest = after.versions[-1]
     newest.sha256, newest.bytes = sha, size
     write_journal(store, newest)
-    write_version_file(store, after, data, in_place=in_place)
+    write_version_file(store, after, pdf_bytes, in_place=plan.in_place)
     faults.checkpoint("store.after_file")
-    store.feed.append_event(RecordFile(record, sha, size, newest.file).event())
+    store.feed.append_event(RecordFile(plan.record, sha, size, newest.file).event())
     faults.checkpoint("store.after_feed")
     store.save_entry(after)
     clear_journal(store)
@@ -70,7 +95,18 @@ def publish(store: Store, entry: Entry, pdf_bytes: bytes, encoding: str) -> Entr
     return newest
 
 
-def _choose_name(store: Store, book: Book, entry: Entry) -> PurePosixPath:
+def _check_plan(store: StoreBase, plan: PublishPlan, pdf_bytes: bytes) -> None:
+    """Refuse a plan overtaken by another change, or a PDF not carrying its record:
+    the file must be the index's truth, or a reindex would rebuild something else."""
+    stored = store.find_entry(plan.entry.id)
+    before = len(stored.versions) if stored else 0
+    if plan.version.seq != store.feed.last_seq + 1 or before != len(plan.entry.versions) - 1:
+        raise StoreError("store.stale_plan", entry=plan.entry.number)
+    if read_metadata(pdf_bytes) != plan.record:
+        raise StoreError("store.record_mismatch", entry=plan.entry.number)
+
+
+def _choose_name(store: StoreBase, book: Book, entry: Entry) -> PurePosixPath:
     """The namer's name, made unique in its folder (rule in :mod:`.names`)."""
     base = check_relpath(store.namer(book, entry))
     taken = {
@@ -83,7 +119,7 @@ def _choose_name(store: Store, book: Book, entry: Entry) -> PurePosixPath:
         taken |= {str(base.parent / p.name).casefold() for p in folder.iterdir()}
     name, clashed = choose_name(base, taken)
     if clashed:
-        log.warning("entry %s: name %s is taken, published as %s", entry.id, base, name)
+        log.warning("entry %s: name %s is taken, planned as %s", entry.id, base, name)
         if DUPLICATE_FLAG not in entry.flags:
             entry.flags.append(DUPLICATE_FLAG)
     return name
@@ -102,7 +138,7 @@ def _next_version(
     return dataclasses.replace(entry, status=EntryStatus.PUBLISHED, versions=versions)
 
 
-def _sources(store: Store, entry: Entry) -> tuple[list[Capture], list[Page]]:
+def _sources(store: StoreBase, entry: Entry) -> tuple[list[Capture], list[Page]]:
     """The captures and pages the entry's regions come from, for its record."""
     captures: list[Capture] = []
     pages: list[Page] = []
@@ -118,7 +154,9 @@ def _sources(store: Store, entry: Entry) -> tuple[list[Capture], list[Page]]:
     return captures, pages
 
 
-def keep_path(store: Store, current: PurePosixPath, version: int, entry_id: str) -> PurePosixPath:
+def keep_path(
+    store: StoreBase, current: PurePosixPath, version: int, entry_id: str
+) -> PurePosixPath:
     """Where version ``version`` of the file now at ``current`` is kept.
 
     Normally ``_versions/<stem>.v<N>.pdf``; when a renumbered or withdrawn entry
@@ -131,7 +169,7 @@ def keep_path(store: Store, current: PurePosixPath, version: int, entry_id: str)
     return plain.with_name(f"{current.stem}.v{version}.{entry_id}{current.suffix}")
 
 
-def vacate(store: Store, entry: Entry) -> Entry:
+def vacate(store: StoreBase, entry: Entry) -> Entry:
     """Move the entry's current file into ``_versions``, freeing its name.
 
     The file is kept (hard link first, then the old name is removed); the index then
@@ -158,7 +196,7 @@ def vacate(store: Store, entry: Entry) -> Entry:
     return moved
 
 
-def _kept_copy(store: Store, current: PurePosixPath, entry: Entry) -> PurePosixPath:
+def _kept_copy(store: StoreBase, current: PurePosixPath, entry: Entry) -> PurePosixPath:
     """The ``_versions`` file already holding the entry's current content."""
     newest = entry.versions[-1]
     plain = version_path(current, newest.version)
@@ -169,7 +207,7 @@ def _kept_copy(store: Store, current: PurePosixPath, entry: Entry) -> PurePosixP
     raise StoreError(path=str(store.published_path(str(current))), detail="the file is missing")
 
 
-def write_version_file(store: Store, entry: Entry, data: bytes, *, in_place: bool) -> None:
+def write_version_file(store: StoreBase, entry: Entry, data: bytes, *, in_place: bool) -> None:
     """Write the newest version's file without ever overwriting kept content.
 
     ``in_place``: the new version replaces the current file under the same name, whose
@@ -205,18 +243,18 @@ def _keep_previous(current: Path, keep: Path) -> None:
         fsync_dir(keep.parent.parent)
 
 
-def journal_path(store: Store) -> Path:
+def journal_path(store: StoreBase) -> Path:
     """The crash journal naming the publish in progress."""
     return store.db_dir / JOURNAL
 
 
-def write_journal(store: Store, version: EntryVersion) -> None:
+def write_journal(store: StoreBase, version: EntryVersion) -> None:
     """Name the file about to be written, so recovery knows to look at it."""
     payload: dict[str, Any] = {"file": version.file, "seq": version.seq}
     write_atomic(journal_path(store), json.dumps(payload).encode())
 
 
-def read_journal(store: Store) -> dict[str, Any] | None:
+def read_journal(store: StoreBase) -> dict[str, Any] | None:
     """The publish in progress when the station stopped, if any."""
     try:
         payload = json.loads(journal_path(store).read_bytes())
@@ -228,7 +266,7 @@ def read_journal(store: Store) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def clear_journal(store: Store) -> None:
+def clear_journal(store: StoreBase) -> None:
     """The publish is complete: forget it."""
     with contextlib.suppress(FileNotFoundError):
         journal_path(store).unlink()

@@ -26,7 +26,7 @@ from station.core.models import (
     Page,
     StationInfo,
 )
-from station.processing.pdf.metadata import read_metadata
+from station.store.xmp import read_metadata
 
 log = logging.getLogger(__name__)
 

@@ -11,17 +11,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from station.core.errors import StoreError
 from station.core.fsutil import remove_stale_temps
+from station.store.base import StoreBase
 from station.store.names import is_version_path
 from station.store.publish import clear_journal, read_journal
 from station.store.record import RecordFile, read_record_file
 from station.store.withdraw import recover_withdrawals
-
-if TYPE_CHECKING:
-    from station.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +45,7 @@ class RecoveryReport:
         )
 
 
-def recover(store: Store) -> RecoveryReport:
+def recover(store: StoreBase) -> RecoveryReport:
     """Remove stale temp files and index published PDFs the index lacks."""
     report = RecoveryReport()
     for root in (store.published_dir, store.db_dir):
@@ -69,7 +66,7 @@ def recover(store: Store) -> RecoveryReport:
     return report
 
 
-def _candidates(store: Store) -> list[Path]:
+def _candidates(store: StoreBase) -> list[Path]:
     """Published PDFs the index does not name, plus the one a publish was writing."""
     known = {v.file for entry in store.all_entries() for v in entry.versions}
     found: dict[Path, None] = {}
@@ -86,7 +83,7 @@ def _candidates(store: Store) -> list[Path]:
     return list(found)
 
 
-def _left_by_vacate(store: Store, found: RecordFile, indexed: str) -> bool:
+def _left_by_vacate(store: StoreBase, found: RecordFile, indexed: str) -> bool:
     """Whether ``found`` is an old name whose content the index keeps in _versions."""
     if is_version_path(PurePosixPath(found.relpath)) or not is_version_path(PurePosixPath(indexed)):
         return False
@@ -94,7 +91,7 @@ def _left_by_vacate(store: Store, found: RecordFile, indexed: str) -> bool:
     return kept.is_file() and os.path.samefile(kept, store.published_path(found.relpath))
 
 
-def apply_record(store: Store, found: RecordFile, report: RecoveryReport) -> None:
+def apply_record(store: StoreBase, found: RecordFile, report: RecoveryReport) -> None:
     """Bring the index and feed up to date with one published file's record."""
     if not store.has_book(found.book_key):
         store.create_book(found.book())

@@ -34,5 +34,13 @@ messages.register(
             "vi": "Tệp {path} đã có với nội dung khác; không ghi đè.",
             "en": "File {path} already exists with other content; it was not overwritten.",
         },
+        "store.stale_plan": {
+            "vi": "Mục {entry} đã thay đổi trong lúc tạo tệp PDF; hãy xử lý lại.",
+            "en": "Entry {entry} changed while its PDF was being made; process it again.",
+        },
+        "store.record_mismatch": {
+            "vi": "Tệp PDF của mục {entry} không mang đúng bản ghi của trạm; không xuất bản.",
+            "en": "The PDF of entry {entry} does not carry the station's record; not published.",
+        },
     }
 )

@@ -24,15 +24,13 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from station.core.errors import CorruptDatabaseError
 from station.core.fsutil import write_atomic
 from station.core.models import Entry, EntryStatus, FeedEvent, FeedKind, utc_now
+from station.store.base import StoreBase
 from station.store.publish import vacate
-
-if TYPE_CHECKING:
-    from station.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +77,7 @@ def tombstone_dir(data_dir: Path) -> Path:
     return data_dir / TOMBSTONES
 
 
-def withdraw(store: Store, entry_id: str, operator: str = "") -> FeedEvent | None:
+def withdraw(store: StoreBase, entry_id: str, operator: str = "") -> FeedEvent | None:
     """Withdraw an entry; returns the feed event, or None when nothing was published.
 
     Withdrawing a withdrawn entry does nothing.
@@ -125,7 +123,7 @@ def read_tombstones(data_dir: Path) -> list[Tombstone]:
     return sorted(stones, key=lambda s: s.seq)
 
 
-def recover_withdrawals(store: Store) -> list[int]:
+def recover_withdrawals(store: StoreBase) -> list[int]:
     """Finish withdrawals a crash cut short; returns the feed seqs appended."""
     appended = []
     for stone in read_tombstones(store.data_dir):

@@ -11,23 +11,35 @@ network, certificate, service, permissions) live in :mod:`station.system.doctor_
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from station.capture.drivers import driver_class
+from station.capture.drivers.camera.v4l2 import list_video_devices
+from station.capture.inputdev import list_input_devices
+from station.capture.triggers import parse_keys, wanted_devices
+from station.capture.usb import list_usb
+from station.capture.usb_table import DeviceTable
 from station.core import config, messages
 from station.core.errors import ConfigError, StationError
+from station.system.doctor_system import SYSTEM_CHECKS
+from station.system.findings import (
+    EXIT_CONFIG,
+    EXIT_DEVICE,
+    EXIT_DISK,
+    FAIL,
+    INFO,
+    OK,
+    WARN,
+    Check,
+    Context,
+    Finding,
+    Report,
+)
 
 log = logging.getLogger(__name__)
-
-OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
-MARKS = {OK: "✓", INFO: "•", WARN: "!", FAIL: "✗"}
-EXIT_DEVICE, EXIT_DISK, EXIT_CONFIG = 69, 74, 78
 
 messages.register(
     {
@@ -200,97 +212,6 @@ messages.register(
 )
 
 
-@dataclass
-class Finding:
-    """One line of the report: a message, its status, and how to fix it if needed."""
-
-    area: str
-    status: str
-    key: str
-    values: dict[str, Any] = field(default_factory=dict)
-    fix: str = ""
-    fix_values: dict[str, Any] = field(default_factory=dict)
-    error: StationError | None = None  # rendered by the error itself (config problems)
-    exit_code: int = 1
-
-    def message(self, lang: str) -> str:
-        if self.error is not None:
-            return self.error.message(lang)
-        return messages.render(self.key, lang, **self.values)
-
-    def fix_text(self, lang: str) -> str:
-        return messages.render(self.fix, lang, **self.fix_values) if self.fix else ""
-
-
-@dataclass
-class Context:
-    """What the checks share: the configuration and what earlier checks found."""
-
-    config: config.Config
-    source: str
-    #: Devices seen, by area ("sane", "cameras", "usb", "inputs"), as plain data.
-    devices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    sane_error: StationError | None = None
-    would_use: dict[str, str] = field(default_factory=dict)
-
-
-Check = Callable[[Context], list[Finding]]
-
-
-@dataclass
-class Report:
-    """Every finding, and what the station would use."""
-
-    findings: list[Finding]
-    context: Context
-
-    @property
-    def failures(self) -> list[Finding]:
-        return [f for f in self.findings if f.status == FAIL]
-
-    @property
-    def exit_code(self) -> int:
-        failures = self.failures
-        return failures[0].exit_code if failures else 0
-
-    def render(self, lang: str) -> str:
-        """The report as text for a terminal."""
-        lines = [messages.render("doctor.title", lang), ""]
-        for finding in self.findings:
-            lines.append(f"{MARKS[finding.status]} {finding.message(lang)}")
-            fix = finding.fix_text(lang)
-            if fix:
-                lines.append("    → " + messages.render("doctor.fix", lang, text=fix))
-        lines.append("")
-        count = len(self.failures)
-        key = "doctor.summary_fail" if count else "doctor.summary_ok"
-        lines.append(messages.render(key, lang, count=count))
-        return "\n".join(lines)
-
-    def to_dict(self, lang: str) -> dict[str, Any]:
-        """The report as data (``--json``), messages in ``lang``."""
-        return {
-            "ok": not self.failures,
-            "exit_code": self.exit_code,
-            "config": self.context.source,
-            "would_use": self.context.would_use,
-            "devices": self.context.devices,
-            "findings": [
-                {
-                    "area": f.area,
-                    "status": f.status,
-                    "key": f.error.key if f.error else f.key,
-                    "message": f.message(lang),
-                    "fix": f.fix_text(lang),
-                }
-                for f in self.findings
-            ],
-        }
-
-    def to_json(self, lang: str) -> str:
-        return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=2)
-
-
 def examine(config_path: Path | None = None, checks: list[Check] | None = None) -> Report:
     """Run every check against the configuration at ``config_path`` (as ``station`` would
     load it); a broken configuration is reported and the defaults used for the rest."""
@@ -356,8 +277,6 @@ def check_disk(context: Context) -> list[Finding]:
 
 def check_sane(context: Context) -> list[Finding]:
     """SANE scanners, when python-sane and the SANE driver are there."""
-    from station.capture.drivers import driver_class
-
     try:
         found = driver_class("sane").probe()
     except StationError as exc:  # driver not registered, or python-sane missing
@@ -381,8 +300,6 @@ def check_sane(context: Context) -> list[Finding]:
 
 def check_cameras(context: Context) -> list[Finding]:
     """USB cameras (/dev/video* nodes that capture)."""
-    from station.capture.drivers.camera.v4l2 import list_video_devices
-
     found = list_video_devices()
     context.devices["cameras"] = [
         {"device": d.path, "label": d.name, "usb_id": d.usb_id, "accessible": d.accessible}
@@ -404,9 +321,6 @@ def check_cameras(context: Context) -> list[Finding]:
 
 def check_usb(context: Context) -> list[Finding]:
     """USB devices recognised from the table (and SANE's list), with the driver for each."""
-    from station.capture.usb import list_usb
-    from station.capture.usb_table import DeviceTable
-
     usb = context.config.usb
     try:
         table = DeviceTable.load(Path(usb.devices_file) if usb.devices_file else None)
@@ -440,9 +354,6 @@ def check_usb(context: Context) -> list[Finding]:
 
 def check_triggers(context: Context) -> list[Finding]:
     """The pedal and keys that would start a capture, and whether they can be read."""
-    from station.capture.inputdev import list_input_devices
-    from station.capture.triggers import parse_keys, wanted_devices
-
     settings = context.config.triggers
     devices = list_input_devices()
     context.devices["inputs"] = [{"device": d.path, "label": d.name} for d in devices]
@@ -566,8 +477,6 @@ def _real_device_hints(context: Context) -> list[Finding]:
 def default_checks() -> list[Check]:
     """The device checks, then the appliance checks (``station.system.doctor_system``: disk
     health, clock, network, certificate, service, permissions), then the device choice."""
-    from station.system.doctor_system import SYSTEM_CHECKS
-
     return [*CHECKS[:-1], *SYSTEM_CHECKS, CHECKS[-1]]
 
 

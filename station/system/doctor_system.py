@@ -20,7 +20,8 @@ import subprocess
 from pathlib import Path
 
 from station.core import messages
-from station.system.doctor import EXIT_DISK, FAIL, INFO, OK, WARN, Check, Context, Finding
+from station.lan.tls import CERT_NAME, grouped, read_certificate
+from station.system.findings import EXIT_DISK, FAIL, INFO, OK, WARN, Check, Context, Finding
 
 #: A clock before this is certainly wrong (a Pi has no battery clock).
 CLOCK_FLOOR = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -397,10 +398,6 @@ def check_network(context: Context) -> list[Finding]:
 
 def check_certificate(context: Context) -> list[Finding]:
     """The LAN service's TLS certificate (``<data folder>/tls``): usable, its fingerprint."""
-    try:
-        from station.lan.tls import CERT_NAME, grouped, read_certificate
-    except ImportError:
-        return [Finding("certificate", INFO, "doctor.cert_unsupported")]
     lan = getattr(context.config, "lan", None)
     if lan is not None and not getattr(lan, "enabled", True):
         return [Finding("certificate", INFO, "doctor.cert_lan_off")]

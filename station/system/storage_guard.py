@@ -17,111 +17,23 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from station.core import messages
-from station.core.errors import DiskFullError
+from station.core.diskspace import MB
 from station.core.models import Entry, EntryStatus, Page
-
-if TYPE_CHECKING:
-    from station.store import Store
+from station.lan.acks import Acks
+from station.lan.db import LanDB
+from station.lan.pairing import Pairing
+from station.store import Store
 
 log = logging.getLogger(__name__)
 
-MB = 1024 * 1024
-OK, WARN, FULL = "ok", "warn", "full"
-
-messages.register(
-    {
-        "storage.ok": {
-            "vi": "Ổ đĩa: còn trống {free_mb} MB.",
-            "en": "Disk: {free_mb} MB free.",
-        },
-        "storage.warn": {
-            "vi": (
-                "Ổ đĩa sắp đầy: còn {free_mb} MB; dưới {reserve_mb} MB trạm sẽ ngừng quét. "
-                "Hãy để máy nhập liệu thu tệp về, rồi dọn ảnh gốc đã thu."
-            ),
-            "en": (
-                "Disk filling up: {free_mb} MB free; below {reserve_mb} MB the station stops "
-                "capturing. Let the entry PCs collect, then clean the collected raw images."
-            ),
-        },
-        "storage.full": {
-            "vi": (
-                "Ổ đĩa đầy: còn {free_mb} MB, cần giữ {reserve_mb} MB. Trạm không nhận trang "
-                "mới; các trang đã quét vẫn an toàn. Hãy để máy nhập liệu thu tệp về rồi "
-                "dọn ảnh gốc đã thu."
-            ),
-            "en": (
-                "Disk full: {free_mb} MB free, {reserve_mb} MB must stay free. No new pages "
-                "are taken; pages already captured are safe. Let the entry PCs collect, then "
-                "clean the collected raw images."
-            ),
-        },
-    }
-)
 
 #: Whether every paired collector has acknowledged an entry's current version.
 Acknowledged = Callable[[Entry], bool]
-
-
-@dataclass(frozen=True)
-class StorageState:
-    """Space on the data folder's disk, and what the screen should say about it."""
-
-    path: str
-    total_mb: int
-    free_mb: int
-    reserve_mb: int
-    warn_mb: int
-
-    @property
-    def used_mb(self) -> int:
-        return self.total_mb - self.free_mb
-
-    @property
-    def level(self) -> str:
-        """ "full" below the reserve, "warn" below the warning level, else "ok"."""
-        if self.free_mb < self.reserve_mb:
-            return FULL
-        return WARN if self.free_mb < max(self.warn_mb, self.reserve_mb) else OK
-
-    def message(self, lang: str) -> str:
-        return messages.render(
-            f"storage.{self.level}", lang, free_mb=self.free_mb, reserve_mb=self.reserve_mb
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """For ``Station.status()``: figures, level, and the message in each language."""
-        return {
-            "path": self.path,
-            "total_mb": self.total_mb,
-            "used_mb": self.used_mb,
-            "free_mb": self.free_mb,
-            "reserve_mb": self.reserve_mb,
-            "warn_mb": self.warn_mb,
-            "level": self.level,
-            "message": {lang: self.message(lang) for lang in messages.LANGUAGES},
-        }
-
-
-def measure(path: Path, reserve_mb: int, warn_mb: int = 0) -> StorageState:
-    """Space on the disk holding ``path`` (or its nearest existing parent)."""
-    existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
-    usage = shutil.disk_usage(existing)
-    return StorageState(str(path), usage.total // MB, usage.free // MB, reserve_mb, warn_mb)
-
-
-def check_room(path: Path, reserve_mb: int, incoming: int = 0) -> None:
-    """Raise :class:`DiskFullError` when writing ``incoming`` bytes would eat the reserve."""
-    free = shutil.disk_usage(path).free
-    if free - incoming < reserve_mb * MB:
-        raise DiskFullError(free_mb=free // MB, reserve_mb=reserve_mb)
 
 
 @dataclass(frozen=True)
@@ -249,12 +161,6 @@ def collector_acknowledgements(data_dir: Path) -> Acknowledged | None:
 
     With no collector paired, nothing is acknowledged: no entry PC has a copy.
     """
-    try:
-        from station.lan.acks import Acks
-        from station.lan.db import LanDB
-        from station.lan.pairing import Pairing
-    except ImportError:
-        return None
     lan = LanDB.for_data_dir(data_dir)
     collectors = [c.id for c in Pairing(lan).collectors()]
     acks = Acks(lan.folder / "acks")

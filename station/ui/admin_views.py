@@ -14,9 +14,9 @@ from werkzeug.wrappers.response import Response
 
 from station.core import naming
 from station.core.errors import AuthError, StationError, UsageError
-from station.system import doctor, storage_guard
+from station.system import doctor
 from station.ui import gate, screens
-from station.ui.context import check_csrf, lang, station, wants_json
+from station.ui.context import check_csrf, lang, station, touch, wants_json
 from station.ui.settings_form import FIELDS, changes_from_form, field_rows
 from station.ui.texts import TEXTS
 
@@ -61,7 +61,7 @@ def enter() -> Response | tuple[str, int]:
     check_csrf()
     target = request.form.get("next", "")
     try:
-        if not station().check_admin_pin(request.form.get("pin", "")):
+        if not touch().check_admin_pin(request.form.get("pin", "")):
             raise AuthError("ui.admin_wrong_pin")
     except StationError as exc:
         if wants_json():
@@ -86,7 +86,7 @@ def home() -> str:
 
 
 def _settings_form(error: str = "") -> str:
-    settings = station().settings_view()
+    settings = touch().settings_view()
     language = lang()
     return _render(
         "admin_settings.html",
@@ -117,7 +117,7 @@ def save_settings() -> Response | tuple[str, int]:
     if "require_shift__present" in request.form:
         changes["require_shift"] = request.form.get("require_shift") == "on"
     try:
-        station().update_settings(changes)
+        touch().update_settings(changes)
     except StationError as exc:
         if wants_json():
             raise
@@ -136,8 +136,8 @@ def megabytes(value: float) -> str:
 def storage() -> str:
     running = station()
     state = running.storage()
-    report = storage_guard.cleanable(running.store, running.data_dir)
-    folders = running.settings_view()["storage"].get("folders_mb", {})
+    report = running.cleanable()
+    folders = touch().settings_view()["storage"].get("folders_mb", {})
     return _render(
         "admin_storage.html", "storage", storage=state, cleanable=report.to_dict(), folders=folders
     )
@@ -148,7 +148,7 @@ def devices() -> str:
     """The doctor's findings (devices, disk, triggers) and the USB devices plugged in."""
     language = lang()
     report = doctor.examine().to_dict(language) if request.args.get("check") else None
-    usb = station().peripherals.status()
+    usb = station().peripherals_status()
     return _render("admin_devices.html", "devices", report=report, usb=usb)
 
 
@@ -170,7 +170,7 @@ def change_pin() -> Response | tuple[str, int]:
     try:
         if request.form.get("pin2", "") != new:
             raise UsageError("ui.pin_mismatch")
-        station().set_admin_pin(new)
+        touch().set_admin_pin(new)
     except StationError as exc:
         if wants_json():
             raise

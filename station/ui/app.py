@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -26,6 +27,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
 from station.app.station import Station
+from station.app.touch import TouchApi
+from station.capture.drivers.camera.driver import MJPEG_MIMETYPE, CameraDriver, mjpeg_parts
 from station.core import messages
 from station.core.errors import StationBusyError, StationError
 from station.core.fsutil import write_atomic
@@ -45,6 +48,7 @@ from station.ui.context import check_csrf as _check_csrf
 from station.ui.context import csrf_token as _csrf_token
 from station.ui.context import lang as _lang
 from station.ui.context import station as _station
+from station.ui.context import touch as _touch
 from station.ui.context import wants_json
 from station.ui.texts import TEXTS
 from station.ui.upload import chosen, is_loopback, take_uploads
@@ -61,7 +65,7 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
     """Build the Flask app around a started :class:`Station`."""
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=_secret_key(station),
+        SECRET_KEY=secret_key(station.data_dir),
         MAX_CONTENT_LENGTH=MAX_BODY,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
@@ -69,6 +73,8 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
     if test_config:
         app.config.update(test_config)
     app.extensions["station"] = station
+    app.extensions["touch"] = TouchApi(station)
+    app.extensions["lan"] = station.lan  # the entry PCs' API (station.lan.api)
     app.extensions["capture_lock"] = station.captures.lock  # the station's one capture lock
     live.install(app.extensions)
     for views in (
@@ -88,8 +94,9 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
     return app
 
 
-def _secret_key(station: Station) -> bytes:
-    path = station.data_dir / "web.secret"
+def secret_key(data_dir: Path) -> bytes:
+    """The key that signs the session cookies, made once per data folder and kept."""
+    path = data_dir / "web.secret"
     if not path.exists():
         write_atomic(path, secrets.token_bytes(32))
         path.chmod(0o600)
@@ -107,7 +114,7 @@ def _register_routes(app: Flask) -> None:
     def index() -> str:
         lang = _lang()
         station = _station()
-        failed = station.intake.queue.failed()
+        failed = station.failed_pages()
         return render_template(
             "status.html",
             t=TEXTS[lang],
@@ -125,8 +132,6 @@ def _register_routes(app: Flask) -> None:
     @app.get("/preview.mjpg")
     def preview() -> Response:
         """The camera's live preview as MJPEG; 404 when the capture device is no camera."""
-        from station.capture.drivers.camera.driver import MJPEG_MIMETYPE, CameraDriver, mjpeg_parts
-
         station = _station()
         if station.config.capture.device != "camera":
             abort(404)
@@ -150,7 +155,7 @@ def _register_routes(app: Flask) -> None:
         try:
             # The station's one capture at a time (screen, pedal and this page share it);
             # this form has no script, so it waits for the page to be saved.
-            job = station.start_capture(1)
+            job = _touch().start_capture(1)
         except StationBusyError:
             session["flash"] = TEXTS[lang]["busy"]
             return redirect(url_for("index"))

@@ -17,7 +17,7 @@ from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.layouts import load_profiles
 from station.review.books import whole
 from station.ui import gate, screens
-from station.ui.context import check_csrf, lang, station, wants_json
+from station.ui.context import check_csrf, lang, station, touch, wants_json
 from station.ui.texts import LEDGER_TYPES, TEXTS
 
 bp = Blueprint("books", __name__)
@@ -42,7 +42,7 @@ def _gate() -> Response | None:
 @bp.get("/books")
 def choose() -> str:
     """The books, the open one first, with the one to continue offered on top."""
-    books = station().list_books()
+    books = touch().list_books()
     books.sort(key=lambda b: (not b.get("current"), not b.get("last_opened"), b["key"]))
     last = next((b for b in books if b.get("current") or b.get("last_opened")), None)
     return screens.render("books.html", "books", books=books, last=last)
@@ -94,7 +94,7 @@ def create() -> Response | tuple[str, int]:
     code = (form.get("code_other") or form.get("code") or "").strip().upper()
     expected = form.get("expected", "").strip()
     try:
-        station().create_book(
+        touch().create_book(
             code,
             whole(form.get("year"), "year", 1800, 2200),
             whole(form.get("book"), "book", 1, 999),
@@ -113,7 +113,7 @@ def create() -> Response | tuple[str, int]:
 
 @bp.get("/overview")
 def overview_current() -> Response:
-    key = station().current_book
+    key = touch().current_book
     if key is None:
         return redirect(url_for("books.choose"))
     return redirect(url_for("books.overview", key=key))
@@ -121,7 +121,7 @@ def overview_current() -> Response:
 
 @bp.get("/books/<key>/overview")
 def overview(key: str) -> str:
-    data = station().book_overview(key)
+    data = touch().book_overview(key)
     cells = data.get("cells", [])
     counts = data.get("counts", {})
     return screens.render(
@@ -137,7 +137,7 @@ def overview(key: str) -> str:
 
 @bp.get("/entries/<entry_id>")
 def entry(entry_id: str) -> str:
-    found = station().store.find_entry(entry_id)
+    found = station().find_entry(entry_id)
     if found is None:
         raise NotFoundError("ui.unknown_entry")
     capture_id = found.regions[0].capture_id if found.regions else ""
@@ -155,7 +155,7 @@ def entry_pdf(entry_id: str) -> Response:
     version = request.args.get("version")
     if version is not None and not version.isdigit():
         raise UsageError("ui.bad_value", name="version")
-    path = station().entry_pdf(entry_id, int(version) if version else None)
+    path = touch().entry_pdf(entry_id, int(version) if version else None)
     return send_file(path, mimetype="application/pdf", download_name=path.name, max_age=0)
 
 
@@ -163,10 +163,10 @@ def entry_pdf(entry_id: str) -> Response:
 def recapture(entry_id: str) -> Response:
     """Ask for the entry's page to be captured again; the next capture replaces it."""
     check_csrf()
-    found = station().store.find_entry(entry_id)
+    found = station().find_entry(entry_id)
     if found is None or not found.regions:
         raise NotFoundError("ui.unknown_entry")
-    station().request_recapture(found.book, found.regions[0].capture_id, _operator())
+    touch().request_recapture(found.book, found.regions[0].capture_id, _operator())
     screens.flash(TEXTS[lang()]["recapture_requested"])
     return redirect(url_for("scan.main"))
 

@@ -12,6 +12,7 @@ import secrets
 from flask import abort, current_app, request, session
 
 from station.app.station import Station
+from station.app.touch import TouchApi
 from station.core import messages
 
 messages.register(
@@ -71,6 +72,12 @@ def station() -> Station:
     """The running station of this app."""
     running: Station = current_app.extensions["station"]
     return running
+
+
+def touch() -> TouchApi:
+    """The touch screens' operations on the running station."""
+    api: TouchApi = current_app.extensions["touch"]
+    return api
 
 
 def lang() -> str:

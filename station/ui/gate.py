@@ -19,7 +19,7 @@ from typing import Any
 from flask import jsonify, redirect, request, session, url_for
 from werkzeug.wrappers.response import Response
 
-from station.ui.context import lang, station, wants_json
+from station.ui.context import lang, touch, wants_json
 from station.ui.texts import TEXTS
 from station.ui.upload import is_loopback
 
@@ -58,12 +58,12 @@ def local_or_admin() -> bool:
 
 def admin_pin_set() -> bool:
     """Whether the first-boot wizard has set an admin PIN."""
-    return station().admin_pin_set()
+    return touch().admin_pin_set()
 
 
 def current_shift() -> dict[str, Any] | None:
     """The shift in progress as plain data, or None."""
-    shift = station().current_shift()
+    shift = touch().current_shift()
     return None if shift is None else shift.to_dict()
 
 
@@ -75,7 +75,7 @@ def required(need_book: bool = False) -> Response | None:
         return _send("admin.login", "gate_admin", 403, next=request.full_path)
     if current_shift() is None:
         return _send("shift.start", "gate_shift")
-    if need_book and station().current_book is None:
+    if need_book and touch().current_book is None:
         return _send("books.choose", "gate_book")
     return None
 

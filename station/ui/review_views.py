@@ -13,9 +13,10 @@ from flask import Blueprint, jsonify, redirect, request, url_for
 from werkzeug.wrappers.response import Response
 
 from station.core.errors import UsageError
-from station.review.cuts import DUPLICATE_FLAG, OPERATOR_FLAGS
+from station.core.models import OPERATOR_FLAGS
+from station.review.cuts import DUPLICATE_FLAG
 from station.ui import gate, screens
-from station.ui.context import check_csrf, lang, station, wants_json
+from station.ui.context import check_csrf, lang, touch, wants_json
 from station.ui.scan_views import page_for_screen
 from station.ui.texts import TEXTS
 
@@ -33,7 +34,7 @@ def _gate() -> Response | None:
 
 
 def _view(key: str, capture_id: str) -> dict[str, Any]:
-    page = station().page_view(key, capture_id).to_dict()
+    page = touch().page_view(key, capture_id).to_dict()
     return page_for_screen(key, page, lang(), REVIEW_WIDTH)
 
 
@@ -61,23 +62,23 @@ def save_cuts(key: str, capture_id: str) -> Response:
         raise UsageError("review.bad_cuts", detail='a JSON object {"cuts": [...]} expected')
     operator = _operator()
     # The station checks every cut (boxes, numbers, flags, duplicates) itself.
-    station().review_page(key, capture_id, data["cuts"], operator)
+    touch().review_page(key, capture_id, data["cuts"], operator)
     if data.get("accept"):
-        station().accept_page(key, capture_id, operator)
+        touch().accept_page(key, capture_id, operator)
     return jsonify(_view(key, capture_id))
 
 
 @bp.post("/review/<key>/<capture_id>/accept")
 def accept(key: str, capture_id: str) -> Response:
     check_csrf()
-    station().accept_page(key, capture_id, _operator())
+    touch().accept_page(key, capture_id, _operator())
     return _done(key, capture_id, "accepted")
 
 
 @bp.post("/review/<key>/<capture_id>/recapture")
 def recapture(key: str, capture_id: str) -> Response:
     check_csrf()
-    station().request_recapture(key, capture_id, _operator())
+    touch().request_recapture(key, capture_id, _operator())
     return _done(key, capture_id, "recapture_requested")
 
 

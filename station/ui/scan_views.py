@@ -16,7 +16,7 @@ from werkzeug.wrappers.response import Response
 from station.core.errors import UsageError
 from station.review.overview import ATTENTION_FLAGS
 from station.ui import gate, screens
-from station.ui.context import check_csrf, lang, station, wants_json
+from station.ui.context import check_csrf, lang, station, touch, wants_json
 from station.ui.texts import TEXTS
 
 bp = Blueprint("scan", __name__)
@@ -71,7 +71,7 @@ def capture() -> Response:
     if running.current_book is None:
         raise UsageError("capture.no_book")
     count = None if request.values.get("count") == "all" else 1
-    running.start_capture(count=count)  # recorded as the shift's operator
+    touch().start_capture(count=count)  # recorded as the shift's operator
     if wants_json():
         return jsonify(scan_state(language))
     return redirect(url_for("scan.main"))
@@ -80,7 +80,7 @@ def capture() -> Response:
 @bp.post("/scan/cancel")
 def cancel() -> Response:
     check_csrf()
-    station().cancel_capture()
+    touch().cancel_capture()
     if wants_json():
         return jsonify(scan_state(lang()))
     return redirect(url_for("scan.main"))
@@ -99,7 +99,7 @@ def scan_state(language: str) -> dict[str, Any]:
         "book": book,
         "capture": capture,
         "last_page": last,
-        "queue": len(running.intake.queue),
+        "queue": running.queue_length(),
         "operator": (gate.current_shift() or {}).get("operator_name", ""),
         "progress": _progress(t),
         "status_line": _status_line(t, capture, last, running.current_book),
@@ -108,7 +108,7 @@ def scan_state(language: str) -> dict[str, Any]:
 
 def _progress(t: dict[str, str]) -> str:
     """Today's and this shift's entries, in one line."""
-    figures = station().progress()
+    figures = touch().progress()
     line = t["progress_line"].format(today=figures.get("today", 0))
     if figures.get("shift") is not None:
         line += " · " + t["progress_shift"].format(shift=figures["shift"])
@@ -116,7 +116,7 @@ def _progress(t: dict[str, str]) -> str:
 
 
 def _book_summary(key: str) -> dict[str, Any]:
-    book = station().store.get_book(key)
+    book = station().get_book(key)
     return {
         "key": key,
         "ref": str(book.ref),
@@ -129,14 +129,14 @@ def _book_summary(key: str) -> dict[str, Any]:
 
 def _capture_state(language: str) -> dict[str, Any]:
     """The capture now or the last one, with its error (if any) in the reader's words."""
-    state = station().capture_state()
+    state = touch().capture_state()
     error = state.get("error")
     state["message"] = error.get(language, "") if error else ""
     return state
 
 
 def _last_page(book_key: str, language: str) -> dict[str, Any] | None:
-    page = station().last_page(book_key)
+    page = touch().last_page(book_key)
     if page is None:
         return None
     return page_for_screen(book_key, page.to_dict(), language, THUMB_WIDTH)
@@ -187,7 +187,7 @@ def page_image(key: str, capture_id: str) -> Response:
     except ValueError as exc:
         raise UsageError("ui.bad_value", name="w") from exc
     width = max(160, min(width, 4000))
-    data = station().page_image(key, capture_id, width)
+    data = touch().page_image(key, capture_id, width)
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=60"
     return response

@@ -54,7 +54,7 @@ def banner(language: str) -> dict[str, str] | None:
     if storage.level != "ok":
         level = "bad" if storage.level == "full" else "warn"
         return {"level": level, "text": storage.message(language), "fix": ""}
-    waiting = running.lan.pairing.pending()
+    waiting = running.pending_pairings()
     if waiting:
         text = t["pairing_waiting"].format(name=waiting[0].name, code=waiting[0].code)
         return {"level": "info", "text": text, "fix": t["pairing_where"]}

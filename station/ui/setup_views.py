@@ -21,7 +21,7 @@ from werkzeug.wrappers.response import Response
 from station.core.errors import AuthError, NotFoundError, StationBusyError, StationError, UsageError
 from station.ui import gate, screens, system_time, wifi
 from station.ui.admin_views import presets
-from station.ui.context import check_csrf, lang, station, wants_json
+from station.ui.context import check_csrf, lang, station, touch, wants_json
 from station.ui.texts import TEXTS
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
@@ -72,7 +72,7 @@ def _page(step: str, error: str = "") -> str:
 
 def _step_values(step: str) -> dict[str, Any]:
     if step in ("station", "naming"):
-        settings = station().settings_view()
+        settings = touch().settings_view()
         return {"settings": settings, "presets": presets(lang())}
     if step == "timezone":
         current = system_time.current_zone()
@@ -120,7 +120,7 @@ def save_station() -> Response | tuple[str, int]:
         name = " ".join(form.get("name", "").split())
         if not name:
             raise UsageError("ui.bad_name", limit=60)
-        station().update_settings(
+        touch().update_settings(
             {
                 "station.name": name,
                 "station.office_code": form.get("office_code", "").strip(),
@@ -138,7 +138,7 @@ def save_pin() -> Response | tuple[str, int]:
         new = request.form.get("pin", "")
         if request.form.get("pin2", "") != new:
             raise UsageError("ui.pin_mismatch")
-        station().set_admin_pin(new)
+        touch().set_admin_pin(new)
         gate.grant_admin()
         return _next("pin")
 
@@ -148,7 +148,7 @@ def save_pin() -> Response | tuple[str, int]:
 @bp.post("/naming")
 def save_naming() -> Response | tuple[str, int]:
     def action() -> Response:
-        station().update_settings({"processing.naming_preset": request.form.get("preset", "")})
+        touch().update_settings({"processing.naming_preset": request.form.get("preset", "")})
         return _next("naming")
 
     return _run("naming", action)

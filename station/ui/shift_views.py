@@ -14,7 +14,7 @@ from werkzeug.wrappers.response import Response
 
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.ui import gate, screens
-from station.ui.context import check_csrf, lang, station, wants_json
+from station.ui.context import check_csrf, lang, touch, wants_json
 from station.ui.texts import TEXTS
 
 bp = Blueprint("shift", __name__)
@@ -31,7 +31,7 @@ def _gate() -> Response | None:
 
 def _operators() -> list[dict[str, Any]]:
     """Every operator (id, name), by name."""
-    return [o.to_dict() for o in station().list_operators()]
+    return [o.to_dict() for o in touch().list_operators()]
 
 
 @bp.get("/shift")
@@ -43,7 +43,7 @@ def start() -> str:
         nav=gate.current_shift() is not None,
         operators=_operators(),
         shift=gate.current_shift(),
-        handover=station().last_handover(),
+        handover=touch().last_handover(),
     )
 
 
@@ -71,7 +71,7 @@ def begin() -> Response | tuple[str, int]:
     check_csrf()
     operator_id = request.form.get("operator_id", "")
     try:
-        shift = station().start_shift(operator_id, request.form.get("pin", "")).to_dict()
+        shift = touch().start_shift(operator_id, request.form.get("pin", "")).to_dict()
     except StationError as exc:
         if wants_json() or isinstance(exc, NotFoundError):
             raise
@@ -104,8 +104,8 @@ def add() -> Response | tuple[str, int]:
     try:
         if request.form.get("pin2", "") != pin_value:
             raise UsageError("ui.pin_mismatch")
-        operator = station().add_operator(name, pin_value).to_dict()
-        station().start_shift(operator["id"], pin_value)
+        operator = touch().add_operator(name, pin_value).to_dict()
+        touch().start_shift(operator["id"], pin_value)
     except StationError as exc:
         if wants_json():
             raise
@@ -116,7 +116,7 @@ def add() -> Response | tuple[str, int]:
 
 @bp.get("/progress")
 def progress() -> str:
-    figures = station().progress()
+    figures = touch().progress()
     return screens.render("progress.html", "progress", progress=figures, shift=gate.current_shift())
 
 
@@ -124,6 +124,6 @@ def progress() -> str:
 def end() -> Response:
     """End the shift with a note for the next one."""
     check_csrf()
-    station().end_shift(request.form.get("note", ""))
+    touch().end_shift(request.form.get("note", ""))
     screens.flash(TEXTS[lang()]["shift_ended"])
     return redirect(url_for("shift.start"))

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from station.app.station import Station
+from station.app.touch import TouchApi
 from station.capture.triggers import TriggerEvent
 from station.core.errors import StationBusyError, UsageError
 from station.core.events import Event
@@ -60,10 +61,10 @@ def test_a_capture_runs_in_the_background_one_at_a_time(
 ) -> None:
     _slow_device(station, monkeypatch)
     events = station.events.subscribe()
-    job = station.start_capture(2, operator="Lan")
-    assert job.running and station.capture_state()["running"]
+    job = TouchApi(station).start_capture(2, operator="Lan")
+    assert job.running and TouchApi(station).capture_state()["running"]
     with pytest.raises(StationBusyError) as busy:
-        station.start_capture(1)
+        TouchApi(station).start_capture(1)
     assert busy.value.http_status == 409
     station.peripherals._on_trigger(PEDAL)  # the pedal shares the one capture lock
     assert station.peripherals.notices[-1]["key"] == "trigger.busy"
@@ -91,7 +92,7 @@ def test_a_capture_runs_in_the_background_one_at_a_time(
         assert {e.data["entry_id"] for e in entries} == {
             e["entry_id"] for e in page.data["entries"]
         }
-    state = station.capture_state()
+    state = TouchApi(station).capture_state()
     assert not state["running"] and state["error"] is None and state["pages_saved"] == 2
     assert state["device"]["state"] in ("idle", "offline")
     assert station.wait_idle(120)
@@ -107,18 +108,18 @@ def test_cancel_stops_after_the_page_being_fed_and_keeps_it(
 ) -> None:
     _slow_device(station, monkeypatch)
     events = station.events.subscribe()
-    job = station.start_capture(None)  # the whole feeder
+    job = TouchApi(station).start_capture(None)  # the whole feeder
     next_of(events, "capture", "page_saved")
-    assert station.cancel_capture()
+    assert TouchApi(station).cancel_capture()
     assert job.wait(60) and job.state == "cancelled"
     assert 1 <= job.pages_saved < 10 and job.error is None
     finished = next_of(events, "capture", "finished")
     assert finished.data["cancelled"] and finished.data["key"] == "capture.cancelled"
-    assert not station.cancel_capture()
+    assert not TouchApi(station).cancel_capture()
     assert station.wait_idle(120)
     pages = station.store.list_pages("KS-2007-01")
     assert len(pages) == job.pages_saved  # every page saved was processed
-    again = station.start_capture(1)  # the lock was released
+    again = TouchApi(station).start_capture(1)  # the lock was released
     assert again.wait(60) and again.state == "finished"
     events.close()
 
@@ -128,14 +129,14 @@ def test_a_device_fault_fails_the_job_with_its_message_and_keeps_earlier_pages(
 ) -> None:
     _slow_device(station, monkeypatch, slow_seconds=0.0, jam_after=1)
     events = station.events.subscribe()
-    job = station.start_capture(3)
+    job = TouchApi(station).start_capture(3)
     seen = collect(events, "capture", "failed")
     failed = seen[-1]
     assert failed.data["key"] == "device.jammed" and "kẹt" in failed.data["vi"]
     jammed = [e.data for e in seen if e.kind == "device" and e.data["state"] == "error"]
     assert jammed and "sim:0" in jammed[0]["message"]["en"]
     assert job.wait(60) and job.state == "failed" and job.pages_saved == 1
-    error = station.capture_state()["error"]
+    error = TouchApi(station).capture_state()["error"]
     assert error["key"] == "device.jammed" and "jammed" in error["en"]
     assert station.wait_idle(120) and len(station.store.list_pages("KS-2007-01")) == 1
     events.close()
@@ -144,9 +145,9 @@ def test_a_device_fault_fails_the_job_with_its_message_and_keeps_earlier_pages(
 def test_no_book_and_bad_counts_are_refused_before_anything_runs(station: Station) -> None:
     for count in (0, 501, True, "2"):
         with pytest.raises(UsageError):
-            station.start_capture(count)  # type: ignore[arg-type]
+            TouchApi(station).start_capture(count)  # type: ignore[arg-type]
     station.current_book = None
     with pytest.raises(UsageError) as no_book:
-        station.start_capture(1)
+        TouchApi(station).start_capture(1)
     assert no_book.value.key == "capture.no_book"
-    assert station.capture_state()["job_id"] is None
+    assert TouchApi(station).capture_state()["job_id"] is None

@@ -13,6 +13,7 @@ import station
 from station.app.station import Station
 from station.core.models import StationInfo
 from station.lan.announce import HTTP_TYPE, SERVICE_TYPE, Announcer
+from station.ui.app import create_app
 from tests.support.lan import lan_config
 
 FINGERPRINT = "ab" * 32
@@ -107,6 +108,7 @@ def test_station_start_announces_and_stop_withdraws(tmp_path: Path, zeroconf: Ze
     watch = Watch(zeroconf, SERVICE_TYPE)
     station = Station(lan_config(tmp_path / "data", announce=True)).start()
     try:
+        station.serve_lan(create_app(station))
         announcer = station.lan.announcer
         assert announcer is not None and announcer.registered.wait(15)
         name = f"Trạm thử.{SERVICE_TYPE}"

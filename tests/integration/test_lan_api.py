@@ -17,6 +17,8 @@ from station.app.station import Station
 from station.core.models import Entry
 from station.lan.api import API_PREFIX
 from station.lan.pairing import Pairing
+from station.processing.page import publish_pdf
+from station.ui.app import create_app
 from tests.support.lan import BOOK, Client, lan_config, pair, publish_entries
 from tests.support.store import image_pdf
 
@@ -29,6 +31,7 @@ def lan_station(tmp_path: Path) -> Iterator[Station]:
     """A started station with the LAN listener up and three published entries."""
     station = Station(lan_config(tmp_path / "data")).start()
     try:
+        station.serve_lan(create_app(station))
         assert station.lan.listener is not None, station.lan.error
         publish_entries(station, 3)
         yield station
@@ -213,7 +216,7 @@ def test_files_by_entry_and_version_with_etag_range_and_304(
     assert nobody.status == 404 and nobody.json()["error"] == "unknown_entry"
 
     # A replaced entry: the new version is served, and the old one still is, unchanged.
-    lan_station.store.publish(entry, image_pdf(200), "test")
+    publish_pdf(lan_station.store, entry, image_pdf(200), "test")
     replaced = lan_station.store.get_entry(entry.id).versions[1]
     newer = client.get(_file_path(entry, 2))
     assert hashlib.sha256(newer.body).hexdigest() == replaced.sha256 != version.sha256

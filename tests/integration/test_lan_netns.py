@@ -289,18 +289,19 @@ REPLACE = r"""
 import json, os, sys
 import pikepdf
 from station.core import config
-from station.app.station import Namer, station_identity
+from station.core.identity import PresetNamer, station_identity
+from station.processing.page import publish_pdf
 from station.store import Store
 
 cfg = config.load(None)
 info = station_identity(cfg, cfg.data_dir)
-with Store(cfg.data_dir, info, Namer(cfg, info)) as store:
+with Store(cfg.data_dir, info, PresetNamer(cfg, info)) as store:
     entries = sorted((e for e in store.list_entries(sys.argv[1]) if e.versions),
                      key=lambda e: e.versions[-1].seq)
     small, big = entries[0], entries[1]
     out = {}
     same_pdf = store.published_path(small.versions[-1].file).read_bytes()
-    version = store.publish(small, same_pdf, "test-rescan")
+    version = publish_pdf(store, small, same_pdf, "test-rescan")
     out["small"] = {"id": small.id, "file": version.file, "sha256": version.sha256}
     side = int((int(sys.argv[2]) / 3) ** 0.5)
     pdf = pikepdf.new()
@@ -316,7 +317,7 @@ with Store(cfg.data_dir, info, Namer(cfg, info)) as store:
     pdf.pages.append(pikepdf.Page(page))
     path = cfg.data_dir / "big.pdf"
     pdf.save(path)
-    version = store.publish(big, path.read_bytes(), "test-rescan")
+    version = publish_pdf(store, big, path.read_bytes(), "test-rescan")
     path.unlink()
     out["big"] = {"id": big.id, "file": version.file, "sha256": version.sha256,
                   "bytes": version.bytes}

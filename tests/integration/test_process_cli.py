@@ -17,7 +17,7 @@ import pikepdf
 import pytest
 
 from station.capture.drivers.simulated.render.page import RenderSpec, entry_counts, render_page
-from station.processing.pdf.metadata import read_metadata
+from station.store.xmp import read_metadata
 from tests.support.checks import qpdf_ok
 from tests.support.commands import RunStation
 
@@ -184,6 +184,29 @@ def test_budget_kb_is_honoured(run_station: RunStation, spreads: Path, tmp_path:
         "--first-entry", "1", "--out", str(out), "--budget-kb", "5",
     )  # fmt: skip
     assert tiny.returncode == 64 and "--budget-kb must be at least 20" in tiny.stderr
+
+
+@pytest.mark.parametrize("budget_kb", [20, 30])
+def test_every_file_is_within_budget_or_flagged_and_counted(
+    run_station: RunStation, spreads: Path, tmp_path: Path, budget_kb: int
+) -> None:
+    """As for captures (test_scan_cli): within the budget with the record, or flagged
+    ``over_budget`` in the report and the record, and counted among files to review."""
+    out = tmp_path / "out"
+    args = (spreads / "IMG_3.png", spreads / "IMG_11.jpg", "--book", "KS/2007/01")
+    result, report = _process(
+        run_station, *args, "--first-entry", "1", "--budget-kb", str(budget_kb), "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    written = [row for row in report["entries"] if row["file"]]
+    assert len(written) == 4
+    for row in written:
+        record = read_metadata(out / row["file"])
+        within = row["bytes"] <= budget_kb * 1024
+        assert within or "over_budget" in row["flags"], row
+        assert record["entry"]["flags"] == row["flags"]
+        assert row["review"] or "over_budget" not in row["flags"], row
+    assert report["summary"]["review"] == sum(1 for row in written if row["review"])
 
 
 def test_flagged_pages_are_written_and_marked(

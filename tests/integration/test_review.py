@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from station.app.station import Station
+from station.app.touch import TouchApi
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.models import BookRef, EntryStatus, FeedEvent, FeedKind
 from station.store import reindex
@@ -41,27 +42,29 @@ def test_a_confident_page_is_accepted_by_default_with_boxes_in_its_view(
     assert left is not None and right is not None
     assert 0 <= left[0] < left[2] < right[0] < right[2] <= view.width  # reading order
     assert view.to_dict()["entries"][0]["box"] == left
-    assert station.last_page("KS-2007-01") == view
-    image = station.page_image("KS-2007-01", view.capture_id, 640)
+    assert TouchApi(station).last_page("KS-2007-01") == view
+    image = TouchApi(station).page_image("KS-2007-01", view.capture_id, 640)
     with Image.open(io.BytesIO(image)) as decoded:
         assert decoded.format == "JPEG" and decoded.width == 640
         assert abs(decoded.height - view.height * 640 / view.width) <= 1
     cached = station.data_dir / "views" / "KS-2007-01" / f"{view.capture_id}.w640.jpg"
     assert cached.read_bytes() == image
     cached.unlink()  # regenerated when missing
-    assert station.page_image("KS-2007-01", view.capture_id, 700) == image  # same width step
+    assert (
+        TouchApi(station).page_image("KS-2007-01", view.capture_id, 700) == image
+    )  # same width step
     assert cached.exists()
 
 
 def test_unknown_things_are_404_and_malformed_ones_400(station: Station) -> None:
     [view] = capture(station)
     for call in (
-        lambda: station.page_view("KS-1999-99", view.capture_id),
-        lambda: station.page_view("KS-2007-01", "c-nope"),
-        lambda: station.page_image("KS-2007-01", "c-nope", 800),
-        lambda: station.entry_pdf("e-nope"),
-        lambda: station.entry_pdf(view.entries[0].entry_id, 7),
-        lambda: station.accept_page("nope", view.capture_id),
+        lambda: TouchApi(station).page_view("KS-1999-99", view.capture_id),
+        lambda: TouchApi(station).page_view("KS-2007-01", "c-nope"),
+        lambda: TouchApi(station).page_image("KS-2007-01", "c-nope", 800),
+        lambda: TouchApi(station).entry_pdf("e-nope"),
+        lambda: TouchApi(station).entry_pdf(view.entries[0].entry_id, 7),
+        lambda: TouchApi(station).accept_page("nope", view.capture_id),
         lambda: station.open_book("KS-1999-99"),
     ):
         with pytest.raises(NotFoundError) as missing:
@@ -81,15 +84,15 @@ def test_unknown_things_are_404_and_malformed_ones_400(station: Station) -> None
     ]
     for sent in bad:
         with pytest.raises(UsageError) as refused:
-            station.review_page("KS-2007-01", view.capture_id, sent, "")  # type: ignore[arg-type]
+            TouchApi(station).review_page("KS-2007-01", view.capture_id, sent, "")  # type: ignore[arg-type]
         assert refused.value.http_status == 400
     with pytest.raises(NotFoundError):
-        station.review_page(
+        TouchApi(station).review_page(
             "KS-2007-01", view.capture_id, [{**cuts[0], "entry_id": "e-elsewhere"}], ""
         )
     with pytest.raises(UsageError):
-        station.page_image("KS-2007-01", view.capture_id, 0)
-    assert station.page_view("KS-2007-01", view.capture_id) == view  # nothing changed
+        TouchApi(station).page_image("KS-2007-01", view.capture_id, 0)
+    assert TouchApi(station).page_view("KS-2007-01", view.capture_id) == view  # nothing changed
 
 
 def test_moving_a_cut_line_publishes_a_new_version_cut_from_the_view(station: Station) -> None:
@@ -98,7 +101,7 @@ def test_moving_a_cut_line_publishes_a_new_version_cut_from_the_view(station: St
     left, top, right, bottom = cuts[0]["box"]
     cuts[0]["box"] = [left + 40, top + 60, right - 40, bottom - 200]
     cuts[0]["flags"] = ["torn"]
-    edited = station.review_page("KS-2007-01", view.capture_id, cuts, "Lan")
+    edited = TouchApi(station).review_page("KS-2007-01", view.capture_id, cuts, "Lan")
     first = edited.entries[0]
     assert first.entry_id == view.entries[0].entry_id  # matched by overlap: same entry
     assert first.version == 2 and first.file == view.entries[0].file and "torn" in first.flags
@@ -106,14 +109,14 @@ def test_moving_a_cut_line_publishes_a_new_version_cut_from_the_view(station: St
     assert edited.entries[1].version == 1  # untouched
     assert edited.reviewed_by == "Lan" and not edited.auto_accepted
     assert _feed(station)[-1] == ("replaced", "1", 2)
-    new_pdf = station.entry_pdf(first.entry_id)
-    old_pdf = station.entry_pdf(first.entry_id, 1)
+    new_pdf = TouchApi(station).entry_pdf(first.entry_id)
+    old_pdf = TouchApi(station).entry_pdf(first.entry_id, 1)
     assert is_version_path(PurePosixPath(old_pdf.relative_to(station.store.published_dir)))
     qpdf_check(new_pdf)
     qpdf_check(old_pdf)
     assert new_pdf.read_bytes() != old_pdf.read_bytes()
     # The same cuts again change nothing.
-    again = station.review_page("KS-2007-01", view.capture_id, cuts_of(edited), "Lan")
+    again = TouchApi(station).review_page("KS-2007-01", view.capture_id, cuts_of(edited), "Lan")
     assert [e.version for e in again.entries] == [2, 1] and len(_feed(station)) == 3
 
 
@@ -121,14 +124,14 @@ def test_renumbering_renames_and_swapping_numbers_needs_no_suffix(station: Stati
     [view] = capture(station)
     cuts = cuts_of(view, with_ids=True)
     cuts[0]["number"], cuts[1]["number"] = "2", "1"  # written in the wrong order
-    swapped = station.review_page("KS-2007-01", view.capture_id, cuts, "")
+    swapped = TouchApi(station).review_page("KS-2007-01", view.capture_id, cuts, "")
     names = {e.number: e.file for e in swapped.entries}
     assert names == {"1": "KS/2007.01/KS.2007.01.1.pdf", "2": "KS/2007.01/KS.2007.01.2.pdf"}
     assert swapped.entries[0].entry_id == view.entries[0].entry_id  # reading order kept
     assert swapped.entries[0].number == "2"
     cuts = cuts_of(swapped, with_ids=True)
     cuts[1]["number"] = "12a"
-    renamed = station.review_page("KS-2007-01", view.capture_id, cuts, "")
+    renamed = TouchApi(station).review_page("KS-2007-01", view.capture_id, cuts, "")
     entry = renamed.entries[1]
     assert entry.number == "12a" and entry.file == "KS/2007.01/KS.2007.01.12a.pdf"
     published = station.store.published_dir
@@ -147,15 +150,15 @@ def test_repeated_numbers_need_the_duplicate_flag(station: Station) -> None:
     cuts = cuts_of(view)
     cuts[1]["number"] = "1"
     with pytest.raises(UsageError) as refused:
-        station.review_page("KS-2007-01", view.capture_id, cuts, "")
+        TouchApi(station).review_page("KS-2007-01", view.capture_id, cuts, "")
     assert refused.value.key == "review.duplicate_number"
     cuts[1]["flags"] = [*cuts[1]["flags"], "duplicate_number"]
     cuts[0]["flags"] = [*cuts[0]["flags"], "duplicate_number"]
-    edited = station.review_page("KS-2007-01", view.capture_id, cuts, "")
+    edited = TouchApi(station).review_page("KS-2007-01", view.capture_id, cuts, "")
     assert [e.number for e in edited.entries] == ["1", "1"]
     files = sorted(e.file or "" for e in edited.entries)
     assert files == ["KS/2007.01/KS.2007.01.1.pdf", "KS/2007.01/KS.2007.01.1_2.pdf"]
-    overview = station.book_overview("KS-2007-01")
+    overview = TouchApi(station).book_overview("KS-2007-01")
     assert [(c["number"], c["state"]) for c in overview["cells"]] == [("1", "duplicated")]
     assert len(overview["cells"][0]["entries"]) == 2
 
@@ -169,12 +172,12 @@ def test_removing_and_adding_cuts_withdraws_and_creates_entries(
     middle = (top + bottom) // 2
     upper = {**keep, "box": [left, top, right, middle]}
     lower = {"box": [left, middle, right, bottom], "number": "1a", "flags": []}
-    edited = station.review_page("KS-2007-01", view.capture_id, [upper, lower], "")
+    edited = TouchApi(station).review_page("KS-2007-01", view.capture_id, [upper, lower], "")
     assert [e.number for e in edited.entries] == ["1", "1a"]
     added = edited.entries[1]
     assert added.entry_id not in {e.entry_id for e in view.entries}
     assert added.status == "published" and added.file == "KS/2007.01/KS.2007.01.1a.pdf"
-    qpdf_check(station.entry_pdf(added.entry_id))
+    qpdf_check(TouchApi(station).entry_pdf(added.entry_id))
     assert _feed(station)[-3:] == [
         ("withdrawn", "2", 1),
         ("replaced", "1", 2),
@@ -182,11 +185,11 @@ def test_removing_and_adding_cuts_withdraws_and_creates_entries(
     ]
     withdrawn = station.store.get_entry(view.entries[1].entry_id)
     assert withdrawn.status is EntryStatus.WITHDRAWN
-    kept_file = station.entry_pdf(withdrawn.id)  # the file is kept
+    kept_file = TouchApi(station).entry_pdf(withdrawn.id)  # the file is kept
     assert is_version_path(PurePosixPath(withdrawn.current_file))
     qpdf_check(kept_file)
     assert station.store.get_book("KS-2007-01").next_entry == 2
-    counts = station.book_overview("KS-2007-01")["counts"]
+    counts = TouchApi(station).book_overview("KS-2007-01")["counts"]
     assert counts["missing"] == 0 and counts["done"] + counts["flagged"] == 2
 
     # A reindex, which rebuilds everything from the files, keeps the withdrawal.
@@ -202,31 +205,31 @@ def test_removing_and_adding_cuts_withdraws_and_creates_entries(
 def test_a_page_in_review_stays_unpublished_until_accepted(station: Station) -> None:
     station.open_book(BookRef.parse("KT/1999/02"), profile="page-1")
     capture_id = deliver_stacked(station)
-    view = station.page_view("KT-1999-02", capture_id)
+    view = TouchApi(station).page_view("KT-1999-02", capture_id)
     assert view.status == "review" and "count_mismatch" in view.flags
     assert view.entries and all(e.status == "review" and e.file is None for e in view.entries)
     assert station.store.feed.last_seq == 0
     # Edits stay proposals...
     cuts = cuts_of(view)
     cuts[0]["flags"] = ["faded"]
-    edited = station.review_page("KT-1999-02", capture_id, cuts[:2], "")
+    edited = TouchApi(station).review_page("KT-1999-02", capture_id, cuts[:2], "")
     assert edited.status == "review" and len(edited.entries) == 2
     assert station.store.feed.last_seq == 0
-    assert station.book_overview("KT-1999-02")["cells"][0]["state"] == "review"
+    assert TouchApi(station).book_overview("KT-1999-02")["cells"][0]["state"] == "review"
     # ...until the page is accepted with one tap.
-    accepted = station.accept_page("KT-1999-02", capture_id, "")
+    accepted = TouchApi(station).accept_page("KT-1999-02", capture_id, "")
     assert accepted.status == "accepted" and not accepted.auto_accepted
     assert all(e.status == "published" for e in accepted.entries)
     assert [k for k, _, _ in _feed(station)] == ["published", "published"]
     for entry in accepted.entries:
-        qpdf_check(station.entry_pdf(entry.entry_id))
+        qpdf_check(TouchApi(station).entry_pdf(entry.entry_id))
 
 
 def test_a_recaptured_page_keeps_its_numbers_and_replaces_the_files(station: Station) -> None:
     first, second = capture(station, 2)
-    marked = station.request_recapture("KS-2007-01", first.capture_id, "Lan")
+    marked = TouchApi(station).request_recapture("KS-2007-01", first.capture_id, "Lan")
     assert marked.status == "recapture" and marked.recapture_requested
-    cells = station.book_overview("KS-2007-01")["cells"]
+    cells = TouchApi(station).book_overview("KS-2007-01")["cells"]
     assert [c["state"] for c in cells[:2]] == ["rescan_requested"] * 2
     events = station.events.subscribe()
     [again] = capture(station)
@@ -235,25 +238,27 @@ def test_a_recaptured_page_keeps_its_numbers_and_replaces_the_files(station: Sta
     assert [e.number for e in again.entries] == ["1", "2"]
     assert [e.version for e in again.entries] == [2, 2]
     assert [e.file for e in again.entries] == [e.file for e in first.entries]
-    old = station.page_view("KS-2007-01", first.capture_id)
+    old = TouchApi(station).page_view("KS-2007-01", first.capture_id)
     assert old.replaced_by == again.capture_id and not old.entries
     assert old.status == "accepted" and not old.recapture_requested
     with pytest.raises(UsageError):
-        station.request_recapture("KS-2007-01", first.capture_id, "")
+        TouchApi(station).request_recapture("KS-2007-01", first.capture_id, "")
     assert station.store.get_book("KS-2007-01").next_entry == 5  # second page: 3 and 4
     kinds = []
     while (event := events.get(0)) is not None:
         kinds.append((event.kind, event.data.get("kind")))
     assert ("entry", "replaced") in kinds and ("page", None) in kinds
     events.close()
-    states = {c["number"]: c["state"] for c in station.book_overview("KS-2007-01")["cells"]}
+    states = {
+        c["number"]: c["state"] for c in TouchApi(station).book_overview("KS-2007-01")["cells"]
+    }
     assert "rescan_requested" not in states.values() and "missing" not in states.values()
     assert second.entries[0].number == "3"
 
 
 def test_errors_carry_both_languages(station: Station) -> None:
     with pytest.raises(StationError) as missing:
-        station.page_view("KS-2007-01", "c-nope")
+        TouchApi(station).page_view("KS-2007-01", "c-nope")
     assert "không có trang" in missing.value.message("vi")
     assert "no processed page" in missing.value.message("en")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from station.app.station import Station
+from station.app.touch import TouchApi
 from station.core import config
 from station.core.errors import ConflictError, UsageError
 from station.lan.acks import AckItem
@@ -22,11 +23,13 @@ def station(data_dir: Path) -> Iterator[Station]:
 
 
 def test_books_are_created_checked_listed_and_opened(station: Station) -> None:
-    book = station.create_book("ks", 2017, "3", profile="spread-2", first_entry=5, expected=40)
+    book = TouchApi(station).create_book(
+        "ks", 2017, "3", profile="spread-2", first_entry=5, expected=40
+    )
     assert book.ref.key == "KS-2017-03" and book.office_code == "xa-dong-hoa"
     assert station.current_book == "KS-2017-03"
     with pytest.raises(ConflictError) as exists:
-        station.create_book("KS", 2017, 3)
+        TouchApi(station).create_book("KS", 2017, 3)
     assert exists.value.http_status == 409 and "KS/2017/03" in exists.value.message("vi")
     for bad in (
         {"type": "K1", "year": 2017, "book": 1},
@@ -39,34 +42,35 @@ def test_books_are_created_checked_listed_and_opened(station: Station) -> None:
         {"type": "KS", "year": True, "book": 1},
     ):
         with pytest.raises(UsageError):
-            station.create_book(**bad)  # type: ignore[arg-type]
-    station.create_book("KT", 1999, 2, office="xa-khac", profile="stacked")
-    rows = {row["key"]: row for row in station.list_books()}
+            TouchApi(station).create_book(**bad)  # type: ignore[arg-type]
+    TouchApi(station).create_book("KT", 1999, 2, office="xa-khac", profile="stacked")
+    rows = {row["key"]: row for row in TouchApi(station).list_books()}
     assert set(rows) == {"KS-2017-03", "KT-1999-02"}
     assert rows["KT-1999-02"]["current"] and rows["KT-1999-02"]["office_code"] == "xa-khac"
     assert rows["KS-2017-03"]["expected_entries"] == 40 and not rows["KS-2017-03"]["current"]
     station.open_book("KS-2017-03")
-    rows = {row["key"]: row for row in station.list_books()}
+    rows = {row["key"]: row for row in TouchApi(station).list_books()}
     assert rows["KS-2017-03"]["current"] and rows["KS-2017-03"]["last_opened"]
     assert rows["KS-2017-03"]["next_entry"] == 5
 
 
 def test_the_overview_shows_every_state(station: Station, monkeypatch: pytest.MonkeyPatch) -> None:
-    station.create_book("KS", 2007, 1, first_entry=1, expected=8)
+    TouchApi(station).create_book("KS", 2007, 1, first_entry=1, expected=8)
     first, second = capture(station, 2)  # entries 1-2 and 3-4
     # 5 is missing, 6 is written twice in the ledger, 8 is skipped: 7 carries it.
     cuts = cuts_of(second)
     cuts[0]["number"], cuts[1]["number"] = "6", "7"
     cuts[1]["flags"] = ["torn", "duplicate_number"]
     cuts[0]["flags"] = ["duplicate_number"]
-    station.review_page("KS-2007-01", second.capture_id, cuts, "")
+    TouchApi(station).review_page("KS-2007-01", second.capture_id, cuts, "")
     cuts = cuts_of(first)
     cuts[1]["number"], cuts[1]["flags"] = "6", ["duplicate_number"]
-    station.review_page("KS-2007-01", first.capture_id, cuts, "")
-    station.request_recapture("KS-2007-01", second.capture_id, "")
+    TouchApi(station).review_page("KS-2007-01", first.capture_id, cuts, "")
+    TouchApi(station).request_recapture("KS-2007-01", second.capture_id, "")
     collected = {first.entries[0].entry_id}
-    monkeypatch.setattr(station, "collected_entries", lambda key: collected)
-    overview = station.book_overview("KS-2007-01")
+    touch = TouchApi(station)
+    monkeypatch.setattr(touch, "collected_entries", lambda key: collected)
+    overview = touch.book_overview("KS-2007-01")
     states = {cell["number"]: cell["state"] for cell in overview["cells"]}
     assert states == {
         "1": "collected",
@@ -78,8 +82,8 @@ def test_the_overview_shows_every_state(station: Station, monkeypatch: pytest.Mo
         "7": "rescan_requested",
         "8": "missing",
     }
-    station.accept_page("KS-2007-01", second.capture_id, "")  # recapture no longer wanted
-    overview = station.book_overview("KS-2007-01")
+    TouchApi(station).accept_page("KS-2007-01", second.capture_id, "")  # recapture no longer wanted
+    overview = touch.book_overview("KS-2007-01")
     states = {cell["number"]: cell["state"] for cell in overview["cells"]}
     assert states["6"] == "duplicated" and states["7"] == "flagged"
     assert overview["counts"]["missing"] == 5 and overview["expected_last"] == 8
@@ -90,9 +94,9 @@ def test_the_overview_shows_every_state(station: Station, monkeypatch: pytest.Mo
 
 
 def test_collected_entries_come_from_the_lan_acknowledgements(station: Station) -> None:
-    station.create_book("KS", 2007, 1)
+    TouchApi(station).create_book("KS", 2007, 1)
     [view] = capture(station)
-    assert station.collected_entries("KS-2007-01") == set()  # nobody paired yet
+    assert TouchApi(station).collected_entries("KS-2007-01") == set()  # nobody paired yet
     pairing = station.lan.pairing
     request = pairing.request("Máy nhập liệu 1", "192.0.2.7")
     pairing.approve(request.id)
@@ -107,15 +111,15 @@ def test_collected_entries_come_from_the_lan_acknowledgements(station: Station) 
             AckItem(second.id, 1, "0" * 64),  # not what the station holds
         ],
     )
-    assert station.collected_entries("KS-2007-01") == {first.id}
-    cells = station.book_overview("KS-2007-01")["cells"]
+    assert TouchApi(station).collected_entries("KS-2007-01") == {first.id}
+    cells = TouchApi(station).book_overview("KS-2007-01")["cells"]
     assert [c["collected"] for c in cells] == [True, False]
     assert cells[0]["state"] == "collected"
     # A new version is not collected until acknowledged again.
     cuts = cuts_of(view)
     cuts[0]["flags"] = ["torn"]
-    station.review_page("KS-2007-01", view.capture_id, cuts, "")
-    assert station.collected_entries("KS-2007-01") == set()
+    TouchApi(station).review_page("KS-2007-01", view.capture_id, cuts, "")
+    assert TouchApi(station).collected_entries("KS-2007-01") == set()
 
 
 def test_settings_are_checked_written_atomically_and_applied(
@@ -124,13 +128,13 @@ def test_settings_are_checked_written_atomically_and_applied(
     target = tmp_path / "station.toml"
     target.write_text('[station]\nname = "Trạm 1"\n', encoding="utf-8")
     station.config_path = target
-    view = station.settings_view()
+    view = TouchApi(station).settings_view()
     assert view["budget_kb"] == 100 and view["processing.budget_kb"] == 100
     assert view["naming_preset"] == "default" and "provincial" in {
         p["name"] for p in view["naming_presets"]
     }
     assert view["storage"]["free_mb"] > 0 and "captures" in view["storage"]["folders_mb"]
-    changed = station.update_settings(
+    changed = TouchApi(station).update_settings(
         {"budget_kb": 80, "naming_preset": "provincial", "capture.dpi": 200, "require_shift": True}
     )
     assert changed["persisted"] == str(target)
@@ -151,5 +155,5 @@ def test_settings_are_checked_written_atomically_and_applied(
         {"require_shift": "yes"},
     ):
         with pytest.raises(UsageError):
-            station.update_settings(bad)
+            TouchApi(station).update_settings(bad)
     assert station.config.processing.budget_kb == 80  # a refused change changes nothing

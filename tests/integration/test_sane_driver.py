@@ -392,7 +392,7 @@ def test_a_scan_leaves_sigpipe_ignored(sane_dir: Path) -> None:
     puts the ignore back, or the next closed socket would kill the station."""
     import signal
 
-    from station.system import sigpipe
+    from station.core import sigpipe
 
     previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # Python's own default
     try:

@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pikepdf
+import pytest
 
-from station.processing.pdf.metadata import read_metadata
+from station.store.xmp import read_metadata
 from tests.support.checks import index_of, published_pdfs, qpdf_ok
 from tests.support.commands import RunStation
 
@@ -32,6 +33,29 @@ def test_scan_writes_one_named_pdf_per_entry(run_station: RunStation, data_dir: 
         with pikepdf.open(pdf) as doc:
             assert str(doc.docinfo["/LedgerCode"]) == "KS"
             assert str(doc.docinfo["/EntryNumber"]) == number
+
+
+@pytest.mark.parametrize("budget_kb", [20, 30])
+def test_every_pdf_is_within_budget_or_flagged_and_counted(
+    run_station: RunStation, data_dir: Path, tmp_path: Path, budget_kb: int
+) -> None:
+    """The budget holds for the file as written, metadata included; a file that cannot
+    fit carries ``over_budget`` in its record and the summary counts it."""
+    config = tmp_path / "station.toml"
+    config.write_text(f"[processing]\nbudget_kb = {budget_kb}\n", encoding="utf-8")
+    result = run_station(
+        "--config", str(config), "scan", "--simulate", "--book", "KS/2007/01", "--pages", "3"
+    )
+    assert result.returncode == 0, result.stderr
+    pdfs = published_pdfs(data_dir)
+    assert len(pdfs) == 6
+    over = 0
+    for pdf in pdfs:
+        flags = read_metadata(pdf)["entry"]["flags"]
+        size = pdf.stat().st_size
+        assert size <= budget_kb * 1024 or "over_budget" in flags, (pdf.name, size, flags)
+        over += "over_budget" in flags
+    assert f"6 tệp PDF ({over} vượt dung lượng)" in result.stdout
 
 
 def test_reindex_reproduces_the_index_exactly(run_station: RunStation, data_dir: Path) -> None:

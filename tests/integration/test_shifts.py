@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from station.app.station import Station
+from station.app.touch import TouchApi
 from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
 from station.core.models import BookRef
 from station.operators.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
@@ -42,100 +43,100 @@ def test_pins_are_salted_scrypt_hashes() -> None:
 
 
 def test_operators_are_stored_without_their_pin(station: Station, data_dir: Path) -> None:
-    added = station.add_operator("  Nguyễn   Thị Lan ", "2468")
+    added = TouchApi(station).add_operator("  Nguyễn   Thị Lan ", "2468")
     assert added.name == "Nguyễn Thị Lan" and "pin_hash" not in added.to_dict()
-    assert [o.name for o in station.list_operators()] == ["Nguyễn Thị Lan"]
+    assert [o.name for o in TouchApi(station).list_operators()] == ["Nguyễn Thị Lan"]
     with pytest.raises(ConflictError) as taken:
-        station.add_operator("nguyễn thị lan", "1357")
+        TouchApi(station).add_operator("nguyễn thị lan", "1357")
     assert taken.value.http_status == 409
     for name in ("", "x" * 61, "a\x07b"):
         with pytest.raises(UsageError):
-            station.add_operator(name, "1234")
+            TouchApi(station).add_operator(name, "1234")
     stored = (data_dir / "db" / "station.json").read_text(encoding="utf-8")
     assert "2468" not in stored and "scrypt$" in stored
 
 
 def test_a_shift_starts_with_the_right_pin_and_ends_with_a_note(station: Station) -> None:
-    lan = station.add_operator("Lan", "2468")
-    minh = station.add_operator("Minh", "1357")
-    assert station.current_shift() is None and station.last_handover() is None
+    lan = TouchApi(station).add_operator("Lan", "2468")
+    minh = TouchApi(station).add_operator("Minh", "1357")
+    assert TouchApi(station).current_shift() is None and TouchApi(station).last_handover() is None
     with pytest.raises(AuthError) as wrong:
-        station.start_shift(lan.id, "0000")
+        TouchApi(station).start_shift(lan.id, "0000")
     assert wrong.value.http_status == 403 and "4" in wrong.value.message("en")
     with pytest.raises(NotFoundError):
-        station.start_shift("op-nobody", "2468")
+        TouchApi(station).start_shift("op-nobody", "2468")
     events = station.events.subscribe()
-    shift = station.start_shift(lan.id, "2468")
-    assert station.current_shift() == shift and shift.operator_name == "Lan"
+    shift = TouchApi(station).start_shift(lan.id, "2468")
+    assert TouchApi(station).current_shift() == shift and shift.operator_name == "Lan"
     started = next_of(events, "shift")
     assert started is not None and started.kind == "shift" and started.data["phase"] == "started"
     with pytest.raises(UsageError):
-        station.end_shift("x" * 2001)
-    ended = station.end_shift("  Sổ KS-2007-01 còn 3 trang mờ, cần chụp lại.\n ")
-    assert ended.ended_at and station.current_shift() is None
-    handover = station.last_handover()
+        TouchApi(station).end_shift("x" * 2001)
+    ended = TouchApi(station).end_shift("  Sổ KS-2007-01 còn 3 trang mờ, cần chụp lại.\n ")
+    assert ended.ended_at and TouchApi(station).current_shift() is None
+    handover = TouchApi(station).last_handover()
     assert handover is not None and handover["operator_name"] == "Lan"
     assert handover["note"] == "Sổ KS-2007-01 còn 3 trang mờ, cần chụp lại."
     with pytest.raises(UsageError):
-        station.end_shift("")
+        TouchApi(station).end_shift("")
     # A new sign-in while a shift runs ends it (no note); the last note then is none.
-    station.start_shift(minh.id, "1357")
-    station.start_shift(lan.id, "2468")
-    assert station.current_shift().operator_name == "Lan"  # type: ignore[union-attr]
-    assert station.last_handover() is None
+    TouchApi(station).start_shift(minh.id, "1357")
+    TouchApi(station).start_shift(lan.id, "2468")
+    assert TouchApi(station).current_shift().operator_name == "Lan"  # type: ignore[union-attr]
+    assert TouchApi(station).last_handover() is None
     events.close()
 
 
 def test_five_wrong_pins_lock_that_operator_for_a_minute(station: Station) -> None:
     clock = Clock()
     station.shifts.limiter.clock = clock
-    lan = station.add_operator("Lan", "2468")
-    minh = station.add_operator("Minh", "1357")
+    lan = TouchApi(station).add_operator("Lan", "2468")
+    minh = TouchApi(station).add_operator("Minh", "1357")
     for _ in range(MAX_TRIES - 1):
         with pytest.raises(AuthError) as wrong:
-            station.start_shift(lan.id, "9999")
+            TouchApi(station).start_shift(lan.id, "9999")
         assert not isinstance(wrong.value, LockedOutError)
     with pytest.raises(LockedOutError) as locked:
-        station.start_shift(lan.id, "9999")
+        TouchApi(station).start_shift(lan.id, "9999")
     assert locked.value.http_status == 429
     with pytest.raises(LockedOutError):  # even the right PIN, while locked
-        station.start_shift(lan.id, "2468")
-    assert station.start_shift(minh.id, "1357").operator_name == "Minh"  # others are not
+        TouchApi(station).start_shift(lan.id, "2468")
+    assert TouchApi(station).start_shift(minh.id, "1357").operator_name == "Minh"  # others are not
     clock.now += LOCK_SECONDS + 1
-    assert station.start_shift(lan.id, "2468").operator_name == "Lan"
+    assert TouchApi(station).start_shift(lan.id, "2468").operator_name == "Lan"
 
 
 def test_the_admin_pin_is_set_once_checked_and_rate_limited(station: Station) -> None:
     station.shifts.limiter.clock = Clock()
-    assert not station.admin_pin_set() and not station.check_admin_pin("1234")
-    assert station.settings_view()["admin_pin_set"] is False
+    assert not TouchApi(station).admin_pin_set() and not TouchApi(station).check_admin_pin("1234")
+    assert TouchApi(station).settings_view()["admin_pin_set"] is False
     with pytest.raises(UsageError):
-        station.set_admin_pin("12")
-    station.set_admin_pin("864200")
-    assert station.admin_pin_set() and station.check_admin_pin("864200")
+        TouchApi(station).set_admin_pin("12")
+    TouchApi(station).set_admin_pin("864200")
+    assert TouchApi(station).admin_pin_set() and TouchApi(station).check_admin_pin("864200")
     for _ in range(MAX_TRIES - 1):
-        assert not station.check_admin_pin("000000")
+        assert not TouchApi(station).check_admin_pin("000000")
     with pytest.raises(LockedOutError):
-        station.check_admin_pin("000000")
+        TouchApi(station).check_admin_pin("000000")
     with pytest.raises(LockedOutError):
-        station.check_admin_pin("864200")
+        TouchApi(station).check_admin_pin("864200")
 
 
 def test_captures_record_the_shift_operator_and_may_require_a_shift(station: Station) -> None:
     station.open_book(BookRef.parse("KS/2007/01"))
-    station.update_settings({"require_shift": True})
+    TouchApi(station).update_settings({"require_shift": True})
     with pytest.raises(UsageError) as refused:
-        station.start_capture(1)
+        TouchApi(station).start_capture(1)
     assert refused.value.key == "capture.no_shift"
-    lan = station.add_operator("Lan", "2468")
-    station.start_shift(lan.id, "2468")
+    lan = TouchApi(station).add_operator("Lan", "2468")
+    TouchApi(station).start_shift(lan.id, "2468")
     [view] = capture(station)
     assert view.operator == "Lan"
     entry = station.store.get_entry(view.entries[0].entry_id)
     assert entry.operator == "Lan"
     metadata = json.dumps(store_index(station.store)["captures"])
     assert '"operator": "Lan"' in metadata
-    progress = station.progress()
+    progress = TouchApi(station).progress()
     assert progress["shift"] == 2 and progress["today"] == 2
     assert progress["per_hour"]["last_hour"] == 2
     assert progress["book"] == {"key": "KS-2007-01", "entries": 2, "expected": None}

@@ -16,8 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from station.app.station import Station
+from station.app.touch import TouchApi
 from station.core import messages
-from station.system.storage_guard import StorageState
+from station.core.diskspace import StorageState
 from station.ui.texts import TEXTS
 
 PIN = "4321"
@@ -26,10 +27,10 @@ PIN = "4321"
 @pytest.fixture
 def client(client: FlaskClient, station: Station) -> FlaskClient:
     """A browser session on a station past the wizard, with a shift and a book."""
-    station.set_admin_pin(PIN)
-    operator = station.add_operator("Lê Thị Hoa", PIN)
-    station.start_shift(operator.id, PIN)
-    station.create_book("KS", 2007, 1, None, "spread-2", 1, None)
+    TouchApi(station).set_admin_pin(PIN)
+    operator = TouchApi(station).add_operator("Lê Thị Hoa", PIN)
+    TouchApi(station).start_shift(operator.id, PIN)
+    TouchApi(station).create_book("KS", 2007, 1, None, "spread-2", 1, None)
     return client
 
 
@@ -54,12 +55,12 @@ def test_the_screens_go_in_order_wizard_shift_book(app: Flask, station: Station)
     assert client.get("/").headers["Location"].endswith("/setup/")
     assert client.get("/scan").headers["Location"].endswith("/setup/")
     assert client.get("/api/ui/state").status_code == 409  # JSON says what to do first
-    station.set_admin_pin(PIN)
+    TouchApi(station).set_admin_pin(PIN)
     assert client.get("/").headers["Location"].endswith("/shift")
-    operator = station.add_operator("An", PIN)
-    station.start_shift(operator.id, PIN)
+    operator = TouchApi(station).add_operator("An", PIN)
+    TouchApi(station).start_shift(operator.id, PIN)
     assert client.get("/").headers["Location"].endswith("/books")
-    station.create_book("KH", 2001, 3, None, None, 1, None)
+    TouchApi(station).create_book("KH", 2001, 3, None, None, 1, None)
     assert client.get("/").headers["Location"].endswith("/scan")
     assert client.get("/setup/").headers["Location"].startswith("/admin/login")
 

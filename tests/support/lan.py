@@ -13,6 +13,7 @@ from typing import Any
 from station.app.station import Station
 from station.core import config
 from station.core.models import Book, BookRef, Capture, Entry, Region, new_id
+from station.processing.page import publish_pdf
 from tests.support.store import image_pdf
 
 BOOK = "KS-2007-01"
@@ -68,7 +69,7 @@ def publish_entries(station: Station, count: int, first: int = 1) -> list[Entry]
             registration_date=f"2007-03-{number:02d}",
         )
         store.save_entry(entry)
-        store.publish(entry, image_pdf(number), "test")
+        publish_pdf(store, entry, image_pdf(number), "test")
         published.append(store.get_entry(entry.id))
     return published
 

@@ -49,12 +49,13 @@ def station_env(data_dir: Path, config: Path, port: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def start_server(tmp_path: Path, **env: str) -> Iterator[Server]:
-    """``station serve`` on a free port until SIGTERM; ``env`` adds settings."""
+def start_server(tmp_path: Path, config_text: str = "", **env: str) -> Iterator[Server]:
+    """``station serve`` on a free port until SIGTERM, with ``config_text`` as its
+    station.toml; ``env`` adds settings."""
     data_dir = tmp_path / "data"
-    data_dir.mkdir()
+    data_dir.mkdir(exist_ok=True)  # a test may have put a database there first
     config = tmp_path / "station.toml"
-    config.write_text("", encoding="utf-8")
+    config.write_text(config_text, encoding="utf-8")
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "station.cli", "serve"],

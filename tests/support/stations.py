@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from station.app.station import Station
+from station.app.touch import TouchApi
 from station.capture.drivers.simulated.scanner import SimulatedScanner
 from station.core import config
 from station.review.review import PageView
@@ -33,12 +34,12 @@ def running_station(data_dir: Path, extra: str = "") -> Iterator[Station]:
 
 def capture(station: Station, count: int = 1) -> list[PageView]:
     """Capture ``count`` pages into the open book, process them, return their views."""
-    job = station.start_capture(count)
+    job = TouchApi(station).start_capture(count)
     assert job.wait(120), "capture did not finish"
     assert job.error is None, job.error
     assert station.wait_idle(120)
     assert station.current_book is not None
-    return [station.page_view(station.current_book, c) for c in job.capture_ids]
+    return [TouchApi(station).page_view(station.current_book, c) for c in job.capture_ids]
 
 
 def deliver_stacked(station: Station) -> str:

@@ -31,7 +31,7 @@ def test_missing_python_sane_says_how_to_install(monkeypatch: pytest.MonkeyPatch
             "driver.unavailable", kind=kind, detail="No module named 'sane'", package="python3-sane"
         )
 
-    monkeypatch.setattr("station.capture.drivers.driver_class", unavailable)
+    monkeypatch.setattr("station.system.doctor.driver_class", unavailable)
     context = _context(device="sane")
     [finding] = doctor.check_sane(context)
     assert finding.status == doctor.WARN
@@ -58,7 +58,7 @@ def test_disk_near_the_reserve_warns(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_camera_the_station_may_not_open(monkeypatch: pytest.MonkeyPatch) -> None:
     found = [v4l2.VideoDevice("/dev/video0", "HD Webcam C270", "046d:0825", accessible=False)]
-    monkeypatch.setattr(v4l2, "list_video_devices", lambda: found)
+    monkeypatch.setattr(doctor, "list_video_devices", lambda: found)
     context = _context(device="camera")
     [finding] = doctor.check_cameras(context)
     assert finding.status == doctor.WARN and "usermod -aG video" in finding.fix_text("en")
@@ -79,7 +79,7 @@ def test_simulator_with_a_real_scanner_attached_hints_at_it(
         def probe() -> list[DeviceInfo]:
             return [DeviceInfo("sane", "genesys:libusb:001:004", "Canon LiDE 110")]
 
-    monkeypatch.setattr("station.capture.drivers.driver_class", lambda kind: Sane)
+    monkeypatch.setattr("station.system.doctor.driver_class", lambda kind: Sane)
     context = _context()
     doctor.check_sane(context)
     hint = doctor.check_choice(context)[-1]
@@ -93,7 +93,7 @@ def test_usb_devices_are_listed_with_their_driver(monkeypatch: pytest.MonkeyPatc
         UsbDescriptor(0x1D6B, 0x0002, 1, 1, device_class=0x09),  # root hub: not shown
         UsbDescriptor(0x046D, 0xC52B, 1, 3, 0, ((0x03, 1, 2),)),  # a mouse receiver
     ]
-    monkeypatch.setattr(usb, "list_usb", lambda: usb.UsbScan(devices))
+    monkeypatch.setattr(doctor, "list_usb", lambda: usb.UsbScan(devices))
     context = _context()
     findings = doctor.check_usb(context)
     assert [f.message("en") for f in findings] == [
@@ -104,13 +104,13 @@ def test_usb_devices_are_listed_with_their_driver(monkeypatch: pytest.MonkeyPatc
 
 
 def test_usb_problem_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(usb, "list_usb", lambda: usb.UsbScan(problem_key="usb.no_backend"))
+    monkeypatch.setattr(doctor, "list_usb", lambda: usb.UsbScan(problem_key="usb.no_backend"))
     [finding] = doctor.check_usb(_context())
     assert finding.status == doctor.WARN and "libusb-1.0-0" in finding.message("vi")
 
 
 def test_triggers_on_without_any_keyboard(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("station.capture.inputdev.list_input_devices", lambda: [])
+    monkeypatch.setattr("station.system.doctor.list_input_devices", lambda: [])
     cfg = config.Config()
     context = doctor.Context(
         dataclasses.replace(cfg, triggers=dataclasses.replace(cfg.triggers, enabled=True)), "t"

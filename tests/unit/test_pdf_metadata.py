@@ -11,7 +11,8 @@ import pikepdf
 import pytest
 
 from station.core.errors import StoreError
-from station.processing.pdf.metadata import apply_metadata, read_metadata
+from station.processing.pdf.metadata import apply_metadata
+from station.store.xmp import read_metadata
 from tests.support.store import image_pdf
 
 RECORD: dict[str, Any] = {

@@ -13,9 +13,9 @@ from PIL import Image
 
 from station.capture.drivers.base import CapturedImage
 from station.capture.intake import Intake
+from station.core import diskspace
 from station.core.errors import DiskFullError
 from station.core.models import BookRef
-from station.system import storage_guard
 
 MB = 1024 * 1024
 BOOK = BookRef("KS", 2007, 1)
@@ -45,7 +45,7 @@ def _page() -> CapturedImage:
 
 def test_levels() -> None:
     def level(free: int) -> str:
-        return storage_guard.StorageState("/d", 10_000, free, 500, 2000).level
+        return diskspace.StorageState("/d", 10_000, free, 500, 2000).level
 
     assert [level(f) for f in (5000, 2000, 1999, 500, 499, 0)] == [
         "ok",
@@ -56,13 +56,13 @@ def test_levels() -> None:
         "full",
     ]
     # A warning level under the reserve warns from the reserve on.
-    assert storage_guard.StorageState("/d", 10_000, 499, 500, 0).level == "full"
-    assert storage_guard.StorageState("/d", 10_000, 600, 500, 0).level == "ok"
+    assert diskspace.StorageState("/d", 10_000, 499, 500, 0).level == "full"
+    assert diskspace.StorageState("/d", 10_000, 600, 500, 0).level == "ok"
 
 
 def test_state_for_the_screen_has_figures_and_both_languages(free_mb: list[int]) -> None:
     free_mb[0] = 1000
-    state = storage_guard.measure(Path("/nowhere/yet"), 500, 2000).to_dict()
+    state = diskspace.measure(Path("/nowhere/yet"), 500, 2000).to_dict()
     assert state["level"] == "warn"
     assert (state["free_mb"], state["used_mb"], state["total_mb"]) == (1000, 9000, 10_000)
     assert "1000 MB" in state["message"]["vi"] and "sắp đầy" in state["message"]["vi"]
@@ -71,9 +71,9 @@ def test_state_for_the_screen_has_figures_and_both_languages(free_mb: list[int])
 
 def test_the_capture_being_saved_counts_against_the_reserve(free_mb: list[int]) -> None:
     free_mb[0] = 510
-    storage_guard.check_room(Path("/"), 500, incoming=5 * MB)
+    diskspace.check_room(Path("/"), 500, incoming=5 * MB)
     with pytest.raises(DiskFullError) as info:
-        storage_guard.check_room(Path("/"), 500, incoming=20 * MB)
+        diskspace.check_room(Path("/"), 500, incoming=20 * MB)
     assert info.value.values == {"free_mb": 510, "reserve_mb": 500}
 
 

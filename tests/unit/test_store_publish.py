@@ -21,8 +21,9 @@ from station.core.models import (
     Page,
     Region,
 )
-from station.processing.pdf.metadata import read_metadata
+from station.processing.page import publish_pdf
 from station.store import Store, reindex
+from station.store.xmp import read_metadata
 from tests.support.store import STATION, image_pdf, namer, store_index
 
 
@@ -73,13 +74,13 @@ def new_entry(store: Store, book_key: str, number: str, index: int) -> Entry:
 
 
 def publish(store: Store, entry: Entry, shade: int) -> Entry:
-    store.publish(entry, image_pdf(shade), "gray-jpeg")
+    publish_pdf(store, entry, image_pdf(shade), "gray-jpeg")
     return store.get_entry(entry.id)
 
 
 def test_publish_writes_the_namers_file_with_metadata(store: Store) -> None:
     entry = new_entry(store, "KS-2007-01", "30", 1)
-    version = store.publish(entry, image_pdf(1), "gray-jpeg")
+    version = publish_pdf(store, entry, image_pdf(1), "gray-jpeg")
     assert version.file == "KS/KS.2007.01/KS.2007.01.30.pdf"
     path = store.published_path(version.file)
     data = path.read_bytes()
@@ -109,7 +110,7 @@ def test_replace_keeps_the_old_version(store: Store) -> None:
     old_bytes = store.published_path(entry.versions[0].file).read_bytes()
     stale_copy = Entry.from_dict(entry.to_dict())
     stale_copy.versions = []  # the store's history wins over a stale caller copy
-    store.publish(stale_copy, image_pdf(2), "gray-jpeg")
+    publish_pdf(store, stale_copy, image_pdf(2), "gray-jpeg")
     entry = store.get_entry(entry.id)
     assert [v.version for v in entry.versions] == [1, 2]
     assert entry.versions[0].file == "KS/KS.2007.01/_versions/KS.2007.01.12.v1.pdf"
@@ -121,7 +122,7 @@ def test_replace_keeps_the_old_version(store: Store) -> None:
     assert read_metadata(current)["entry"]["versions"][0]["file"] == entry.versions[0].file
     kinds = [(e.seq, e.kind, e.version) for e in store.feed.since(0)]
     assert kinds == [(1, FeedKind.PUBLISHED, 1), (2, FeedKind.REPLACED, 2)]
-    store.publish(entry, image_pdf(3), "gray-jpeg")
+    publish_pdf(store, entry, image_pdf(3), "gray-jpeg")
     assert store.published_path("KS/KS.2007.01/_versions/KS.2007.01.12.v2.pdf").exists()
 
 
@@ -143,7 +144,7 @@ def test_duplicate_numbers_get_distinct_names_and_a_flag(store: Store) -> None:
         store.published_path(second.versions[0].file).read_bytes()
     )
     # A replacement keeps its own name and does not collide with itself.
-    again = store.publish(second, image_pdf(9), "gray-jpeg")
+    again = publish_pdf(store, second, image_pdf(9), "gray-jpeg")
     assert again.file == second.versions[0].file
 
 
@@ -151,7 +152,7 @@ def test_bad_names_from_the_namer_are_refused(tmp_path: Path) -> None:
     with Store(tmp_path / "d", STATION, lambda b, e: PurePosixPath("../escape.pdf")) as store:
         entry = new_entry(store, "KS-2007-01", "1", 1)
         with pytest.raises(NamingError):
-            store.publish(entry, image_pdf(1), "gray-jpeg")
+            publish_pdf(store, entry, image_pdf(1), "gray-jpeg")
         assert not list((tmp_path / "d" / "published").rglob("*.pdf"))
 
 
@@ -171,7 +172,7 @@ def test_recover_finishes_a_publish_cut_short(tmp_path: Path, step: str) -> None
     target = store.feed if step == "feed" else store
     setattr(target, "append_event" if step == "feed" else "save_entry", crash)
     with pytest.raises(Crash):
-        store.publish(entry, image_pdf(2), "gray-jpeg")
+        publish_pdf(store, entry, image_pdf(2), "gray-jpeg")
     store.close()
     store = open_store(data)
     try:
@@ -197,7 +198,7 @@ def test_recover_indexes_an_unknown_file_and_removes_temps(tmp_path: Path) -> No
     entry = new_entry(store, "KT-2001-02", "5", 1)
     store.feed.append_event = crash  # type: ignore[method-assign]
     with pytest.raises(Crash):
-        store.publish(entry, image_pdf(1), "gray-jpeg")
+        publish_pdf(store, entry, image_pdf(1), "gray-jpeg")
     store.close()
     (data / "db" / "publishing.json").unlink()  # found by the scan alone
     stale = data / "published" / "KT" / ".x.pdf.1234abcd.part"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,9 +23,6 @@ from station.core.errors import StationError
 from station.core.fsutil import write_atomic
 from station.core.models import Book, Capture, Entry, EntryVersion, Page, StationInfo, utc_now
 from station.core.naming import NameValues, NamingPreset
-from station.processing.pdf.compose import compose_page
-from station.processing.pdf.metadata import apply_metadata
-from station.processing.pdf.save import save_pdf
 from station.store.names import check_relpath
 from station.store.record import build_record, measure
 
@@ -34,9 +30,6 @@ log = logging.getLogger(__name__)
 
 #: ``seq`` of a version that no station feed has numbered yet.
 UNFED_SEQ = 0
-#: Slack over the measured metadata size: the encoding's name is not known when the
-#: encoder's budget is set, and object-stream packing varies by a few bytes.
-METADATA_SLACK = 512
 
 messages.register(
     {
@@ -132,20 +125,3 @@ def entry_record(
     version = EntryVersion(1, str(relpath), "", 0, UNFED_SEQ, utc_now(), encoding)
     entry.versions = [version]
     return build_record(station, book, entry, [capture], [page])
-
-
-def metadata_reserve(record: dict[str, Any]) -> int:
-    """Bytes the metadata adds to a PDF, measured on a blank page, plus slack.
-
-    The encoder's budget is the user's budget minus this, so the finished file (PDF
-    plus metadata) still fits.
-    """
-    blank = _blank_pdf()
-    return len(apply_metadata(blank, record)) - len(blank) + METADATA_SLACK
-
-
-@cache
-def _blank_pdf() -> bytes:
-    """One small empty page, made once (a constant, not per image)."""
-    with compose_page(100.0, 100.0, None, []) as pdf:
-        return save_pdf(pdf)

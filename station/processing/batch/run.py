@@ -36,40 +36,38 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
-from station.app.station import station_identity
 from station.core import messages, naming
 from station.core.config import Config
 from station.core.errors import StationError, UsageError
+from station.core.identity import station_identity
 from station.core.layouts import LayoutProfile, get_profile
 from station.core.models import (
+    OVER_BUDGET,
     Book,
     BookRef,
     Capture,
     Entry,
     EntryStatus,
     Page,
-    Region,
     StationInfo,
     new_id,
     utc_now,
 )
 from station.processing.batch.inputs import collect_images, file_facts, resolve_dpi
-from station.processing.batch.output import OutputFolder, entry_record, metadata_reserve
+from station.processing.batch.output import OutputFolder, entry_record
 from station.processing.batch.report import BatchReport, EntryRow, ImageRow, Problem
 from station.processing.imaging.load import load_rgb
-from station.processing.imaging.segment import ProposedRegion, Segmentation, crop_region, segment
-from station.processing.pdf.encode import encode_entry
-from station.processing.pdf.metadata import apply_metadata
-from station.processing.pipeline import REVIEW_FLAGS
+from station.processing.imaging.segment import Segmentation, segment
+from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
+from station.store.publish import PublishPlan
 
 log = logging.getLogger(__name__)
 
 #: Flag of an entry whose number depends on an unconfirmed count earlier in the run.
 NUMBER_FLAG = "number_uncertain"
 #: Flags that mark a written file for a person to check.
-BATCH_REVIEW_FLAGS = REVIEW_FLAGS | {NUMBER_FLAG, "over_budget"}
+BATCH_REVIEW_FLAGS = REVIEW_FLAGS | {NUMBER_FLAG, OVER_BUDGET}
 #: The smallest budget the configuration accepts (processing.budget_kb).
 MIN_BUDGET_KB = 20
 
@@ -268,7 +266,7 @@ def _propose(
             id=new_id("e"),
             book=job.book.ref.key,
             number=number,
-            regions=[_region(capture.id, proposed, found.angle, first_page)],
+            regions=[make_region(capture.id, proposed, found.angle, first_page)],
             flags=list(flags),
             source_key=f"{capture.id}#{index}",
         )
@@ -287,25 +285,6 @@ def _propose(
         confidence=found.confidence,
     )
     return page, entries
-
-
-def _region(capture_id: str, proposed: ProposedRegion, angle: float, first_page: int) -> Region:
-    """The one place a proposed region becomes a model Region (mirrors the pipeline's
-    ``_propose``; keep the two in step when either changes)."""
-    return Region(
-        capture_id=capture_id,
-        box=proposed.box,
-        page_side=proposed.page_side,
-        page_number=first_page + proposed.page_side,
-        confidence=proposed.confidence,
-        angle=angle,
-        warp=None if proposed.warp is None else list(proposed.warp),
-    )
-
-
-def _cut(rgb: NDArray[np.uint8], region: Region) -> NDArray[np.uint8]:
-    """The one place an entry's pixels are cut out (mirrors the pipeline's ``_publish``)."""
-    return crop_region(rgb, region.box, region.angle, region.warp)
 
 
 def _write_entry(
@@ -349,25 +328,16 @@ def _encode(
     entry: Entry,
     relpath: PurePosixPath,
 ) -> tuple[bytes, str]:
-    """The entry's PDF with its metadata record, within the budget; and its encoding."""
-    draft = entry_record(job.station, job.book, entry, capture, page, relpath, "composite")
-    budget = job.budget_bytes - metadata_reserve(draft)
+    """The entry's finished PDF (record included, within the budget) and its encoding."""
+
+    def plan_for(draft: Entry, encoding: str) -> PublishPlan:
+        # Flagged files are written too, but their record says they await review.
+        review = bool(BATCH_REVIEW_FLAGS.intersection(draft.flags))
+        draft.status = EntryStatus.REVIEW if review else EntryStatus.PUBLISHED
+        record = entry_record(job.station, job.book, draft, capture, page, relpath, encoding)
+        return PublishPlan(draft, record, in_place=False)
+
     info = {"ReviewFlags": " ".join(entry.flags)} if entry.flags else None
-    encoded = encode_entry(
-        Image.fromarray(_cut(rgb, entry.regions[0])),
-        capture.dpi,
-        budget,
-        info=info,
-        entry=entry.number,
-    )
-    entry.flags += [f for f in encoded.flags if f not in entry.flags]
-    while True:
-        review = bool(BATCH_REVIEW_FLAGS.intersection(entry.flags))
-        entry.status = EntryStatus.REVIEW if review else EntryStatus.PUBLISHED
-        record = entry_record(
-            job.station, job.book, entry, capture, page, relpath, encoded.encoding
-        )
-        data = apply_metadata(encoded.data, record)
-        if len(data) <= job.budget_bytes or "over_budget" in entry.flags:
-            return data, encoded.encoding
-        entry.flags.append("over_budget")  # never silently: the record must say so too
+    image = cut_entry(rgb, entry.regions[0])
+    finished = entry_pdf(image, capture.dpi, job.budget_bytes, entry, plan_for, info=info)
+    return finished.data, finished.encoding

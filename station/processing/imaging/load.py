@@ -19,11 +19,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from station.core import messages
 from station.core.errors import ImageError
+from station.core.limits import MAX_PIXELS
 
 log = logging.getLogger(__name__)
-
-#: An A3 spread at 600 dpi is ~70 Mpx; anything far above is not a ledger page.
-MAX_PIXELS = 120_000_000
 
 messages.register(
     {

@@ -1,46 +1,32 @@
 """Entry metadata inside each PDF: document info for people, XMP for machines.
 
 The full record (book, entry, captures, pages, version) travels as JSON in an XMP
-property of our own namespace, so ``station reindex`` can rebuild the index from the
-files alone. The document info carries the same facts as readable keys for anyone
-opening the file in a viewer.
+property of our own namespace (:mod:`station.store.xmp`, which reads it back), so
+``station reindex`` can rebuild the index from the files alone. The document info
+carries the same facts as readable keys for anyone opening the file in a viewer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import logging
-from pathlib import Path
+from functools import cache
 from typing import Any
 
 import pikepdf
-from pikepdf.models.metadata import PdfMetadata
 
 from station import __version__
-from station.core import messages
-from station.core.errors import StoreError
+from station.processing.pdf.compose import compose_page
 from station.processing.pdf.save import save_pdf
+from station.store.xmp import CREATOR, RECORD_KEY, record_text
 
 log = logging.getLogger(__name__)
 
-#: Our XMP namespace; ``.invalid`` so it can never resolve to someone else's schema.
-XMP_NS = "https://ledger-station.invalid/ns/1.0/"
-XMP_PREFIX = "ls"
-RECORD_KEY = f"{XMP_PREFIX}:record"
-CREATOR = "ledger-station"
-
-PdfMetadata.register_xml_namespace(XMP_NS, XMP_PREFIX)
-
-messages.register(
-    {
-        "pdf.no_metadata": {
-            "vi": "Tệp {path} không có siêu dữ liệu của trạm: {detail}",
-            "en": "File {path} carries no ledger-station metadata: {detail}",
-        },
-    }
-)
+#: Slack over the measured metadata size: the encoding's name and the version's feed
+#: ``seq`` are not known when the encoder's budget is set, and object-stream packing
+#: varies by a few bytes.
+METADATA_SLACK = 512
 
 
 def title_for(record: dict[str, Any]) -> str:
@@ -90,7 +76,7 @@ def _docinfo_values(record: dict[str, Any]) -> dict[str, str]:
 
 def apply_metadata(pdf_bytes: bytes, record: dict[str, Any]) -> bytes:
     """Write ``record`` into the document info and XMP of a PDF; return the saved bytes."""
-    text = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = record_text(record)
     with pikepdf.Pdf.open(io.BytesIO(pdf_bytes)) as pdf:
         # The record carries its own time, so the output is deterministic: no
         # "edited by pikepdf now" mark, and docinfo is set explicitly below.
@@ -107,26 +93,18 @@ def apply_metadata(pdf_bytes: bytes, record: dict[str, Any]) -> bytes:
         return save_pdf(pdf)
 
 
-def read_metadata(source: Path | bytes) -> dict[str, Any]:
-    """Return the record :func:`apply_metadata` wrote into a PDF.
+def metadata_reserve(record: dict[str, Any]) -> int:
+    """Bytes the metadata adds to a PDF, measured on a blank page, plus slack.
 
-    Raises :class:`StoreError` when the file is not a readable PDF or carries no
-    ledger-station record.
+    The encoder's budget is the user's budget minus this, so the finished file (PDF
+    plus metadata) still fits.
     """
-    label = "<bytes>" if isinstance(source, bytes) else str(source)
-    stream: io.BytesIO | Path = io.BytesIO(source) if isinstance(source, bytes) else source
-    try:
-        with pikepdf.Pdf.open(stream) as pdf:
-            meta = pdf.open_metadata()
-            text = meta.get(RECORD_KEY) if RECORD_KEY in meta else None
-    except (pikepdf.PdfError, OSError, ValueError) as exc:
-        raise StoreError("pdf.no_metadata", path=label, detail=str(exc)) from exc
-    if not text:
-        raise StoreError("pdf.no_metadata", path=label, detail="no ls:record in XMP")
-    try:
-        record = json.loads(str(text))
-    except json.JSONDecodeError as exc:
-        raise StoreError("pdf.no_metadata", path=label, detail=f"bad JSON: {exc}") from exc
-    if not isinstance(record, dict) or "entry" not in record or "book" not in record:
-        raise StoreError("pdf.no_metadata", path=label, detail="record lacks book/entry")
-    return record
+    blank = _blank_pdf()
+    return len(apply_metadata(blank, record)) - len(blank) + METADATA_SLACK
+
+
+@cache
+def _blank_pdf() -> bytes:
+    """One small empty page, made once (a constant, not per image)."""
+    with compose_page(100.0, 100.0, None, []) as pdf:
+        return save_pdf(pdf)

@@ -45,9 +45,8 @@ from station.capture.drivers.sane.options import (
     set_option,
 )
 from station.capture.drivers.sane.status import SaneStatus, classify, state_after
-from station.core import messages
+from station.core import messages, sigpipe
 from station.core.errors import DeviceError
-from station.system import sigpipe
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,18 @@ import dataclasses
 import logging
 
 from station.core.layouts import LayoutProfile
-from station.core.models import Book, Capture, Entry, EntryStatus, Page, Region, new_id
+from station.core.models import (
+    OPERATOR_FLAGS,
+    Book,
+    Capture,
+    Entry,
+    EntryStatus,
+    Page,
+    Region,
+    new_id,
+    numeric,
+)
 from station.processing.imaging.segment import Segmentation
-from station.review.cuts import OPERATOR_FLAGS, numeric
 from station.store import Store
 
 log = logging.getLogger(__name__)

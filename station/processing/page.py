@@ -1,0 +1,113 @@
+"""The page path: the steps a page's entries go through, shared by every way in.
+
+Captures (:mod:`station.processing.pipeline`), review (accepting or re-cutting a page)
+and ``station process`` (:mod:`station.processing.batch.run`) all turn a proposed region
+into a model region, cut the entry's pixels and make its finished PDF here, so the
+two paths cannot drift apart again.
+
+The finished PDF is made in one place, :func:`entry_pdf`: the encoder's budget is the
+user's budget minus room for the metadata record, and the file is measured again once
+the record is in. A file that still does not fit is flagged ``over_budget`` (and that
+flag goes into the record it carries), never silently written over budget.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from station.core.models import OVER_BUDGET, Entry, EntryVersion, Region
+from station.processing.imaging.segment import ProposedRegion, crop_region
+from station.processing.pdf.encode import encode_entry
+from station.processing.pdf.metadata import apply_metadata, metadata_reserve
+from station.store import Store
+from station.store.publish import PublishPlan
+
+log = logging.getLogger(__name__)
+
+#: Flags that keep a page's entries in review instead of publishing them.
+REVIEW_FLAGS = frozenset({"count_mismatch", "low_confidence"})
+#: The encoding the metadata reserve is measured with (the longest common name).
+DRAFT_ENCODING = "composite_lowbg"
+
+#: Plans the version a finished PDF will be (entry with its flags, encoding) -> plan.
+PlanFor = Callable[[Entry, str], PublishPlan]
+
+
+@dataclass(frozen=True)
+class FinishedPdf:
+    """An entry's finished PDF (record included) and the plan it was made for."""
+
+    data: bytes
+    encoding: str
+    plan: PublishPlan
+
+
+def make_region(capture_id: str, proposed: ProposedRegion, angle: float, first_page: int) -> Region:
+    """The one place a proposed region becomes a model :class:`Region`."""
+    return Region(
+        capture_id=capture_id,
+        box=proposed.box,
+        page_side=proposed.page_side,
+        page_number=first_page + proposed.page_side,
+        confidence=proposed.confidence,
+        angle=angle,
+        warp=None if proposed.warp is None else list(proposed.warp),
+    )
+
+
+def cut_entry(rgb: NDArray[np.uint8], region: Region) -> Image.Image:
+    """The one place an entry's pixels are cut out of its capture."""
+    return Image.fromarray(crop_region(rgb, region.box, region.angle, region.warp))
+
+
+def entry_pdf(
+    image: Image.Image,
+    dpi: int,
+    budget_bytes: int,
+    entry: Entry,
+    plan_for: PlanFor,
+    *,
+    info: Mapping[str, str] | None = None,
+) -> FinishedPdf:
+    """Encode ``image`` (the entry's own pixels) into its finished PDF within
+    ``budget_bytes``, metadata included.
+
+    ``entry.flags`` gains the encoder's flags, and ``over_budget`` when even the
+    smallest rung does not fit; ``plan_for`` is asked again whenever the flags change,
+    so the record inside the file always says what the file is.
+    """
+    reserve = metadata_reserve(plan_for(entry, DRAFT_ENCODING).record)
+    encoded = encode_entry(image, dpi, budget_bytes - reserve, info=info, entry=entry.number)
+    entry.flags += [f for f in encoded.flags if f not in entry.flags]
+    return finish_pdf(encoded.data, encoded.encoding, budget_bytes, entry, plan_for)
+
+
+def finish_pdf(
+    pdf: bytes, encoding: str, budget_bytes: int | None, entry: Entry, plan_for: PlanFor
+) -> FinishedPdf:
+    """Put the planned record into ``pdf``; flag ``over_budget`` if the result is
+    larger than ``budget_bytes`` (then plan again, since the record holds the flags).
+    ``None``: no budget applies (a file made elsewhere, such as a benchmark's)."""
+    while True:
+        plan = plan_for(entry, encoding)
+        data = apply_metadata(pdf, plan.record)
+        if budget_bytes is None or len(data) <= budget_bytes or OVER_BUDGET in entry.flags:
+            return FinishedPdf(data, encoding, plan)
+        log.info(
+            "entry %s: %d bytes with its record, over %d", entry.number, len(data), budget_bytes
+        )
+        entry.flags.append(OVER_BUDGET)
+
+
+def publish_pdf(
+    store: Store, entry: Entry, pdf: bytes, encoding: str, budget_bytes: int | None = None
+) -> EntryVersion:
+    """Finish an already encoded ``pdf`` for ``entry`` and publish it in ``store``."""
+    finished = finish_pdf(pdf, encoding, budget_bytes, entry, store.plan_publish)
+    return store.publish(finished.plan, finished.data)
