@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything ledger-station needs on Debian bookworm / Raspberry Pi OS, then
 #   demo: run the station on its simulated ledger scanner (http://localhost:8080)
-#   test: run the whole test suite (lint, types, pytest)
+#   test: run the whole test suite (lint, types, layers, pytest)
 # Idempotent: a second run installs nothing new. Runs as root or as a sudo user.
 set -euo pipefail
 
@@ -59,6 +59,7 @@ run_tests() {
   "$VENV/bin/ruff" check .
   "$VENV/bin/ruff" format --check .
   "$VENV/bin/python" scripts/typecheck.py
+  "$VENV/bin/lint-imports" --no-cache    # dependencies follow the flow (pyproject.toml)
   exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
 }
 

@@ -133,7 +133,7 @@ def _screen(safe: SafeMode, error: str = "", notice: str = "") -> str:
         "safe_mode.html",
         lang=language,
         other_lang=other,
-        t=text,
+        words=text,
         issues=safe.issues(),
         config_file=str(safe.path),
         pin_required=safe.pin_required(),
