@@ -144,8 +144,8 @@ pip_install() {
 
 source_digest() {
   # What the station is built from; the stamp says whether this build is installed.
-  (cd "$SRC" && find pyproject.toml README.md station config -type f \
-      ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
+  (cd "$SRC" && find pyproject.toml setup.py setup.cfg babel.cfg README.md station config -type f \
+      ! -name '*.pyc' ! -name '*.mo' ! -path '*/__pycache__/*' -print0 \
     | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
 }
 
@@ -179,7 +179,8 @@ setup_venv() {
   if [ -z "$wheel" ]; then
     say "Building the station from $SRC"
     # A copy without caches, so the wheel holds exactly the source files.
-    cp -a "$SRC/pyproject.toml" "$SRC/README.md" "$SRC/station" \
+    # setup.py compiles the message catalogs (station/locale) into the wheel.
+    cp -a "$SRC/pyproject.toml" "$SRC/setup.py" "$SRC/setup.cfg" "$SRC/babel.cfg" "$SRC/README.md" "$SRC/station" \
       "$SRC/config" "$build/"
     find "$build" -name __pycache__ -prune -exec rm -rf {} +
     local wheel_args=(--disable-pip-version-check --no-input --quiet --no-deps -w "$build/dist")

@@ -31,49 +31,6 @@ from station.ui.server import serve, serve_safe
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "cli.config_ok": {
-            "vi": "Cấu hình {source} hợp lệ.",
-            "en": "Configuration {source} is valid.",
-        },
-        "cli.wrote": {
-            "vi": "Đã ghi {path} ({kb} KB, {encoding})",
-            "en": "Wrote {path} ({kb} KB, {encoding})",
-        },
-        "cli.review": {
-            "vi": "Trang {capture}: {count} mục cần xem lại ({flags}), chưa xuất PDF.",
-            "en": "Page {capture}: {count} entries need review ({flags}); no PDF yet.",
-        },
-        "cli.failed": {
-            "vi": "Lỗi trang {capture}: {detail}",
-            "en": "Page {capture} failed: {detail}",
-        },
-        "cli.summary": {
-            "vi": "Xong: {pages} trang, {entries} tệp PDF ({over} vượt dung lượng), "
-            "{review} mục cần xem lại.",
-            "en": "Done: {pages} pages, {entries} PDF files ({over} over budget), "
-            "{review} entries to review.",
-        },
-        "cli.reindexed": {
-            "vi": "Đã dựng lại chỉ mục: {books} sổ, {entries} mục, {files} tệp; {problems} lỗi.",
-            "en": (
-                "Index rebuilt: {books} books, {entries} entries, {files} files; "
-                "{problems} problems."
-            ),
-        },
-        "cli.serving": {
-            "vi": "Trạm đang chạy tại http://{host}:{port} (Ctrl+C để dừng)",
-            "en": "Station running at http://{host}:{port} (Ctrl+C to stop)",
-        },
-        "cli.timeout": {
-            "vi": (
-                "Hết thời gian chờ xử lý; các trang còn trong hàng đợi sẽ được xử lý lần chạy sau."
-            ),
-            "en": "Timed out waiting for processing; queued pages are processed on the next run.",
-        },
-    }
-)
 
 Handler = Callable[[argparse.Namespace], int]
 #: A SANE device name: "<backend>:<device>"; "sim:..." is the simulator's own.

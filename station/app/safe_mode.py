@@ -33,57 +33,6 @@ from station.store import Store
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "safe.title": {
-            "vi": "Chế độ an toàn: cấu hình của trạm có lỗi",
-            "en": "Safe mode: the station's configuration has errors",
-        },
-        "safe.explain": {
-            "vi": (
-                "Trạm chưa quét được cho đến khi sửa xong cấu hình. Các trang đã quét vẫn "
-                "an toàn. Người quản trị hãy sửa từng mục bên dưới."
-            ),
-            "en": (
-                "The station cannot capture until its configuration is fixed. Pages "
-                "already captured are safe. An administrator can fix each item below."
-            ),
-        },
-        "safe.unreadable": {
-            "vi": "Không đọc được tệp cấu hình {source}: {detail}",
-            "en": "The configuration file {source} cannot be read: {detail}",
-        },
-        "safe.fixed": {
-            "vi": "Đã sửa cấu hình. Trạm đang khởi động lại.",
-            "en": "The configuration is fixed. The station is restarting.",
-        },
-        "safe.set_aside": {
-            "vi": "Đã cất tệp cấu hình lỗi thành {kept}; trạm chạy với cấu hình mặc định.",
-            "en": "The broken configuration was kept as {kept}; the station runs on defaults.",
-        },
-        "safe.pin": {"vi": "Mã PIN quản trị", "en": "Admin PIN"},
-        "safe.new_value": {"vi": "Giá trị mới", "en": "New value"},
-        "safe.use_default": {"vi": "Dùng giá trị mặc định", "en": "Use the default"},
-        "safe.save": {"vi": "Lưu và khởi động lại trạm", "en": "Save and restart the station"},
-        "safe.set_aside_button": {
-            "vi": "Cất tệp lỗi, chạy với cấu hình mặc định",
-            "en": "Keep the broken file aside, run on defaults",
-        },
-        "safe.local_only": {
-            "vi": "Chỉ sửa được trên màn hình của trạm (chưa có mã PIN quản trị).",
-            "en": "Only the station's own screen can fix this (no admin PIN is set yet).",
-        },
-        "safe.no_capture": {
-            "vi": "Trạm đang ở chế độ an toàn: chưa quét được cho đến khi sửa cấu hình.",
-            "en": "The station is in safe mode: no capture until the configuration is fixed.",
-        },
-        "safe.bad_key": {
-            "vi": "Mục '{key}' không có trong danh sách lỗi.",
-            "en": "'{key}' is not one of the problems listed.",
-        },
-    }
-)
-
 
 @dataclass(frozen=True)
 class Issue:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from station.capture.job import REQUIRE_SHIFT
-from station.core import config, config_write, messages, naming
+from station.core import config, config_write, naming
 from station.core.errors import ConfigError, NamingError, UsageError
 from station.core.layouts import load_profiles
 
@@ -28,19 +28,6 @@ if TYPE_CHECKING:
     from station.app.station import Station
 
 log = logging.getLogger(__name__)
-
-messages.register(
-    {
-        "settings.unknown_key": {
-            "vi": "Không đổi được '{key}' trên màn hình. Các mục đổi được: {known}.",
-            "en": "'{key}' cannot be changed on the screen. Changeable: {known}.",
-        },
-        "settings.bad_value": {
-            "vi": "Giá trị cho '{key}' không hợp lệ: {expected}.",
-            "en": "Invalid value for '{key}': {expected}.",
-        },
-    }
-)
 
 
 #: The contract's short names for the most used keys.

@@ -48,15 +48,6 @@ from station.system import storage_guard
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "capture.no_book": {
-            "vi": "Chưa mở sổ nào. Hãy mở một sổ trước khi nhận ảnh.",
-            "en": "No book is open. Open a book before taking in pages.",
-        },
-    }
-)
-
 
 @dataclass
 class DeviceStatus:

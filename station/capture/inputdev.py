@@ -19,7 +19,6 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from station.core import messages
 from station.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -67,21 +66,6 @@ KEY_CODES: dict[str, int] = {
     "BTN_MIDDLE": 0x112,
 }
 KEY_NAMES = {code: name for name, code in KEY_CODES.items()}
-
-messages.register(
-    {
-        "triggers.bad_key": {
-            "vi": (
-                "triggers.keys: không biết phím '{key}'. Dùng tên phím Linux như KEY_B, "
-                "KEY_PAGEDOWN, KEY_ENTER, hoặc mã số của phím."
-            ),
-            "en": (
-                "triggers.keys: unknown key '{key}'. Use a Linux key name such as KEY_B, "
-                "KEY_PAGEDOWN, KEY_ENTER, or the key's number."
-            ),
-        },
-    }
-)
 
 
 def key_code(name: str) -> int:

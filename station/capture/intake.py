@@ -29,14 +29,6 @@ from station.core.models import BookRef, Capture, new_id
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "intake.no_pixels": {
-            "vi": "Thiết bị {device} không gửi ảnh nào.",
-            "en": "Device {device} sent no image.",
-        },
-    }
-)
 
 #: File suffix for each format a device may hand over verbatim.
 SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}

@@ -21,42 +21,11 @@ from station.capture.intake import Job
 from station.core import messages
 from station.core.errors import StationBusyError, StationError, UsageError
 from station.core.events import EventBus
+from station.core.messages import N_
 from station.core.models import Book, new_id, utc_now
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "capture.busy": {
-            "vi": "Đang chụp; hãy chờ xong trang này rồi chụp tiếp.",
-            "en": "A capture is running; wait for it to finish, then capture again.",
-        },
-        "capture.no_shift": {
-            "vi": "Hãy bắt đầu ca làm việc (chọn tên, nhập PIN) trước khi chụp.",
-            "en": "Start a shift (pick your name, enter your PIN) before capturing.",
-        },
-        "capture.bad_count": {
-            "vi": "Số trang cần chụp phải từ 1 đến {limit}, hoặc để trống để chụp hết khay giấy.",
-            "en": "Pages to capture: 1 to {limit}, or none to empty the feeder.",
-        },
-        "capture.started": {
-            "vi": "Đang chụp vào sổ {book}…",
-            "en": "Capturing into book {book}…",
-        },
-        "capture.page_saved": {
-            "vi": "Đã lưu trang {pages}.",
-            "en": "Page {pages} saved.",
-        },
-        "capture.finished": {
-            "vi": "Đã lưu {pages} trang; đang xử lý.",
-            "en": "Saved {pages} page(s); processing.",
-        },
-        "capture.cancelled": {
-            "vi": "Đã dừng chụp. {pages} trang đã lưu vẫn được giữ.",
-            "en": "Capture stopped. The {pages} page(s) saved are kept.",
-        },
-    }
-)
 
 MAX_COUNT = 500
 REQUIRE_SHIFT = "require_shift"  # station setting: captures need a shift in progress
@@ -297,7 +266,7 @@ class CaptureRunner:
         if state == "failed" and error is not None:
             self._emit(job, "failed", error.key, dict(error.values))
         else:
-            key = "capture.cancelled" if state == "cancelled" else "capture.finished"
+            key = N_("capture.cancelled") if state == "cancelled" else N_("capture.finished")
             self._emit(job, "finished", key, {"pages": job.pages_saved})
         self.station.announce_storage()
 

@@ -23,29 +23,11 @@ from station.capture.job import CaptureJob, CaptureRunner
 from station.capture.triggers import TriggerEvent, Triggers
 from station.capture.usb import UsbEvent, UsbWatcher
 from station.capture.usb_table import DeviceTable
-from station.core import messages
 from station.core.config import Config
 from station.core.errors import StationBusyError, StationError
 from station.core.models import utc_now
 
 log = logging.getLogger(__name__)
-
-messages.register(
-    {
-        "trigger.no_book": {
-            "vi": "Đã nhận lệnh chụp từ {device} nhưng chưa mở sổ nào. Hãy mở sổ trước.",
-            "en": "A capture was triggered from {device} but no book is open. Open one first.",
-        },
-        "trigger.busy": {
-            "vi": "Đang chụp trang trước; lần bấm từ {device} được bỏ qua.",
-            "en": "Still capturing the previous page; the press on {device} was ignored.",
-        },
-        "trigger.captured": {
-            "vi": "Đã lưu {count} trang (bấm từ {device}); đang xử lý.",
-            "en": "Saved {count} page(s) (pressed on {device}); processing.",
-        },
-    }
-)
 
 
 class Peripherals:

@@ -47,21 +47,6 @@ log = logging.getLogger(__name__)
 #: Seconds between looks for input devices plugged in (or back in) since the start.
 RESCAN_SECONDS = 5.0
 
-messages.register(
-    {
-        "triggers.no_access": {
-            "vi": (
-                "Không đọc được thiết bị nhập {path}: thiếu quyền. Hãy thêm người dùng của "
-                "trạm vào nhóm 'input' (usermod -aG input ledger-station) rồi khởi động lại."
-            ),
-            "en": (
-                "Cannot read input device {path}: permission denied. Add the station user to "
-                "group 'input' (usermod -aG input ledger-station), then restart."
-            ),
-        },
-    }
-)
-
 
 @dataclass(frozen=True)
 class TriggerEvent:

@@ -23,34 +23,6 @@ log = logging.getLogger(__name__)
 
 SYSFS_USB = Path("/sys/bus/usb/devices")
 
-messages.register(
-    {
-        "usb.no_backend": {
-            "vi": (
-                "Không liệt kê được thiết bị USB: thiếu thư viện libusb. "
-                "Hãy cài: apt install libusb-1.0-0"
-            ),
-            "en": "Cannot list USB devices: libusb is missing. Install: apt install libusb-1.0-0",
-        },
-        "usb.no_pyusb": {
-            "vi": "Không liệt kê được thiết bị USB: thiếu pyusb. Hãy cài: pip install pyusb",
-            "en": "Cannot list USB devices: pyusb is missing. Install: pip install pyusb",
-        },
-        "usb.error": {
-            "vi": "Không liệt kê được thiết bị USB: {detail}",
-            "en": "Cannot list USB devices: {detail}",
-        },
-        "usb.added": {
-            "vi": "Đã cắm {label} ({usb_id}).",
-            "en": "Plugged in: {label} ({usb_id}).",
-        },
-        "usb.removed": {
-            "vi": "Đã rút {label} ({usb_id}).",
-            "en": "Unplugged: {label} ({usb_id}).",
-        },
-    }
-)
-
 
 @dataclass
 class UsbScan:

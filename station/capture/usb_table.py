@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from station.core import messages
 from station.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -30,15 +29,6 @@ KINDS = ("scanner", "camera", "pedal")
 DRIVERS = ("sane", "camera", "trigger")
 _USB_ID = re.compile(r"^([0-9a-f]{4}):([0-9a-f]{4}|\*)$")
 _HWDB_LINE = re.compile(r"^usb:v([0-9A-Fa-f]{4})p([0-9A-Fa-f]{4})\*$")
-
-messages.register(
-    {
-        "usb.bad_table": {
-            "vi": "Bảng thiết bị USB {path} không hợp lệ: {detail}",
-            "en": "USB device table {path} is invalid: {detail}",
-        },
-    }
-)
 
 
 @dataclass(frozen=True)

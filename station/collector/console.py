@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from station.collector import texts  # noqa: F401  (registers the messages)
 from station.core import messages
 
 #: The CLI prints this logger's records as plain lines; the log file keeps them too.

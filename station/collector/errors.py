@@ -7,15 +7,15 @@ certificate that changed).
 
 from __future__ import annotations
 
-from station.collector import texts as _texts  # noqa: F401  (registers the messages)
 from station.core import messages
 from station.core.errors import StationError
+from station.core.messages import N_
 
 
 class CollectError(StationError):
     """Root of the collector's errors."""
 
-    default_key = "collect.error"
+    default_key = N_("collect.error")
     retryable = False
 
 
@@ -23,7 +23,7 @@ class UnreachableError(CollectError):
     """No answer from the station: network down, station off or rebooting."""
 
     exit_code = 75  # EX_TEMPFAIL
-    default_key = "collect.unreachable"
+    default_key = N_("collect.unreachable")
     retryable = True
 
 
@@ -31,28 +31,28 @@ class StoppedError(CollectError):
     """The user asked the collector to stop; partial downloads are kept for later."""
 
     exit_code = 130
-    default_key = "collect.stopped"
+    default_key = N_("collect.stopped")
 
 
 class UnauthorizedError(CollectError):
     """The station refuses the token (revoked, or never issued)."""
 
     exit_code = 77  # EX_NOPERM
-    default_key = "collect.unauthorized"
+    default_key = N_("collect.unauthorized")
 
 
 class FingerprintError(CollectError):
     """The station's certificate is not the pinned one: possibly someone else."""
 
     exit_code = 77
-    default_key = "collect.fingerprint"
+    default_key = N_("collect.fingerprint")
 
 
 class ProtocolError(CollectError):
     """The station answered something the API does not allow."""
 
     exit_code = 76  # EX_PROTOCOL
-    default_key = "collect.protocol"
+    default_key = N_("collect.protocol")
     retryable = True
 
 
@@ -63,7 +63,7 @@ class HttpStatusError(ProtocolError):
     carried one (``{"error": ..., "message": {"vi": ..., "en": ...}}``).
     """
 
-    default_key = "collect.http"
+    default_key = N_("collect.http")
 
     def __init__(
         self, key: str | None = None, /, *, texts: dict[str, str] | None = None, **values: object
@@ -85,7 +85,7 @@ class TransferError(CollectError):
     """A file arrived with the wrong size or checksum, or under an unsafe name."""
 
     exit_code = 65  # EX_DATAERR
-    default_key = "collect.transfer"
+    default_key = N_("collect.transfer")
 
 
 class PairingError(CollectError):
@@ -98,4 +98,4 @@ class StateError(CollectError):
     """The collector's own state folder or the destination cannot be used."""
 
     exit_code = 74  # EX_IOERR
-    default_key = "collect.state"
+    default_key = N_("collect.state")

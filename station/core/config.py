@@ -29,49 +29,6 @@ log = logging.getLogger(__name__)
 DEFAULT_CONFIG_PATH = Path("/etc/ledger-station/station.toml")
 ENV_PREFIX = "STATION__"
 
-messages.register(
-    {
-        "config.errors": {
-            "vi": "Tệp cấu hình {source} có {count} lỗi:\n{details}",
-            "en": "Configuration {source} has {count} error(s):\n{details}",
-        },
-        "config.problem": {
-            "vi": "  - {path} = {value}: {expected}",
-            "en": "  - {path} = {value}: {expected}",
-        },
-        "config.expected_bool": {"vi": "cần true hoặc false", "en": "expected true or false"},
-        "config.expected_int": {"vi": "cần một số nguyên", "en": "expected a whole number"},
-        "config.expected_number": {"vi": "cần một số", "en": "expected a number"},
-        "config.expected_text": {
-            "vi": "cần một chuỗi trong dấu ngoặc kép",
-            "en": "expected a text in quotes",
-        },
-        "config.expected_choice": {
-            "vi": "cần một trong: {choices}",
-            "en": "expected one of: {choices}",
-        },
-        "config.expected_min": {"vi": "cần ít nhất {limit}", "en": "expected at least {limit}"},
-        "config.expected_max": {"vi": "cần nhiều nhất {limit}", "en": "expected at most {limit}"},
-        "config.expected_timezone": {
-            "vi": "cần tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh",
-            "en": "expected an IANA time zone name, e.g. Asia/Ho_Chi_Minh",
-        },
-        "config.expected_table": {"vi": "cần một bảng khoá", "en": "expected a table of keys"},
-        "config.expected_text_list": {
-            "vi": 'cần một danh sách chuỗi, ví dụ ["a", "b"]',
-            "en": 'expected a list of texts, e.g. ["a", "b"]',
-        },
-        "config.unknown_key": {
-            "vi": "khoá không tồn tại; các khoá hợp lệ ở đây: {known}",
-            "en": "unknown key; known keys here: {known}",
-        },
-        "config.unreadable": {
-            "vi": "Không đọc được tệp cấu hình {source}: {detail}",
-            "en": "Cannot read configuration file {source}: {detail}",
-        },
-    }
-)
-
 
 def _opt(default: Any, doc: str, **constraints: Any) -> Any:
     return field(default=default, metadata={"doc": doc, **constraints})

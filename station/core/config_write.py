@@ -22,29 +22,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from station.core import config, messages
+from station.core import config
 from station.core.errors import ConfigError
 from station.core.fsutil import publish_file, temp_path_for
 from station.core.models import utc_now
-
-messages.register(
-    {
-        "config_write.bad_key": {
-            "vi": "Không đặt được {key}: {detail}",
-            "en": "Cannot set {key}: {detail}",
-        },
-        "config_write.unwritable": {
-            "vi": (
-                "Không ghi được tệp cấu hình {path}: {detail}. Hãy chạy bằng người dùng của "
-                "trạm (lệnh 'station' khi là root đã tự làm vậy) hoặc kiểm tra quyền thư mục."
-            ),
-            "en": (
-                "Cannot write the configuration file {path}: {detail}. Run as the station's "
-                "user (the 'station' command does so for root) or check the folder's rights."
-            ),
-        },
-    }
-)
 
 #: Mode of a configuration file written where none existed: the service's group reads.
 NEW_FILE_MODE = 0o640

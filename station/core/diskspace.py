@@ -18,37 +18,6 @@ from station.core.errors import DiskFullError
 MB = 1024 * 1024
 OK, WARN, FULL = "ok", "warn", "full"
 
-messages.register(
-    {
-        "storage.ok": {
-            "vi": "Ổ đĩa: còn trống {free_mb} MB.",
-            "en": "Disk: {free_mb} MB free.",
-        },
-        "storage.warn": {
-            "vi": (
-                "Ổ đĩa sắp đầy: còn {free_mb} MB; dưới {reserve_mb} MB trạm sẽ ngừng quét. "
-                "Hãy để máy nhập liệu thu tệp về, rồi dọn ảnh gốc đã thu."
-            ),
-            "en": (
-                "Disk filling up: {free_mb} MB free; below {reserve_mb} MB the station stops "
-                "capturing. Let the entry PCs collect, then clean the collected raw images."
-            ),
-        },
-        "storage.full": {
-            "vi": (
-                "Ổ đĩa đầy: còn {free_mb} MB, cần giữ {reserve_mb} MB. Trạm không nhận trang "
-                "mới; các trang đã quét vẫn an toàn. Hãy để máy nhập liệu thu tệp về rồi "
-                "dọn ảnh gốc đã thu."
-            ),
-            "en": (
-                "Disk full: {free_mb} MB free, {reserve_mb} MB must stay free. No new pages "
-                "are taken; pages already captured are safe. Let the entry PCs collect, then "
-                "clean the collected raw images."
-            ),
-        },
-    }
-)
-
 
 @dataclass(frozen=True)
 class StorageState:

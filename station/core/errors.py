@@ -11,34 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from station.core import messages
-
-messages.register(
-    {
-        "usage.not_found": {
-            "vi": "Không tìm thấy: {detail}",
-            "en": "Not found: {detail}",
-        },
-        "usage.conflict": {
-            "vi": "Đã có: {detail}",
-            "en": "Already exists: {detail}",
-        },
-        "auth.denied": {
-            "vi": "Mã PIN không đúng.",
-            "en": "Wrong PIN.",
-        },
-        "auth.locked": {
-            "vi": "Nhập sai mã PIN quá nhiều lần. Hãy chờ {seconds} giây rồi thử lại.",
-            "en": "Too many wrong PINs. Wait {seconds} seconds, then try again.",
-        },
-    }
-)
+from station.core.messages import N_
 
 
 class StationError(Exception):
     """Root of every error a station user can be shown."""
 
     exit_code = 1
-    default_key = "error.generic"
+    default_key = N_("error.generic")
     #: The HTTP status the web layer answers with when this error ends a request
     #: (400 unless a subclass says otherwise, as the web app always answered).
     http_status = 400
@@ -57,27 +37,27 @@ class ConfigError(StationError):
     """The configuration file or an override is wrong."""
 
     exit_code = 78  # EX_CONFIG
-    default_key = "config.invalid"
+    default_key = N_("config.invalid")
 
 
 class NamingError(StationError):
     """A file name template or a produced name is not acceptable."""
 
     exit_code = 65  # EX_DATAERR
-    default_key = "naming.invalid"
+    default_key = N_("naming.invalid")
 
 
 class StoreError(StationError):
     """The store cannot read or write its data."""
 
     exit_code = 74  # EX_IOERR
-    default_key = "store.io"
+    default_key = N_("store.io")
 
 
 class CorruptDatabaseError(StoreError):
     """A database file exists but cannot be read; it is never silently replaced."""
 
-    default_key = "store.corrupt"
+    default_key = N_("store.corrupt")
     http_status = 500
 
 
@@ -85,14 +65,14 @@ class StationBusyError(StoreError):
     """Another station process holds the data folder."""
 
     exit_code = 75  # EX_TEMPFAIL
-    default_key = "store.locked"
+    default_key = N_("store.locked")
     http_status = 409
 
 
 class DiskFullError(StoreError):
     """Free space is below the reserve; new captures are refused."""
 
-    default_key = "store.disk_full"
+    default_key = N_("store.disk_full")
     http_status = 507
 
 
@@ -100,21 +80,21 @@ class DeviceError(StationError):
     """A capture device failed; pages captured before the failure are kept."""
 
     exit_code = 69  # EX_UNAVAILABLE
-    default_key = "device.error"
+    default_key = N_("device.error")
 
 
 class ImageError(StationError):
     """An input image cannot be used (corrupt, truncated, too large, not an image)."""
 
     exit_code = 65
-    default_key = "image.bad"
+    default_key = N_("image.bad")
 
 
 class EncodeError(StationError):
     """An entry could not be encoded into a PDF."""
 
     exit_code = 70  # EX_SOFTWARE
-    default_key = "encode.failed"
+    default_key = N_("encode.failed")
     http_status = 500
 
 
@@ -122,14 +102,14 @@ class UsageError(StationError):
     """A command was called with arguments that do not make sense."""
 
     exit_code = 64  # EX_USAGE
-    default_key = "usage.invalid"
+    default_key = N_("usage.invalid")
 
 
 class NotFoundError(StationError):
     """A book, capture, entry, version or operator named in a request does not exist."""
 
     exit_code = 66  # EX_NOINPUT
-    default_key = "usage.not_found"
+    default_key = N_("usage.not_found")
     http_status = 404
 
 
@@ -137,7 +117,7 @@ class ConflictError(StationError):
     """The request clashes with what exists (a book or operator that is already there)."""
 
     exit_code = 65  # EX_DATAERR
-    default_key = "usage.conflict"
+    default_key = N_("usage.conflict")
     http_status = 409
 
 
@@ -145,12 +125,12 @@ class AuthError(StationError):
     """A PIN was wrong or is missing."""
 
     exit_code = 77  # EX_NOPERM
-    default_key = "auth.denied"
+    default_key = N_("auth.denied")
     http_status = 403
 
 
 class LockedOutError(AuthError):
     """Too many wrong PINs: tries are refused until the lock ends."""
 
-    default_key = "auth.locked"
+    default_key = N_("auth.locked")
     http_status = 429

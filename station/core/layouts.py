@@ -8,23 +8,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from station.core import messages
 from station.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-messages.register(
-    {
-        "layout.unknown": {
-            "vi": "Không có mẫu bố cục sổ '{name}'. Các mẫu có sẵn: {known}.",
-            "en": "No ledger layout profile '{name}'. Available: {known}.",
-        },
-        "layout.bad_file": {
-            "vi": "Tệp mẫu bố cục {file} không hợp lệ: {detail}",
-            "en": "Layout profile file {file} is invalid: {detail}",
-        },
-    }
-)
 
 
 @dataclass(frozen=True)

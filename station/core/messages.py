@@ -1,41 +1,48 @@
-"""User-facing messages, Vietnamese first, English second.
+"""User-facing messages, Vietnamese first, English second, from gettext catalogs.
 
-Each module that raises errors registers its own keys with :func:`register` at import
-time, so a message lives beside the code that uses it. A key maps to one template per
-language; templates use ``str.format`` fields filled from the error's values.
+The words live in ``station/locale/<lang>/LC_MESSAGES/messages.po`` (Vietnamese is the
+source of truth, English beside it); the build compiles them to ``messages.mo``, which
+the standard ``gettext`` module reads, so the collector on an entry PC needs nothing but
+the standard library. A message id is the dotted key the code uses ("capture.no_book");
+templates use ``str.format`` fields filled from an error's values.
+
+In a source checkout a ``.po`` newer than its ``.mo`` (or one never compiled) is compiled
+in memory with Babel, the build's own tool, so an edited catalog shows at once.
 """
 
 from __future__ import annotations
 
+import gettext
+import io
 import logging
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("vi", "en")
 
-_CATALOG: dict[str, dict[str, str]] = {}
+#: Where the catalogs are: ``station/locale`` beside this package.
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+DOMAIN = "messages"
 
 
-def register(catalog: dict[str, dict[str, str]]) -> None:
-    """Add message templates; every key needs a "vi" and an "en" template."""
-    for key, templates in catalog.items():
-        missing = [lang for lang in LANGUAGES if lang not in templates]
-        if missing:
-            raise ValueError(f"message {key!r} lacks {missing}")
-        _CATALOG[key] = dict(templates)
+def N_(key: str) -> str:
+    """Mark a message key for extraction where it is not passed straight to a message call."""
+    return key
 
 
 def render(key: str, lang: str = "vi", /, **values: Any) -> str:
     """Fill the template for ``key`` in ``lang``; never fails, even on a bad key."""
-    templates = _CATALOG.get(key)
-    if templates is None:
-        log.error("no message registered for key %r", key)
+    templates = _catalog(lang if lang in LANGUAGES else "vi")
+    template = templates.get(key)
+    if template is None:
+        log.error("no message for key %r", key)
         detail = ", ".join(f"{name}={value}" for name, value in values.items())
-        return _CATALOG["error.generic"][lang if lang in LANGUAGES else "vi"].format(
-            detail=f"{key} ({detail})"
-        )
-    template = templates.get(lang) or templates["vi"]
+        generic = templates.get("error.generic", "{detail}")
+        return generic.format(detail=f"{key} ({detail})")
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
@@ -44,77 +51,59 @@ def render(key: str, lang: str = "vi", /, **values: Any) -> str:
 
 
 def known(key: str) -> bool:
-    """Whether a template is registered for ``key``."""
-    return key in _CATALOG
+    """Whether the catalogs hold a template for ``key``."""
+    return key in _catalog("vi")
 
 
-register(
-    {
-        "error.generic": {
-            "vi": "Đã xảy ra lỗi: {detail}",
-            "en": "An error occurred: {detail}",
-        },
-        "config.invalid": {
-            "vi": "Cấu hình không hợp lệ: {detail}",
-            "en": "Invalid configuration: {detail}",
-        },
-        "naming.invalid": {
-            "vi": "Tên tệp không hợp lệ: {detail}",
-            "en": "Invalid file name: {detail}",
-        },
-        "store.io": {
-            "vi": "Không đọc/ghi được dữ liệu tại {path}: {detail}",
-            "en": "Cannot read or write data at {path}: {detail}",
-        },
-        "store.corrupt": {
-            "vi": (
-                "Tệp cơ sở dữ liệu {path} bị hỏng ({detail}). Tệp được giữ nguyên; "
-                "hãy chạy 'station reindex' để dựng lại chỉ mục từ các tệp PDF."
-            ),
-            "en": (
-                "Database file {path} is corrupt ({detail}). It was left untouched; "
-                "run 'station reindex' to rebuild the index from the PDF files."
-            ),
-        },
-        "store.locked": {
-            "vi": (
-                "Thư mục dữ liệu {path} đang được một tiến trình trạm khác sử dụng "
-                "(PID {pid}). Hãy dừng tiến trình đó trước."
-            ),
-            "en": (
-                "Data folder {path} is in use by another station process (PID {pid}). "
-                "Stop that process first."
-            ),
-        },
-        "store.disk_full": {
-            "vi": (
-                "Ổ đĩa sắp đầy: còn {free_mb} MB, cần giữ {reserve_mb} MB. "
-                "Hãy để máy nhập liệu thu tệp về rồi dọn bớt trước khi quét tiếp."
-            ),
-            "en": (
-                "Disk nearly full: {free_mb} MB free, {reserve_mb} MB must stay free. "
-                "Let the entry PCs collect the files and clean up before scanning on."
-            ),
-        },
-        "device.error": {
-            "vi": "Thiết bị {device} gặp lỗi: {detail}",
-            "en": "Device {device} failed: {detail}",
-        },
-        "image.bad": {
-            "vi": "Ảnh {source} không dùng được: {detail}",
-            "en": "Image {source} cannot be used: {detail}",
-        },
-        "encode.failed": {
-            "vi": "Không tạo được PDF cho mục {entry}: {detail}",
-            "en": "Could not make the PDF for entry {entry}: {detail}",
-        },
-        "book.bad_ref": {
-            "vi": "Sổ '{text}' không đúng dạng LOẠI/NĂM/SỐ, ví dụ KS/2007/01.",
-            "en": "Book '{text}' is not in the form CODE/YEAR/NUMBER, e.g. KS/2007/01.",
-        },
-        "usage.invalid": {
-            "vi": "Lệnh không hợp lệ: {detail}",
-            "en": "Invalid command: {detail}",
-        },
-    }
-)
+def texts(prefix: str, lang: str) -> dict[str, str]:
+    """The unfilled templates whose keys start with ``prefix``, keyed without it.
+
+    For the screens' scripts, which fill their own fields.
+    """
+    templates = _catalog(lang if lang in LANGUAGES else "vi")
+    return {key[len(prefix) :]: text for key, text in templates.items() if key.startswith(prefix)}
+
+
+def keys() -> frozenset[str]:
+    """Every message id of the (Vietnamese) source-of-truth catalog."""
+    return frozenset(_catalog("vi"))
+
+
+@cache
+def _catalog(lang: str) -> dict[str, str]:
+    """The templates of one language: msgid to text, empty if no catalog can be read."""
+    translations = _translations(LOCALE_DIR / lang / "LC_MESSAGES")
+    if translations is None:
+        log.error("no message catalog for %r under %s", lang, LOCALE_DIR)
+        return {}
+    # GNUTranslations keeps its table private; its public API only translates one id.
+    table: dict[object, str] = getattr(translations, "_catalog", {})
+    return {key: text for key, text in table.items() if isinstance(key, str) and key}
+
+
+def _translations(folder: Path) -> gettext.GNUTranslations | None:
+    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        compiled = _compile(po)
+        if compiled is not None:
+            return gettext.GNUTranslations(io.BytesIO(compiled))
+    if mo.exists():
+        with mo.open("rb") as handle:
+            return gettext.GNUTranslations(handle)
+    return None
+
+
+def _compile(po: Path) -> bytes | None:
+    """The ``.mo`` bytes for a source catalog, or None where Babel is not installed."""
+    try:
+        # Babel is a build and development tool: an installed station or collector reads
+        # the .mo files the build made and never gets here.
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+    except ImportError:
+        return None
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    out = io.BytesIO()
+    write_mo(out, catalog)
+    return out.getvalue()

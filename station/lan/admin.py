@@ -19,7 +19,6 @@ from station.core import messages
 from station.lan.errors import LanError
 from station.lan.interfaces import is_loopback
 from station.lan.service import LanService
-from station.lan.texts import TEXTS
 from station.lan.tls import grouped
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def admin_blueprint(check_csrf: Callable[[], None]) -> Blueprint:
 
     @bp.app_context_processor
     def lan_context() -> dict[str, Any]:
-        return {"lan_view": lan_view, "lan_texts": lambda lang: TEXTS.get(lang, TEXTS["vi"])}
+        return {"lan_view": lan_view}
 
     return bp
 

@@ -17,28 +17,6 @@ from station.core import config, messages
 from station.lan.db import LanDB
 from station.lan.pairing import Pairing
 
-messages.register(
-    {
-        "cli.pairing_pending": {
-            "vi": "Yêu cầu ghép nối chờ duyệt: {count}",
-            "en": "Pairing requests waiting for approval: {count}",
-        },
-        "cli.pairing_request": {
-            "vi": "  mã {code}  {name}  từ {ip}  còn {minutes} phút  (id {id})",
-            "en": "  code {code}  {name}  from {ip}  {minutes} min left  (id {id})",
-        },
-        "cli.pairing_collectors": {
-            "vi": "Máy nhập liệu đã ghép nối: {count}",
-            "en": "Paired entry PCs: {count}",
-        },
-        "cli.pairing_collector": {
-            "vi": "  {id}  {name}  ghép nối lúc {paired_at}{revoked}",
-            "en": "  {id}  {name}  paired at {paired_at}{revoked}",
-        },
-        "cli.pairing_revoked_at": {"vi": "  (đã thu hồi {at})", "en": "  (revoked {at})"},
-    }
-)
-
 
 def add_pairing_parser(sub: Any) -> None:
     """Add ``pairing`` to the ``station`` command's subparsers."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from station.core.errors import StationError
-from station.lan import texts  # noqa: F401  (registers the messages)
 
 
 class LanError(StationError):

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from station.core import messages
 from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
 from station.core.events import EventBus
 from station.core.models import Operator, Shift, new_id, utc_now
@@ -33,43 +32,6 @@ from station.store import Store
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "shift.bad_pin": {
-            "vi": "Mã PIN phải gồm 4 đến 8 chữ số.",
-            "en": "A PIN is 4 to 8 digits.",
-        },
-        "shift.wrong_pin": {
-            "vi": "Mã PIN không đúng. Còn {left} lần thử.",
-            "en": "Wrong PIN. {left} tries left.",
-        },
-        "shift.bad_name": {
-            "vi": "Tên người thao tác phải có từ 1 đến {limit} ký tự.",
-            "en": "An operator's name is 1 to {limit} characters.",
-        },
-        "shift.name_taken": {
-            "vi": "Đã có người thao tác tên '{name}'. Hãy chọn tên đó hoặc thêm chữ phân biệt.",
-            "en": "There is already an operator called '{name}'. Pick that name or add a "
-            "distinguishing word.",
-        },
-        "shift.unknown_operator": {
-            "vi": "Không có người thao tác {operator}.",
-            "en": "Unknown operator {operator}.",
-        },
-        "shift.none": {
-            "vi": "Chưa có ca làm việc nào đang mở.",
-            "en": "No shift is in progress.",
-        },
-        "shift.note_too_long": {
-            "vi": "Ghi chú bàn giao dài quá {limit} ký tự.",
-            "en": "The handover note is longer than {limit} characters.",
-        },
-        "shift.admin_unset": {
-            "vi": "Chưa đặt mã PIN quản trị. Hãy hoàn tất bước cài đặt ban đầu.",
-            "en": "No admin PIN is set yet. Finish the first-boot setup.",
-        },
-    }
-)
 
 PIN = re.compile(r"^[0-9]{4,8}$")
 MAX_TRIES = 5

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from station.capture.intake import Intake, Job
-from station.core import faults, messages
+from station.core import faults
 from station.core.errors import StationError
 from station.core.layouts import LayoutProfile, get_profile
 from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id
@@ -29,15 +29,6 @@ from station.processing.recapture import take_over
 from station.store import Store
 
 log = logging.getLogger(__name__)
-
-messages.register(
-    {
-        "pipeline.failed": {
-            "vi": "Không xử lý được ảnh {capture}: {detail}. Ảnh gốc vẫn được giữ lại.",
-            "en": "Could not process capture {capture}: {detail}. The raw image is kept.",
-        },
-    }
-)
 
 
 @dataclass

@@ -13,7 +13,6 @@ import threading
 import unicodedata
 from typing import Any
 
-from station.core import messages
 from station.core.errors import ConfigError, ConflictError, UsageError
 from station.core.layouts import get_profile, load_profiles
 from station.core.models import CODE_PATTERN, Book, BookRef, StationInfo
@@ -21,30 +20,6 @@ from station.store import Store, counts
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "books.bad_type": {
-            "vi": "Loại sổ '{value}' không hợp lệ: cần 2-4 chữ in hoa, ví dụ KS, KH, KT.",
-            "en": "Ledger type '{value}' is not valid: 2-4 capital letters, e.g. KS, KH, KT.",
-        },
-        "books.bad_number": {
-            "vi": "'{name}' phải là số nguyên từ {low} đến {high}.",
-            "en": "'{name}' must be a whole number from {low} to {high}.",
-        },
-        "books.bad_office": {
-            "vi": "Mã cơ quan '{value}' không hợp lệ (tối đa 64 ký tự, không có / hay \\).",
-            "en": "Office code '{value}' is not valid (at most 64 characters, no / or \\).",
-        },
-        "books.bad_profile": {
-            "vi": "Không có mẫu bố cục '{value}'. Các mẫu có: {known}.",
-            "en": "No layout profile '{value}'. Available: {known}.",
-        },
-        "books.exists": {
-            "vi": "Sổ {book} đã có trong trạm; hãy mở sổ đó thay vì tạo mới.",
-            "en": "Book {book} already exists on this station; open it instead.",
-        },
-    }
-)
 
 LAST_BOOK = "last_book"  # station setting: the book opened last, to offer "continue"
 

@@ -16,45 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from station.core import messages
 from station.core.errors import UsageError
 from station.core.models import QUALITY_FLAGS
 from station.review.frame import Box, ViewFrame
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "review.bad_cuts": {
-            "vi": "Các đường cắt gửi lên không hợp lệ: {detail}",
-            "en": "The cuts sent are not valid: {detail}",
-        },
-        "review.bad_number": {
-            "vi": (
-                "Số '{number}' không hợp lệ: cần chữ số, có thể thêm một hậu tố chữ "
-                "thường như 12a (tối đa 16 ký tự)."
-            ),
-            "en": (
-                "Number '{number}' is not valid: digits, optionally with a lower-case "
-                "suffix such as 12a (at most 16 characters)."
-            ),
-        },
-        "review.bad_flag": {
-            "vi": "Không có nhãn chất lượng '{flag}'. Các nhãn có: {known}.",
-            "en": "No quality flag '{flag}'. Known flags: {known}.",
-        },
-        "review.duplicate_number": {
-            "vi": (
-                "Số {number} đã có trong sổ. Nếu sổ thật sự ghi trùng số, hãy đánh dấu "
-                "'trùng số' cho mục này."
-            ),
-            "en": (
-                "Number {number} is already used in this book. If the ledger really "
-                "repeats it, mark this entry 'duplicate number'."
-            ),
-        },
-    }
-)
 
 #: Entry numbers: digits, then an optional short lower-case suffix ("12", "12a", "12bis").
 NUMBER = re.compile(r"^[0-9]{1,12}[a-z]{0,3}$")

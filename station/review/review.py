@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from station.core import messages
 from station.core.errors import ImageError, NotFoundError, UsageError
 from station.core.events import EventBus
 from station.core.fsutil import write_atomic
@@ -74,42 +73,6 @@ from station.store import Store
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "review.unknown_book": {
-            "vi": "Không có sổ {book} trong trạm.",
-            "en": "Unknown book {book}.",
-        },
-        "review.unknown_page": {
-            "vi": "Sổ {book} không có trang {capture} đã xử lý.",
-            "en": "Book {book} has no processed page {capture}.",
-        },
-        "review.unknown_entry": {
-            "vi": "Không có mục {entry} trong trạm.",
-            "en": "Unknown entry {entry}.",
-        },
-        "review.unknown_version": {
-            "vi": "Mục {entry} không có phiên bản {version}.",
-            "en": "Entry {entry} has no version {version}.",
-        },
-        "review.not_on_page": {
-            "vi": "Mục {entry} không nằm trên trang {capture}.",
-            "en": "Entry {entry} is not on page {capture}.",
-        },
-        "review.replaced": {
-            "vi": "Trang {capture} đã được chụp lại; hãy xem trang mới {other}.",
-            "en": "Page {capture} was captured again; review the new page {other}.",
-        },
-        "review.no_file": {
-            "vi": "Mục {entry} chưa có tệp PDF.",
-            "en": "Entry {entry} has no PDF file yet.",
-        },
-        "review.bad_value": {
-            "vi": "Giá trị '{name}' không hợp lệ.",
-            "en": "The value of '{name}' is not valid.",
-        },
-    }
-)
 
 #: Frames kept in memory (each a few numbers; the disk keeps all of them).
 FRAMES_CACHED = 256

@@ -20,7 +20,6 @@ from tinydb import TinyDB, where
 
 from station.core.errors import StoreError
 from station.core.models import Book, Capture, Entry, Operator, Page, Shift, StationInfo
-from station.store import texts  # noqa: F401  (registers the store's messages)
 from station.store.bookdb import BookDB
 from station.store.feed import DEFAULT_SEGMENT_SIZE, Feed
 from station.store.lock import StationLock

@@ -16,7 +16,6 @@ from typing import Any
 import pikepdf
 from pikepdf.models.metadata import PdfMetadata
 
-from station.core import messages
 from station.core.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -28,15 +27,6 @@ RECORD_KEY = f"{XMP_PREFIX}:record"
 CREATOR = "ledger-station"
 
 PdfMetadata.register_xml_namespace(XMP_NS, XMP_PREFIX)
-
-messages.register(
-    {
-        "pdf.no_metadata": {
-            "vi": "Tệp {path} không có siêu dữ liệu của trạm: {detail}",
-            "en": "File {path} carries no ledger-station metadata: {detail}",
-        },
-    }
-)
 
 
 def record_text(record: dict[str, Any]) -> str:

@@ -22,8 +22,9 @@ from station.capture.inputdev import list_input_devices
 from station.capture.triggers import parse_keys, wanted_devices
 from station.capture.usb import list_usb
 from station.capture.usb_table import DeviceTable
-from station.core import config, messages
+from station.core import config
 from station.core.errors import ConfigError, StationError
+from station.core.messages import N_
 from station.system.doctor_system import SYSTEM_CHECKS
 from station.system.findings import (
     EXIT_CONFIG,
@@ -40,176 +41,6 @@ from station.system.findings import (
 )
 
 log = logging.getLogger(__name__)
-
-messages.register(
-    {
-        "doctor.title": {"vi": "Kiểm tra trạm số hoá", "en": "Station check"},
-        "doctor.fix": {"vi": "Cách sửa: {text}", "en": "How to fix: {text}"},
-        "doctor.summary_ok": {
-            "vi": "Trạm sẵn sàng để quét.",
-            "en": "The station is ready to capture.",
-        },
-        "doctor.summary_fail": {
-            "vi": "Trạm chưa quét được: {count} lỗi cần sửa (xem dấu ✗ ở trên).",
-            "en": "The station cannot capture yet: {count} problem(s) to fix (marked ✗ above).",
-        },
-        "doctor.config_ok": {
-            "vi": "Cấu hình {source} hợp lệ.",
-            "en": "Configuration {source} is valid.",
-        },
-        "doctor.fix_config": {
-            "vi": "sửa các khoá trên trong tệp cấu hình, rồi chạy 'station config check'.",
-            "en": "correct the keys above in the configuration file, then run "
-            "'station config check'.",
-        },
-        "doctor.disk": {
-            "vi": "Thư mục dữ liệu {path}: còn trống {free} trên {total} (giữ lại {reserve}).",
-            "en": "Data folder {path}: {free} free of {total} ({reserve} kept in reserve).",
-        },
-        "doctor.fix_disk": {
-            "vi": "để máy nhập liệu thu tệp về rồi dọn bớt, hoặc dùng ổ lớn hơn "
-            "(storage.data_dir).",
-            "en": "let the entry PCs collect the files and clean up, or use a larger disk "
-            "(storage.data_dir).",
-        },
-        "doctor.data_dir_unwritable": {
-            "vi": "Không ghi được vào thư mục dữ liệu {path}.",
-            "en": "Cannot write to the data folder {path}.",
-        },
-        "doctor.fix_data_dir": {
-            "vi": "tạo thư mục và giao cho người dùng của trạm: mkdir -p {path} && "
-            "chown ledger-station {path}",
-            "en": "create the folder and give it to the station user: mkdir -p {path} && "
-            "chown ledger-station {path}",
-        },
-        "doctor.sane_missing": {
-            "vi": "Máy quét SANE: chưa dùng được ({detail}).",
-            "en": "SANE scanners: unavailable ({detail}).",
-        },
-        "doctor.fix_sane": {
-            "vi": "cài python-sane: apt install python3-sane (trạm dùng gói của Debian), "
-            "hoặc pip install 'ledger-station[sane]' (cần libsane-dev và trình biên dịch).",
-            "en": "install python-sane: apt install python3-sane (the station uses Debian's), "
-            "or pip install 'ledger-station[sane]' (needs libsane-dev and a compiler).",
-        },
-        "doctor.sane_error": {
-            "vi": "Máy quét SANE: không liệt kê được ({detail}).",
-            "en": "SANE scanners: cannot list them ({detail}).",
-        },
-        "doctor.sane_device": {
-            "vi": "Máy quét SANE: {device} — {label}",
-            "en": "SANE scanner: {device} — {label}",
-        },
-        "doctor.sane_none": {
-            "vi": "Máy quét SANE: không thấy máy nào.",
-            "en": "SANE scanners: none found.",
-        },
-        "doctor.camera": {
-            "vi": "Máy ảnh: {path} — {name} ({usb_id})",
-            "en": "Camera: {path} — {name} ({usb_id})",
-        },
-        "doctor.camera_no_access": {
-            "vi": "Máy ảnh: {path} — {name}: trạm không có quyền mở.",
-            "en": "Camera: {path} — {name}: the station may not open it.",
-        },
-        "doctor.fix_video_group": {
-            "vi": "thêm người dùng của trạm vào nhóm 'video': usermod -aG video ledger-station",
-            "en": "add the station user to group 'video': usermod -aG video ledger-station",
-        },
-        "doctor.camera_none": {
-            "vi": "Máy ảnh: không thấy máy ảnh USB nào.",
-            "en": "Cameras: no USB camera found.",
-        },
-        "doctor.usb_device": {
-            "vi": "USB {usb_id}: {label} — dùng trình điều khiển '{driver}'{backend}",
-            "en": "USB {usb_id}: {label} — driver '{driver}'{backend}",
-        },
-        "doctor.usb_others": {
-            "vi": "USB: {count} thiết bị khác, không dùng để quét.",
-            "en": "USB: {count} other device(s), not used for capture.",
-        },
-        "doctor.usb_none": {
-            "vi": "USB: không thấy thiết bị quét, máy ảnh hay bàn đạp nào.",
-            "en": "USB: no scanner, camera or pedal found.",
-        },
-        "doctor.triggers_off": {
-            "vi": "Bàn đạp / phím chụp: đang tắt (bật bằng triggers.enabled = true).",
-            "en": "Pedal / capture keys: off (turn on with triggers.enabled = true).",
-        },
-        "doctor.trigger_device": {
-            "vi": "Bàn đạp / phím chụp: nghe {path} — {name} (phím {keys}).",
-            "en": "Pedal / capture keys: listening to {path} — {name} (keys {keys}).",
-        },
-        "doctor.trigger_none": {
-            "vi": "Bàn đạp / phím chụp: bật nhưng không thấy thiết bị nào có phím {keys}.",
-            "en": "Pedal / capture keys: on, but no device has the keys {keys}.",
-        },
-        "doctor.fix_trigger_none": {
-            "vi": "cắm bàn đạp; kiểm tra triggers.devices và triggers.keys.",
-            "en": "plug the pedal in; check triggers.devices and triggers.keys.",
-        },
-        "doctor.trigger_missing": {
-            "vi": "Bàn đạp / phím chụp: không có {path} (chưa cắm?).",
-            "en": "Pedal / capture keys: {path} does not exist (not plugged in?).",
-        },
-        "doctor.trigger_no_access": {
-            "vi": "Bàn đạp / phím chụp: không đọc được {path} — {name}.",
-            "en": "Pedal / capture keys: cannot read {path} — {name}.",
-        },
-        "doctor.fix_input_group": {
-            "vi": "thêm người dùng của trạm vào nhóm 'input': usermod -aG input ledger-station",
-            "en": "add the station user to group 'input': usermod -aG input ledger-station",
-        },
-        "doctor.folder_none": {
-            "vi": "Thư mục nhận ảnh: chưa cấu hình (capture.folder.path).",
-            "en": "Hot folder: not configured (capture.folder.path).",
-        },
-        "doctor.folder_ok": {
-            "vi": "Thư mục nhận ảnh: {path} sẵn sàng.",
-            "en": "Hot folder: {path} is ready.",
-        },
-        "doctor.folder_bad": {
-            "vi": "Thư mục nhận ảnh: {path} không có hoặc không ghi được.",
-            "en": "Hot folder: {path} is missing or not writable.",
-        },
-        "doctor.fix_folder": {
-            "vi": "tạo thư mục và cho người dùng của trạm quyền ghi: mkdir -p {path}",
-            "en": "create the folder and let the station user write to it: mkdir -p {path}",
-        },
-        "doctor.use": {
-            "vi": "Sẽ quét bằng: {label} ({device}), trình điều khiển '{kind}'.",
-            "en": "Will capture with: {label} ({device}), driver '{kind}'.",
-        },
-        "doctor.use_simulated": {
-            "vi": 'Sẽ quét bằng máy quét mô phỏng (capture.device = "simulated"): '
-            "không có trang thật nào được chụp.",
-            "en": 'Will capture with the simulated scanner (capture.device = "simulated"): '
-            "no real page is captured.",
-        },
-        "doctor.hint_device": {
-            "vi": 'Đã thấy {label}: đặt capture.device = "{kind}" để dùng nó.',
-            "en": 'Found {label}: set capture.device = "{kind}" to use it.',
-        },
-        "doctor.device_missing": {
-            "vi": "Không thấy thiết bị '{device}' (capture.device = \"{kind}\").",
-            "en": "Device '{device}' not found (capture.device = \"{kind}\").",
-        },
-        "doctor.no_device": {
-            "vi": 'Không thấy thiết bị nào cho capture.device = "{kind}".',
-            "en": 'No device found for capture.device = "{kind}".',
-        },
-        "doctor.fix_plug": {
-            "vi": "cắm thiết bị và bật nguồn; kiểm tra capture.device_id (để trống: dùng "
-            "thiết bị đầu tiên tìm thấy); chạy lại 'station doctor'.",
-            "en": "plug the device in and switch it on; check capture.device_id (empty: the "
-            "first one found); run 'station doctor' again.",
-        },
-        "doctor.driver_unusable": {
-            "vi": "Trình điều khiển '{kind}' chưa dùng được: {detail}",
-            "en": "Driver '{kind}' is unavailable: {detail}",
-        },
-    }
-)
 
 
 def examine(config_path: Path | None = None, checks: list[Check] | None = None) -> Report:
@@ -445,7 +276,7 @@ def check_choice(context: Context) -> list[Finding]:
         present = [{"device": wanted, "label": "simulated camera"}]
     chosen = next((d for d in present if not wanted or d["device"] == wanted), None)
     if chosen is None:
-        key = "doctor.device_missing" if wanted else "doctor.no_device"
+        key = N_("doctor.device_missing") if wanted else N_("doctor.no_device")
         return [
             Finding(
                 "device",

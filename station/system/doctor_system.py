@@ -19,7 +19,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from station.core import messages
+from station.core.messages import N_
 from station.lan.tls import CERT_NAME, grouped, read_certificate
 from station.system.findings import EXIT_DISK, FAIL, INFO, OK, WARN, Check, Context, Finding
 
@@ -35,197 +35,6 @@ STATION_USER = "ledger-station"
 DEVICE_GROUPS = {"scanner": "scanners", "video": "cameras", "input": "pedal", "plugdev": "USB"}
 #: Free inodes below this share of the total: many small files cannot be made.
 INODE_WARN_SHARE = 0.02
-
-messages.register(
-    {
-        "doctor.fs_readonly": {
-            "vi": "Ổ đĩa chứa {path} đang ở chế độ chỉ đọc (thường do thẻ nhớ hỏng).",
-            "en": "The disk holding {path} is read-only (often a failing SD card).",
-        },
-        "doctor.fix_fs_readonly": {
-            "vi": "sao lưu dữ liệu ngay, khởi động lại; nếu vẫn vậy hãy thay thẻ nhớ hoặc ổ.",
-            "en": "back the data up now and reboot; if it stays so, replace the SD card or disk.",
-        },
-        "doctor.fs_errors": {
-            "vi": "Hệ thống tệp {device} đã ghi nhận {count} lỗi (thẻ nhớ/ổ có thể đang hỏng).",
-            "en": "File system {device} has recorded {count} error(s) (the card or disk may be "
-            "failing).",
-        },
-        "doctor.fix_fs_errors": {
-            "vi": "sao lưu dữ liệu, rồi kiểm tra ổ: fsck khi khởi động (touch /forcefsck) "
-            "hoặc thay thẻ nhớ.",
-            "en": "back the data up, then check the disk: fsck at boot (touch /forcefsck) or "
-            "replace the SD card.",
-        },
-        "doctor.inodes_low": {
-            "vi": "Ổ đĩa chứa {path} gần hết chỗ cho tệp mới ({free} mục còn trống).",
-            "en": "The disk holding {path} is running out of file entries ({free} left).",
-        },
-        "doctor.disk_health_ok": {
-            "vi": "Ổ đĩa {device}: ghi được, không có lỗi hệ thống tệp.",
-            "en": "Disk {device}: writable, no file system errors recorded.",
-        },
-        "doctor.clock_wrong": {
-            "vi": "Đồng hồ sai: {now}. Thời điểm quét ghi trong tệp PDF sẽ sai.",
-            "en": "The clock is wrong: {now}. Capture times written into the PDFs will be wrong.",
-        },
-        "doctor.fix_clock": {
-            "vi": "nối mạng có Internet để đồng bộ giờ (NTP), hoặc đặt giờ: "
-            "timedatectl set-time 'YYYY-MM-DD HH:MM:SS'",
-            "en": "connect to a network with Internet for time sync (NTP), or set it: "
-            "timedatectl set-time 'YYYY-MM-DD HH:MM:SS'",
-        },
-        "doctor.clock_ok": {
-            "vi": "Đồng hồ: {now} ({zone}), đã đồng bộ giờ qua mạng (NTP).",
-            "en": "Clock: {now} ({zone}), synchronised over the network (NTP).",
-        },
-        "doctor.clock_plain": {
-            "vi": "Đồng hồ: {now} ({zone}).",
-            "en": "Clock: {now} ({zone}).",
-        },
-        "doctor.clock_unsynced": {
-            "vi": "Đồng hồ: {now} ({zone}), chưa đồng bộ giờ qua mạng (NTP).",
-            "en": "Clock: {now} ({zone}), not synchronised over the network (NTP).",
-        },
-        "doctor.fix_ntp": {
-            "vi": "máy không có đồng hồ pin: hãy nối mạng có Internet, bật NTP: "
-            "timedatectl set-ntp true; kiểm tra lại giờ trên màn hình.",
-            "en": "the machine has no battery clock: connect it to a network with Internet and "
-            "turn NTP on: timedatectl set-ntp true; check the time on the screen.",
-        },
-        "doctor.timezone": {
-            "vi": "Múi giờ {zone} (UTC{offset}) không phải giờ Việt Nam (UTC+07:00).",
-            "en": "Time zone {zone} (UTC{offset}) is not Vietnam's (UTC+07:00).",
-        },
-        "doctor.fix_timezone": {
-            "vi": "timedatectl set-timezone Asia/Ho_Chi_Minh",
-            "en": "timedatectl set-timezone Asia/Ho_Chi_Minh",
-        },
-        "doctor.network": {
-            "vi": "Mạng: {interface} {address}",
-            "en": "Network: {interface} {address}",
-        },
-        "doctor.network_none": {
-            "vi": "Mạng: không có địa chỉ IPv4 nào ngoài máy này; máy nhập liệu không kết "
-            "nối được.",
-            "en": "Network: no IPv4 address besides this machine's own; entry PCs cannot connect.",
-        },
-        "doctor.fix_network": {
-            "vi": "cắm dây mạng, hoặc kết nối Wi-Fi: nmcli device wifi connect TÊN password "
-            "MẬT_KHẨU; rồi chạy lại 'station doctor'.",
-            "en": "plug the network cable in, or join the Wi-Fi: nmcli device wifi connect NAME "
-            "password PASSWORD; then run 'station doctor' again.",
-        },
-        "doctor.mdns_ok": {
-            "vi": "Quảng bá trên mạng (mDNS, cổng 5353): dùng được.",
-            "en": "LAN announcement (mDNS, port 5353): available.",
-        },
-        "doctor.mdns_off": {
-            "vi": "Quảng bá trên mạng (mDNS): tắt (lan.announce = false); máy nhập liệu phải "
-            "nhập địa chỉ trạm bằng tay.",
-            "en": "LAN announcement (mDNS): off (lan.announce = false); entry PCs must be given "
-            "the station's address by hand.",
-        },
-        "doctor.mdns_blocked": {
-            "vi": "Quảng bá trên mạng (mDNS): không mở được cổng UDP 5353 ({detail}).",
-            "en": "LAN announcement (mDNS): cannot open UDP port 5353 ({detail}).",
-        },
-        "doctor.fix_mdns": {
-            "vi": "một chương trình khác giữ riêng cổng 5353: xem bằng 'ss -ulpn sport = :5353' "
-            "và tắt nó (avahi-daemon dùng chung được).",
-            "en": "another program holds port 5353 alone: find it with "
-            "'ss -ulpn sport = :5353' and stop it (avahi-daemon can share).",
-        },
-        "doctor.cert_none": {
-            "vi": "Chứng chỉ TLS: chưa có (trạm tạo ở lần chạy đầu tiên).",
-            "en": "TLS certificate: none yet (the station makes it at its first start).",
-        },
-        "doctor.cert_ok": {
-            "vi": "Chứng chỉ TLS: {path}, dấu vân tay SHA-256 {fingerprint}.",
-            "en": "TLS certificate: {path}, SHA-256 fingerprint {fingerprint}.",
-        },
-        "doctor.cert_unusable": {
-            "vi": "Chứng chỉ TLS {path} hỏng hoặc không khớp với khoá.",
-            "en": "TLS certificate {path} is damaged or does not match its key.",
-        },
-        "doctor.fix_cert": {
-            "vi": "trạm tự tạo chứng chỉ mới khi khởi động lại; sau đó phải ghép lại mọi máy "
-            "nhập liệu (dấu vân tay đã đổi).",
-            "en": "the station makes a new certificate when restarted; every entry PC must then "
-            "pair again (the fingerprint changes).",
-        },
-        "doctor.cert_no_access": {
-            "vi": "Chứng chỉ TLS: không đọc được {path}; hãy chạy 'station doctor' bằng người "
-            "dùng của trạm.",
-            "en": "TLS certificate: cannot read {path}; run 'station doctor' as the station's "
-            "user.",
-        },
-        "doctor.cert_lan_off": {
-            "vi": "Chứng chỉ TLS: dịch vụ mạng LAN đang tắt (lan.enabled = false).",
-            "en": "TLS certificate: the LAN service is off (lan.enabled = false).",
-        },
-        "doctor.cert_unsupported": {
-            "vi": "Chứng chỉ TLS: phiên bản này chưa có dịch vụ mạng LAN.",
-            "en": "TLS certificate: this version has no LAN service yet.",
-        },
-        "doctor.service_none": {
-            "vi": "Dịch vụ: máy này không chạy systemd; trạm không tự khởi động.",
-            "en": "Service: this machine does not run systemd; the station does not start itself.",
-        },
-        "doctor.service_state": {
-            "vi": "Dịch vụ {unit}: {active}, {enabled}.",
-            "en": "Service {unit}: {active}, {enabled}.",
-        },
-        "doctor.service_missing": {
-            "vi": "Dịch vụ {unit}: chưa cài.",
-            "en": "Service {unit}: not installed.",
-        },
-        "doctor.fix_install": {
-            "vi": "cài trạm: sudo bash scripts/install.sh (xem docs/technician-guide.md).",
-            "en": "install the station: sudo bash scripts/install.sh (see "
-            "docs/technician-guide.md).",
-        },
-        "doctor.fix_service": {
-            "vi": "sudo systemctl enable --now {unit}; xem lỗi: journalctl -u {unit} -n 50",
-            "en": "sudo systemctl enable --now {unit}; see why: journalctl -u {unit} -n 50",
-        },
-        "doctor.groups_ok": {
-            "vi": "Quyền thiết bị: người dùng {user} có các nhóm {groups}.",
-            "en": "Device access: user {user} has groups {groups}.",
-        },
-        "doctor.groups_missing": {
-            "vi": "Quyền thiết bị: người dùng {user} thiếu nhóm {groups} ({what}).",
-            "en": "Device access: user {user} lacks groups {groups} ({what}).",
-        },
-        "doctor.fix_groups": {
-            "vi": "sudo usermod -a -G {groups} {user}; rồi khởi động lại trạm.",
-            "en": "sudo usermod -a -G {groups} {user}; then restart the station.",
-        },
-        "doctor.groups_root": {
-            "vi": "Quyền thiết bị: đang chạy bằng root; hãy chạy 'station doctor' (không sudo, "
-            "hoặc sudo -u ledger-station) để kiểm tra đúng quyền của trạm.",
-            "en": "Device access: running as root; run 'station doctor' as the station's user "
-            "(sudo -u ledger-station) to check the station's own access.",
-        },
-        "doctor.usb_no_access": {
-            "vi": "Máy quét {label} ({node}): trạm không mở được thiết bị USB.",
-            "en": "Scanner {label} ({node}): the station may not open the USB device.",
-        },
-        "doctor.fix_udev": {
-            "vi": "cài lại luật udev (sudo bash scripts/install.sh), rút và cắm lại máy quét.",
-            "en": "reinstall the udev rules (sudo bash scripts/install.sh), then unplug and "
-            "plug the scanner in again.",
-        },
-        "doctor.config_readonly": {
-            "vi": "Không ghi được thư mục cấu hình {path}: màn hình cài đặt sẽ không lưu được.",
-            "en": "Cannot write the configuration folder {path}: the settings screen cannot save.",
-        },
-        "doctor.fix_config_dir": {
-            "vi": "sudo chgrp ledger-station {path} && sudo chmod 0770 {path}",
-            "en": "sudo chgrp ledger-station {path} && sudo chmod 0770 {path}",
-        },
-    }
-)
 
 
 # --- disk health --------------------------------------------------------------------------
@@ -323,7 +132,11 @@ def check_clock(context: Context, now: dt.datetime | None = None) -> list[Findin
             )
         )
     else:
-        key = "doctor.clock_ok" if info.get("NTPSynchronized") == "yes" else "doctor.clock_plain"
+        key = (
+            N_("doctor.clock_ok")
+            if info.get("NTPSynchronized") == "yes"
+            else N_("doctor.clock_plain")
+        )
         findings.append(Finding("clock", OK, key, {"now": shown, "zone": zone}))
     offset = local.utcoffset() or dt.timedelta(0)
     if offset != VIETNAM_OFFSET:

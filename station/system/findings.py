@@ -9,6 +9,7 @@ from typing import Any
 
 from station.core import config, messages
 from station.core.errors import StationError
+from station.core.messages import N_
 
 OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
 MARKS = {OK: "✓", INFO: "•", WARN: "!", FAIL: "✗"}
@@ -78,7 +79,7 @@ class Report:
                 lines.append("    → " + messages.render("doctor.fix", lang, text=fix))
         lines.append("")
         count = len(self.failures)
-        key = "doctor.summary_fail" if count else "doctor.summary_ok"
+        key = N_("doctor.summary_fail") if count else N_("doctor.summary_ok")
         lines.append(messages.render(key, lang, count=count))
         return "\n".join(lines)
 

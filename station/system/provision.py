@@ -46,6 +46,7 @@ from typing import Any, NoReturn
 from station import __version__
 from station.core import config, config_write, messages
 from station.core.errors import ConfigError
+from station.core.messages import N_
 from station.core.models import utc_now
 
 log = logging.getLogger(__name__)
@@ -63,114 +64,11 @@ HEADER_KEYS = ("exported_at", "from_station", "from_name", "software")
 #: A key is a secret when a word of its name is one of these (or it ends in _hash).
 _SECRET_WORDS = re.compile(r"(^|_)(pin|secret|token|tokens|password|passphrase|private)(_|$)")
 
-messages.register(
-    {
-        "provision.unreadable": {
-            "vi": "Không đọc được tệp cài đặt {source}: {detail}",
-            "en": "Cannot read provisioning file {source}: {detail}",
-        },
-        "provision.not_provisioning": {
-            "vi": (
-                "{source} không phải tệp cài đặt trạm: cần bảng [provision] với "
-                'format = "{format}". Hãy tạo tệp bằng: station provision export TỆP'
-            ),
-            "en": (
-                "{source} is not a station provisioning file: it needs a [provision] table "
-                'with format = "{format}". Make one with: station provision export FILE'
-            ),
-        },
-        "provision.bad_key": {
-            "vi": "Tệp cài đặt {source}: {key} = {value}: {reason}",
-            "en": "Provisioning file {source}: {key} = {value}: {reason}",
-        },
-        "provision.reason_version": {
-            "vi": (
-                "tệp do phiên bản mới hơn tạo ra (trạm này đọc được đến phiên bản {supported}); "
-                "hãy cập nhật phần mềm trạm trước"
-            ),
-            "en": (
-                "made by a newer version (this station reads up to version {supported}); "
-                "update the station's software first"
-            ),
-        },
-        "provision.reason_whole_number": {
-            "vi": "cần một số nguyên từ 1",
-            "en": "expected a whole number from 1",
-        },
-        "provision.reason_text": {
-            "vi": "cần một chuỗi trong dấu ngoặc kép",
-            "en": "expected a text in quotes",
-        },
-        "provision.reason_unknown": {
-            "vi": "khoá không tồn tại; các khoá hợp lệ: {known}",
-            "en": "unknown key; known keys: {known}",
-        },
-        "provision.reason_identity": {
-            "vi": (
-                "khoá riêng của từng trạm, không được có trong tệp cài đặt chung "
-                "(đặt nó trên màn hình của trạm, hoặc bằng --name)"
-            ),
-            "en": (
-                "belongs to one station and may not be in a shared provisioning file "
-                "(set it on the station's screen, or with --name)"
-            ),
-        },
-        "provision.reason_secret": {
-            "vi": "là thông tin bí mật; tệp cài đặt không được chứa bí mật",
-            "en": "is a secret; a provisioning file must not hold secrets",
-        },
-        "provision.reason_table": {
-            "vi": "cần một bảng khoá",
-            "en": "expected a table of keys",
-        },
-        "provision.exported": {
-            "vi": "Đã ghi tệp cài đặt {path}: {count} khoá khác mặc định, không có bí mật.",
-            "en": "Wrote provisioning file {path}: {count} non-default keys, no secrets.",
-        },
-        "provision.applied": {
-            "vi": "Đã áp dụng {source} vào {target}: {count} thay đổi.",
-            "en": "Applied {source} to {target}: {count} change(s).",
-        },
-        "provision.change": {
-            "vi": "  {key}: {old} → {new}",
-            "en": "  {key}: {old} → {new}",
-        },
-        "provision.restart": {
-            "vi": "Khởi động lại trạm để dùng cài đặt mới: systemctl restart ledger-station",
-            "en": "Restart the station to use the new settings: systemctl restart ledger-station",
-        },
-        "provision.usb_none": {
-            "vi": (
-                "Không thấy tệp {name} trên USB nào ({places}). Hãy cắm USB có tệp này "
-                "ở thư mục gốc (trên Raspberry Pi OS Lite: mount /dev/sda1 /mnt/usb trước)."
-            ),
-            "en": (
-                "No {name} on any USB stick ({places}). Plug in a stick with the file at its "
-                "top level (on Raspberry Pi OS Lite: mount /dev/sda1 /mnt/usb first)."
-            ),
-        },
-        "provision.usb_many": {
-            "vi": "Có nhiều tệp cài đặt trên USB: {paths}. Hãy chỉ rõ một tệp.",
-            "en": "Several provisioning files on USB: {paths}. Name the one to apply.",
-        },
-        "provision.usage": {
-            "vi": (
-                "Cách dùng: station provision export TỆP | station provision [apply] TỆP | "
-                "station provision apply --usb"
-            ),
-            "en": (
-                "usage: station provision export FILE | station provision [apply] FILE | "
-                "station provision apply --usb"
-            ),
-        },
-    }
-)
-
 
 class ProvisionError(ConfigError):
     """A provisioning file that cannot be applied; the message names the key and why."""
 
-    default_key = "provision.unreadable"
+    default_key = N_("provision.unreadable")
 
     def __init__(
         self,

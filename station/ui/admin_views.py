@@ -18,7 +18,7 @@ from station.system import doctor
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
 from station.ui.settings_form import FIELDS, changes_from_form, field_rows
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -122,7 +122,7 @@ def save_settings() -> Response | tuple[str, int]:
         if wants_json():
             raise
         return _settings_form(exc.message(lang())), screens.status_of(exc)
-    screens.flash(TEXTS[lang()]["settings_saved"])
+    screens.flash(ui_text("ui.settings_saved", lang()))
     return redirect(url_for("admin.home"))
 
 
@@ -175,5 +175,5 @@ def change_pin() -> Response | tuple[str, int]:
         if wants_json():
             raise
         return _render("admin_pin.html", "pin", error=exc.message(lang())), screens.status_of(exc)
-    screens.flash(TEXTS[lang()]["admin_pin_changed"])
+    screens.flash(ui_text("ui.admin_pin_changed", lang()))
     return redirect(url_for("admin.home"))

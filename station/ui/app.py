@@ -43,6 +43,7 @@ from station.ui import (
     scan_views,
     setup_views,
     shift_views,
+    texts,
 )
 from station.ui.context import check_csrf as _check_csrf
 from station.ui.context import csrf_token as _csrf_token
@@ -50,7 +51,7 @@ from station.ui.context import lang as _lang
 from station.ui.context import station as _station
 from station.ui.context import touch as _touch
 from station.ui.context import wants_json
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_text
 from station.ui.upload import chosen, is_loopback, take_uploads
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
     app.extensions["lan"] = station.lan  # the entry PCs' API (station.lan.api)
     app.extensions["capture_lock"] = station.captures.lock  # the station's one capture lock
     live.install(app.extensions)
+    texts.install(app)
     for views in (
         setup_views,
         shift_views,
@@ -117,7 +119,6 @@ def _register_routes(app: Flask) -> None:
         failed = station.failed_pages()
         return render_template(
             "status.html",
-            t=TEXTS[lang],
             lang=lang,
             status=station.status(),
             failed=[(job, reason.get(lang, "")) for job, reason in failed[-5:]],
@@ -150,14 +151,14 @@ def _register_routes(app: Flask) -> None:
         lang = _lang()
         station = _station()
         if station.current_book is None:
-            session["flash"] = TEXTS[lang]["no_book"]
+            session["flash"] = ui_text("ui.no_book", lang)
             return redirect(url_for("index"))
         try:
             # The station's one capture at a time (screen, pedal and this page share it);
             # this form has no script, so it waits for the page to be saved.
             job = _touch().start_capture(1)
         except StationBusyError:
-            session["flash"] = TEXTS[lang]["busy"]
+            session["flash"] = ui_text("ui.busy", lang)
             return redirect(url_for("index"))
         except StationError as exc:
             session["flash"] = exc.message(lang)
@@ -166,7 +167,7 @@ def _register_routes(app: Flask) -> None:
         if job.error is not None:
             session["flash"] = job.error.message(lang)
         else:
-            session["flash"] = TEXTS[lang]["captured"].format(count=job.pages_saved)
+            session["flash"] = ui_text("ui.captured", lang, count=job.pages_saved)
         return redirect(url_for("index"))
 
     @app.route("/upload", methods=["GET", "POST"])
@@ -174,9 +175,9 @@ def _register_routes(app: Flask) -> None:
         """Photos from a phone (for now only the station's own browser) into the open book."""
         if not is_loopback(request.remote_addr):
             # Pairing comes with the LAN issue; until then nobody else may send pages.
-            return render_template("upload_denied.html", t=TEXTS["vi"], texts=TEXTS, lang="vi"), 403
+            english = ui_text("ui.pairing_needed", "en")
+            return render_template("upload_denied.html", lang="vi", english=english), 403
         lang = _lang()
-        t = TEXTS[lang]
         station = _station()
         limit_mb = station.config.web.upload_max_mb
         code, notice, results = 200, "", []
@@ -186,22 +187,21 @@ def _register_routes(app: Flask) -> None:
                 _check_csrf()  # reads the form, so an oversized body fails here
                 files = chosen(request.files.getlist("photos"))
             except RequestEntityTooLarge:
-                code, notice = 413, t["upload_too_big"].format(limit=limit_mb)
+                code, notice = 413, ui_text("ui.upload_too_big", lang, limit=limit_mb)
             else:
                 if not files:
-                    code, notice = 400, t["upload_none"]
+                    code, notice = 400, ui_text("ui.upload_none", lang)
                 elif station.current_book is None:
-                    code, notice = 409, t["no_book"]
+                    code, notice = 409, ui_text("ui.no_book", lang)
                 else:
                     results = take_uploads(station, files, lang, request.remote_addr or "")
                     saved = sum(1 for r in results if r.saved)
-                    notice = t["captured"].format(count=saved)
+                    notice = ui_text("ui.captured", lang, count=saved)
         if request.accept_mimetypes.best == "application/json":
             body = {"notice": notice, "results": [r.to_dict() for r in results]}
             return jsonify(body), code
         page = render_template(
             "upload.html",
-            t=t,
             lang=lang,
             book=station.current_book,
             limit_mb=limit_mb,
@@ -215,7 +215,7 @@ def _register_routes(app: Flask) -> None:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Any, int]:
-        return _error_response(exc.code or 500, f"http.{exc.code}")
+        return _error_response(exc.code or 500, f"ui.http.{exc.code}")
 
     @app.errorhandler(StationError)
     def station_error(exc: StationError) -> tuple[Any, int]:
@@ -226,7 +226,7 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def bug(exc: Exception) -> tuple[Any, int]:
         log.exception("unexpected error serving %s", request.path)
-        return _error_response(500, "http.500")
+        return _error_response(500, "ui.http.500")
 
 
 def _error_response(code: int, key: str, text: str = "") -> tuple[Any, int]:
@@ -234,8 +234,8 @@ def _error_response(code: int, key: str, text: str = "") -> tuple[Any, int]:
         return api_error_response(code), code  # programs read the API: JSON, always
     lang = request.args.get("lang") or session.get("lang")
     lang = lang if lang in messages.LANGUAGES else "vi"
-    t = TEXTS[lang]
-    text = text or t.get(key, t["http.other"])
+    if not text:
+        text = messages.render(key if messages.known(key) else "ui.http.other", lang)
     if wants_json():
         return jsonify({"error": text, "status": code}), code
-    return render_template("error.html", t=t, lang=lang, code=code, text=text), code
+    return render_template("error.html", lang=lang, code=code, text=text), code

@@ -18,7 +18,7 @@ from station.core.layouts import load_profiles
 from station.review.books import whole
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import LEDGER_TYPES, TEXTS
+from station.ui.texts import LEDGER_TYPES, ui_text
 
 bp = Blueprint("books", __name__)
 
@@ -65,7 +65,7 @@ def _book_form(sent: Mapping[str, str], error: str = "") -> str:
     language = lang()
     profiles = [(p.name, p.label(language), p) for p in load_profiles().values()]
     values = {
-        "code": LEDGER_TYPES[0][0],
+        "code": LEDGER_TYPES[0],
         "year": str(dt.date.today().year),
         "book": "1",
         "office": station().info.office_code,
@@ -107,7 +107,7 @@ def create() -> Response | tuple[str, int]:
         if wants_json():
             raise
         return _book_form(form.to_dict(), exc.message(lang())), screens.status_of(exc)
-    screens.flash(TEXTS[lang()]["book_created"])
+    screens.flash(ui_text("ui.book_created", lang()))
     return redirect(url_for("scan.main"))
 
 
@@ -167,7 +167,7 @@ def recapture(entry_id: str) -> Response:
     if found is None or not found.regions:
         raise NotFoundError("ui.unknown_entry")
     touch().request_recapture(found.book, found.regions[0].capture_id, _operator())
-    screens.flash(TEXTS[lang()]["recapture_requested"])
+    screens.flash(ui_text("ui.recapture_requested", lang()))
     return redirect(url_for("scan.main"))
 
 

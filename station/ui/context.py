@@ -15,55 +15,6 @@ from station.app.station import Station
 from station.app.touch import TouchApi
 from station.core import messages
 
-messages.register(
-    {
-        "ui.bad_value": {
-            "vi": "Giá trị của '{name}' không hợp lệ.",
-            "en": "The value of '{name}' is not valid.",
-        },
-        "ui.bad_name": {
-            "vi": "Hãy nhập tên (tối đa {limit} ký tự).",
-            "en": "Enter a name (at most {limit} characters).",
-        },
-        "ui.pin_mismatch": {
-            "vi": "Hai lần nhập mã PIN không giống nhau. Hãy nhập lại.",
-            "en": "The two PINs differ. Enter them again.",
-        },
-        "ui.unknown_operator": {
-            "vi": "Không tìm thấy người này. Hãy chọn lại tên.",
-            "en": "This person is not known. Pick the name again.",
-        },
-        "ui.unknown_step": {
-            "vi": "Không có bước cài đặt này.",
-            "en": "There is no such setup step.",
-        },
-        "ui.capture_busy": {
-            "vi": "Thiết bị đang quét. Chờ xong rồi thử lại.",
-            "en": "The device is capturing. Wait for it to finish, then try again.",
-        },
-        "ui.admin_wrong_pin": {
-            "vi": "Mã PIN quản trị không đúng.",
-            "en": "Wrong admin PIN.",
-        },
-        "ui.test_nothing": {
-            "vi": "Thiết bị không trả về trang nào. Đặt trang sổ vào rồi thử lại.",
-            "en": "The device gave no page. Put a ledger page in place and try again.",
-        },
-        "ui.admin_needed": {
-            "vi": "Cần nhập mã PIN quản trị.",
-            "en": "The admin PIN is needed.",
-        },
-        "ui.remote_setup": {
-            "vi": "Việc cài đặt lần đầu chỉ làm được trên màn hình của trạm.",
-            "en": "The first-boot setup can only be done on the station's own screen.",
-        },
-        "ui.unknown_entry": {
-            "vi": "Không tìm thấy mục này.",
-            "en": "This entry does not exist.",
-        },
-    }
-)
-
 #: Header a script sends its CSRF token in (forms send the ``csrf`` field).
 CSRF_HEADER = "X-CSRF-Token"
 

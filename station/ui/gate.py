@@ -20,7 +20,7 @@ from flask import jsonify, redirect, request, session, url_for
 from werkzeug.wrappers.response import Response
 
 from station.ui.context import lang, touch, wants_json
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_text
 from station.ui.upload import is_loopback
 
 #: How long the admin PIN keeps the admin screens open in one browser session.
@@ -83,7 +83,7 @@ def required(need_book: bool = False) -> Response | None:
 def _send(endpoint: str, key: str, status: int = 409, **values: Any) -> Response:
     target = url_for(endpoint, **values)
     if wants_json():
-        response = jsonify({"error": TEXTS[lang()][key], "status": status, "go": target})
+        response = jsonify({"error": ui_text("ui." + key, lang()), "status": status, "go": target})
         response.status_code = status
         return response
     return redirect(target)

@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from station.core.errors import AuthError
 from station.ui import gate
 from station.ui.context import lang, station
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_text
 
 bp = Blueprint("live", __name__)
 
@@ -53,7 +53,7 @@ def events() -> Response:
     slots: threading.BoundedSemaphore = current_app.extensions["live_slots"]
     stopping: threading.Event = current_app.extensions["stopping"]
     if stopping.is_set() or not slots.acquire(blocking=False):
-        response = jsonify({"error": TEXTS[lang()]["live_full"], "status": 503})
+        response = jsonify({"error": ui_text("ui.live_full", lang()), "status": 503})
         response.status_code = 503
         response.headers["Retry-After"] = "30"
         return response

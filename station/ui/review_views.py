@@ -18,7 +18,7 @@ from station.review.cuts import DUPLICATE_FLAG
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, touch, wants_json
 from station.ui.scan_views import page_for_screen
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_text
 
 bp = Blueprint("review", __name__)
 
@@ -42,7 +42,7 @@ def _view(key: str, capture_id: str) -> dict[str, Any]:
 def page(key: str, capture_id: str) -> str:
     language = lang()
     view = _view(key, capture_id)
-    flags = [(f, TEXTS[language]["flag_" + f]) for f in EDITOR_FLAGS]
+    flags = [(f, ui_text("ui.flag_" + f, language)) for f in EDITOR_FLAGS]
     return screens.render(
         "review.html", "review", "scan", fit=True, page=view, operator_flags=flags
     )
@@ -85,7 +85,7 @@ def recapture(key: str, capture_id: str) -> Response:
 def _done(key: str, capture_id: str, notice: str) -> Response:
     if wants_json():
         return jsonify(_view(key, capture_id))
-    screens.flash(TEXTS[lang()][notice])
+    screens.flash(ui_text("ui." + notice, lang()))
     return redirect(request.form.get("next") or url_for("scan.main"))
 
 

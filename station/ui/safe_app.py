@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from flask import Flask, jsonify, make_response, redirect, render_template, request
 from werkzeug.wrappers.response import Response
@@ -20,6 +19,7 @@ from station.app.safe_mode import SafeMode
 from station.core import messages
 from station.core.errors import ConfigError, LockedOutError, StationError
 from station.lan.interfaces import is_loopback
+from station.ui import texts
 from station.ui.app import MAX_BODY, secret_key
 from station.ui.context import check_csrf, csrf_token, lang
 
@@ -38,6 +38,7 @@ def create_safe_app(safe: SafeMode, on_fixed: Callable[[], None]) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
     )
+    texts.install(app)
 
     @app.get("/")
     @app.get("/status")
@@ -117,23 +118,10 @@ def _refusal(safe: SafeMode) -> str:
 def _screen(safe: SafeMode, error: str = "", notice: str = "") -> str:
     language = lang()
     other = "en" if language == "vi" else "vi"
-    text: dict[str, Any] = {
-        key: messages.render(f"safe.{key}", language)
-        for key in (
-            "title",
-            "explain",
-            "pin",
-            "new_value",
-            "use_default",
-            "save",
-            "set_aside_button",
-        )
-    }
     return render_template(
         "safe_mode.html",
         lang=language,
         other_lang=other,
-        words=text,
         issues=safe.issues(),
         config_file=str(safe.path),
         pin_required=safe.pin_required(),

@@ -17,7 +17,7 @@ from station.core.errors import UsageError
 from station.review.overview import ATTENTION_FLAGS
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_label, ui_text
 
 bp = Blueprint("scan", __name__)
 
@@ -89,7 +89,6 @@ def cancel() -> Response:
 def scan_state(language: str) -> dict[str, Any]:
     """The main screen's data: device, batch, book, last page, queue and messages."""
     running = station()
-    t = TEXTS[language]
     book_key = running.current_book
     book = _book_summary(book_key) if book_key else None
     last = _last_page(book_key, language) if book_key else None
@@ -101,17 +100,17 @@ def scan_state(language: str) -> dict[str, Any]:
         "last_page": last,
         "queue": running.queue_length(),
         "operator": (gate.current_shift() or {}).get("operator_name", ""),
-        "progress": _progress(t),
-        "status_line": _status_line(t, capture, last, running.current_book),
+        "progress": _progress(language),
+        "status_line": _status_line(language, capture, last, running.current_book),
     }
 
 
-def _progress(t: dict[str, str]) -> str:
+def _progress(language: str) -> str:
     """Today's and this shift's entries, in one line."""
     figures = touch().progress()
-    line = t["progress_line"].format(today=figures.get("today", 0))
+    line = ui_text("ui.progress_line", language, today=figures.get("today", 0))
     if figures.get("shift") is not None:
-        line += " · " + t["progress_shift"].format(shift=figures["shift"])
+        line += " · " + ui_text("ui.progress_shift", language, shift=figures["shift"])
     return str(line)
 
 
@@ -146,7 +145,6 @@ def page_for_screen(
     book_key: str, page: dict[str, Any], language: str, width: int
 ) -> dict[str, Any]:
     """A page view with the URLs and words the screens need."""
-    t = TEXTS[language]
     capture_id = page["capture_id"]
     status = page.get("status", "review")
     return {
@@ -156,27 +154,27 @@ def page_for_screen(
         "book_key": book_key,
         "image": url_for("scan.page_image", key=book_key, capture_id=capture_id, w=width),
         "review": url_for("review.page", key=book_key, capture_id=capture_id),
-        "status_label": t.get("page_" + status, status),
-        "flag_labels": [t.get("flag_" + f, f) for f in page.get("flags", [])],
+        "status_label": ui_label("ui.page_" + status, language, status),
+        "flag_labels": [ui_label("ui.flag_" + f, language, f) for f in page.get("flags", [])],
     }
 
 
 def _status_line(
-    t: dict[str, str], capture: dict[str, Any], last: dict[str, Any] | None, book: str | None
+    language: str, capture: dict[str, Any], last: dict[str, Any] | None, book: str | None
 ) -> str:
     """One sentence saying what is happening now."""
     if book is None:
-        return t["gate_book"]
+        return ui_text("ui.gate_book", language)
     if capture.get("running"):
         saved, count = capture.get("pages_saved", 0), capture.get("count")
         if count:
-            return t["capturing_n"].format(saved=saved, count=count)
-        return t["capturing_feeder"].format(saved=saved)
+            return ui_text("ui.capturing_n", language, saved=saved, count=count)
+        return ui_text("ui.capturing_feeder", language, saved=saved)
     if capture.get("message"):
         return str(capture["message"])
     if last is not None and last.get("status") == "review":
-        return t["last_needs_review"]
-    return t["ready_next"]
+        return ui_text("ui.last_needs_review", language)
+    return ui_text("ui.ready_next", language)
 
 
 @bp.get("/pages/<key>/<capture_id>.jpg")

@@ -14,7 +14,7 @@ from flask import render_template, session
 
 from station.core import messages
 from station.ui.context import csrf_token, lang, station
-from station.ui.texts import TEXTS
+from station.ui.texts import script_texts, ui_label, ui_text
 
 #: The bar's links: (name, endpoint); the name picks the label ``nav_<name>``.
 NAV = (
@@ -30,14 +30,14 @@ def device_view(language: str) -> dict[str, Any]:
     """The capture device as the pill shows it: state and a short label."""
     running = station()
     device = running.device
-    t = TEXTS[language]
-    kind = t.get("kind_" + device.kind, device.kind)
+    kind = ui_label("ui.kind_" + device.kind, language, device.kind)
     state = device.state
+    state_label = ui_label("ui." + state, language, state)
     return {
         "kind": device.kind,
         "device": device.device,
         "state": state,
-        "label": f"{kind} · {t.get(state, state)}",
+        "label": f"{kind} · {state_label}",
     }
 
 
@@ -45,19 +45,18 @@ def banner(language: str) -> dict[str, str] | None:
     """The most urgent thing to tell the operator, with what to do, or None."""
     running = station()
     device = running.device
-    t = TEXTS[language]
     if device.state in ("error", "offline") and device.message_key:
         # The drivers' messages say what to do (open the cover, check the cable...).
-        text = messages.render(device.message_key, language, **device.values)
-        return {"level": "bad", "text": text, "fix": ""}
+        words = messages.render(device.message_key, language, **device.values)
+        return {"level": "bad", "text": words, "fix": ""}
     storage = running.storage()
     if storage.level != "ok":
         level = "bad" if storage.level == "full" else "warn"
         return {"level": level, "text": storage.message(language), "fix": ""}
     waiting = running.pending_pairings()
     if waiting:
-        text = t["pairing_waiting"].format(name=waiting[0].name, code=waiting[0].code)
-        return {"level": "info", "text": text, "fix": t["pairing_where"]}
+        words = ui_text("ui.pairing_waiting", language, name=waiting[0].name, code=waiting[0].code)
+        return {"level": "info", "text": words, "fix": ui_text("ui.pairing_where", language)}
     return None
 
 
@@ -69,9 +68,7 @@ def live_header(language: str) -> dict[str, Any]:
 def render(template: str, screen: str, section: str = "", nav: bool = True, **values: Any) -> str:
     """Render a touch screen in the reader's language."""
     language = lang()
-    t = TEXTS[language]
     context = {
-        "t": t,
         "lang": language,
         "screen": screen,
         "section": section or screen,
@@ -81,7 +78,7 @@ def render(template: str, screen: str, section: str = "", nav: bool = True, **va
         "banner": banner(language),
         "station_name": station().info.name,
         "flash_message": session.pop("flash", ""),
-        "js_texts": t,
+        "js_texts": script_texts(language),
         "fit": False,
     }
     context.update(values)

@@ -14,7 +14,7 @@ from typing import Any
 
 from station.core import config
 from station.core.errors import UsageError
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_label
 
 #: The keys the admin screen offers, in screen order (the naming preset has its own list).
 FIELDS = (
@@ -57,7 +57,6 @@ def spec(key: str) -> Spec:
 
 def field_rows(settings: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
     """The form's rows: key, label, current value, input kind, limits and choices."""
-    t = TEXTS[lang]
     rows = []
     for key in FIELDS:
         if key not in settings:
@@ -73,7 +72,7 @@ def field_rows(settings: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
             {
                 "key": key,
                 "name": key.replace(".", "__"),
-                "label": t.get("set_" + key.replace(".", "_"), key),
+                "label": ui_label("ui.set_" + key.replace(".", "_"), lang, key),
                 "value": settings[key],
                 "kind": kind,
                 "min": described.minimum,

@@ -22,7 +22,7 @@ from station.core.errors import AuthError, NotFoundError, StationBusyError, Stat
 from station.ui import gate, screens, system_time, wifi
 from station.ui.admin_views import presets
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_text
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
 
@@ -163,7 +163,7 @@ def save_timezone() -> Response | tuple[str, int]:
         if zone not in system_time.zones():
             raise UsageError("ui.bad_value", name="zone")
         system_time.set_zone(zone)
-        screens.flash(TEXTS[lang()]["timezone_set"].format(zone=zone))
+        screens.flash(ui_text("ui.timezone_set", lang(), zone=zone))
         return _next("timezone")
 
     return _run("timezone", action)
@@ -178,7 +178,7 @@ def save_wifi() -> Response | tuple[str, int]:
         if not ssid or len(ssid) > 32:
             raise UsageError("ui.bad_value", name="SSID")
         wifi.connect(ssid, request.form.get("password", ""))
-        screens.flash(TEXTS[lang()]["wifi_connected"].format(ssid=ssid))
+        screens.flash(ui_text("ui.wifi_connected", lang(), ssid=ssid))
         return _next("wifi")
 
     return _run("wifi", action)

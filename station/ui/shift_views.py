@@ -15,7 +15,7 @@ from werkzeug.wrappers.response import Response
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, touch, wants_json
-from station.ui.texts import TEXTS
+from station.ui.texts import ui_text
 
 bp = Blueprint("shift", __name__)
 
@@ -76,7 +76,7 @@ def begin() -> Response | tuple[str, int]:
         if wants_json() or isinstance(exc, NotFoundError):
             raise
         return _pin_form(operator_id, exc.message(lang())), screens.status_of(exc)
-    screens.flash(TEXTS[lang()]["shift_started"].format(name=shift.get("operator_name", "")))
+    screens.flash(ui_text("ui.shift_started", lang(), name=shift.get("operator_name", "")))
     return redirect(url_for("home"))
 
 
@@ -110,7 +110,7 @@ def add() -> Response | tuple[str, int]:
         if wants_json():
             raise
         return _new_form(name, exc.message(lang())), screens.status_of(exc)
-    screens.flash(TEXTS[lang()]["shift_started"].format(name=operator["name"]))
+    screens.flash(ui_text("ui.shift_started", lang(), name=operator["name"]))
     return redirect(url_for("home"))
 
 
@@ -125,5 +125,5 @@ def end() -> Response:
     """End the shift with a note for the next one."""
     check_csrf()
     touch().end_shift(request.form.get("note", ""))
-    screens.flash(TEXTS[lang()]["shift_ended"])
+    screens.flash(ui_text("ui.shift_ended", lang()))
     return redirect(url_for("shift.start"))

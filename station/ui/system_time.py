@@ -14,43 +14,18 @@ import subprocess
 import zoneinfo
 from pathlib import Path
 
-from station.core import messages
 from station.core.errors import StationError
+from station.core.messages import N_
 
 #: Seconds allowed for timedatectl.
 TIMEOUT = 20
-
-messages.register(
-    {
-        "timezone.failed": {
-            "vi": (
-                "Không đổi được múi giờ sang {zone}: {detail}. Người kỹ thuật có thể chạy: "
-                "sudo timedatectl set-timezone {zone}"
-            ),
-            "en": (
-                "Could not change the time zone to {zone}: {detail}. A technician can run: "
-                "sudo timedatectl set-timezone {zone}"
-            ),
-        },
-        "timezone.unavailable": {
-            "vi": (
-                "Máy này không có timedatectl nên không đổi được múi giờ từ màn hình. Người "
-                "kỹ thuật hãy đặt múi giờ {zone} trong hệ điều hành."
-            ),
-            "en": (
-                "This machine has no timedatectl, so the time zone cannot be changed from "
-                "the screen. A technician should set {zone} in the operating system."
-            ),
-        },
-    }
-)
 
 
 class TimezoneError(StationError):
     """The time zone could not be changed."""
 
     exit_code = 69
-    default_key = "timezone.failed"
+    default_key = N_("timezone.failed")
     http_status = 502
 
 

@@ -12,8 +12,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from station.core import messages
 from station.core.errors import StationError
+from station.core.messages import N_
 
 log = logging.getLogger(__name__)
 
@@ -21,32 +21,12 @@ log = logging.getLogger(__name__)
 LIST_TIMEOUT = 15
 CONNECT_TIMEOUT = 45
 
-messages.register(
-    {
-        "wifi.failed": {
-            "vi": "Không kết nối được Wi-Fi '{ssid}': {detail}",
-            "en": "Could not connect to Wi-Fi '{ssid}': {detail}",
-        },
-        "wifi.unavailable": {
-            "vi": (
-                "Máy này không có NetworkManager (lệnh nmcli) nên không cài Wi-Fi được từ "
-                "màn hình. Hãy cắm dây mạng, hoặc cài Wi-Fi trong phần cài đặt của hệ điều hành."
-            ),
-            "en": (
-                "This machine has no NetworkManager (the nmcli command), so Wi-Fi cannot be "
-                "set up from the screen. Plug in a network cable, or set up Wi-Fi in the "
-                "operating system's settings."
-            ),
-        },
-    }
-)
-
 
 class WifiError(StationError):
     """Wi-Fi could not be listed or joined."""
 
     exit_code = 69
-    default_key = "wifi.failed"
+    default_key = N_("wifi.failed")
     http_status = 502
 
 

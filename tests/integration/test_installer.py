@@ -40,7 +40,7 @@ CACHE = Path(
     or Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "ledger-station-ci"
 )
 SOURCE = ("scripts", "systemd", "config", "station", "docs")
-SOURCE_FILES = ("pyproject.toml", "README.md")
+SOURCE_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "babel.cfg", "README.md")
 #: What the installer may touch; a second run must leave all of it as it was.
 INSTALLED = (
     "opt/ledger-station",
@@ -147,7 +147,16 @@ def wheelhouse() -> Path:
     shutil.rmtree(building, ignore_errors=True)
     pip = [str(REPO / ".venv" / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
     _sh(*pip, "wheel", "--quiet", "-w", str(building), str(REPO))
-    _sh(*pip, "download", "--quiet", "-d", str(building), "setuptools>=77", "wheel")
+    _sh(
+        *pip,
+        "download",
+        "--quiet",
+        "-d",
+        str(building),
+        "setuptools>=77",
+        "wheel",
+        "babel>=2.12,<3",
+    )
     for own in building.glob("ledger_station-*.whl"):
         own.unlink()  # the installer builds the station from the checkout
     os.replace(building, folder)

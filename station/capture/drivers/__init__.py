@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from station.capture.drivers.base import Driver, EventCallback
-from station.core import messages
 from station.core.errors import ConfigError, DeviceError
 
 log = logging.getLogger(__name__)
@@ -33,19 +32,6 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     ),
     "camera": ("station.capture.drivers.camera.driver", "CameraDriver", "opencv-python-headless"),
 }
-
-messages.register(
-    {
-        "driver.unknown": {
-            "vi": "Không có loại thiết bị '{kind}'. Các loại có: {known}.",
-            "en": "No device kind '{kind}'. Known kinds: {known}.",
-        },
-        "driver.unavailable": {
-            "vi": "Trình điều khiển '{kind}' chưa dùng được ({detail}). Hãy cài: {package}.",
-            "en": "Driver '{kind}' is unavailable ({detail}). Install: {package}.",
-        },
-    }
-)
 
 
 def driver_class(kind: str) -> type[Driver]:

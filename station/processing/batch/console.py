@@ -12,34 +12,6 @@ from station.processing.batch.run import BATCH_REVIEW_FLAGS, BatchJob
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "batch.image": {
-            "vi": "Ảnh {index}/{count} {source}: {entries} mục, {seconds} s{flags}",
-            "en": "Image {index}/{count} {source}: {entries} entries, {seconds} s{flags}",
-        },
-        "batch.flags": {"vi": " (cần xem lại: {flags})", "en": " (to review: {flags})"},
-        "batch.wrote": {
-            "vi": "  Đã ghi {path} ({kb} KB, {encoding}){flags}",
-            "en": "  Wrote {path} ({kb} KB, {encoding}){flags}",
-        },
-        "batch.skipped": {
-            "vi": "Bỏ qua ảnh {index} ({source}): {detail}",
-            "en": "Skipped image {index} ({source}): {detail}",
-        },
-        "batch.entry_failed": {
-            "vi": "Mục {entry} (ảnh {index}) không ghi được: {detail}",
-            "en": "Entry {entry} (image {index}) not written: {detail}",
-        },
-        "batch.summary": {
-            "vi": "Xong: {images} ảnh ({failed} lỗi), {files} tệp PDF ({review} cần xem lại), "
-            "{errors} lỗi.",
-            "en": "Done: {images} images ({failed} failed), {files} PDF files ({review} to "
-            "review), {errors} errors.",
-        },
-    }
-)
-
 
 def print_progress(job: BatchJob, image: ImageRow, entries: list[EntryRow], lang: str) -> None:
     """Print one line per image and per file on stdout, one per error on stderr."""

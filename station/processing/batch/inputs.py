@@ -15,7 +15,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from station.core import messages
 from station.core.errors import UsageError
 from station.core.layouts import LayoutProfile
 
@@ -42,19 +41,6 @@ DPI_TRUST_FACTOR = 1.6
 MIN_DPI, MAX_DPI = 50, 1200
 
 _DIGITS = re.compile(r"(\d+)")
-
-messages.register(
-    {
-        "batch.no_input": {
-            "vi": "Không tìm thấy {path}.",
-            "en": "{path} does not exist.",
-        },
-        "batch.no_images": {
-            "vi": "Không có ảnh nào để xử lý (JPEG, PNG hoặc TIFF) trong: {paths}.",
-            "en": "No images to process (JPEG, PNG or TIFF) in: {paths}.",
-        },
-    }
-)
 
 
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from station.core import messages, naming
+from station.core import naming
 from station.core.errors import StationError
 from station.core.fsutil import write_atomic
+from station.core.messages import N_
 from station.core.models import Book, Capture, Entry, EntryVersion, Page, StationInfo, utc_now
 from station.core.naming import NameValues, NamingPreset
 from station.store.names import check_relpath
@@ -31,22 +32,12 @@ log = logging.getLogger(__name__)
 #: ``seq`` of a version that no station feed has numbered yet.
 UNFED_SEQ = 0
 
-messages.register(
-    {
-        "batch.exists": {
-            "vi": "Tệp {path} đã có trong thư mục đích; không ghi đè, mục {entry} bị bỏ qua.",
-            "en": "File {path} already exists in the output folder; not overwritten, "
-            "entry {entry} skipped.",
-        },
-    }
-)
-
 
 class OutputExistsError(StationError):
     """The name an entry should get is already used in the output folder."""
 
     exit_code = 73  # EX_CANTCREAT
-    default_key = "batch.exists"
+    default_key = N_("batch.exists")
 
 
 @dataclass

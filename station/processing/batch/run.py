@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from numpy.typing import NDArray
 
-from station.core import messages, naming
+from station.core import naming
 from station.core.config import Config
 from station.core.errors import StationError, UsageError
 from station.core.identity import station_identity
@@ -70,19 +70,6 @@ NUMBER_FLAG = "number_uncertain"
 BATCH_REVIEW_FLAGS = REVIEW_FLAGS | {NUMBER_FLAG, OVER_BUDGET}
 #: The smallest budget the configuration accepts (processing.budget_kb).
 MIN_BUDGET_KB = 20
-
-messages.register(
-    {
-        "batch.bad_budget": {
-            "vi": "--budget-kb phải từ {min} trở lên (đang là {value}).",
-            "en": "--budget-kb must be at least {min} (got {value}).",
-        },
-        "batch.bad_first": {
-            "vi": "{option} phải từ 1 trở lên (đang là {value}).",
-            "en": "{option} must be at least 1 (got {value}).",
-        },
-    }
-)
 
 
 @dataclass

@@ -17,28 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from station.core import messages
 from station.core.errors import ImageError
 from station.core.limits import MAX_PIXELS
 
 log = logging.getLogger(__name__)
-
-messages.register(
-    {
-        "image.not_image": {
-            "vi": "Tệp {source} không phải là ảnh (JPEG, PNG hoặc TIFF).",
-            "en": "File {source} is not an image (JPEG, PNG or TIFF).",
-        },
-        "image.too_large": {
-            "vi": "Ảnh {source} quá lớn ({pixels} điểm ảnh, tối đa {limit}).",
-            "en": "Image {source} is too large ({pixels} pixels, at most {limit}).",
-        },
-        "image.corrupt": {
-            "vi": "Ảnh {source} bị hỏng hoặc chưa chép xong: {detail}",
-            "en": "Image {source} is damaged or incomplete: {detail}",
-        },
-    }
-)
 
 
 def load_rgb(source: Path | bytes, name: str = "") -> tuple[NDArray[np.uint8], int | None]:

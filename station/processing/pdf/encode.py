@@ -23,7 +23,6 @@ from functools import partial
 
 from PIL import Image
 
-from station.core import messages
 from station.core.errors import EncodeError
 from station.processing.imaging.binarize import BinarizeParams
 from station.processing.pdf.rungs import Prepared, bilevel, composite, greyscale, prepare
@@ -31,15 +30,6 @@ from station.processing.pdf.rungs import Prepared, bilevel, composite, greyscale
 log = logging.getLogger(__name__)
 
 DEFAULT_BUDGET = 100 * 1024
-
-messages.register(
-    {
-        "encode.bad_input": {
-            "vi": "Ảnh của mục {entry} không mã hoá được: {detail}",
-            "en": "The image of entry {entry} cannot be encoded: {detail}",
-        },
-    }
-)
 
 
 @dataclass(frozen=True)

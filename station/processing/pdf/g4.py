@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, TiffImagePlugin
 
-from station.core import messages
 from station.core.errors import EncodeError
 
 log = logging.getLogger(__name__)
@@ -22,15 +21,6 @@ log = logging.getLogger(__name__)
 _STRIP_OFFSETS = 273
 _ROWS_PER_STRIP = 278
 _STRIP_BYTE_COUNTS = 279
-
-messages.register(
-    {
-        "encode.g4": {
-            "vi": "Không nén được mặt nạ nét chữ (CCITT G4) kích thước {size}: {detail}",
-            "en": "Could not compress the ink mask ({size}) with CCITT G4: {detail}",
-        },
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -43,31 +43,14 @@ from station.capture.drivers.camera.simulated import (
     is_simulated,
 )
 from station.capture.drivers.camera.v4l2 import V4L2Source, list_video_devices
-from station.core import messages
 from station.core.errors import ConfigError, DeviceError
+from station.core.messages import N_
 
 log = logging.getLogger(__name__)
 
 MJPEG_BOUNDARY = "frame"
 MJPEG_MIMETYPE = f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}"
 PREVIEW_QUALITY = 70  # only for cameras that send pixels instead of JPEG
-
-messages.register(
-    {
-        "camera.bad_option": {
-            "vi": "Tùy chọn '{key}' của máy ảnh không hợp lệ ({value!r}): {detail}",
-            "en": "Camera option '{key}' is invalid ({value!r}): {detail}",
-        },
-        "camera.not_ready": {
-            "vi": "Máy ảnh {device} chưa sẵn sàng (trạng thái: {state}). Hãy kết nối lại.",
-            "en": "Camera {device} is not ready (state: {state}). Connect it again.",
-        },
-        "camera.progress": {
-            "vi": "Đã chụp {done}/{total} trang",
-            "en": "Took {done} of {total} pages",
-        },
-    }
-)
 
 
 @dataclass
@@ -228,7 +211,11 @@ class CameraDriver(Driver):
     def capture(self, count: int | None = 1) -> Iterator[CapturedImage]:
         """Take ``count`` stills (None: one; a camera has no feeder), one per page."""
         if self._state is not DeviceState.IDLE or self._shared is None:
-            key = "camera.unplugged" if self._state is DeviceState.OFFLINE else "camera.not_ready"
+            key = (
+                N_("camera.unplugged")
+                if self._state is DeviceState.OFFLINE
+                else N_("camera.not_ready")
+            )
             raise DeviceError(key, device=self._device, state=self._state.value)
         return self._run(1 if count is None else count, self._shared)
 

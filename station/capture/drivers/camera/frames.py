@@ -18,50 +18,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from station.core import messages
-
 log = logging.getLogger(__name__)
 
 JPEG_SOI = b"\xff\xd8"
-
-messages.register(
-    {
-        "camera.unplugged": {
-            "vi": (
-                "Mất kết nối với máy ảnh {device}: kiểm tra cáp USB, cắm lại rồi bấm Kết nối. "
-                "Các trang đã chụp trước đó vẫn được giữ."
-            ),
-            "en": (
-                "Lost the connection to camera {device}: check the USB cable, plug it back "
-                "in, then press Connect. Pages taken before are kept."
-            ),
-        },
-        "camera.open_failed": {
-            "vi": (
-                "Không mở được máy ảnh {device} ({detail}). Kiểm tra máy ảnh đã cắm, không có "
-                "chương trình khác đang dùng, và người dùng của trạm thuộc nhóm 'video'."
-            ),
-            "en": (
-                "Cannot open camera {device} ({detail}). Check that it is plugged in, that no "
-                "other program is using it, and that the station user is in group 'video'."
-            ),
-        },
-        "camera.no_frame": {
-            "vi": (
-                "Máy ảnh {device} không gửi hình ({detail}). Hãy rút ra cắm lại; nếu vẫn lỗi, "
-                "thử cổng USB khác hoặc giảm độ phân giải."
-            ),
-            "en": (
-                "Camera {device} sends no picture ({detail}). Unplug it and plug it back in; "
-                "if that does not help, try another USB port or a lower resolution."
-            ),
-        },
-        "camera.none": {
-            "vi": "Không thấy máy ảnh nào. Hãy cắm máy ảnh tài liệu vào cổng USB.",
-            "en": "No camera found. Plug the document camera into a USB port.",
-        },
-    }
-)
 
 
 @dataclass(frozen=True)

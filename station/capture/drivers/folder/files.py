@@ -43,21 +43,6 @@ IGNORED = (
     "desktop.ini",
 )
 
-messages.register(
-    {
-        "folder.reason_hint": {
-            "vi": (
-                "Nếu tệp này thực ra còn đang được chép, hãy chép lại vào thư mục nhận ảnh; "
-                "trạm sẽ thử lại."
-            ),
-            "en": (
-                "If this file was in fact still being copied, copy it into the hot folder "
-                "again; the station will try again."
-            ),
-        },
-    }
-)
-
 
 def ignored(name: str) -> bool:
     """Whether ``name`` is a temporary or system file the hot folder leaves alone."""

@@ -8,27 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from station.core import messages
 from station.core.errors import ConfigError
 
 #: Options every station driver is given that mean nothing to a folder.
 CAPTURE_HINTS = frozenset({"first_entry", "profile"})
-
-messages.register(
-    {
-        "folder.no_path": {
-            "vi": (
-                "Chưa đặt thư mục nhận ảnh: hãy ghi đường dẫn vào capture.folder.path "
-                "trong tệp cấu hình."
-            ),
-            "en": "No hot folder set: put its path in capture.folder.path in the configuration.",
-        },
-        "folder.bad_option": {
-            "vi": "Tuỳ chọn thư mục nhận ảnh {key} = {value!r} không hợp lệ: {detail}",
-            "en": "Hot folder option {key} = {value!r} is invalid: {detail}",
-        },
-    }
-)
 
 
 @dataclass(frozen=True)

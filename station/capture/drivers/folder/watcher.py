@@ -68,55 +68,6 @@ MIN_WAIT_SECONDS = 0.02
 #: How long stopping waits for a file being handed over.
 STOP_TIMEOUT = 30.0
 
-messages.register(
-    {
-        "folder.label": {
-            "vi": "Thư mục nhận ảnh {path}",
-            "en": "Hot folder {path}",
-        },
-        "folder.missing": {
-            "vi": (
-                "Không thấy thư mục nhận ảnh {path}. Hãy kiểm tra ổ mạng đã được gắn "
-                "và đường dẫn capture.folder.path trong cấu hình."
-            ),
-            "en": (
-                "Hot folder {path} is not there. Check that the network share is mounted "
-                "and the path in capture.folder.path."
-            ),
-        },
-        "folder.watching": {
-            "vi": "Đang chờ ảnh trong thư mục {path} (đã nhận {taken}, đã loại {rejected}).",
-            "en": "Watching {path} for pages ({taken} taken, {rejected} set aside).",
-        },
-        "folder.waiting_book": {
-            "vi": "{waiting} tệp trong thư mục {path} đang chờ: hãy mở một sổ để nhận chúng.",
-            "en": "{waiting} file(s) in {path} are waiting: open a book to take them in.",
-        },
-        "folder.problem": {
-            "vi": "Thư mục nhận ảnh {path} gặp lỗi; trạm sẽ thử lại: {detail}",
-            "en": "Hot folder {path} has a problem; the station will retry: {detail}",
-        },
-        "folder.too_big": {
-            "vi": "Tệp {source} quá lớn ({size_mb} MB, tối đa {limit_mb} MB).",
-            "en": "File {source} is too large ({size_mb} MB, at most {limit_mb} MB).",
-        },
-        "folder.not_file": {
-            "vi": "{source} không phải là một tệp thường (liên kết hoặc thiết bị).",
-            "en": "{source} is not a regular file (a link or a device).",
-        },
-        "folder.passive": {
-            "vi": (
-                "Thư mục nhận ảnh {device} tự nhận ảnh khi có tệp mới; "
-                "hãy lưu ảnh vào thư mục đó thay vì bấm quét."
-            ),
-            "en": (
-                "Hot folder {device} takes pages by itself as files arrive; "
-                "save the pages into the folder instead of pressing capture."
-            ),
-        },
-    }
-)
-
 
 @dataclass
 class Sink:

@@ -17,41 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from station.capture.drivers.base import Capabilities
-from station.core import messages
 from station.core.errors import ConfigError, DeviceError
 
 log = logging.getLogger(__name__)
 
-messages.register(
-    {
-        "sane.bad_option": {
-            "vi": "Tuỳ chọn máy quét '{key}' = {value!r} không hợp lệ: {detail}.",
-            "en": "Scanner option '{key}' = {value!r} is not valid: {detail}.",
-        },
-        "sane.area_too_large": {
-            "vi": (
-                "Vùng quét {area} ({width}×{height} mm) lớn hơn mặt kính của {device} "
-                "({max_width}×{max_height} mm): chọn khổ nhỏ hơn hoặc dùng máy quét khổ A3."
-            ),
-            "en": (
-                "Scan area {area} ({width}×{height} mm) is larger than the bed of {device} "
-                "({max_width}×{max_height} mm): choose a smaller size or use an A3 scanner."
-            ),
-        },
-        "sane.no_source": {
-            "vi": "Máy quét {device} không có nguồn giấy '{source}'; nguồn có: {known}.",
-            "en": "Scanner {device} has no '{source}' paper source; it has: {known}.",
-        },
-        "sane.no_mode": {
-            "vi": "Máy quét {device} không quét được chế độ '{mode}'; chế độ có: {known}.",
-            "en": "Scanner {device} cannot scan in '{mode}' mode; it has: {known}.",
-        },
-        "sane.option_refused": {
-            "vi": "Máy quét {device} không nhận tuỳ chọn '{option}' = {value!r}: {detail}.",
-            "en": "Scanner {device} refused option '{option}' = {value!r}: {detail}.",
-        },
-    }
-)
 
 #: Paper sizes in mm, portrait (width, height); "-landscape" turns them.
 PAPER_MM: dict[str, tuple[float, float]] = {

@@ -45,7 +45,7 @@ from station.capture.drivers.sane.options import (
     set_option,
 )
 from station.capture.drivers.sane.status import SaneStatus, classify, state_after
-from station.core import messages, sigpipe
+from station.core import sigpipe
 from station.core.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -55,50 +55,6 @@ log = logging.getLogger(__name__)
 _SANE_ERROR: type[Exception] = getattr(getattr(sane, "_sane", None), "error", RuntimeError)
 SANE_ERRORS: tuple[type[Exception], ...] = (_SANE_ERROR, RuntimeError)
 _PARAMETER_ERRORS: tuple[type[Exception], ...] = (*SANE_ERRORS, IndexError, TypeError, ValueError)
-
-messages.register(
-    {
-        "sane.init_failed": {
-            "vi": "Không khởi động được thư viện SANE: {detail}.",
-            "en": "Could not start the SANE library: {detail}.",
-        },
-        "sane.stalled": {
-            "vi": (
-                "Máy quét {device} không trả trang sau {seconds} giây nên đã dừng. "
-                "Đã giữ {pages} trang trước đó. Tắt rồi bật lại máy quét, rồi quét lại trang này."
-            ),
-            "en": (
-                "Scanner {device} gave no page within {seconds} s, so the scan was stopped. "
-                "{pages} earlier pages are kept. Switch the scanner off and on, then scan "
-                "this page again."
-            ),
-        },
-        "sane.no_devices": {
-            "vi": "Không thấy máy quét nào: kiểm tra cáp USB và nguồn điện của máy quét.",
-            "en": "No scanner found: check the scanner's USB cable and power.",
-        },
-        "sane.not_found": {
-            "vi": "Không thấy máy quét '{device}'. Máy quét đang có: {found}.",
-            "en": "Scanner '{device}' not found. Scanners present: {found}.",
-        },
-        "sane.not_open": {
-            "vi": "Máy quét {device} chưa được kết nối; bấm Kết nối trước khi quét.",
-            "en": "Scanner {device} is not connected; press Connect before scanning.",
-        },
-        "sane.in_use": {
-            "vi": "Máy quét {device} đang quét; đợi lần quét này xong.",
-            "en": "Scanner {device} is already scanning; wait for this scan to finish.",
-        },
-        "sane.progress": {
-            "vi": "Đã quét {done}/{total} trang",
-            "en": "Scanned {done} of {total} pages",
-        },
-        "sane.reading": {
-            "vi": "Đang đọc trang {page}: {percent}%",
-            "en": "Reading page {page}: {percent}%",
-        },
-    }
-)
 
 
 class _Library:

@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 
 from station.capture.drivers.base import DeviceState
-from station.core import messages
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +164,3 @@ _STATUS_TEXT: dict[SaneStatus, _Text] = {
         "Scanner {device} reported an error: {detail}.",
     ),
 }
-
-messages.register(
-    {
-        status.key: {"vi": f"{text.vi} {_KEPT_VI}", "en": f"{text.en} {_KEPT_EN}"}
-        for status, text in _STATUS_TEXT.items()
-    }
-)

@@ -37,51 +37,14 @@ from station.capture.drivers.simulated.render.page import (
     render_page,
 )
 from station.capture.drivers.simulated.render.page import validate as validate_spec
-from station.core import messages
 from station.core.errors import ConfigError, DeviceError, UsageError
+from station.core.messages import N_
 
 log = logging.getLogger(__name__)
 
 DEVICE_ID = "sim:0"
 LABEL = "Máy quét mô phỏng sổ hộ tịch"
 JPEG_QUALITY = 90  # what a phone camera typically writes
-
-messages.register(
-    {
-        "device.jammed": {
-            "vi": (
-                "Giấy bị kẹt trong {device} sau {pages} trang: mở nắp, gỡ tờ giấy rồi bấm "
-                "Quét tiếp. Các trang đã quét trước đó vẫn được giữ."
-            ),
-            "en": (
-                "Paper jammed in {device} after {pages} pages: open the cover, remove the "
-                "sheet, then press Continue scanning. Pages scanned before are kept."
-            ),
-        },
-        "device.unplugged": {
-            "vi": (
-                "Mất kết nối với {device}: kiểm tra cáp USB và nguồn điện, cắm lại rồi "
-                "bấm Kết nối. Các trang đã quét trước đó vẫn được giữ."
-            ),
-            "en": (
-                "Lost the connection to {device}: check the USB cable and power, plug it "
-                "back in, then press Connect. Pages scanned before are kept."
-            ),
-        },
-        "device.not_ready": {
-            "vi": "Thiết bị {device} chưa sẵn sàng (trạng thái: {state}). Hãy kết nối lại.",
-            "en": "Device {device} is not ready (state: {state}). Connect it again.",
-        },
-        "sim.bad_fault": {
-            "vi": "Lỗi giả lập '{fault}' không có; các lỗi có: {known}.",
-            "en": "No simulated fault '{fault}'; known faults: {known}.",
-        },
-        "sim.progress": {
-            "vi": "Đã quét {done}/{total} trang",
-            "en": "Scanned {done} of {total} pages",
-        },
-    }
-)
 
 
 _RENDER = RenderSpec()
@@ -261,7 +224,7 @@ class SimulatedScanner(Driver):
         Raises DeviceError for a jam or unplug only after yielding every page fed before.
         """
         if self._state is not DeviceState.IDLE:
-            key = "device.unplugged" if not self._plugged else "device.not_ready"
+            key = N_("device.unplugged") if not self._plugged else N_("device.not_ready")
             raise DeviceError(
                 key, device=self.device, state=self._state.value, pages=self._pages_fed
             )

@@ -20,7 +20,6 @@ import cv2
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from station.core import messages
 from station.core.errors import StationError
 
 log = logging.getLogger(__name__)
@@ -37,21 +36,6 @@ FONT_DIRS = (
 )
 SANS, SANS_BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 SERIF, SERIF_BOLD = "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf"
-
-messages.register(
-    {
-        "fonts.missing": {
-            "vi": (
-                "Không tìm thấy phông chữ {font} (đã tìm trong {dirs}). "
-                "Hãy cài gói Debian {package}: sudo apt install {package}"
-            ),
-            "en": (
-                "Font {font} not found (looked in {dirs}). "
-                "Install the Debian package {package}: sudo apt install {package}"
-            ),
-        },
-    }
-)
 
 
 def font_dirs() -> list[Path]:

@@ -35,7 +35,6 @@ from station.capture.drivers.simulated.render.form import (
     sheet_size,
 )
 from station.capture.drivers.simulated.render.paper import make_paper, make_table, vignette
-from station.core import messages
 from station.core.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -48,15 +47,6 @@ SEAL_RGB = (200, 26, 40)
 SCANNER_LID = (246, 246, 243)
 MASK_LEVEL = 128  # coverage at which a pixel counts as ink (half the pen's width)
 SEAL_LEVEL = 160  # seal coverage counted as seal: its thin edges are pink, not red
-
-messages.register(
-    {
-        "sim.bad_option": {
-            "vi": "Tùy chọn '{key}' của máy quét mô phỏng không hợp lệ ({value!r}): {detail}",
-            "en": "Simulated scanner option '{key}' is invalid ({value!r}): {detail}",
-        },
-    }
-)
 
 
 @dataclass
