@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from station.core import config
-
-from .configs import simulated_config
+from tests.support.configs import simulated_config
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,5 +1,5 @@
 """What a running station watches besides its capture device: USB plug and unplug,
-and the pedal, keys and scanner buttons that start a capture.
+and the pedal or keys that start a capture.
 
 :class:`Peripherals` belongs to a :class:`station.app.station.Station`, starts and stops
 with it, and keeps a short list of notices (a device plugged in, a press ignored
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from station.capture.job import CaptureJob, CaptureRunner
-from station.capture.triggers import ButtonSource, TriggerEvent, Triggers
+from station.capture.triggers import TriggerEvent, Triggers
 from station.capture.usb import UsbEvent, UsbWatcher
 from station.capture.usb_table import DeviceTable
 from station.core.config import Config
@@ -84,10 +84,6 @@ class Peripherals:
         """Wait until ``count`` triggered captures have finished (saved or failed)."""
         with self._finished:
             return self._finished.wait_for(lambda: self.triggered >= count, timeout)
-
-    def add_button(self, name: str, read: Callable[[], bool]) -> ButtonSource | None:
-        """Let a scanner's button start captures (the SANE driver supplies ``read``)."""
-        return self.triggers.add_button(name, read) if self.triggers else None
 
     def status(self) -> dict[str, Any]:
         """USB devices with the driver that applies, triggers, and recent notices."""

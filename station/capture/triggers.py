@@ -1,19 +1,16 @@
-"""Capture triggers: a foot pedal or a key, and a scanner's own button.
+"""Capture triggers: a foot pedal or a key.
 
 A volunteer turning the pages of a bound ledger has no hand free for the touch screen,
-so a press of a pedal (which is a keyboard to the computer) or of the scanner's
-button starts the capture. Each source calls ``on_press`` with a
-:class:`TriggerEvent`; the callback must return quickly (the station runs the
-capture on its own thread). Presses closer together than the debounce time count
-once: pedal contacts bounce and people press twice to be sure.
+so a press of a pedal (which is a keyboard to the computer) starts the capture. Each
+source calls ``on_press`` with a :class:`TriggerEvent`; the callback must return
+quickly (the station runs the capture on its own thread). Presses closer together
+than the debounce time count once: pedal contacts bounce and people press twice to
+be sure.
 
 - :class:`KeyReader` reads key events from input devices (:mod:`station.capture.inputdev`) on
   one thread, waiting in ``select`` so it costs nothing between presses; a device
   plugged in later, or back in, is picked up at the next rescan.
-- :class:`ButtonSource` polls a callable returning whether a button is down, for
-  scanners whose SANE backend exposes the button as an option; the SANE driver
-  supplies the callable.
-- :class:`Triggers` builds both from the ``[triggers]`` configuration.
+- :class:`Triggers` builds the reader from the ``[triggers]`` configuration.
 """
 
 from __future__ import annotations
@@ -55,8 +52,8 @@ RESCAN_SECONDS = 5.0
 class TriggerEvent:
     """A press that should start a capture."""
 
-    source: str  # "key" or "button"
-    device: str  # the input device's path, or the button's name
+    source: str  # "key"
+    device: str  # the input device's path
     detail: str  # the key's name, e.g. "KEY_B"
     time: float  # seconds (the kernel's timestamp for keys)
 
@@ -246,71 +243,6 @@ class KeyReader:
             os.close(fd)
 
 
-class ButtonSource:
-    """Polls a button (``read`` returns True while it is down); a new press calls back.
-
-    ``read`` may raise while the scanner is busy or gone; that poll is skipped and the
-    fault logged once until a read works again.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        read: Callable[[], bool],
-        on_press: TriggerCallback,
-        interval: float = 0.2,
-        debounce: float = 0.4,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.name = name
-        self._read = read
-        self._on_press = on_press
-        self.interval = interval
-        self._debounce = _Debounce(debounce)
-        self._clock = clock
-        self._down = False
-        self._failing = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def poll(self) -> bool:
-        """Read the button once; True when that was a new press (and it called back)."""
-        try:
-            down = bool(self._read())
-        except Exception as exc:
-            if not self._failing:
-                log.warning("cannot read button %s: %s", self.name, exc)
-                self._failing = True
-            return False
-        self._failing = False
-        pressed = down and not self._down
-        self._down = down
-        now = self._clock()
-        if pressed and self._debounce.accept(now):
-            _call(self._on_press, TriggerEvent("button", self.name, "button", now))
-            return True
-        return False
-
-    def start(self) -> ButtonSource:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name=f"button-{self.name}", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.poll()
-
-
 def parse_keys(names: tuple[str, ...] | list[str]) -> set[int]:
     """The key codes of ``triggers.keys``; ConfigError names a key it does not know."""
     return {key_code(name) for name in names}
@@ -345,7 +277,6 @@ class Triggers:
         self._list = list_devices or (lambda: list_input_devices(SYSFS_INPUT, DEV_INPUT))
         self.codes = parse_keys(settings.keys)  # a bad key name is a config error
         self.keys: KeyReader | None = None
-        self.buttons: list[ButtonSource] = []
 
     def start(self) -> Triggers:
         """Start reading the keys (when enabled)."""
@@ -359,30 +290,7 @@ class Triggers:
             ).start()
         return self
 
-    def add_button(self, name: str, read: Callable[[], bool]) -> ButtonSource | None:
-        """Poll a scanner's button, when triggers and scanner buttons are on."""
-        if not (self.settings.enabled and self.settings.scanner_button):
-            return None
-        button = ButtonSource(
-            name,
-            read,
-            self._on_trigger,
-            self.settings.button_poll_ms / 1000,
-            self.settings.debounce_ms / 1000,
-        ).start()
-        self.buttons.append(button)
-        return button
-
-    def remove_button(self, button: ButtonSource) -> None:
-        """Stop polling a button (its scanner is being closed)."""
-        button.stop()
-        if button in self.buttons:
-            self.buttons.remove(button)
-
     def stop(self) -> None:
-        for button in self.buttons:
-            button.stop()
-        self.buttons.clear()
         if self.keys is not None:
             self.keys.stop()
             self.keys = None
@@ -393,6 +301,5 @@ class Triggers:
             "enabled": self.settings.enabled,
             "keys": sorted(key_name(code) for code in self.codes),
             "devices": self.keys.paths if self.keys else [],
-            "buttons": [button.name for button in self.buttons],
             "problems": self.keys.problem_list() if self.keys else {},
         }

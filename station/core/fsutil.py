@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 #: Suffix of every temporary file; anything carrying it after a crash is garbage.
@@ -60,22 +59,6 @@ def publish_file(tmp: Path, path: Path, *, replace: bool = True) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path, *, replace: bool = True) -> Iterator[Path]:
-    """Yield a temporary path to write into; publish it atomically when the block ends."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(path)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    publish_file(tmp, path, replace=replace)
 
 
 def remove_stale_temps(root: Path) -> list[Path]:

@@ -18,7 +18,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from tinydb import TinyDB, where
 
-from station.core.errors import StoreError, UsageError
+from station.core.errors import StoreError
 from station.core.models import Book, Capture, Entry, Operator, Page, Shift, StationInfo
 from station.store.bookdb import BookDB
 from station.store.feed import DEFAULT_SEGMENT_SIZE, Feed
@@ -153,17 +153,6 @@ class StoreBase:
         self._book_db(book.ref.key).put_book(book)
         return book
 
-    @synchronized
-    def allocate_numbers(self, book_key: str, count: int) -> list[str]:
-        """Reserve the next ``count`` entry numbers of a book, durably."""
-        if count < 1:
-            raise UsageError(detail=f"cannot allocate {count} entry numbers")
-        book = self.get_book(book_key)
-        first = book.next_entry
-        book.next_entry = first + count
-        self.update_book(book)
-        return [str(n) for n in range(first, first + count)]
-
     # -- captures and pages -----------------------------------------------------------
 
     @synchronized
@@ -280,25 +269,3 @@ class StoreBase:
     def set_setting(self, key: str, value: Any) -> None:
         """Store a station setting (any JSON value)."""
         self._sdb.table("settings").upsert({"key": key, "value": value}, where("key") == key)
-
-    # -- export -------------------------------------------------------------------
-
-    @synchronized
-    def export_index(self) -> dict[str, Any]:
-        """A canonical JSON-safe dump of books, captures, pages, entries and the feed."""
-        books = [self.get_book(key) for key in sorted(self._books)]
-        captures: list[dict[str, Any]] = []
-        pages: list[dict[str, Any]] = []
-        entries: list[dict[str, Any]] = []
-        for key in sorted(self._books):
-            book_db = self._books[key]
-            captures += sorted((c.to_dict() for c in book_db.captures()), key=lambda c: c["id"])
-            pages += sorted((p.to_dict() for p in book_db.pages()), key=lambda p: p["capture_id"])
-            entries += sorted((e.to_dict() for e in book_db.entries()), key=lambda e: e["id"])
-        return {
-            "books": [b.to_dict() for b in books],
-            "captures": captures,
-            "pages": pages,
-            "entries": entries,
-            "feed": [e.to_dict() for e in self.feed.all()],
-        }

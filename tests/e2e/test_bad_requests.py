@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from station.ui.live import MAX_STREAMS
-
-from .conftest import Server, start_server
-from .http_client import Client
+from tests.support.http_client import Client
+from tests.support.server import Server, start_server
 
 PIN = "2468"
 

@@ -20,9 +20,9 @@ from station.core.events import EventBus
 from station.core.identity import PresetNamer, station_identity
 from station.operators.shifts import Shifts
 from station.store import Store
-
-from .conftest import SMALL, Shots, new_context, start_server
-from .http_client import Client
+from tests.support.http_client import Client
+from tests.support.screens import SMALL, Shots, new_context
+from tests.support.server import start_server
 
 BROKEN = """\
 [station]

@@ -16,15 +16,16 @@ from typing import Any
 
 import pytest
 
-from .conftest import LARGE, SMALL, Server, Shots, new_context
-from .http_client import Client
+from tests.support.http_client import Client
+from tests.support.screens import LARGE, SMALL, Shots, new_context
+from tests.support.server import Server
 
 pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 
 from playwright.sync_api import Browser, CDPSession, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .touch import Touch
+from tests.support.touch import Touch
 
 #: Fetches a path in the page, so with its session, and answers the JSON as text.
 FETCH_JSON = """async (path) => {

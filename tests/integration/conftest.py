@@ -1,35 +1,41 @@
-"""Run the real ``station`` command in a subprocess, as an operator would."""
+"""Fixtures of the integration tests: a started station and its touch-screen web app
+(the flaskr pattern: an app made by the factory with a test configuration, and a test
+client of it), and the real ``station`` command in a subprocess."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
-RunStation = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def station_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """Environment of a fast simulated station using ``data_dir``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STATION")}
-    env.update(
-        STATION_DATA_DIR=str(data_dir),
-        STATION__CAPTURE__DPI="150",
-        STATION__STORAGE__RESERVE_MB="50",
-        STATION__STATION__OFFICE_CODE="xa-dong-hoa",
-        # No TLS listener or zeroconf announcement unless a test asks for the LAN.
-        STATION__LAN__ENABLED="false",
-    )
-    env.update(extra)
-    return env
+from station.app.station import Station
+from station.core import config
+from station.ui.app import create_app
+from tests.support.commands import RunStation, station_command, station_env
+from tests.support.stations import TEST_APP_CONFIG
 
 
-def station_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "station.cli", *args]
+@pytest.fixture
+def station(station_config: config.Config) -> Iterator[Station]:
+    """A started station on the simulated scanner, stopped after the test."""
+    with Station(station_config) as running:
+        yield running
+
+
+@pytest.fixture
+def app(station: Station) -> Flask:
+    """The touch screens' web app around ``station``."""
+    return create_app(station, TEST_APP_CONFIG)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser session on ``app`` (Flask's test client: no socket)."""
+    return app.test_client()
 
 
 @pytest.fixture

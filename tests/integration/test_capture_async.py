@@ -14,10 +14,10 @@ from station.app.station import Station
 from station.app.touch import TouchApi
 from station.capture.triggers import TriggerEvent
 from station.core.errors import StationBusyError, UsageError
-from station.core.events import Event, Subscription
+from station.core.events import Event
 from station.core.models import BookRef
-
-from ..unit.review_support import running_station
+from tests.support.events import collect, collect_until, first_of, is_event, next_of
+from tests.support.stations import running_station
 
 PEDAL = TriggerEvent("key", "/dev/input/event3", "KEY_B", 1.0)
 
@@ -39,20 +39,21 @@ def _slow_device(station: Station, monkeypatch: pytest.MonkeyPatch, **faults: An
     monkeypatch.setattr(station, "make_driver", slow)
 
 
-def _collect(events: Subscription, kind: str, phase: str | None = None) -> list[Event]:
-    """Events up to the next of ``kind`` (and ``phase``), that one last; fails after 60 s."""
-    seen = []
-    while True:
-        event = events.get(60)
-        assert event is not None, f"no {kind} {phase} event"
-        seen.append(event)
-        if event.kind == kind and (phase is None or event.data.get("phase") == phase):
-            return seen
+def _entries_by_page(seen: list[Event]) -> list[tuple[Event, list[Event]]]:
+    """Each ``page`` event with the ``entry`` events published since the previous page.
 
-
-def _until(events: Subscription, kind: str, phase: str | None = None) -> Event:
-    """The next event of ``kind`` (and ``phase``), skipping others."""
-    return _collect(events, kind, phase)[-1]
+    The one processing worker publishes a page's entries, then the page; the capture
+    thread's events may fall anywhere in between.
+    """
+    pages: list[tuple[Event, list[Event]]] = []
+    entries: list[Event] = []
+    for event in seen:
+        if event.kind == "entry":
+            entries.append(event)
+        elif event.kind == "page":
+            pages.append((event, entries))
+            entries = []
+    return pages
 
 
 def test_a_capture_runs_in_the_background_one_at_a_time(
@@ -67,21 +68,30 @@ def test_a_capture_runs_in_the_background_one_at_a_time(
     assert busy.value.http_status == 409
     station.peripherals._on_trigger(PEDAL)  # the pedal shares the one capture lock
     assert station.peripherals.notices[-1]["key"] == "trigger.busy"
-    started = _until(events, "capture", "started")
+    seen = collect_until(
+        events,
+        lambda seen: (
+            any(is_event(e, "capture", "finished") for e in seen)
+            and sum(e.kind == "page" for e in seen) == 2
+        ),
+    )
+    started = first_of(seen, "capture", "started")
     assert started.data["job_id"] == job.id and started.data["vi"].startswith("Đang chụp")
-    progress = _until(events, "capture", "progress")
+    progress = first_of(seen, "capture", "progress")
     assert progress.data["en"] == "Scanned 1 of 2 pages"
-    saved = _until(events, "capture", "page_saved")
+    saved = first_of(seen, "capture", "page_saved")
     assert saved.data["pages_saved"] == 1 and saved.data["capture_id"] == job.capture_ids[0]
-    finished = _until(events, "capture", "finished")
+    finished = first_of(seen, "capture", "finished")
     assert finished.data["pages_saved"] == 2 and finished.data["en"].startswith("Saved 2 page")
     assert job.wait(60) and job.state == "finished" and job.pages_saved == 2
-    seen = _collect(events, "page")  # its entries are published first
-    page = seen[-1]
-    assert page.data["book"] == "KS-2007-01" and page.data["needs_review"] is False
-    entries = [e for e in seen if e.kind == "entry"]
-    assert [e.data["kind"] for e in entries] == ["published", "published"]
-    assert {e.data["entry_id"] for e in entries} == {e["entry_id"] for e in page.data["entries"]}
+    pages = _entries_by_page(seen)  # each page's entries are published first
+    assert [page.data["capture_id"] for page, _ in pages] == job.capture_ids
+    for page, entries in pages:
+        assert page.data["book"] == "KS-2007-01" and page.data["needs_review"] is False
+        assert [e.data["kind"] for e in entries] == ["published", "published"]
+        assert {e.data["entry_id"] for e in entries} == {
+            e["entry_id"] for e in page.data["entries"]
+        }
     state = TouchApi(station).capture_state()
     assert not state["running"] and state["error"] is None and state["pages_saved"] == 2
     assert state["device"]["state"] in ("idle", "offline")
@@ -99,11 +109,11 @@ def test_cancel_stops_after_the_page_being_fed_and_keeps_it(
     _slow_device(station, monkeypatch)
     events = station.events.subscribe()
     job = TouchApi(station).start_capture(None)  # the whole feeder
-    _until(events, "capture", "page_saved")
+    next_of(events, "capture", "page_saved")
     assert TouchApi(station).cancel_capture()
     assert job.wait(60) and job.state == "cancelled"
     assert 1 <= job.pages_saved < 10 and job.error is None
-    finished = _until(events, "capture", "finished")
+    finished = next_of(events, "capture", "finished")
     assert finished.data["cancelled"] and finished.data["key"] == "capture.cancelled"
     assert not TouchApi(station).cancel_capture()
     assert station.wait_idle(120)
@@ -120,7 +130,7 @@ def test_a_device_fault_fails_the_job_with_its_message_and_keeps_earlier_pages(
     _slow_device(station, monkeypatch, slow_seconds=0.0, jam_after=1)
     events = station.events.subscribe()
     job = TouchApi(station).start_capture(3)
-    seen = _collect(events, "capture", "failed")
+    seen = collect(events, "capture", "failed")
     failed = seen[-1]
     assert failed.data["key"] == "device.jammed" and "kẹt" in failed.data["vi"]
     jammed = [e.data for e in seen if e.kind == "device" and e.data["state"] == "error"]

@@ -16,40 +16,37 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from waitress.server import create_server
 
 from station.app.station import Station
 from station.app.touch import TouchApi
-from station.core import config
 from station.review.books import book_counts
-from station.ui.app import create_app
-
-from ..ports import free_port
-from .lan_support import BOOK, publish_entries
+from tests.support.lan import BOOK, publish_entries
+from tests.support.ports import free_port
 
 PIN = "4321"
 
 
 @pytest.fixture
-def served(station_config: config.Config) -> Iterator[tuple[Station, str]]:
+def served(station: Station, app: Flask) -> Iterator[tuple[Station, str]]:
     """A started station past the wizard, with a shift, behind waitress on loopback."""
-    station = Station(station_config).start()
     port = free_port()
     # Listening from here on: create_server binds the socket.
-    server = create_server(create_app(station), host="127.0.0.1", port=port, threads=2)
+    server = create_server(app, host="127.0.0.1", port=port, threads=2)
     thread = threading.Thread(target=_run, args=(server,), name="test-waitress")
     thread.start()
     try:
-        TouchApi(station).set_admin_pin(PIN)
-        operator = TouchApi(station).add_operator("Lê Thị Hoa", PIN)
-        TouchApi(station).start_shift(operator.id, PIN)
+        touch = TouchApi(station)
+        touch.set_admin_pin(PIN)
+        operator = touch.add_operator("Lê Thị Hoa", PIN)
+        touch.start_shift(operator.id, PIN)
         yield station, f"http://127.0.0.1:{port}"
     finally:
         server.close()
         thread.join(30)
         # A single-socket server's close() leaves its worker threads to the process.
         server.task_dispatcher.shutdown()
-        station.stop()
 
 
 def _run(server: Any) -> None:

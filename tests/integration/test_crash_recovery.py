@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from .checks import export_index, no_temp_files, published_pdfs, qpdf_ok
-from .conftest import RunStation, station_command, station_env
+from tests.support.checks import index_of, no_temp_files, published_pdfs, qpdf_ok
+from tests.support.commands import RunStation, station_command, station_env
 
 SCAN = ("scan", "--simulate", "--book", "KS/2007/01", "--pages", "3")
 
@@ -43,9 +43,9 @@ def _assert_healthy(data_dir: Path, run_station: RunStation) -> None:
     numbers = sorted(int(p.stem.rsplit(".", 1)[1]) for p in pdfs)
     assert numbers == list(range(1, 2 * pages + 1))
     assert all(qpdf_ok(p) for p in pdfs)
-    index = export_index(data_dir)
+    index = index_of(data_dir)
     assert run_station("reindex").returncode == 0
-    assert export_index(data_dir) == index
+    assert index_of(data_dir) == index
 
 
 @pytest.mark.parametrize(

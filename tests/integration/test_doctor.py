@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import RunStation, station_env
-from .sane_backend import write_sane_config
+from tests.support.commands import RunStation, station_env
+from tests.support.sane_backend import write_sane_config
 
 
 @pytest.fixture

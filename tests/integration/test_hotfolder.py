@@ -17,27 +17,16 @@ import pytest
 
 from station.app.station import Station
 from station.capture.drivers.folder.watcher import CLAIM_DIR, HotFolder
-from station.capture.drivers.simulated.scanner import SimulatedScanner
 from station.capture.image_file import captured_from_bytes
 from station.core import config
 from station.core.errors import DeviceError
 from station.core.models import BookRef
-
-from ..unit.test_hotfolder import Taker, jpeg_bytes, png_bomb
-from .checks import published_pdfs, qpdf_ok
+from tests.support.checks import published_pdfs, qpdf_ok, raw_captures
+from tests.support.hotfolder import Taker
+from tests.support.images import jpeg_bytes, ledger_jpeg, png_bomb
 
 SETTLE = 0.4
 BOOK = BookRef.parse("KS/2007/01")
-
-
-def ledger_jpeg(seed: int = 3) -> bytes:
-    """A simulated ledger page as a device would save it (JPEG with its dpi)."""
-    scanner = SimulatedScanner({"dpi": 150, "output": "jpeg", "seed": seed})
-    scanner.open()
-    page = next(iter(scanner.capture(1)))
-    scanner.close()
-    assert page.encoded is not None
-    return page.encoded
 
 
 def folder_config(data_dir: Path, hot: Path, device: str = "simulated") -> config.Config:
@@ -68,10 +57,6 @@ def wait_until(station: Station, done: Callable[[], bool], timeout: float = 30.0
     while not done():
         assert time.monotonic() < deadline, "timed out"
         station.intake.queue.wait_for_change(0.05)
-
-
-def raw_captures(data_dir: Path) -> list[Path]:
-    return sorted(p for p in (data_dir / "captures").glob("*/*") if p.suffix != ".done")
 
 
 def names(folder: Path) -> list[str]:

@@ -14,8 +14,7 @@ from station.app.station import Station
 from station.core.models import StationInfo
 from station.lan.announce import HTTP_TYPE, SERVICE_TYPE, Announcer
 from station.ui.app import create_app
-
-from .lan_support import lan_config
+from tests.support.lan import lan_config
 
 FINGERPRINT = "ab" * 32
 

@@ -19,9 +19,8 @@ from station.lan.api import API_PREFIX
 from station.lan.pairing import Pairing
 from station.processing.page import publish_pdf
 from station.ui.app import create_app
-
-from ..unit.store_support import image_pdf
-from .lan_support import BOOK, Client, lan_config, pair, publish_entries
+from tests.support.lan import BOOK, Client, lan_config, pair, publish_entries
+from tests.support.store import image_pdf
 
 #: The API's public routes; every other route must refuse requests without a token.
 PUBLIC = {("GET", "/station"), ("POST", "/pair"), ("GET", "/pair/<request_id>")}

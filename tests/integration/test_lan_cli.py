@@ -7,8 +7,7 @@ from pathlib import Path
 
 from station.lan.db import LanDB
 from station.lan.pairing import Pairing
-
-from .conftest import RunStation
+from tests.support.commands import RunStation
 
 
 def test_list_approve_by_code_and_revoke(run_station: RunStation, data_dir: Path) -> None:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import RunStation, station_command, station_env
+from tests.support.commands import RunStation, station_command, station_env
 
 pytestmark = pytest.mark.slow
 

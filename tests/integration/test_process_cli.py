@@ -18,9 +18,8 @@ import pytest
 
 from station.capture.drivers.simulated.render.page import RenderSpec, entry_counts, render_page
 from station.store.xmp import read_metadata
-
-from .checks import qpdf_ok
-from .conftest import RunStation
+from tests.support.checks import qpdf_ok
+from tests.support.commands import RunStation
 
 DPI = 150
 FOLDER = "KS/2007.01"

@@ -7,8 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from station.core import config
-
-from .conftest import RunStation, station_env
+from tests.support.commands import RunStation, station_env
 
 STATION_A = """
 [station]

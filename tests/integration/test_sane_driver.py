@@ -26,8 +26,7 @@ from station.capture.drivers.sane.scanner import SaneScanner
 from station.capture.drivers.sane.status import SaneStatus, classify
 from station.core import messages
 from station.core.errors import ConfigError, DeviceError
-
-from .sane_backend import BED_MM, FORCED_STATUSES, sane_test_backend
+from tests.support.sane_backend import BED_MM, FORCED_STATUSES, sane_test_backend
 
 DEBIAN_SANE = Path("/usr/lib/python3/dist-packages/sane.py")
 

@@ -24,9 +24,8 @@ from station.capture.drivers.sane.scanner import SaneScanner
 from station.core.config import Config
 from station.core.errors import DeviceError
 from station.core.models import BookRef
-
-from .conftest import RunStation, station_env
-from .sane_backend import FORCED_STATUSES, sane_test_backend
+from tests.support.commands import RunStation, station_env
+from tests.support.sane_backend import FORCED_STATUSES, sane_test_backend
 
 BOOK = "KS/2007/01"
 #: The message key each status forced through ``read-return-value`` must produce.

@@ -9,9 +9,8 @@ import pikepdf
 import pytest
 
 from station.store.xmp import read_metadata
-
-from .checks import export_index, published_pdfs, qpdf_ok
-from .conftest import RunStation
+from tests.support.checks import index_of, published_pdfs, qpdf_ok
+from tests.support.commands import RunStation
 
 
 def test_scan_writes_one_named_pdf_per_entry(run_station: RunStation, data_dir: Path) -> None:
@@ -62,10 +61,10 @@ def test_every_pdf_is_within_budget_or_flagged_and_counted(
 def test_reindex_reproduces_the_index_exactly(run_station: RunStation, data_dir: Path) -> None:
     assert run_station("scan", "--simulate", "--book", "KS/2007/01", "--pages", "2").returncode == 0
     assert run_station("scan", "--simulate", "--book", "KT/2010/02", "--pages", "1").returncode == 0
-    before = export_index(data_dir)
+    before = index_of(data_dir)
     result = run_station("reindex")
     assert result.returncode == 0, result.stderr
-    assert export_index(data_dir) == before
+    assert index_of(data_dir) == before
     assert len(before["books"]) == 2
 
 

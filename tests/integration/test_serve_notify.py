@@ -9,8 +9,8 @@ import socket
 import subprocess
 from pathlib import Path
 
-from ..ports import free_port
-from .conftest import station_command, station_env
+from tests.support.commands import station_command, station_env
+from tests.support.ports import free_port
 
 
 def test_serve_tells_systemd_ready_alive_and_stopping(data_dir: Path) -> None:

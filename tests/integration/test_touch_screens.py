@@ -8,39 +8,28 @@ of every screen in both languages.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from station.app.station import Station
 from station.app.touch import TouchApi
-from station.core import config, messages
+from station.core import messages
 from station.core.diskspace import StorageState
-from station.ui.app import create_app
 
 PIN = "4321"
 
 
 @pytest.fixture
-def station(station_config: config.Config) -> Iterator[Station]:
-    running = Station(station_config).start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def client(station: Station) -> FlaskClient:
+def client(client: FlaskClient, station: Station) -> FlaskClient:
     """A browser session on a station past the wizard, with a shift and a book."""
-    browser = create_app(station, {"TESTING": True}).test_client()
     TouchApi(station).set_admin_pin(PIN)
     operator = TouchApi(station).add_operator("Lê Thị Hoa", PIN)
     TouchApi(station).start_shift(operator.id, PIN)
     TouchApi(station).create_book("KS", 2007, 1, None, "spread-2", 1, None)
-    return browser
+    return client
 
 
 def page(client: FlaskClient, path: str) -> str:
@@ -59,20 +48,19 @@ def state(client: FlaskClient) -> Any:
     return client.get("/api/ui/state").get_json()
 
 
-def test_the_screens_go_in_order_wizard_shift_book(station_config: config.Config) -> None:
-    with Station(station_config) as running:
-        client = create_app(running, {"TESTING": True}).test_client()
-        assert client.get("/").headers["Location"].endswith("/setup/")
-        assert client.get("/scan").headers["Location"].endswith("/setup/")
-        assert client.get("/api/ui/state").status_code == 409  # JSON says what to do first
-        TouchApi(running).set_admin_pin(PIN)
-        assert client.get("/").headers["Location"].endswith("/shift")
-        operator = TouchApi(running).add_operator("An", PIN)
-        TouchApi(running).start_shift(operator.id, PIN)
-        assert client.get("/").headers["Location"].endswith("/books")
-        TouchApi(running).create_book("KH", 2001, 3, None, None, 1, None)
-        assert client.get("/").headers["Location"].endswith("/scan")
-        assert client.get("/setup/").headers["Location"].startswith("/admin/login")
+def test_the_screens_go_in_order_wizard_shift_book(app: Flask, station: Station) -> None:
+    client = app.test_client()
+    assert client.get("/").headers["Location"].endswith("/setup/")
+    assert client.get("/scan").headers["Location"].endswith("/setup/")
+    assert client.get("/api/ui/state").status_code == 409  # JSON says what to do first
+    TouchApi(station).set_admin_pin(PIN)
+    assert client.get("/").headers["Location"].endswith("/shift")
+    operator = TouchApi(station).add_operator("An", PIN)
+    TouchApi(station).start_shift(operator.id, PIN)
+    assert client.get("/").headers["Location"].endswith("/books")
+    TouchApi(station).create_book("KH", 2001, 3, None, None, 1, None)
+    assert client.get("/").headers["Location"].endswith("/scan")
+    assert client.get("/setup/").headers["Location"].startswith("/admin/login")
 
 
 def test_a_jammed_or_unplugged_device_says_what_to_do(
@@ -139,10 +127,7 @@ def test_other_machines_need_the_admin_pin(client: FlaskClient, station: Station
     assert client.get("/scan", environ_base=remote).status_code == 200
 
 
-def test_only_the_station_itself_runs_the_first_boot_wizard(
-    station_config: config.Config,
-) -> None:
-    with Station(station_config) as running:
-        client = create_app(running, {"TESTING": True}).test_client()
-        assert client.get("/setup/", environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 403
-        assert client.get("/setup/").status_code == 200
+def test_only_the_station_itself_runs_the_first_boot_wizard(app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/setup/", environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 403
+    assert client.get("/setup/").status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import signal
@@ -13,13 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
-from ..ports import free_port, wait_for_port
-from ..unit.test_hotfolder import png_bomb
-from .checks import published_pdfs, qpdf_ok
-from .conftest import station_command, station_env
-from .test_hotfolder import ledger_jpeg, raw_captures
-from .test_web import Browser
+from station.app.station import Station
+from station.core.models import BookRef
+from tests.support.checks import published_pdfs, qpdf_ok, raw_captures
+from tests.support.commands import station_command, station_env
+from tests.support.http_client import Browser
+from tests.support.images import jpeg_bytes, ledger_jpeg, png_bomb
+from tests.support.ports import free_port, wait_for_port
 
 LIMIT_MB = 3
 
@@ -153,3 +156,50 @@ def test_other_machines_are_told_to_pair_first(server) -> None:
     for status, page in (stranger.get("/upload"), stranger.post("/upload", {"csrf": "x"})):
         assert status == 403
         assert "ghép nối với trạm" in page and "paired with the station" in page
+
+
+# --- the page's rules through Flask's test client (no socket) ----------------------------
+
+
+def csrf_of_page(client: FlaskClient) -> str:
+    return csrf_of(client.get("/upload").get_data(as_text=True))
+
+
+def test_a_lan_peer_gets_a_bilingual_refusal(client: FlaskClient) -> None:
+    web = client
+    lan = {"REMOTE_ADDR": "192.168.1.20"}
+    for response in (
+        web.get("/upload", environ_base=lan),
+        web.post("/upload", data={"csrf": "x"}, environ_base=lan),
+    ):
+        assert response.status_code == 403
+        text = response.get_data(as_text=True)
+        assert "ghép nối" in text and "paired" in text
+
+
+def test_no_open_book_refuses_with_the_reason(client: FlaskClient, station: Station) -> None:
+    web = client
+    photo = (io.BytesIO(jpeg_bytes()), "a.jpg")
+    response = web.post("/upload", data={"csrf": csrf_of_page(web), "photos": photo})
+    assert response.status_code == 409 and "Chưa chọn sổ" in response.get_data(as_text=True)
+    assert len(station.intake.queue) == 0
+
+
+def test_json_answers_for_scripts(client: FlaskClient, station: Station) -> None:
+    web = client
+    station.open_book(BookRef.parse("KS/2007/01"))
+    files = [(io.BytesIO(jpeg_bytes()), "a.jpg"), (io.BytesIO(b"nope"), "b.jpg")]
+    response = web.post(
+        "/upload",
+        data={"csrf": csrf_of_page(web), "photos": files},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [(r["name"], r["saved"]) for r in results] == [("a.jpg", True), ("b.jpg", False)]
+    assert "not an image" in results[1]["message"] or "không phải" in results[1]["message"]
+    assert station.wait_idle(60)
+    failed = [job.capture for job, _ in station.intake.queue.failed()]
+    (raw,) = station.intake.captures_dir.glob("KS-2007-01/*.jpg")
+    capture = station.store.get_capture(raw.stem) or failed[0]  # a blank page may fail
+    assert (capture.source, capture.dpi, capture.device) == ("phone", 300, "upload:127.0.0.1")

@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import re
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..ports import free_port, wait_for_port
-from .checks import published_pdfs
-from .conftest import station_command, station_env
-
-
-class Browser:
-    """A tiny cookie-keeping client for the station's pages."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-
-    def get(self, path: str) -> tuple[int, str]:
-        return self._open(urllib.request.Request(self.base + path))
-
-    def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
-        body = urllib.parse.urlencode(form).encode()
-        return self._open(urllib.request.Request(self.base + path, data=body, method="POST"))
-
-    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
+from tests.support.checks import published_pdfs
+from tests.support.commands import station_command, station_env
+from tests.support.http_client import Browser
+from tests.support.ports import free_port, wait_for_port
 
 
 @pytest.fixture

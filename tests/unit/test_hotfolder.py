@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -23,54 +21,15 @@ from station.capture.drivers.folder.settings import parse_options
 from station.capture.drivers.folder.watcher import CLAIM_DIR, HotFolder, Sink
 from station.capture.image_file import inspect_image
 from station.core.errors import ConfigError, DeviceError, DiskFullError, ImageError
+from tests.support.hotfolder import Taker
+from tests.support.images import jpeg_bytes, png_bomb
 
 SETTLE = 2.0
 DAMAGED_WAIT = 10.0
 RESCAN = 5.0
 
 
-# --- test images -----------------------------------------------------------------------
-
-
-def jpeg_bytes(dpi: int = 300, size: tuple[int, int] = (240, 160)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, "white").save(buffer, "JPEG", dpi=(dpi, dpi), quality=90)
-    return buffer.getvalue()
-
-
-def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
-    """A valid-looking PNG that declares ``width`` x ``height`` pixels in ~100 bytes."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\0" * 64)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
 # --- a folder driven by hand ---------------------------------------------------------------
-
-
-class Taker:
-    """A sink recording what it is handed; ``ready`` and a failure can be switched."""
-
-    def __init__(self) -> None:
-        self.pages: list[CapturedImage] = []
-        self.ready = True
-        self.fail: Exception | None = None
-        self.held: set[bytes] = set()
-
-    def deliver(self, captured: CapturedImage) -> None:
-        if self.fail is not None:
-            raise self.fail
-        self.pages.append(captured)
-
-    def sink(self) -> Sink:
-        return Sink(self.deliver, ready=lambda: self.ready, holds=lambda data: data in self.held)
 
 
 @pytest.fixture

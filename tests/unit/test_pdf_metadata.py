@@ -13,8 +13,7 @@ import pytest
 from station.core.errors import StoreError
 from station.processing.pdf.metadata import apply_metadata
 from station.store.xmp import read_metadata
-
-from .store_support import image_pdf
+from tests.support.store import image_pdf
 
 RECORD: dict[str, Any] = {
     "schema": 1,

@@ -24,8 +24,7 @@ from station.core.models import (
 from station.processing.page import publish_pdf
 from station.store import Store, reindex
 from station.store.xmp import read_metadata
-
-from .store_support import STATION, image_pdf, namer
+from tests.support.store import STATION, image_pdf, namer, store_index
 
 
 def open_store(data: Path) -> Store:
@@ -235,7 +234,7 @@ def build_station(data: Path) -> dict[str, object]:
         book.next_entry = 4
         store.update_book(book)
         publish(store, store.get_entry(a.id), 7)
-        return store.export_index()
+        return store_index(store)
     finally:
         store.close()
 
@@ -255,7 +254,7 @@ def test_reindex_reproduces_the_index(tmp_path: Path) -> None:
     assert (old / "feed").is_dir()
     store = open_store(data)
     try:
-        assert store.export_index() == before
+        assert store_index(store) == before
         assert store.get_book("KS-2007-01").next_entry == 4
         assert store.get_setting("preset") == "default"
         assert [o.id for o in store.list_operators()] == ["op1"]

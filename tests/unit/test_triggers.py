@@ -1,4 +1,4 @@
-"""Capture triggers: real input_event records through a FIFO, debounce, scanner buttons."""
+"""Capture triggers: real input_event records through a FIFO, debounce."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from station.capture.inputdev import (
     list_input_devices,
     parse_key_bitmap,
 )
-from station.capture.triggers import ButtonSource, KeyReader, TriggerEvent, Triggers, wanted_devices
+from station.capture.triggers import KeyReader, TriggerEvent, Triggers, wanted_devices
 from station.core.config import TriggersSection
 from station.core.errors import ConfigError
 
@@ -223,55 +223,6 @@ def test_a_callback_error_does_not_stop_the_reader(
     assert len(calls.wait(2)) == 2
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_button_fires_once_per_press_with_debounce() -> None:
-    states = iter([False, True, True, False, True, False, True, False])
-    clock, presses = Clock(), Presses()
-    button = ButtonSource("test:0", lambda: next(states), presses, debounce=0.7, clock=clock)
-    fired = []
-    for now in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.4, 1.6):
-        clock.now = now
-        fired.append(button.poll())
-    # Presses start at 0.2, 0.8 (under 0.7 s after the last one let through) and 1.4.
-    assert fired == [False, True, False, False, False, False, True, False]
-    assert [(e.source, e.device, e.time) for e in presses.events] == [
-        ("button", "test:0", 0.2),
-        ("button", "test:0", 1.4),
-    ]
-
-
-def test_button_read_errors_are_skipped(caplog: pytest.LogCaptureFixture) -> None:
-    answers: list[object] = [OSError("device busy"), OSError("device busy"), True]
-
-    def read() -> bool:
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return bool(answer)
-
-    button = ButtonSource("scanner", read, Presses(), debounce=0)
-    assert [button.poll(), button.poll(), button.poll()] == [False, False, True]
-    assert caplog.text.count("cannot read button scanner") == 1
-
-
-def test_button_thread_polls_until_stopped() -> None:
-    presses = Presses()
-    pressed = threading.Event()
-    button = ButtonSource("scanner", pressed.is_set, presses, interval=0.01).start()
-    try:
-        pressed.set()
-        presses.wait(1)
-    finally:
-        button.stop()
-
-
 def test_key_names_and_numbers() -> None:
     assert key_code("KEY_B") == 48 == key_code("key_b") == key_code("48")
     assert key_code("KEY_PAGEDOWN") == 109 and key_code("KEY_ENTER") == 28
@@ -335,12 +286,9 @@ def test_triggers_from_the_configuration(fifo: Path) -> None:
         writer = os.open(fifo, os.O_WRONLY)
         os.write(writer, press(1.0, KEY_B))
         presses.wait(1)
-        button = triggers.add_button("test:0", lambda: False)
-        assert button is not None
         status = triggers.status()
-        assert status["devices"] == [str(fifo)] and status["buttons"] == ["test:0"]
+        assert status["devices"] == [str(fifo)]
         assert status["keys"] == ["KEY_B"] and status["problems"] == {}
-        triggers.remove_button(button)
         os.close(writer)
     finally:
         triggers.stop()
@@ -348,7 +296,7 @@ def test_triggers_from_the_configuration(fifo: Path) -> None:
 
 def test_triggers_off_start_nothing() -> None:
     triggers = Triggers(TriggersSection(), Presses()).start()
-    assert triggers.keys is None and triggers.add_button("x", lambda: True) is None
+    assert triggers.keys is None
     assert triggers.status()["enabled"] is False
     triggers.stop()
 

@@ -1,4 +1,4 @@
-"""A small cookie-keeping HTTP client for the station's screens (no browser)."""
+"""Small cookie-keeping HTTP clients for the station's screens (no browser)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,29 @@ class Client:
             "/books/new", code="KS", year=year, book=number, profile=profile, first_entry="1"
         )
         assert created[0] == 302, created[2]
+
+
+class Browser:
+    """A tiny cookie-keeping client for the station's pages."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        body = urllib.parse.urlencode(form).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body, method="POST"))
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

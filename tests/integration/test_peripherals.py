@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from station.app.station import Station
 from station.capture.drivers.camera.driver import open_cameras
@@ -18,6 +18,7 @@ from station.capture.triggers import TriggerEvent
 from station.core import config
 from station.core.models import BookRef
 from station.ui.app import create_app
+from tests.support.stations import TEST_APP_CONFIG
 
 PEDAL = TriggerEvent("key", "/dev/input/event3", "KEY_B", 1.0)
 
@@ -31,12 +32,6 @@ def _with(cfg: config.Config, **sections: dict[str, Any]) -> config.Config:
         name: dataclasses.replace(getattr(cfg, name), **values) for name, values in sections.items()
     }
     return dataclasses.replace(cfg, **replaced)
-
-
-@pytest.fixture
-def station(station_config: config.Config) -> Iterator[Station]:
-    with Station(station_config) as running:
-        yield running
 
 
 def test_station_lists_usb_and_stops_its_watcher(station: Station) -> None:
@@ -103,7 +98,7 @@ def test_preview_streams_jpeg_parts_from_the_camera(station_config: config.Confi
     capture = {"device": "camera", "device_id": "sim:0", "dpi": 100}
     cfg = _with(station_config, capture=capture)
     with Station(cfg) as station:
-        client = create_app(station, {"TESTING": True}).test_client()
+        client = create_app(station, TEST_APP_CONFIG).test_client()
         response = client.get("/preview.mjpg", buffered=False)
         assert response.status_code == 200
         assert response.mimetype == "multipart/x-mixed-replace"
@@ -116,8 +111,7 @@ def test_preview_streams_jpeg_parts_from_the_camera(station_config: config.Confi
         assert open_cameras() == []
 
 
-def test_preview_is_404_in_both_languages_without_a_camera(station: Station) -> None:
-    client = create_app(station, {"TESTING": True}).test_client()
+def test_preview_is_404_in_both_languages_without_a_camera(client: FlaskClient) -> None:
     english = client.get("/preview.mjpg?lang=en")
     vietnamese = client.get("/preview.mjpg?lang=vi")
     assert english.status_code == vietnamese.status_code == 404
@@ -128,7 +122,7 @@ def test_preview_is_404_in_both_languages_without_a_camera(station: Station) -> 
 def test_preview_of_a_missing_camera_says_why(station_config: config.Config) -> None:
     capture = {"device": "camera", "device_id": "/dev/video77"}
     with Station(_with(station_config, capture=capture)) as station:
-        client = create_app(station, {"TESTING": True}).test_client()
+        client = create_app(station, TEST_APP_CONFIG).test_client()
         response = client.get("/preview.mjpg?lang=en")
         assert response.status_code == 400
         assert "/dev/video77" in response.get_data(as_text=True)

@@ -14,8 +14,10 @@ from station.app.touch import TouchApi
 from station.capture.drivers.simulated.scanner import SimulatedScanner
 from station.core import config
 from station.review.review import PageView
+from tests.support.configs import simulated_config
 
-from ..configs import simulated_config
+#: The Flask configuration every test web app is made with (``create_app(station, ...)``).
+TEST_APP_CONFIG = {"TESTING": True}
 
 
 def station_config(data_dir: Path, extra: str = "") -> config.Config:

@@ -13,8 +13,9 @@ from station.app.touch import TouchApi
 from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
 from station.core.models import BookRef
 from station.operators.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
-
-from .review_support import capture, running_station
+from tests.support.events import next_of
+from tests.support.stations import capture, running_station
+from tests.support.store import store_index
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_a_shift_starts_with_the_right_pin_and_ends_with_a_note(station: Station
     events = station.events.subscribe()
     shift = TouchApi(station).start_shift(lan.id, "2468")
     assert TouchApi(station).current_shift() == shift and shift.operator_name == "Lan"
-    started = events.get(1)
+    started = next_of(events, "shift")
     assert started is not None and started.kind == "shift" and started.data["phase"] == "started"
     with pytest.raises(UsageError):
         TouchApi(station).end_shift("x" * 2001)
@@ -133,7 +134,7 @@ def test_captures_record_the_shift_operator_and_may_require_a_shift(station: Sta
     assert view.operator == "Lan"
     entry = station.store.get_entry(view.entries[0].entry_id)
     assert entry.operator == "Lan"
-    metadata = json.dumps(station.store.export_index()["captures"])
+    metadata = json.dumps(store_index(station.store)["captures"])
     assert '"operator": "Lan"' in metadata
     progress = TouchApi(station).progress()
     assert progress["shift"] == 2 and progress["today"] == 2

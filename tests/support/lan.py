@@ -14,8 +14,7 @@ from station.app.station import Station
 from station.core import config
 from station.core.models import Book, BookRef, Capture, Entry, Region, new_id
 from station.processing.page import publish_pdf
-
-from ..unit.store_support import image_pdf
+from tests.support.store import image_pdf
 
 BOOK = "KS-2007-01"
 

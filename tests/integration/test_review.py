@@ -17,8 +17,7 @@ from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.models import BookRef, EntryStatus, FeedEvent, FeedKind
 from station.store import reindex
 from station.store.names import is_version_path
-
-from .review_support import capture, cuts_of, deliver_stacked, qpdf_check, running_station
+from tests.support.stations import capture, cuts_of, deliver_stacked, qpdf_check, running_station
 
 
 @pytest.fixture

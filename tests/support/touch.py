@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from .conftest import Shots
+from tests.support.screens import Shots
 
 #: What a screen's script sets once it has drawn itself.
 READY = "document.body.dataset.ready === '1'"

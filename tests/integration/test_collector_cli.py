@@ -18,7 +18,7 @@ from station.collector.client import Address
 from station.collector.discovery import advert_from
 from station.collector.paths import default_state_dir, unsafe_reason, versioned_name
 from station.collector.state import State
-from tests.unit.test_collector_fake import Certificate, FakeStation, make_certificate, running
+from tests.support.fake_station import Certificate, FakeStation, make_certificate, running
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from typing import Any
 
 from station.core.models import StationInfo
 from station.store import Store
+from tests.support.store import store_index
 
 
 def published_pdfs(data_dir: Path) -> list[Path]:
@@ -21,13 +22,17 @@ def qpdf_ok(path: Path) -> bool:
     return result.returncode == 0
 
 
+def raw_captures(data_dir: Path) -> list[Path]:
+    return sorted(p for p in (data_dir / "captures").glob("*/*") if p.suffix != ".done")
+
+
 def no_temp_files(data_dir: Path) -> list[Path]:
     return [p for p in data_dir.rglob("*.part")]
 
 
-def export_index(data_dir: Path) -> dict[str, Any]:
-    """The store's canonical dump (opens and closes the store, taking its lock)."""
+def index_of(data_dir: Path) -> dict[str, Any]:
+    """The store's whole index as plain data (opens and closes the store, taking its lock)."""
     station_id = (data_dir / "station.id").read_text().strip()
     info = StationInfo(id=station_id, name="x")
     with Store(data_dir, info, lambda book, entry: None) as store:  # type: ignore[arg-type,return-value]
-        return store.export_index()
+        return store_index(store)

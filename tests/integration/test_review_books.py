@@ -13,8 +13,7 @@ from station.app.touch import TouchApi
 from station.core import config
 from station.core.errors import ConflictError, UsageError
 from station.lan.acks import AckItem
-
-from .review_support import capture, cuts_of, running_station
+from tests.support.stations import capture, cuts_of, running_station
 
 
 @pytest.fixture

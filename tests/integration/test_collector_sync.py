@@ -14,7 +14,7 @@ from station.collector import sync
 from station.collector.console import Console
 from station.collector.runner import Collector, Options
 from station.collector.state import Pairing, State, dest_key
-from tests.unit.test_collector_fake import Certificate, FakeStation, make_certificate, running
+from tests.support.fake_station import Certificate, FakeStation, make_certificate, running
 
 
 class RecordingConsole(Console):

@@ -1,17 +1,17 @@
-"""A tiny stand-in for the station's API v1 over TLS, for the collector's unit tests.
+"""A tiny stand-in for the station's API v1 over TLS, for the collector's tests.
 
 Standard library only (``http.server`` + ``ssl``), with a self-signed certificate made
 by the ``openssl`` command. It follows the contract in docs/api.md closely enough to
 exercise the collector's logic (resume, verification, atomic placing, replacement,
 acknowledgements, pairing); the real station is exercised by
-tests/integration/test_lan_netns.py. The tests at the bottom check the fake itself.
+tests/integration/test_lan_netns.py; tests/integration/test_collector_fake.py checks
+the fake itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
 import json
 import re
 import secrets
@@ -334,31 +334,3 @@ def running(certificate: Certificate) -> Iterator[FakeStation]:
         yield fake
     finally:
         fake.stop()
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    return make_certificate(tmp_path_factory.mktemp("cert"))
-
-
-def _get(fake: FakeStation, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    conn = http.client.HTTPSConnection("127.0.0.1", fake.address.port, context=context, timeout=5)
-    conn.request("GET", API + path, headers=headers)
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    return response
-
-
-def test_fake_serves_ranges_and_refuses_without_token(certificate: Certificate) -> None:
-    with running(certificate) as fake:
-        fake.publish("e1", b"0123456789", "KS/a.pdf")
-        token = fake.issue_token()
-        assert _get(fake, "/feed?since=0", {}).status == 401
-        auth = {"Authorization": f"Bearer {token}"}
-        response = _get(fake, "/entries/e1/versions/1/file", {**auth, "Range": "bytes=4-"})
-        assert response.status == 206
-        assert response.getheader("Content-Range") == "bytes 4-9/10"
