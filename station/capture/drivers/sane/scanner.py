@@ -30,6 +30,7 @@ from PIL import Image
 
 from station.capture.drivers.base import (
     Capabilities,
+    CaptureContext,
     CapturedImage,
     DeviceInfo,
     DeviceState,
@@ -112,8 +113,13 @@ class SaneScanner(Driver):
 
     kind: ClassVar[str] = "sane"
 
-    def __init__(self, options: Mapping[str, Any], on_event: EventCallback | None = None):
-        super().__init__(options, on_event)
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        on_event: EventCallback | None = None,
+        context: CaptureContext | None = None,
+    ):
+        super().__init__(options, on_event, context)
         self.settings = parse_options(self.options)
         self._device_id = self.settings.device
         self._handle: Any = None
