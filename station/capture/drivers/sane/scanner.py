@@ -252,7 +252,7 @@ class SaneScanner(Driver):
         self._emit(DriverEvent("progress", self.device, self._state, key, values))
 
     def _end_batch(self) -> None:
-        with self._lock:
+        with self._lock, sigpipe.actions_kept():
             self._sane_cancel()  # ends a feeder batch; harmless after a flatbed page
             if self._state is DeviceState.CAPTURING:  # else a failure set it already
                 self._set_state(DeviceState.IDLE)
@@ -269,7 +269,8 @@ class SaneScanner(Driver):
 
     def _scan_page(self, applied: Applied, feeder: bool, done: int) -> CapturedImage | None:
         """Feed and read one page; None at the normal end (feeder empty, cancelled)."""
-        with self._lock:
+        # libsane resets the stop signals' handlers while scanning (station.system.sigpipe).
+        with self._lock, sigpipe.actions_kept():
             handle = self._require_handle()
             try:
                 handle.start()
