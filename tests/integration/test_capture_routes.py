@@ -189,3 +189,17 @@ def test_a_station_without_a_chosen_device_says_so_and_captures_nothing(
     assert capture["error"]["key"] == "driver.none", capture
     assert "No capture device is chosen" in capture["message"]
     assert raw_pages(data_dir) == [] and book_counts(browser)["pages"] == 0
+
+    # The admin screen offers the registered drivers, none chosen (PIN given in setup).
+    code, page = browser.get("/admin/")
+    assert code == 200, page
+    select = re.search(r'<select id="f-capture__device".*?</select>', page, re.S)
+    assert select is not None, page
+    assert re.findall(r'<option value="([^"]*)"', select.group(0)) == [
+        "",
+        "camera",
+        "folder",
+        "sane",
+        "simulated",
+    ]
+    assert '<option value="" selected>—</option>' in select.group(0)
