@@ -19,6 +19,7 @@ from typing import NoReturn
 from station import __version__
 from station.app.safe_mode import safe_mode_web
 from station.app.station import Station, reindex_data
+from station.capture.drivers.base import CaptureContext
 from station.core import config, config_write, messages, sigpipe
 from station.core.errors import ConfigError, DeviceError, StationError
 from station.core.models import OVER_BUDGET, BookRef
@@ -68,7 +69,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
         options: dict[str, object] = {}
         if args.simulate:
             kind = "simulated"
-            options = {"profile": book.profile, "first_entry": book.next_entry}
             if args.seed is not None:
                 options["seed"] = args.seed
             if args.jam_after is not None:
@@ -77,7 +77,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
             kind = _scan_kind(args.device, cfg.capture.device)
         if args.device and kind != "simulated":
             options["device"] = args.device
-        driver = station.make_driver(kind, **options)
+        # The book goes as context: the simulator renders it, a real device ignores it.
+        context = CaptureContext(profile=book.profile, first_entry=book.next_entry)
+        driver = station.make_driver(kind, context, **options)
         device_error: DeviceError | None = None
         try:
             station.capture(driver, book, args.pages)
@@ -97,8 +99,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def _scan_kind(device: str | None, configured: str) -> str:
     """The driver kind for ``scan --device``: a SANE name ("test:0", "epson2:libusb:001:004")
-    picks the SANE driver over the simulator; otherwise the configured kind owns the id."""
-    if device and configured == "simulated" and _SANE_NAME.match(device):
+    picks the SANE driver when the simulator or no device is configured; otherwise the
+    configured kind owns the id."""
+    if device and configured in ("", "simulated") and _SANE_NAME.match(device):
         return "sane"
     return configured
 
@@ -203,6 +206,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         with Heartbeat.for_web(web.host, web.port):
             serve_safe(config_write.target_path(args.config), exc, web, lambda: _restart(args))
         return 0
+    if args.command == "demo":
+        # The demo runs on the simulated scanner, which no installed station chooses.
+        cfg = config.replace_key(cfg, "capture.device", "simulated")
     _say(args, "cli.serving", host=cfg.web.host, port=cfg.web.port)
     # Under systemd: READY once the web server answers, then watchdog pings while it does.
     with Heartbeat.for_web(cfg.web.host, cfg.web.port):

@@ -11,7 +11,6 @@ technician's, in the file.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
@@ -175,17 +174,13 @@ def _check(station: Station, dotted: str, key: Any, value: Any) -> Any:
 
 
 def _get(cfg: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        cfg = getattr(cfg, part)
-    return list(cfg) if isinstance(cfg, tuple) else cfg
+    value = config.get_key(cfg, dotted)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _replace(cfg: Any, dotted: str, value: Any) -> Any:
     """``cfg`` with one dotted key changed (sections are frozen dataclasses)."""
-    head, _, rest = dotted.partition(".")
-    if not rest:
-        return dataclasses.replace(cfg, **{head: value})
-    return dataclasses.replace(cfg, **{head: _replace(getattr(cfg, head), rest, value)})
+    return config.replace_key(cfg, dotted, value)
 
 
 def _naming_dir(cfg: config.Config) -> Path | None:

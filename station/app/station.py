@@ -8,7 +8,6 @@ the same path.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import hashlib
 import logging
 import threading
@@ -20,8 +19,14 @@ from typing import Any, cast
 
 from flask import Flask
 
-from station.capture.drivers import create_driver, driver_class
-from station.capture.drivers.base import CapturedImage, DeviceState, Driver, DriverEvent
+from station.capture.drivers import configured_options, create_driver, driver_class
+from station.capture.drivers.base import (
+    CaptureContext,
+    CapturedImage,
+    DeviceState,
+    Driver,
+    DriverEvent,
+)
 from station.capture.drivers.folder.watcher import HotFolder, Sink
 from station.capture.intake import Intake, Job
 from station.capture.job import REQUIRE_SHIFT, CaptureRunner, rendered
@@ -212,31 +217,22 @@ class Station:
         return book
 
     # capture --------------------------------------------------------------
-    def make_driver(self, kind: str | None = None, **options: Any) -> Driver:
-        """A driver for the configured device (or ``kind``), reporting to the status."""
-        kind = kind or self.config.capture.device
-        merged: dict[str, Any] = {"dpi": self.config.capture.dpi}
-        if kind == "simulated":
-            # The [capture.simulated] keys are the simulated driver's option names.
-            merged.update(dataclasses.asdict(self.config.capture.simulated))
-        if kind == "sane":
-            # The [capture.sane] keys are the SANE driver's option names.
-            merged.update(dataclasses.asdict(self.config.capture.sane))
-            if self.config.capture.device_id:
-                merged["device"] = self.config.capture.device_id
-        if kind == "camera":
-            # The [capture.camera] keys are the camera driver's option names.
-            merged.update(dataclasses.asdict(self.config.capture.camera))
-            if self.config.capture.device_id:
-                merged["device"] = self.config.capture.device_id
+    def make_driver(
+        self, kind: str | None = None, context: CaptureContext | None = None, **options: Any
+    ) -> Driver:
+        """A driver for the configured device (or ``kind``), reporting to the status.
+
+        It gets only its own options (``options`` over the configured ones); the book
+        being captured into goes in ``context``, which only the simulators read.
+        """
+        kind = self.config.capture.device if kind is None else kind
+        merged = {**configured_options(self.config.capture, kind), **options}
         if kind == "folder":
-            merged.update(dataclasses.asdict(self.config.capture.folder))
             # The running watcher reports the folder's state, not this second instance.
-            return create_driver(kind, {**merged, **options})
-        merged.update(options)
+            return create_driver(kind, merged, context=context)
         if kind != self.device.kind:
             self.device = DeviceStatus(kind=kind)
-        return create_driver(kind, merged, self._on_device_event)
+        return create_driver(kind, merged, self._on_device_event, context)
 
     def capture(
         self,
@@ -341,13 +337,14 @@ class Station:
 
     def _start_folder(self) -> None:
         """Watch the hot folder when it is the device or has a path configured."""
-        if self.config.capture.device != "folder" and not self.config.capture.folder.path:
+        folder_path = self.config.capture.options("folder").path
+        if self.config.capture.device != "folder" and not folder_path:
             return
         if self.config.capture.device == "folder":
             self.folder = self.device
         else:
-            self.folder = DeviceStatus(kind="folder", device=self.config.capture.folder.path)
-        options = {"dpi": self.config.capture.dpi, **dataclasses.asdict(self.config.capture.folder)}
+            self.folder = DeviceStatus(kind="folder", device=folder_path)
+        options = configured_options(self.config.capture, "folder")
         try:
             watcher = cast("HotFolder", create_driver("folder", options, self._on_folder_event))
         except StationError as exc:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from station.capture.drivers.base import Driver, DriverEvent
+from station.capture.drivers.base import CaptureContext, Driver, DriverEvent
 from station.capture.intake import Job
 from station.core import messages
 from station.core.errors import StationBusyError, StationError, UsageError
@@ -113,7 +113,9 @@ class CaptureHost(Protocol):
 
     def get_book(self, key: str) -> Book: ...
 
-    def make_driver(self, kind: str | None = None, **options: Any) -> Driver: ...
+    def make_driver(
+        self, kind: str | None = None, context: CaptureContext | None = None, **options: Any
+    ) -> Driver: ...
 
     def capture(
         self,
@@ -221,7 +223,9 @@ class CaptureRunner:
         try:
             self._emit(job, "started", "capture.started", {"book": job.book})
             book = station.get_book(job.book)
-            driver = station.make_driver(first_entry=book.next_entry, profile=book.profile)
+            # The book goes as context: a simulator renders it, a real device ignores it.
+            context = CaptureContext(profile=book.profile, first_entry=book.next_entry)
+            driver = station.make_driver(context=context)
             self._driver = driver
             try:
                 station.capture(

@@ -5,6 +5,14 @@ and constraints. Validation collects *every* problem, each naming the key path, 
 value found and what is expected, so a technician fixes the file in one go. Unknown
 keys are errors (a typo must never be silently ignored).
 
+Each capture driver owns its ``[capture.<kind>]`` table: the driver's package holds
+the table's schema beside its code, and :mod:`station.capture.drivers` registers it
+here (:func:`register_driver_section`) when imported, the way modules register their
+messages. This ground floor validates every table without knowing any driver, so one
+pass reports all problems; a loader of station.toml must import
+``station.capture.drivers`` first (the CLI and the application do), or the driver
+tables are unknown keys.
+
 Environment variables override the file: ``STATION__SECTION__KEY=value`` (double
 underscores separate the path), plus ``STATION_DATA_DIR`` for the data folder.
 """
@@ -30,8 +38,48 @@ DEFAULT_CONFIG_PATH = Path("/etc/ledger-station/station.toml")
 ENV_PREFIX = "STATION__"
 
 
-def _opt(default: Any, doc: str, **constraints: Any) -> Any:
+def option(default: Any, doc: str, **constraints: Any) -> Any:
+    """A schema key: its default, its help text and its constraints (``choices``, ``min``,
+    ``max``, ``check`` with ``check_message``); ``choices`` may be a callable."""
     return field(default=default, metadata={"doc": doc, **constraints})
+
+
+_opt = option  # the short name the sections below use
+
+
+@dataclass(frozen=True)
+class DriverSection:
+    """The schema of one driver's ``[capture.<kind>]`` table (a frozen dataclass of
+    :func:`option` fields) and the one line that says what the table is for."""
+
+    schema: type
+    doc: str
+
+
+#: kind -> its table's schema, filled by :mod:`station.capture.drivers` at import.
+_DRIVER_SECTIONS: dict[str, DriverSection] = {}
+#: Field metadata marking the mapping that holds the registered driver tables.
+_DRIVER_TABLES = "driver_tables"
+
+
+def register_driver_section(kind: str, schema: type, doc: str) -> None:
+    """Make ``[capture.<kind>]`` a table of the configuration, checked by ``schema``."""
+    if not dataclasses.is_dataclass(schema):
+        raise TypeError(f"the schema of driver {kind!r} must be a dataclass")
+    _DRIVER_SECTIONS[kind] = DriverSection(schema, doc)
+
+
+def driver_kinds() -> tuple[str, ...]:
+    """The kinds of capture driver registered, sorted."""
+    return tuple(sorted(_DRIVER_SECTIONS))
+
+
+def _device_choices() -> tuple[str, ...]:
+    return ("", *driver_kinds())
+
+
+def _driver_defaults() -> dict[str, Any]:
+    return {kind: section.schema() for kind, section in _DRIVER_SECTIONS.items()}
 
 
 @dataclass(frozen=True)
@@ -68,81 +116,23 @@ class StorageSection:
 
 
 @dataclass(frozen=True)
-class SimulatorSection:
-    profile: str = _opt(
-        "spread-2",
-        "Ledger layout the simulated scanner renders.",
-        choices=("spread-2", "page-1", "stacked", "spread-stacked"),
-    )
-    seed: int = _opt(0, "Seed of the simulated pages; the same seed gives the same pages.")
-    camera: bool = _opt(False, "Render pages as photographed at an angle rather than scanned.")
-    stamp_probability: float = _opt(0.5, "Share of entries carrying a red stamp.", min=0, max=1)
-    faded_probability: float = _opt(0.3, "Share of pages with faded ink.", min=0, max=1)
-    skew_max_deg: float = _opt(2.0, "Largest skew of a simulated page, degrees.", min=0, max=10)
-
-
-@dataclass(frozen=True)
-class FolderSection:
-    path: str = _opt("", "Hot folder other programs save pages into; empty: no hot folder.")
-    settle_seconds: float = _opt(
-        3.0, "A file is taken once its size and time are unchanged this long.", min=0.1, max=600
-    )
-    damaged_wait_seconds: float = _opt(
-        60.0, "A file that does not decode waits this long for more data.", min=0, max=3600
-    )
-    rescan_seconds: float = _opt(
-        10.0, "Full rescan interval, for changes that sent no notification.", min=0.5, max=3600
-    )
-    polling: bool = _opt(False, "Watch by polling (network shares that send no notifications).")
-    done_dir: str = _opt("", "Where taken files go; empty: 'done' inside the hot folder.")
-    rejected_dir: str = _opt(
-        "", "Where unusable files go, with a reason; empty: 'rejected' inside the hot folder."
-    )
-    max_file_mb: int = _opt(100, "Largest file taken, in MB; larger ones are rejected.", min=1)
-
-
-@dataclass(frozen=True)
-class CameraSection:
-    preview_width: int = _opt(640, "Width of the live preview, pixels.", min=160, max=1920)
-    preview_height: int = _opt(480, "Height of the live preview, pixels.", min=120, max=1080)
-    preview_fps: int = _opt(8, "Frames per second of the live preview.", min=1, max=30)
-    still_width: int = _opt(0, "Width of a captured page; 0: the largest.", min=0, max=20000)
-    still_height: int = _opt(0, "Height of a captured page; 0: the largest.", min=0, max=20000)
-    settle_frames: int = _opt(
-        3, "Frames dropped before a still, while exposure settles.", min=0, max=60
-    )
-
-
-@dataclass(frozen=True)
-class SaneSection:
-    mode: str = _opt("color", "Colour mode of SANE scans.", choices=("color", "gray"))
-    source: str = _opt(
-        "auto",
-        "Paper source; auto: as the scanner is.",
-        choices=("auto", "flatbed", "adf", "adf-duplex"),
-    )
-    area: str = _opt("max", "Scan area: max, A4, A3, A4-landscape..., or WIDTHxHEIGHT in mm.")
-
-
-@dataclass(frozen=True)
 class CaptureSection:
     device: str = _opt(
-        "simulated", "Kind of capture device.", choices=("simulated", "sane", "camera", "folder")
+        "",
+        "Kind of capture device; empty: none, so nothing is captured until one is chosen.",
+        choices=_device_choices,
     )
     device_id: str = _opt("", "Device to open (e.g. 'test:0' for SANE); empty: the first found.")
     dpi: int = _opt(300, "Capture resolution in dots per inch.", min=100, max=1200)
-    simulated: SimulatorSection = field(
-        default_factory=SimulatorSection, metadata={"doc": "Simulated ledger scanner."}
+    #: The ``[capture.<kind>]`` tables, one per registered driver, each checked by the
+    #: driver's own schema; a table left out of the file has its defaults.
+    drivers: dict[str, Any] = field(
+        default_factory=_driver_defaults, metadata={_DRIVER_TABLES: True}
     )
-    folder: FolderSection = field(
-        default_factory=FolderSection, metadata={"doc": "Hot folder watched for saved pages."}
-    )
-    camera: CameraSection = field(
-        default_factory=CameraSection, metadata={"doc": "Overhead or document camera (UVC)."}
-    )
-    sane: SaneSection = field(
-        default_factory=SaneSection, metadata={"doc": "SANE scanner (flatbed, feeder, A3)."}
-    )
+
+    def options(self, kind: str) -> Any:
+        """The ``[capture.<kind>]`` table of a registered driver, as its schema holds it."""
+        return self.drivers[kind]
 
 
 @dataclass(frozen=True)
@@ -310,6 +300,7 @@ def _convert(value: Any, kind: Any, path: str, meta: dict[str, Any], problems: _
         problems.add(path, value, expected)
         return None
     choices = meta.get("choices")
+    choices = choices() if callable(choices) else choices
     if choices is not None and value not in choices:
         problems.add(path, value, "config.expected_choice", choices=", ".join(map(repr, choices)))
         return None
@@ -332,11 +323,14 @@ def _build(cls: type[T], data: Any, path: str, problems: _Problems) -> T:
     if not isinstance(data, dict):
         problems.add(path or "(top level)", data, "config.expected_table")
         return default
-    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    known = {f.name: f for f in fields if _DRIVER_TABLES not in f.metadata}
+    tables = [f.name for f in fields if _DRIVER_TABLES in f.metadata]
+    allowed = sorted([*known, *(_DRIVER_SECTIONS if tables else ())])
     for key in data:
-        if key not in known:
+        if key not in allowed:
             where = f"{path}.{key}" if path else key
-            problems.add(where, data[key], "config.unknown_key", known=", ".join(sorted(known)))
+            problems.add(where, data[key], "config.unknown_key", known=", ".join(allowed))
     values: dict[str, Any] = {}
     for name, spec in known.items():
         if name not in data:
@@ -349,7 +343,50 @@ def _build(cls: type[T], data: Any, path: str, problems: _Problems) -> T:
         converted = _convert(data[name], kind, where, dict(spec.metadata), problems)
         if converted is not None:
             values[name] = converted
+    for name in tables:
+        values[name] = _build_driver_tables(data, path, problems)
     return dataclasses.replace(default, **values)  # type: ignore[type-var]
+
+
+def _build_driver_tables(data: dict[str, Any], path: str, problems: _Problems) -> dict[str, Any]:
+    """Every registered driver's table from ``data``, by its own schema; absent: defaults."""
+    return {
+        kind: _build(section.schema, data.get(kind, {}), f"{path}.{kind}", problems)
+        for kind, section in _DRIVER_SECTIONS.items()
+    }
+
+
+def get_key(cfg: Any, dotted: str) -> Any:
+    """The value of ``dotted`` (``capture.sane.mode``) in ``cfg`` or one of its sections."""
+    node = cfg
+    for part in dotted.split("."):
+        node = _child(node, part)
+    return node
+
+
+def replace_key(cfg: T, dotted: str, value: Any) -> T:
+    """``cfg`` with one dotted key changed (sections are frozen dataclasses)."""
+    head, _, rest = dotted.partition(".")
+    if rest:
+        value = replace_key(_child(cfg, head), rest, value)
+    tables = _tables_field(cfg)
+    if tables is not None and head in getattr(cfg, tables):
+        value, head = {**getattr(cfg, tables), head: value}, tables
+    return dataclasses.replace(cfg, **{head: value})  # type: ignore[type-var]
+
+
+def _child(node: Any, name: str) -> Any:
+    tables = _tables_field(node)
+    if tables is not None and name in getattr(node, tables):
+        return getattr(node, tables)[name]
+    return getattr(node, name)
+
+
+def _tables_field(node: Any) -> str | None:
+    """The name of ``node``'s field holding driver tables, if it has one."""
+    if not dataclasses.is_dataclass(node):
+        return None
+    return next((f.name for f in dataclasses.fields(node) if _DRIVER_TABLES in f.metadata), None)
 
 
 def environment_overrides(environ: typing.Mapping[str, str]) -> dict[str, Any]:
@@ -436,6 +473,10 @@ def describe() -> list[tuple[str, Any, str]]:
 
     def walk(cls: type, prefix: str) -> None:
         for spec in dataclasses.fields(cls):
+            if _DRIVER_TABLES in spec.metadata:
+                for kind, section in sorted(_DRIVER_SECTIONS.items()):
+                    walk(section.schema, f"{prefix}{kind}.")
+                continue
             kind = _field_type(cls, spec.name)
             path = f"{prefix}{spec.name}"
             if dataclasses.is_dataclass(kind):
@@ -449,4 +490,16 @@ def describe() -> list[tuple[str, Any, str]]:
     return rows
 
 
-__all__ = ["Config", "describe", "load", "parse", "resolve_data_dir", "validate"]
+__all__ = [
+    "Config",
+    "describe",
+    "driver_kinds",
+    "get_key",
+    "load",
+    "option",
+    "parse",
+    "register_driver_section",
+    "replace_key",
+    "resolve_data_dir",
+    "validate",
+]

@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from station.capture.drivers import driver_class
+from station.capture.drivers import REGISTRY, driver_class
 from station.capture.drivers.camera.v4l2 import list_video_devices
 from station.capture.inputdev import list_input_devices
 from station.capture.triggers import parse_keys, wanted_devices
@@ -225,7 +225,7 @@ def check_triggers(context: Context) -> list[Finding]:
 
 def check_folder(context: Context) -> list[Finding]:
     """The hot folder, when one is configured."""
-    folder = context.config.capture.folder.path
+    folder = context.config.capture.options("folder").path
     if not folder:
         status = FAIL if context.config.capture.device == "folder" else INFO
         return [Finding("folder", status, "doctor.folder_none", exit_code=EXIT_DEVICE)]
@@ -251,11 +251,16 @@ def check_choice(context: Context) -> list[Finding]:
     """Which device the configuration would capture from, or why it cannot."""
     capture = context.config.capture
     kind = capture.device
+    if not kind:  # an installed station chooses no device until the technician does
+        known = ", ".join(sorted(REGISTRY))
+        finding = Finding("device", FAIL, "driver.none", {"known": known}, exit_code=EXIT_DEVICE)
+        return [finding, *_real_device_hints(context)]
     if kind == "simulated":
         context.would_use = {"kind": kind, "device": "sim:0", "label": "simulated"}
         return [Finding("device", OK, "doctor.use_simulated"), *_real_device_hints(context)]
     if kind == "folder":
-        context.would_use = {"kind": kind, "device": capture.folder.path, "label": "hot folder"}
+        folder = capture.options("folder").path
+        context.would_use = {"kind": kind, "device": folder, "label": "hot folder"}
         return []  # check_folder says whether it works
     if kind == "sane" and context.sane_error is not None:
         detail = context.sane_error.message("en")

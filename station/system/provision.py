@@ -124,9 +124,7 @@ def flatten(cfg: config.Config) -> dict[str, Any]:
     """Every key of ``cfg`` as ``{"section.key": value}``, lists as lists (as in TOML)."""
     values: dict[str, Any] = {}
     for dotted, _default, _doc in config.describe():
-        node: Any = cfg
-        for part in dotted.split("."):
-            node = getattr(node, part)
+        node = config.get_key(cfg, dotted)
         values[dotted] = list(node) if isinstance(node, tuple) else node
     return values
 

@@ -52,7 +52,7 @@ def has_feeder() -> bool:
     """Whether the device can take a stack of pages (the simulator's and a scanner's feeder)."""
     capture = station().config.capture
     return capture.device == "simulated" or (
-        capture.device == "sane" and capture.sane.source != "flatbed"
+        capture.device == "sane" and capture.options("sane").source != "flatbed"
     )
 
 

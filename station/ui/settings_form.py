@@ -52,7 +52,9 @@ def spec(key: str) -> Spec:
     hints = typing.get_type_hints(cls)
     field = next(f for f in dataclasses.fields(cls) if f.name == name)
     meta = field.metadata
-    return Spec(key, hints[name], meta.get("min"), meta.get("max"), tuple(meta.get("choices", ())))
+    choices = meta.get("choices", ())
+    choices = choices() if callable(choices) else choices  # capture.device: the drivers
+    return Spec(key, hints[name], meta.get("min"), meta.get("max"), tuple(choices))
 
 
 def field_rows(settings: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:

@@ -89,6 +89,7 @@ def test_broken_configuration_is_reported_and_devices_still_listed(
 ) -> None:
     bad = tmp_path / "station.toml"
     bad.write_text('[capture]\ndevice = "fax"\n[triggers]\nkeys = "KEY_B"\n', encoding="utf-8")
+    del env["STATION__CAPTURE__DEVICE"]  # the file's device, not the test stations' simulator
     done = run_station("--config", str(bad), "doctor", "--lang", "en", env=env, timeout=60)
     assert done.returncode == 78
     assert "capture.device = 'fax'" in done.stdout

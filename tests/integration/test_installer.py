@@ -20,12 +20,14 @@ itself is built from source inside the root, as a technician's install does.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pwd
 import shutil
 import stat
 import subprocess
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,6 +285,8 @@ def test_first_run_sets_up_packages_user_venv_units_and_data(root: Root) -> None
     )
     conf = (root.path / "etc/ledger-station/station.toml").read_text()
     assert 'data_dir = "/var/lib/ledger-station"' in conf
+    # The simulator is for demos and tests: an installed station chooses no device.
+    assert tomllib.loads(conf)["capture"]["device"] == ""
 
 
 def pwd_ids(root: Path, name: str) -> tuple[int, int]:
@@ -305,9 +309,16 @@ def test_station_command_and_doctor_run_as_the_station_user(root: Root) -> None:
     done = root.run(
         "/usr/local/bin/station", "--lang", "en", "doctor", "--json", check=False, name="doctor"
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert '"config": "(defaults)"' not in done.stdout  # it read the system file
+    report = json.loads(done.stdout)
+    assert report["config"] == "/etc/ledger-station/station.toml"  # it read the system file
     assert "/var/lib/ledger-station" in done.stdout
+    # No device is chosen on a fresh install, so the doctor says so and that is its only
+    # failure (exit 69): the station would capture nothing, not simulated pages.
+    failed = [f for f in report["findings"] if f["status"] == "fail"]
+    assert [(f["area"], f["key"]) for f in failed] == [("device", "driver.none")], done.stdout
+    assert "No capture device is chosen" in failed[0]["message"]
+    assert not report["would_use"]
+    assert done.returncode == 69, done.stderr
 
 
 def test_second_run_changes_nothing(root: Root) -> None:

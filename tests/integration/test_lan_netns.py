@@ -288,6 +288,7 @@ def mirrored_files(dest: Path) -> dict[str, str]:
 REPLACE = r"""
 import json, os, sys
 import pikepdf
+import station.capture.drivers  # registers the [capture.<kind>] tables with the config
 from station.core import config
 from station.core.identity import PresetNamer, station_identity
 from station.processing.page import publish_pdf

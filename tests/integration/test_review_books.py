@@ -157,3 +157,11 @@ def test_settings_are_checked_written_atomically_and_applied(
         with pytest.raises(UsageError):
             TouchApi(station).update_settings(bad)
     assert station.config.processing.budget_kb == 80  # a refused change changes nothing
+    # A driver's own table is changed the same way, and checked by the driver's schema.
+    changed = TouchApi(station).update_settings(
+        {"simulated_profile": "page-1", "capture.device": "sane"}
+    )
+    written = tomllib.loads(target.read_text(encoding="utf-8"))
+    assert written["capture"] == {"dpi": 200, "device": "sane", "simulated": {"profile": "page-1"}}
+    assert changed["simulated_profile"] == "page-1" and changed["capture.device"] == "sane"
+    assert station.config.capture.options("simulated").profile == "page-1"

@@ -408,6 +408,29 @@ def test_a_scan_leaves_sigpipe_ignored(sane_dir: Path) -> None:
         signal.signal(signal.SIGPIPE, previous)
 
 
+def test_a_scan_leaves_the_stop_handler_in_place(sane_dir: Path) -> None:
+    """libsane also resets SIGTERM's handler while scanning: without the driver putting
+    it back, systemd's stop killed the station instead of letting it shut down."""
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        pages: list[object] = []
+        worker = threading.Thread(
+            target=lambda: pages.extend(_one_page(scanner(Recorder(), mode="gray", dpi=75)))
+        )
+        worker.start()
+        worker.join(60)
+        assert len(pages) == 1
+        # Read from the kernel: raising SIGTERM to check would end the test run if lost.
+        status = Path("/proc/self/status").read_text()
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        assert int(caught.split()[1], 16) & 1 << (signal.SIGTERM - 1), caught
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _one_page(driver: SaneScanner) -> list[object]:
     try:
         return list(driver.capture(1))

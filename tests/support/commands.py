@@ -16,6 +16,8 @@ def station_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATION")}
     env.update(
         STATION_DATA_DIR=str(data_dir),
+        # The simulator is chosen explicitly: an installed station has no device.
+        STATION__CAPTURE__DEVICE="simulated",
         STATION__CAPTURE__DPI="150",
         STATION__STORAGE__RESERVE_MB="50",
         STATION__STATION__OFFICE_CODE="xa-dong-hoa",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Importing the driver registry adds the [capture.<kind>] tables to the schema.
+from station.capture import drivers  # noqa: F401
 from station.core import config
 
 
@@ -15,6 +17,7 @@ def simulated_config(data_dir: Path, extra: str = "") -> config.Config:
 data_dir = "{data_dir}"
 reserve_mb = 50
 [capture]
+device = "simulated"
 dpi = 150
 [capture.simulated]
 seed = 3

@@ -37,6 +37,8 @@ def station_env(data_dir: Path, config: Path, port: int) -> dict[str, str]:
         # Settings the wizard saves go here, never to /etc.
         STATION_CONFIG=str(config),
         STATION__WEB__PORT=str(port),
+        # The simulator is chosen explicitly: an installed station has no device.
+        STATION__CAPTURE__DEVICE="simulated",
         STATION__CAPTURE__DPI="150",
         # Clean ink: the overview then shows done cells beside the ones flagged here.
         STATION__CAPTURE__SIMULATED__FADED_PROBABILITY="0",

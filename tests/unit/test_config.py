@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from station.capture import drivers
 from station.core import config
 from station.core.errors import ConfigError
 
@@ -50,6 +51,64 @@ def test_all_problems_reported_with_key_value_and_expectation() -> None:
     assert info.value.exit_code == 78
 
 
+DRIVER_TABLES_WRONG = """
+[capture.sane]
+mode = "sepia"
+feeder = true
+[capture.camera]
+preview_fps = 0
+[capture.folder]
+polling = "yes"
+[capture.simulated]
+profile = "scroll"
+[capture.sanee]
+mode = "gray"
+"""
+
+
+def test_every_driver_table_is_checked_by_its_own_schema() -> None:
+    with pytest.raises(config.ConfigProblems) as info:
+        config.parse(DRIVER_TABLES_WRONG, "station.toml", environ={})
+    english = info.value.message("en")
+    assert "6 error(s)" in english
+    assert "capture.sane.mode = 'sepia': expected one of: 'color', 'gray'" in english
+    assert "capture.sane.feeder = True: unknown key; known keys here: area, mode, source" in (
+        english
+    )
+    assert "capture.camera.preview_fps = 0: expected at least 1" in english
+    assert "capture.folder.polling = 'yes': expected true or false" in english
+    assert "capture.simulated.profile = 'scroll': expected one of: 'spread-2'" in english
+    # A misspelt driver table is an unknown key of [capture], which names the drivers.
+    assert "capture.sanee = {'mode': 'gray'}: unknown key; known keys here: camera," in english
+    assert "capture.sane.mode = 'sepia': cần một trong:" in info.value.message("vi")
+
+
+def test_the_driver_tables_are_the_registered_drivers() -> None:
+    assert config.driver_kinds() == tuple(sorted(drivers.REGISTRY))
+    described = {path for path, _, _ in config.describe()}
+    for kind, spec in drivers.REGISTRY.items():
+        assert isinstance(config.Config().capture.options(kind), spec.schema)
+        assert any(path.startswith(f"capture.{kind}.") for path in described), kind
+    loaded = config.parse('[capture.sane]\nmode = "gray"\n', environ={})
+    assert loaded.capture.options("sane").mode == "gray"
+    assert config.get_key(loaded, "capture.sane.mode") == "gray"
+    changed = config.replace_key(loaded, "capture.sane.area", "A3")
+    assert (changed.capture.options("sane").area, changed.capture.options("sane").mode) == (
+        "A3",
+        "gray",
+    )
+    assert loaded.capture.options("sane").area == "max"  # the original is unchanged
+
+
+def test_no_device_is_chosen_by_default() -> None:
+    """The simulator is for the demo and tests; an installed station chooses nothing."""
+    assert config.Config().capture.device == ""
+    assert config.load(EXAMPLE, environ={}).capture.device == ""
+    assert config.parse('[capture]\ndevice = "simulated"\n', environ={}).capture.device == (
+        "simulated"
+    )
+
+
 def test_unknown_section_is_an_error() -> None:
     with pytest.raises(ConfigError, match="unknown key"):
         config.parse("[webb]\nport = 1\n", environ={})
@@ -69,7 +128,7 @@ def test_environment_overrides_with_types() -> None:
     env = {"STATION__WEB__PORT": "8081", "STATION__CAPTURE__SIMULATED__CAMERA": "true"}
     loaded = config.parse("", environ=env)
     assert loaded.web.port == 8081
-    assert loaded.capture.simulated.camera is True
+    assert loaded.capture.options("simulated").camera is True
 
 
 def test_environment_override_is_validated_too() -> None:

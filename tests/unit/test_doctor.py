@@ -154,3 +154,15 @@ def test_a_configured_pedal_that_is_not_plugged_in(tmp_path: Path) -> None:
         doctor.Context(dataclasses.replace(cfg, triggers=triggers), "t")
     )
     assert finding.status == doctor.WARN and "not plugged in" in finding.message("en")
+
+
+def test_no_chosen_device_fails_and_names_a_device_that_is_there() -> None:
+    """An installed station chooses no device: the doctor says so, not 'simulated'."""
+    context = _context()
+    context.devices["cameras"] = [{"device": "/dev/video0", "label": "HD Webcam C270"}]
+    choice, hint = doctor.check_choice(context)
+    assert choice.status == doctor.FAIL and choice.exit_code == doctor.EXIT_DEVICE
+    assert "No capture device is chosen" in choice.message("en")
+    assert "Chưa chọn thiết bị nhận ảnh" in choice.message("vi")
+    assert 'set capture.device = "camera"' in hint.message("en")
+    assert not context.would_use

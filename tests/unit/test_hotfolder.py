@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from station.capture.drivers.base import CapturedImage, DeviceState, DriverEvent
+from station.capture.drivers.base import CaptureContext, CapturedImage, DeviceState, DriverEvent
 from station.capture.drivers.folder.files import free_name, ignored, move_unique
 from station.capture.drivers.folder.settings import parse_options
 from station.capture.drivers.folder.watcher import CLAIM_DIR, HotFolder, Sink
@@ -375,7 +375,8 @@ def test_missing_folder_is_offline_with_a_clear_message(tmp_path: Path) -> None:
 
 
 def test_capture_says_the_folder_is_passive(hot: Path) -> None:
-    folder = HotFolder({"path": str(hot), "first_entry": 5, "profile": "page-1"})
+    # Given the book as any device is; its options are its own.
+    folder = HotFolder({"path": str(hot)}, context=CaptureContext("page-1", 5))
     with pytest.raises(DeviceError, match="takes pages by itself"):
         next(iter(folder.capture(1)))
 

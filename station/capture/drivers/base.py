@@ -85,13 +85,32 @@ class DriverEvent:
 EventCallback = Callable[[DriverEvent], None]
 
 
+@dataclass(frozen=True)
+class CaptureContext:
+    """What the station knows about the book being captured into.
+
+    Every driver is given it and a real device ignores it; the simulated scanner (and
+    the simulated camera) render pages of this book, numbered on from its next entry.
+    It is kept apart from the options so a driver's options are only its own.
+    """
+
+    profile: str = ""  # the book's layout profile
+    first_entry: int = 1  # the number of the first entry on the next page
+
+
 class Driver(ABC):
     """Base class: state machine and event reporting; subclasses do the device work."""
 
     kind: ClassVar[str]
 
-    def __init__(self, options: Mapping[str, Any], on_event: EventCallback | None = None):
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        on_event: EventCallback | None = None,
+        context: CaptureContext | None = None,
+    ):
         self.options = dict(options)
+        self.context = context
         self._on_event = on_event
         self._state = DeviceState.OFFLINE
         self._cancel = threading.Event()

@@ -17,6 +17,7 @@ still is taken.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import threading
@@ -29,6 +30,7 @@ from PIL import Image
 
 from station.capture.drivers.base import (
     Capabilities,
+    CaptureContext,
     CapturedImage,
     DeviceInfo,
     DeviceState,
@@ -88,6 +90,14 @@ def parse_options(options: Mapping[str, Any]) -> Settings:
             raise ConfigError("camera.bad_option", key=key, value=value, detail=detail)
         values[key] = value
     return Settings(**values)
+
+
+def with_context(settings: Settings, context: CaptureContext | None) -> Settings:
+    """``settings`` with the simulated camera showing the book being captured into."""
+    if context is None:
+        return settings
+    profile = context.profile or settings.profile
+    return dataclasses.replace(settings, profile=profile, first_entry=context.first_entry)
 
 
 class _SharedCamera:
@@ -151,11 +161,12 @@ class CameraDriver(Driver):
         self,
         options: Mapping[str, Any],
         on_event: EventCallback | None = None,
+        context: CaptureContext | None = None,
         *,
         source: FrameSource | None = None,
     ) -> None:
-        super().__init__(options, on_event)
-        self.settings = parse_options(self.options)
+        super().__init__(options, on_event, context)
+        self.settings = with_context(parse_options(self.options), context)
         self._given_source = source
         self._device = self.settings.device or (source.device if source else first_camera())
         self._shared: _SharedCamera | None = None

@@ -10,9 +10,6 @@ from typing import Any
 
 from station.core.errors import ConfigError
 
-#: Options every station driver is given that mean nothing to a folder.
-CAPTURE_HINTS = frozenset({"first_entry", "profile"})
-
 
 @dataclass(frozen=True)
 class FolderSettings:
@@ -38,7 +35,7 @@ def parse_options(options: Mapping[str, Any]) -> FolderSettings:
     known = {"path", "done_dir", "rejected_dir", "dpi", "settle_seconds"}
     known |= {"damaged_wait_seconds", "rescan_seconds", "polling", "max_file_mb"}
     for key, value in options.items():
-        if key not in known and key not in CAPTURE_HINTS:
+        if key not in known:
             raise ConfigError("folder.bad_option", key=key, value=value, detail="unknown option")
     if not str(options.get("path") or ""):
         raise ConfigError("folder.no_path")

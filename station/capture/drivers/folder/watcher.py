@@ -39,6 +39,7 @@ from watchdog.observers.polling import PollingObserver
 
 from station.capture.drivers.base import (
     Capabilities,
+    CaptureContext,
     CapturedImage,
     DeviceInfo,
     DeviceState,
@@ -122,8 +123,13 @@ class HotFolder(Driver):
 
     kind: ClassVar[str] = "folder"
 
-    def __init__(self, options: Mapping[str, Any], on_event: EventCallback | None = None) -> None:
-        super().__init__(options, on_event)
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        on_event: EventCallback | None = None,
+        context: CaptureContext | None = None,
+    ) -> None:
+        super().__init__(options, on_event, context)
         self.settings = parse_options(options)
         self.counts = Counts()
         self._seen: dict[str, _Seen] = {}

@@ -30,6 +30,7 @@ from PIL import Image
 
 from station.capture.drivers.base import (
     Capabilities,
+    CaptureContext,
     CapturedImage,
     DeviceInfo,
     DeviceState,
@@ -112,8 +113,13 @@ class SaneScanner(Driver):
 
     kind: ClassVar[str] = "sane"
 
-    def __init__(self, options: Mapping[str, Any], on_event: EventCallback | None = None):
-        super().__init__(options, on_event)
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        on_event: EventCallback | None = None,
+        context: CaptureContext | None = None,
+    ):
+        super().__init__(options, on_event, context)
         self.settings = parse_options(self.options)
         self._device_id = self.settings.device
         self._handle: Any = None
@@ -246,7 +252,7 @@ class SaneScanner(Driver):
         self._emit(DriverEvent("progress", self.device, self._state, key, values))
 
     def _end_batch(self) -> None:
-        with self._lock:
+        with self._lock, sigpipe.actions_kept():
             self._sane_cancel()  # ends a feeder batch; harmless after a flatbed page
             if self._state is DeviceState.CAPTURING:  # else a failure set it already
                 self._set_state(DeviceState.IDLE)
@@ -263,7 +269,8 @@ class SaneScanner(Driver):
 
     def _scan_page(self, applied: Applied, feeder: bool, done: int) -> CapturedImage | None:
         """Feed and read one page; None at the normal end (feeder empty, cancelled)."""
-        with self._lock:
+        # libsane resets the stop signals' handlers while scanning (station.system.sigpipe).
+        with self._lock, sigpipe.actions_kept():
             handle = self._require_handle()
             try:
                 handle.start()

@@ -23,6 +23,7 @@ import numpy as np
 
 from station.capture.drivers.base import (
     Capabilities,
+    CaptureContext,
     CapturedImage,
     DeviceInfo,
     DeviceState,
@@ -99,6 +100,19 @@ def parse_options(options: Mapping[str, Any]) -> Settings:
     return settings
 
 
+def with_context(settings: Settings, context: CaptureContext | None) -> Settings:
+    """``settings`` rendering the pages of the book being captured into, when known."""
+    if context is None:
+        return settings
+    profile = context.profile or settings.profile
+    settings = dataclasses.replace(settings, profile=profile, first_entry=context.first_entry)
+    try:
+        validate_spec(spec_of(settings))
+    except UsageError as error:
+        raise ConfigError(error.key, **error.values) from error
+    return settings
+
+
 def _coerce(key: str, value: Any, default: Any) -> Any:
     """Accept what TOML gives; ints for floats, nothing silently lossy."""
     if value is None and key in ("jam_after", "unplug_after", "corrupt_every"):
@@ -132,9 +146,14 @@ class SimulatedScanner(Driver):
     kind: ClassVar[str] = "simulated"
     FAULTS: ClassVar[tuple[str, ...]] = ("jam", "unplug", "slow", "corrupt", "clear")
 
-    def __init__(self, options: Mapping[str, Any], on_event: EventCallback | None = None):
-        super().__init__(options, on_event)
-        self.settings = parse_options(self.options)
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        on_event: EventCallback | None = None,
+        context: CaptureContext | None = None,
+    ):
+        super().__init__(options, on_event, context)
+        self.settings = with_context(parse_options(self.options), context)
         self._pages_fed = 0  # pages fed over the driver's life: the next page index
         self._plugged = True
 
