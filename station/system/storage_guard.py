@@ -28,6 +28,7 @@ from station.lan.acks import Acks
 from station.lan.db import LanDB
 from station.lan.pairing import Pairing
 from station.store import Store
+from station.store.counts import holds_current
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +156,9 @@ def remove(
     return freed
 
 
-def collector_acknowledgements(data_dir: Path) -> Acknowledged | None:
-    """ "Every paired collector holds this entry's current version", from the LAN
-    service's records (``db/lan``); None when this version has no LAN service.
+def collector_acknowledgements(data_dir: Path) -> Acknowledged:
+    """ "Every paired collector holds this entry's current version" (each judged by
+    :func:`station.store.counts.holds_current`), from the LAN service's records.
 
     With no collector paired, nothing is acknowledged: no entry PC has a copy.
     """
@@ -166,13 +167,9 @@ def collector_acknowledgements(data_dir: Path) -> Acknowledged | None:
     acks = Acks(lan.folder / "acks")
 
     def acknowledged(entry: Entry) -> bool:
-        current = entry.current
-        if current is None or not collectors:
-            return False
-        for collector in collectors:
-            known = acks.of(collector, entry.book).get(entry.id)
-            if known is None or known.get("sha256") != current.sha256:
-                return False
-        return True
+        return bool(collectors) and all(
+            holds_current(entry, acks.of(collector, entry.book).get(entry.id))
+            for collector in collectors
+        )
 
     return acknowledged

@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from ..ports import free_port, wait_for_port
-from .conftest import station_command, station_env
-from .sane_backend import write_sane_config
-from .test_web import Browser
+from tests.support.commands import station_command, station_env
+from tests.support.http_client import Browser
+from tests.support.ports import free_port, wait_for_port
+from tests.support.sane_backend import write_sane_config
 
 pytest.importorskip("sane")
 
