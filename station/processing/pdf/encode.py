@@ -10,7 +10,8 @@ Rungs are tried best first and the first that fits wins:
    or quality 30 (flag ``greyscale_fallback``).
 
 Every rung is legible by construction, so when none fits the smallest one is
-returned with the flag ``over_budget`` and the entry goes to review.
+returned with the flag ``over_budget``, which the entry keeps and the counts show
+(:mod:`station.processing.page`).
 """
 
 from __future__ import annotations
