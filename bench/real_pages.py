@@ -1,0 +1,282 @@
+"""Real register pages: score ``station process`` against their ground truth.
+
+Run: ``nice -n 19 .venv/bin/python bench/real_pages.py [--only NAME ...]``. Every image
+of ``../shared/real-pages/`` (the folder ``shared`` beside the repository checkout;
+the images are never copied into the repository) goes through the product's own
+``station process`` in a child process, one image per run, with the profile its
+ground-truth JSON names. The child's CPU seconds and peak RSS come from ``wait4``.
+Each entry's polygon in the report (stored pixel grid, EXIF orientation not
+applied) is scored against the truth by
+:mod:`station.processing.imaging.truthscore` (the rules are in its docstring): entries
+exact, leaked, split text lines, entries with lost ink and whether a flag said so,
+orientation, PDF bytes (1 KB = 1000 bytes: a file counts as over when it holds more
+than ``--limit`` bytes), CPU seconds and peak memory. It prints figures per image and
+for the tuning images, the held-out images and all; it judges nothing.
+
+The split between images tuned on and images only measured is :data:`SPLIT` (see
+``docs/developers.md``): about two thirds tuning, one third held out, every kind of
+image in both, so a held-out figure says what a new page of a known kind gets.
+
+Origin and licences (``../shared/real-pages/SOURCES.md``; keep this attribution
+wherever the images are used; the image files are unchanged, the JSON files are
+annotations made for this project):
+
+- HTR-United/lectaurep-repertoires, "Notaires de Paris - Répertoires, ground truth for
+  various Parisian registries of notary deeds (French 19th and 20th centuries)",
+  version 2.0.0, by LECTAUREP (Archives nationales, Inria ALMAnaCH, EPHE): Aurélia
+  Rostaing, Marc Durand, Alix Chagué. https://github.com/HTR-United/lectaurep-repertoires,
+  CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/). Reproductions of the
+  Minutier central des notaires de Paris, Archives nationales (France).
+- HTR-United/lectaurep-bronod, "Lectaurep-Bronod, ground truth for Maître Bronod's
+  documents (French XVIIIth century)" by Marie-Françoise Limon-Bonnet (Archives
+  nationales), Alix Chagué (Inria), Aurélia Rostaing (Archives nationales), LECTAUREP
+  project, doi:10.5281/zenodo.10631355, https://github.com/HTR-United/lectaurep-bronod,
+  CC BY 4.0. Repertory of notary Louis Bronod, Paris, 1742-1745, Archives nationales.
+- mzucker/page_dewarp example photos, https://github.com/mzucker/page_dewarp,
+  MIT License, Copyright (c) 2016, Matt Zucker (full licence text in SOURCES.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from station.processing.imaging.truthscore import ImageScore, Truth, ink_mask, score_image
+
+REPO = Path(__file__).resolve().parents[1]
+PAGES = REPO.parent / "shared" / "real-pages"
+#: The kind of each image (the strata of the split).
+KINDS = {
+    "rep_riant4_06480_L-0.jpg": "repertory microfilm",
+    "rep_dufour1_07645_L-0.jpg": "repertory microfilm",
+    "rep_dufour1_07680_L-1.jpg": "repertory microfilm",
+    "rep_randomset1_0073_L-0.jpg": "repertory colour",
+    "rep_randomset1_1444_L-1.jpg": "repertory colour",
+    "rep_randomset2_2674_L-1.jpg": "repertory colour",
+    "bronod1_0003.jpg": "bronod spread",
+    "bronod1_0015.jpg": "bronod spread",
+    "bronod1_0033.jpg": "bronod spread",
+    "bronod1_0059.jpg": "bronod spread",
+    "bronod1_0068.jpg": "bronod spread",
+    "dewarp_boston_cooking_a.jpg": "dewarp photo",
+    "dewarp_boston_cooking_b.jpg": "dewarp photo",
+    "dewarp_linguistics_thesis_b.jpg": "dewarp photo",
+}
+#: Images the imaging may be tuned on; every other image is only measured. Per kind,
+#: the held-out image is another page of a book tuned on (dufour1_07680: a right-hand
+#: page opening with a continued act), another scan set (randomset2), two spreads with
+#: what the tuned ones lack (0033: an ornament mid-page; 0068: a title page) and the
+#: facing page of a tuned photo (boston_b). 144 of the 216 entries are tuning entries.
+HELD_OUT = (
+    "rep_dufour1_07680_L-1.jpg",
+    "rep_randomset2_2674_L-1.jpg",
+    "bronod1_0033.jpg",
+    "bronod1_0068.jpg",
+    "dewarp_boston_cooking_b.jpg",
+)
+SPLIT = {name: "held-out" if name in HELD_OUT else "tuning" for name in KINDS}
+INK_FACTOR = 4  # the ink mask is kept at a quarter of the stored resolution
+#: Flags about numbering only: they say nothing about the content of a cut.
+NOT_ABOUT_CONTENT = frozenset({"number_uncertain"})
+
+
+@dataclass
+class ChildRun:
+    """One ``station process`` run: its report, exit status and cost."""
+
+    report: dict[str, Any]
+    exit_code: int
+    cpu_seconds: float
+    peak_mb: float
+    wall_seconds: float
+
+
+@dataclass
+class Result:
+    """One image: where it stands, what the child did, and its score."""
+
+    name: str
+    split: str
+    kind: str
+    run: ChildRun
+    score: ImageScore
+    flags: list[str]
+    silent_loss: bool
+    pdf_bytes: list[int]
+
+
+def process(image: Path, profile: str, work: Path) -> ChildRun:
+    """``station process`` on one image in a child; CPU and peak RSS from ``wait4``."""
+    report = work / "report.json"
+    command = [
+        sys.executable, "-m", "station.cli", "--lang", "en", "process", str(image),
+        "--book", "KS/2007/01", "--profile", profile, "--first-entry", "1",
+        "--out", str(work / "out"), "--report", str(report),
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATION")}
+    env.update(STATION_DATA_DIR=str(work / "data"), OMP_NUM_THREADS="1")
+    started = time.perf_counter()
+    with open(work / "child.log", "wb") as log:
+        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    wall = time.perf_counter() - started
+    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(data, child.returncode, cpu, usage.ru_maxrss / 1024, wall)
+
+
+def regions_of(report: dict[str, Any]) -> list[np.ndarray]:
+    """The polygons of the entries that were written to a file."""
+    return [np.asarray(e["polygon"], np.float64) for e in report.get("entries", []) if e["file"]]
+
+
+def flags_of(report: dict[str, Any]) -> list[str]:
+    """Every flag the run put on the image or on its entries."""
+    found = {f for i in report.get("images", []) for f in i["flags"]}
+    found |= {f for e in report.get("entries", []) for f in e["flags"]}
+    return sorted(found)
+
+
+def measure(image: Path, work: Path) -> Result:
+    """Run and score one image."""
+    data = json.loads(image.with_suffix(".json").read_text(encoding="utf-8"))
+    run = process(image, data["profile"], work)
+    with Image.open(image) as stored:  # the stored pixels: EXIF orientation not applied
+        size = stored.size
+        red = np.asarray(stored.convert("RGB").getchannel("R"))
+    ink = ink_mask(red, INK_FACTOR)
+    del red
+    images = run.report.get("images", [])
+    turns = images[0]["upright_turns"] if images and not images[0]["error"] else None
+    score = score_image(Truth.from_json(data, size), regions_of(run.report), ink, INK_FACTOR, turns)
+    flags = flags_of(run.report)
+    said = any(f not in NOT_ABOUT_CONTENT for f in flags)
+    return Result(
+        name=image.name,
+        split=SPLIT.get(image.name, "unlisted"),
+        kind=KINDS.get(image.name, "unlisted"),
+        run=run,
+        score=score,
+        flags=flags,
+        silent_loss=score.lost_entries > 0 and not said,
+        pdf_bytes=[e["bytes"] for e in run.report.get("entries", []) if e["file"]],
+    )
+
+
+def _measure_in(args: tuple[Path, Path]) -> Result:
+    image, root = args
+    work = root / image.stem
+    work.mkdir()
+    return measure(image, work)
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({100 * part / whole:.1f}%)" if whole else f"{part}/0"
+
+
+def print_images(results: Sequence[Result], limit: int) -> None:
+    """One line per image."""
+    print(f"{'image':32} {'set':8} {'true':>4} {'found':>5} {'exact':>5} {'leak':>4} "
+          f"{'split/lines':>11} {'lost':>4} {'ink lost':>8} {'silent':>6} {'orient':>6} "
+          f"{'PDFs':>4} {'max B':>7} {f'>{limit}':>7} {'CPU s':>6} {'peak MB':>7} "
+          f"{'exit':>4}  flags")  # fmt: skip
+    for r in results:
+        s = r.score
+        ink = f"{100 * s.ink_lost / s.ink:.1f}%" if s.ink else "-"
+        orient = {None: "-", True: "right", False: "WRONG"}[s.orientation_right]
+        over = sum(b > limit for b in r.pdf_bytes)
+        print(f"{r.name[:32]:32} {r.split:8} {s.entries:>4} {s.found:>5} {s.exact:>5} "
+              f"{s.leaked:>4} {f'{s.split_lines}/{s.lines}':>11} {s.lost_entries:>4} "
+              f"{ink:>8} {'yes' if r.silent_loss else 'no':>6} {orient:>6} "
+              f"{len(r.pdf_bytes):>4} {max(r.pdf_bytes, default=0):>7} {over:>7} "
+              f"{r.run.cpu_seconds:>6.1f} {r.run.peak_mb:>7.0f} {r.run.exit_code:>4}  "
+              f"{','.join(r.flags)}")  # fmt: skip
+
+
+def print_totals(results: Sequence[Result], limit: int) -> None:
+    """Tuning, held-out and all images."""
+    print(f"\n{'set':9} {'images':>6} {'true':>5} {'exact':>16} {'leaked':>7} "
+          f"{'split lines':>13} {'lost entries':>12} {'ink lost':>8} {'silent imgs':>11} "
+          f"{'orient wrong':>12} {'PDFs':>5} {'max B':>7} {f'>{limit}':>7} "
+          f"{'CPU s mean/max':>14} {'peak MB max':>11}")  # fmt: skip
+    for group in ("tuning", "held-out", "ALL"):
+        chosen = [r for r in results if group in ("ALL", r.split)]
+        if not chosen:
+            continue
+        scores = [r.score for r in chosen]
+        true = sum(s.entries for s in scores)
+        ink, lost = sum(s.ink for s in scores), sum(s.ink_lost for s in scores)
+        sizes = [b for r in chosen for b in r.pdf_bytes]
+        cpu = [r.run.cpu_seconds for r in chosen]
+        wrong = sum(s.orientation_right is False for s in scores)
+        unknown = sum(s.orientation_right is None for s in scores)
+        print(f"{group:9} {len(chosen):>6} {true:>5} "
+              f"{_pct(sum(s.exact for s in scores), true):>16} "
+              f"{sum(s.leaked for s in scores):>7} "
+              f"{f'{sum(s.split_lines for s in scores)}/{sum(s.lines for s in scores)}':>13} "
+              f"{sum(s.lost_entries for s in scores):>12} "
+              f"{f'{100 * lost / ink:.1f}%' if ink else '-':>8} "
+              f"{sum(r.silent_loss for r in chosen):>11} "
+              f"{f'{wrong}' + (f' (+{unknown}?)' if unknown else ''):>12} "
+              f"{len(sizes):>5} {max(sizes, default=0):>7} {sum(b > limit for b in sizes):>7} "
+              f"{f'{np.mean(cpu):.1f}/{max(cpu):.1f}':>14} "
+              f"{max(r.run.peak_mb for r in chosen):>11.0f}")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=Path, default=PAGES, help="folder of images + JSON")
+    parser.add_argument("--only", nargs="*", default=[], help="image names to run (default all)")
+    parser.add_argument(
+        "--limit", type=int, default=100_000, help="bytes a PDF may hold (1 KB = 1000 bytes)"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1,
+        help="images processed at once (CPU and memory are per child either way)",
+    )  # fmt: skip
+    parser.add_argument("--keep", type=Path, help="keep outputs and reports in this folder")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    if not (args.pages / "SOURCES.md").is_file():
+        print(f"no real pages at {args.pages} (see docs/developers.md)", file=sys.stderr)
+        return 2
+    images = sorted(p for p in args.pages.glob("*.jpg") if p.with_suffix(".json").is_file())
+    if args.only:
+        images = [p for p in images if p.name in args.only or p.stem in args.only]
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="real-pages-") as temp:
+        root = args.keep or Path(temp)
+        root.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max(1, args.jobs)) as pool:  # each job is a child process
+            results = list(pool.map(_measure_in, [(image, root) for image in images]))
+    print_images(results, args.limit)
+    print_totals(results, args.limit)
+    print(f"\n{len(results)} images from {args.pages}; {args.jobs} job(s), "
+          f"wall time {time.time() - started:.0f} s")  # fmt: skip
+    if args.json:
+        rows = [
+            {"name": r.name, "split": r.split, "kind": r.kind, "flags": r.flags,
+             "silent_loss": r.silent_loss, "pdf_bytes": r.pdf_bytes, "exit": r.run.exit_code,
+             "cpu_seconds": r.run.cpu_seconds, "peak_mb": r.run.peak_mb, **vars(r.score)}
+            for r in results
+        ]  # fmt: skip
+        args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
