@@ -4,7 +4,9 @@ Run: ``nice -n 19 .venv/bin/python bench/real_pages.py [--only NAME ...]``. Ever
 of ``../shared/real-pages/`` (the folder ``shared`` beside the repository checkout;
 the images are never copied into the repository) goes through the product's own
 ``station process`` in a child process, one image per run, with the profile its
-ground-truth JSON names. The child's CPU seconds and peak RSS come from ``wait4``.
+ground-truth JSON names. The child's CPU seconds come from ``wait4``, its peak RSS
+from its own ``VmHWM`` as it exits (``ru_maxrss`` would count the bench's memory
+that a forked child shares until it execs).
 Each entry's polygon in the report (stored pixel grid, EXIF orientation not
 applied) is scored against the truth by
 :mod:`station.processing.imaging.truthscore` (the rules are in its docstring): entries
@@ -91,6 +93,19 @@ HELD_OUT = (
 )
 SPLIT = {name: "held-out" if name in HELD_OUT else "tuning" for name in KINDS}
 INK_FACTOR = 4  # the ink mask is kept at a quarter of the stored resolution
+#: Runs ``station.cli`` as ``-m`` would, and writes the process's peak RSS (KB, counted
+#: from exec) to the file named by ``BENCH_PEAK_FILE`` as it exits.
+CHILD = """
+import atexit, os, runpy, sys
+def peak():
+    with open("/proc/self/status", encoding="ascii") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["BENCH_PEAK_FILE"], "w", encoding="ascii") as out:
+        out.write(kb)
+atexit.register(peak)
+sys.argv[0] = "station"
+runpy.run_module("station.cli", run_name="__main__", alter_sys=True)
+"""
 #: Flags about numbering only: they say nothing about the content of a cut.
 NOT_ABOUT_CONTENT = frozenset({"number_uncertain"})
 #: Today's flags that do not name a loss of content (ink outside every cut); any other
@@ -129,36 +144,38 @@ class Result:
 
 
 def process(image: Path, profile: str, work: Path) -> ChildRun:
-    """``station process`` on one image in a child; CPU and peak RSS from ``wait4``."""
+    """``station process`` on one image in a child: its report, CPU and peak RSS."""
     report = work / "report.json"
     command = [
-        sys.executable, "-m", "station.cli", "--lang", "en", "process", str(image),
+        sys.executable, "-c", CHILD, "--lang", "en", "process", str(image),
         "--book", "KS/2007/01", "--profile", profile, "--first-entry", "1",
         "--out", str(work / "out"), "--report", str(report),
     ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STATION")}
-    env.update(STATION_DATA_DIR=str(work / "data"), OMP_NUM_THREADS="1")
     started = time.perf_counter()
+    code, cpu, peak = run_child(command, work)
+    wall = time.perf_counter() - started
+    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    return ChildRun(data, code, cpu, peak, wall)
+
+
+def run_child(command: list[str], work: Path) -> tuple[int, float, float]:
+    """Run ``command`` (output to ``work/child.log``): exit code, CPU s, peak MB."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATION")}
+    peak_file = work / "peak_kb"
+    env.update(STATION_DATA_DIR=str(work / "data"), BENCH_PEAK_FILE=str(peak_file))
     with open(work / "child.log", "wb") as log:
         child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    wall = time.perf_counter() - started
-    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
-    cpu = usage.ru_utime + usage.ru_stime
-    return ChildRun(data, child.returncode, cpu, usage.ru_maxrss / 1024, wall)
+    peak = int(peak_file.read_text(encoding="ascii")) / 1024 if peak_file.exists() else 0.0
+    return child.returncode, usage.ru_utime + usage.ru_stime, peak
 
 
 def startup_cost(work: Path) -> tuple[float, float]:
     """CPU seconds and peak MB of ``station process --help``: the interpreter and the
     imports every per-image figure includes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STATION")}
-    env.update(STATION_DATA_DIR=str(work / "data"))
-    command = [sys.executable, "-m", "station.cli", "process", "--help"]
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    _, cpu, peak = run_child([sys.executable, "-c", CHILD, "process", "--help"], work)
+    return cpu, peak
 
 
 def regions_of(report: dict[str, Any]) -> list[np.ndarray]:
