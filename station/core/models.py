@@ -135,6 +135,12 @@ class Region:
     # 3x3 homography (row-major) from capture pixels to the frame ``box`` is in; None:
     # ``box`` is in the capture deskewed by ``angle`` (regions made before warps existed).
     warp: list[float] | None = None
+    # Where the entry came from, for anyone drawing the cuts on the source file: the
+    # region's outline (TL, TR, BR, BL of ``box``) in the pixel grid of the file as
+    # stored, before its EXIF orientation (``source_orientation``, 1 = none) is applied.
+    # None for regions made before this was kept.
+    source_polygon: list[list[float]] | None = None
+    source_orientation: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

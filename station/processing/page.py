@@ -14,7 +14,7 @@ flag goes into the record it carries), never silently written over budget.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +22,9 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from station.core.models import OVER_BUDGET, Entry, EntryVersion, Region
-from station.processing.imaging.segment import ProposedRegion, crop_region
+from station.processing.imaging import geometry as geo
+from station.processing.imaging.load import Decoded
+from station.processing.imaging.segment import Box, ProposedRegion, crop_region, region_polygon
 from station.processing.pdf.encode import encode_entry
 from station.processing.pdf.metadata import apply_metadata, metadata_reserve
 from station.store import Store
@@ -48,8 +50,14 @@ class FinishedPdf:
     plan: PublishPlan
 
 
-def make_region(capture_id: str, proposed: ProposedRegion, angle: float, first_page: int) -> Region:
-    """The one place a proposed region becomes a model :class:`Region`."""
+def make_region(
+    capture_id: str, proposed: ProposedRegion, angle: float, first_page: int, source: Decoded
+) -> Region:
+    """The one place a proposed region becomes a model :class:`Region`.
+
+    ``source`` is the decoded capture the region was found on; the region keeps its
+    outline in that file's stored pixel grid (see :func:`source_polygon`).
+    """
     return Region(
         capture_id=capture_id,
         box=proposed.box,
@@ -58,7 +66,21 @@ def make_region(capture_id: str, proposed: ProposedRegion, angle: float, first_p
         confidence=proposed.confidence,
         angle=angle,
         warp=None if proposed.warp is None else list(proposed.warp),
+        source_polygon=source_polygon(proposed.box, proposed.warp, source),
+        source_orientation=source.orientation,
     )
+
+
+def source_polygon(box: Box, warp: Sequence[float] | None, source: Decoded) -> list[list[float]]:
+    """The outline of ``box`` (TL, TR, BR, BL) in the stored file's pixel grid.
+
+    Back through the region's page-frame homography to the decoded capture, then back
+    through the EXIF orientation the decoder applied. Both are projective, so the four
+    corners are the exact outline; rounded to 0.1 px, far below any cut's precision.
+    """
+    upright = region_polygon(box, warp)
+    stored = geo.apply(source.to_stored(), upright)
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in stored]
 
 
 def cut_entry(rgb: NDArray[np.uint8], region: Region) -> Image.Image:

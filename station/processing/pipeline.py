@@ -22,7 +22,7 @@ from station.core import faults
 from station.core.errors import StationError
 from station.core.layouts import LayoutProfile, get_profile
 from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id
-from station.processing.imaging.load import load_rgb
+from station.processing.imaging.load import Decoded, load_image
 from station.processing.imaging.segment import Segmentation, segment
 from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
 from station.processing.recapture import take_over
@@ -83,7 +83,8 @@ class Pipeline:
         capture = job.capture
         book = self.store.get_book(capture.book)
         profile = get_profile(job.profile)
-        rgb, _ = load_rgb(self.intake.data_dir / capture.raw_path, capture.raw_path)
+        decoded = load_image(self.intake.data_dir / capture.raw_path, capture.raw_path)
+        rgb = decoded.rgb
         if not capture.width:
             capture.height, capture.width = rgb.shape[:2]
         if self.store.get_capture(capture.id) is None:
@@ -92,8 +93,8 @@ class Pipeline:
         if page is None:
             found = segment(rgb, capture.dpi, profile)
             # A page the operator asked to capture again takes this capture first.
-            page = take_over(self.store, book, capture, profile, found) or self._propose(
-                book, capture, profile, found
+            page = take_over(self.store, book, capture, profile, found, decoded) or self._propose(
+                book, capture, profile, found, decoded
             )
         entries = [self.store.get_entry(entry_id) for entry_id in page.entry_ids]
         if not REVIEW_FLAGS.intersection(page.flags):
@@ -101,7 +102,12 @@ class Pipeline:
         return page, entries
 
     def _propose(
-        self, book: Book, capture: Capture, profile: LayoutProfile, found: Segmentation
+        self,
+        book: Book,
+        capture: Capture,
+        profile: LayoutProfile,
+        found: Segmentation,
+        decoded: Decoded,
     ) -> Page:
         """Create (or find again, after a crash) the page's entries, then the page."""
         # The highest, not the count: a recaptured page shares its old page's place.
@@ -113,7 +119,7 @@ class Pipeline:
             source_key = f"{capture.id}#{index}"
             entry = self.store.find_entry_by_source(book.ref.key, source_key)
             if entry is None:
-                region = make_region(capture.id, proposed, found.angle, first_page)
+                region = make_region(capture.id, proposed, found.angle, first_page, decoded)
                 entry = Entry(
                     id=new_id("e"),
                     book=book.ref.key,

@@ -29,7 +29,9 @@ from station.core.models import (
     new_id,
     numeric,
 )
+from station.processing.imaging.load import Decoded
 from station.processing.imaging.segment import Segmentation
+from station.processing.page import source_polygon
 from station.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,12 @@ def pending_recapture(store: Store, book_key: str, capture_id: str) -> Page | No
 
 
 def take_over(
-    store: Store, book: Book, capture: Capture, profile: LayoutProfile, found: Segmentation
+    store: Store,
+    book: Book,
+    capture: Capture,
+    profile: LayoutProfile,
+    found: Segmentation,
+    source: Decoded,
 ) -> Page | None:
     """Make ``capture`` the new page of a page waiting for recapture (None: none waits)."""
     old = pending_recapture(store, book.ref.key, capture.id)
@@ -77,6 +84,8 @@ def take_over(
                 confidence=proposed.confidence,
                 angle=found.angle,
                 warp=None if proposed.warp is None else list(proposed.warp),
+                source_polygon=source_polygon(proposed.box, proposed.warp, source),
+                source_orientation=source.orientation,
             )
             entry = _heir(heirs, index, region, found, source_key, capture, next_number)
             store.save_entry(entry)

@@ -92,6 +92,9 @@ def _check_files(out: Path, report: dict[str, Any], budget: int) -> list[Path]:
         record = read_metadata(path)
         assert record["entry"]["number"] == row["number"]
         assert record["book"]["ref"] == {"code": "KS", "year": 2007, "number": 1}
+        # Where the entry came from, in the source file's grid: report and file agree.
+        region = record["entry"]["regions"][0]
+        assert len(row["polygon"]) == 4 and region["source_polygon"] == row["polygon"]
         files.append(path)
     return files
 

@@ -46,6 +46,9 @@ class EntryRow:
     source: str
     page_side: int
     page_number: int
+    # The entry's outline (TL, TR, BR, BL) in the source file's pixel grid as stored,
+    # before EXIF orientation (the image row's ``orientation``), to draw the cut on it.
+    polygon: list[list[float]] = field(default_factory=list)
     file: str = ""  # relative to the output folder, "/" separated; "" when not written
     bytes: int = 0
     sha256: str = ""
@@ -66,6 +69,9 @@ class ImageRow:
     height: int = 0
     dpi: int = 0
     dpi_source: str = ""  # "metadata" or "estimated"
+    # width and height above are as decoded, EXIF orientation applied; polygons are not
+    orientation: int = 1  # EXIF orientation of the file, 1 when it has none
+    upright_turns: int = 0  # clockwise quarter turns, from the stored pixels to upright
     entries: int = 0
     first_number: str = ""
     flags: list[str] = field(default_factory=list)

@@ -57,7 +57,8 @@ from station.core.models import (
 from station.processing.batch.inputs import collect_images, file_facts, resolve_dpi
 from station.processing.batch.output import OutputFolder, entry_record
 from station.processing.batch.report import BatchReport, EntryRow, ImageRow, Problem
-from station.processing.imaging.load import load_rgb
+from station.processing.imaging.geometry import EXIF_TURNS
+from station.processing.imaging.load import Decoded, load_image
 from station.processing.imaging.segment import Segmentation, segment
 from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
 from station.store.publish import PublishPlan
@@ -213,13 +214,16 @@ def _cut_and_write(
     out: list[EntryRow],
 ) -> None:
     with clock("decode"):
-        rgb, stated = load_rgb(path, str(path))
+        decoded = load_image(path, str(path))
+        rgb = decoded.rgb
         row.height, row.width = rgb.shape[:2]
-        row.dpi, row.dpi_source = resolve_dpi(stated, row.width, job.profile)
+        row.orientation = decoded.orientation
+        row.dpi, row.dpi_source = resolve_dpi(decoded.dpi, row.width, job.profile)
         row.sha256, captured_at = file_facts(path)
     with clock("segment"):
         found = segment(rgb, row.dpi, job.profile)
     row.flags = sorted(found.flags)
+    row.upright_turns = (EXIF_TURNS[decoded.orientation] + found.turns) % 4
     capture = Capture(
         id=new_id("c"),
         book=job.book.ref.key,
@@ -233,7 +237,7 @@ def _cut_and_write(
         height=row.height,
         sequence=row.index,
     )
-    page, entries = _propose(job, numbering, capture, found)
+    page, entries = _propose(job, numbering, capture, found, decoded)
     row.entries = len(entries)
     row.first_number = entries[0].number if entries else ""
     for entry in entries:
@@ -241,7 +245,7 @@ def _cut_and_write(
 
 
 def _propose(
-    job: BatchJob, numbering: Numbering, capture: Capture, found: Segmentation
+    job: BatchJob, numbering: Numbering, capture: Capture, found: Segmentation, source: Decoded
 ) -> tuple[Page, list[Entry]]:
     """Number the regions in reading order and make the page and its entries."""
     per_image = job.profile.pages_per_image
@@ -253,7 +257,7 @@ def _propose(
             id=new_id("e"),
             book=job.book.ref.key,
             number=number,
-            regions=[make_region(capture.id, proposed, found.angle, first_page)],
+            regions=[make_region(capture.id, proposed, found.angle, first_page, source)],
             flags=list(flags),
             source_key=f"{capture.id}#{index}",
         )
@@ -289,6 +293,7 @@ def _write_entry(
         source=capture.raw_path,
         page_side=region.page_side,
         page_number=region.page_number or 0,
+        polygon=region.source_polygon or [],
     )
     try:
         relpath = job.output.name_for(job.book, entry.number, region.page_number)

@@ -47,6 +47,28 @@ def quarter_turn(turns: int, width: float, height: float) -> Matrix:
     return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width], [0.0, 0.0, 1.0]])
 
 
+#: EXIF orientation -> clockwise quarter turns a viewer applies to the stored pixels
+#: (for the mirrored values 2, 4, 5 and 7: the turns after a left-right mirror).
+EXIF_TURNS = {1: 0, 2: 0, 3: 2, 4: 2, 5: 3, 6: 1, 7: 1, 8: 3}
+
+
+def exif_upright(orientation: int, width: float, height: float) -> Matrix:
+    """Map pixels of a stored image (``width`` x ``height``) to where a viewer shows them
+    after applying its EXIF ``orientation`` (what Pillow's ``exif_transpose`` does).
+
+    Any value outside 1-8 is no orientation at all, as for Pillow.
+    """
+    if orientation in (2, 4):  # mirror left-right, or top-bottom
+        mirror = np.diag([-1.0, 1.0, 1.0]) if orientation == 2 else np.diag([1.0, -1.0, 1.0])
+        mirror[:2, 2] = (width, 0.0) if orientation == 2 else (0.0, height)
+        return mirror
+    if orientation == 5:  # transpose: (x, y) -> (y, x)
+        return np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    if orientation == 7:  # transverse: (x, y) -> (H - y, W - x)
+        return np.array([[0.0, -1.0, height], [-1.0, 0.0, width], [0.0, 0.0, 1.0]])
+    return quarter_turn(EXIF_TURNS.get(orientation, 0), width, height)
+
+
 def invert(matrix: Matrix | list[float] | tuple[float, ...]) -> Matrix:
     """Inverse of a homography (also given as 9 row-major floats)."""
     array = np.asarray(matrix, dtype=np.float64).reshape(3, 3)

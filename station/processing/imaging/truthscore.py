@@ -1,0 +1,192 @@
+"""Scoring entry cuts against a real page's ground truth (the acceptance of issue 13).
+
+Used by ``bench/real_pages.py`` and its tests, never on the page path: like
+:mod:`station.processing.imaging.cutcheck`, it is the rule the imaging is judged by,
+kept beside the code it judges so both read the same geometry. Everything here is in
+the pixel grid of the source file as stored (EXIF orientation not applied), the grid
+of the ground truth and of the ``polygon`` of each entry in ``station process``'s
+report.
+
+The rules, per image:
+
+- **exact**: a true entry is exact when one output region holds at least
+  ``EXACT_OWN`` (95%) of its polygon's area and under ``EXACT_OTHER`` (3%) of every
+  other true entry's.
+- **leaked**: a true entry with at least ``EXACT_OTHER`` of its area inside a region
+  that belongs to another entry (the entry with the largest share inside it): part of
+  it is in someone else's file.
+- **split line**: a true text line whose best region holds under ``EXACT_OWN`` of it
+  while a second region holds at least ``EXACT_OTHER``: the line is cut in two.
+- **lost**: ink inside a true entry that lies in no output region. An entry has lost
+  content when at least ``LOST_SHARE`` (2%) of its ink, and at least ``LOST_MIN_PIXELS``
+  pixels of the reduced mask, are in no region. Ink is the dark part of the red
+  channel against its local paper (:func:`ink_mask`): red rules and headings drop out,
+  any other stroke and rule counts.
+- **orientation**: the quarter turns the product applied against ``upright_turns``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from station.processing.imaging.cutcheck import share_inside
+
+log = logging.getLogger(__name__)
+
+EXACT_OWN = 0.95
+EXACT_OTHER = 0.03
+LOST_SHARE = 0.02
+LOST_MIN_PIXELS = 10
+INK_LEVEL = 190  # flattened red level (paper = 255) under which a pixel is ink
+Polygon = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class TruthEntry:
+    """One true entry: its polygon and its text lines' polygons (may be empty)."""
+
+    polygon: Polygon
+    lines: list[Polygon]
+
+
+@dataclass(frozen=True)
+class Truth:
+    """A real page's ground truth in its stored pixel grid."""
+
+    entries: list[TruthEntry]
+    upright_turns: int
+    size: tuple[int, int]  # width, height as stored
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], size: tuple[int, int]) -> Truth:
+        """From the ``<image>.json`` format of ``shared/real-pages/SOURCES.md``."""
+        entries = [
+            TruthEntry(
+                np.asarray(e["polygon"], np.float64),
+                [np.asarray(p, np.float64) for p in e.get("line_polygons", [])],
+            )
+            for e in data["entries"]
+        ]
+        return cls(entries, int(data.get("upright_turns", 0)), size)
+
+
+@dataclass(frozen=True)
+class ImageScore:
+    """The figures of one image (see the module's rules)."""
+
+    entries: int
+    found: int
+    exact: int
+    leaked: int
+    lines: int
+    split_lines: int
+    lost_entries: int
+    ink: int  # ink pixels inside true entries (reduced mask)
+    ink_lost: int  # of which in no output region
+    orientation_right: bool | None  # None: the product said nothing (image failed)
+
+
+def ink_mask(channel: NDArray[np.uint8], factor: int) -> Mask:
+    """Ink of ``channel``, darker than its local paper, reduced ``factor`` times.
+
+    Found at full resolution (a reduced copy would average thin strokes into the
+    paper), then a reduced cell is ink when any of its pixels is. The paper level is
+    the channel with strokes closed by a grey dilation, then blurred, so shading,
+    microfilm density and the fold do not count as ink.
+    """
+    stroke = max(3, round(min(channel.shape) * 0.005)) | 1
+    paper = cv2.dilate(channel, np.ones((stroke, stroke), np.uint8))
+    paper = cv2.blur(paper, (4 * stroke + 1, 4 * stroke + 1))
+    ink = np.asarray(cv2.divide(channel, paper, scale=255), dtype=np.uint8) < INK_LEVEL
+    height, width = (ink.shape[0] // factor) * factor, (ink.shape[1] // factor) * factor
+    cells = ink[:height, :width].reshape(height // factor, factor, width // factor, factor)
+    return np.asarray(cells.any(axis=(1, 3)), dtype=np.bool_)
+
+
+def fill(polygons: Sequence[Polygon], shape: tuple[int, int], scale: float) -> Mask:
+    """The union of ``polygons`` (stored-grid pixels) rasterised at ``scale``."""
+    canvas = np.zeros(shape, np.uint8)
+    for polygon in polygons:
+        points = np.round(np.asarray(polygon, np.float64) * scale * 16).astype(np.int32)
+        cv2.fillPoly(canvas, [points.reshape(-1, 1, 2)], 1, lineType=cv2.LINE_8, shift=4)
+    return canvas.astype(np.bool_)
+
+
+def score_image(
+    truth: Truth,
+    regions: Sequence[Polygon],
+    ink: Mask,
+    factor: int,
+    turns: int | None,
+) -> ImageScore:
+    """Score the output ``regions`` (convex quads, stored grid) of one image.
+
+    ``ink`` is :func:`ink_mask` of the stored image reduced ``factor`` times; ``turns`` the
+    clockwise quarter turns the product applied (None if it processed nothing).
+    """
+    polygons = [e.polygon for e in truth.entries]
+    shares = np.array([[share_inside(p, r, truth.size) for p in polygons] for r in regions])
+    shares = shares.reshape(len(regions), len(polygons))
+    lines = [line for e in truth.entries for line in e.lines]
+    scale = 1 / factor
+    covered = fill(regions, ink.shape, scale)
+    lost_entries, ink_total, ink_lost = 0, 0, 0
+    for polygon in polygons:
+        own = ink & fill([polygon], ink.shape, scale)
+        total, lost = int(own.sum()), int((own & ~covered).sum())
+        ink_total, ink_lost = ink_total + total, ink_lost + lost
+        if total and lost >= LOST_MIN_PIXELS and lost >= LOST_SHARE * total:
+            lost_entries += 1
+    right = None if turns is None else turns % 4 == truth.upright_turns % 4
+    return ImageScore(
+        entries=len(polygons),
+        found=len(regions),
+        exact=exact_count(shares),
+        leaked=leaked_count(shares),
+        lines=len(lines),
+        split_lines=sum(line_split(line, regions, truth.size) for line in lines),
+        lost_entries=lost_entries,
+        ink=ink_total,
+        ink_lost=ink_lost,
+        orientation_right=right,
+    )
+
+
+def exact_count(shares: NDArray[np.float64]) -> int:
+    """True entries cut exactly; ``shares[r, e]``: share of entry e inside region r."""
+    exact = 0
+    for entry in range(shares.shape[1]):
+        others = np.delete(shares, entry, axis=1)
+        for region in range(shares.shape[0]):
+            clean = others.shape[1] == 0 or others[region].max() < EXACT_OTHER
+            if shares[region, entry] >= EXACT_OWN and clean:
+                exact += 1
+                break
+    return exact
+
+
+def leaked_count(shares: NDArray[np.float64]) -> int:
+    """True entries with a part inside a region that belongs to another entry."""
+    if shares.size == 0:
+        return 0
+    owner = shares.argmax(axis=1)
+    leaked = 0
+    for entry in range(shares.shape[1]):
+        foreign = [r for r in range(shares.shape[0]) if owner[r] != entry]
+        if any(shares[r, entry] >= EXACT_OTHER for r in foreign):
+            leaked += 1
+    return leaked
+
+
+def line_split(line: Polygon, regions: Sequence[Polygon], size: tuple[int, int]) -> bool:
+    """Whether a true text line is cut between two output regions."""
+    held = sorted((share_inside(line, r, size) for r in regions), reverse=True)
+    return len(held) >= 2 and held[0] < EXACT_OWN and held[1] >= EXACT_OTHER
