@@ -173,9 +173,13 @@ class SafeMode:
         self.fixed = fixed
         return fixed
 
-    def set_aside(self) -> Path:
+    def set_aside(self) -> Path | None:
         """Keep the broken file under a new name and run on the built-in defaults
-        (environment overrides included; a bad one stays a problem to fix)."""
+        (environment overrides included; a bad one stays a problem to fix). Returns
+        the name the file was kept under, or None when there was no file to keep."""
+        if not self.path.exists():  # a configured file that is not there: make it
+            self.fixed = config_write.write_config({}, self.path, why="safe mode; no file")
+            return None
         stamp = utc_now().replace(":", "").replace("-", "")[:15]
         kept = self.path.with_name(f"{self.path.name}.broken-{stamp}")
         self.path.rename(kept)

@@ -78,7 +78,10 @@ def create_safe_app(safe: SafeMode, on_fixed: Callable[[], None]) -> Flask:
         if refused:
             return _screen(safe, error=refused), 403
         kept = safe.set_aside()
-        notice = messages.render("safe.set_aside", lang(), kept=kept)
+        if kept is None:
+            notice = messages.render("safe.created", lang(), path=safe.path)
+        else:
+            notice = messages.render("safe.set_aside", lang(), kept=kept)
         return _restarting(_screen(safe, notice=notice), on_fixed)
 
     @app.errorhandler(404)

@@ -109,6 +109,17 @@ def test_without_an_admin_pin_only_the_stations_own_screen_may_fix(tmp_path: Pat
         _until_normal(client)
 
 
+def test_a_missing_configuration_file_is_made_from_the_screen(tmp_path: Path) -> None:
+    with start_server(tmp_path, config_text=None) as server:
+        client = Client(server.url)
+        page = client.get("/")[2]
+        assert "Không đọc được tệp cấu hình" in page and "Giá trị mới" not in page
+        made = client.form("/safe/set-aside")
+        assert made[0] == 200 and "đã tạo" in made[2]
+        assert server.config.exists() and "[" not in server.config.read_text()
+        _until_normal(client)
+
+
 def test_safe_mode_in_chromium_at_800x480(tmp_path: Path, browser: Browser) -> None:
     with start_server(tmp_path, config_text=BROKEN) as server:
         context = new_context(browser, SMALL)

@@ -51,13 +51,14 @@ def station_env(data_dir: Path, config: Path, port: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def start_server(tmp_path: Path, config_text: str = "", **env: str) -> Iterator[Server]:
+def start_server(tmp_path: Path, config_text: str | None = "", **env: str) -> Iterator[Server]:
     """``station serve`` on a free port until SIGTERM, with ``config_text`` as its
-    station.toml; ``env`` adds settings."""
+    station.toml (None: no such file); ``env`` adds settings."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(exist_ok=True)  # a test may have put a database there first
     config = tmp_path / "station.toml"
-    config.write_text(config_text, encoding="utf-8")
+    if config_text is not None:  # None: the configured file is missing
+        config.write_text(config_text, encoding="utf-8")
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "station.cli", "serve"],
