@@ -138,7 +138,9 @@ class Pairing:
             raise LanError(429, "rate_limited", seconds=wait)
         now = self._clock()
         request = PairRequest(
-            id=secrets.token_urlsafe(18),
+            # A leading letter: a random id starting with "-" read as an option on the
+            # command line (`station pairing approve <id>`).
+            id="r" + secrets.token_urlsafe(18),
             name=clean,
             code=f"{secrets.randbelow(1_000_000):06d}",
             ip=ip,

@@ -102,3 +102,14 @@ def test_unknown_references_are_refused(pairing: Pairing) -> None:
         assert refused.value.status == 404
     with pytest.raises(LanError):
         pairing.revoke("pc-000000000000")
+
+
+def test_request_ids_never_read_as_command_line_options(
+    pairing: Pairing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # token_urlsafe draws "-" first one time in 64; `station pairing approve <id>` then
+    # took the id for an option (seen once in a test run).
+    monkeypatch.setattr("secrets.token_urlsafe", lambda size: "-" + "a" * (size - 1))
+    request = pairing.request("Máy kế toán", "192.0.2.7")
+    assert not request.id.startswith("-")
+    assert pairing.poll(request.id)["status"] == "pending"
