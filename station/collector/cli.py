@@ -198,21 +198,29 @@ def _logging(state_dir: Path, verbose: bool) -> Iterator[None]:
 
 @contextmanager
 def _interrupt_on_sigterm() -> Iterator[None]:
-    """Stop on SIGTERM (systemd, kill) exactly as on Ctrl+C, for the command's lifetime."""
+    """Stop on Ctrl+C and on SIGTERM (systemd, kill) alike, for the command's lifetime.
+
+    Ctrl+C is set up here too, not left to Python's default: a process started with
+    SIGINT ignored (a background job of a script, some service managers) would
+    otherwise never stop on it.
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous: Any = None
-    if hasattr(signal, "SIGTERM"):
+    previous: dict[int, Any] = {}
+    for name, action in (("SIGTERM", handler), ("SIGINT", signal.default_int_handler)):
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
         # Not the main thread (embedded use): leave signals alone.
         with contextlib.suppress(ValueError):
-            previous = signal.signal(signal.SIGTERM, handler)
+            previous[number] = signal.signal(number, action)
     try:
         yield
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for number, action in previous.items():
+            signal.signal(number, action)
 
 
 def _language(args: argparse.Namespace) -> str:
