@@ -260,7 +260,7 @@ def turned_sideways(ink: Gray, dpi: float, landscape: bool | None = None) -> boo
     not, as lines of text lie further apart than that. The expected shape of the sheet
     (``landscape``) tips the balance when text is scarce.
     """
-    run = max(9, round(dpi * 0.5))  # straight for 1.3 cm: a rule or an edge, not script
+    run = max(15, round(dpi * 1.5))
     lines = cv2.bitwise_or(
         cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)),
         cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)),
