@@ -162,7 +162,9 @@ def check_outline(red: Gray, quad: NDArray[np.float64], dpi: float) -> Outline |
     ground, outside = _outside(red, quad, dpi)
     area = max(1.0, geo.polygon_area(quad))
     if ground > GROUND_NOT_PAGE * area:
-        log.debug("outline: paper-bright ground outside it, %.0f%% of its area", 100 * ground / area)
+        log.debug(
+            "outline: paper-bright ground outside it, %.0f%% of its area", 100 * ground / area
+        )
         return None
     ys, xs = np.nonzero(outside)
     inside = _count_inside(red, quad, dpi)
