@@ -181,6 +181,7 @@ QUALITY_FLAGS = (
     "continues_overleaf",
     "number_uncertain",
     "stained",
+    "page_outline_uncertain",
 )
 
 

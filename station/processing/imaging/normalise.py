@@ -8,7 +8,12 @@ only touched once, when an entry is finally cut out (:mod:`station.processing.im
 Steps, each chosen because it fails softly:
 1. camera shots: the paper is the largest bright region on a darker table; its
    outline simplifies to four corners and is warped to a rectangle (a scanner image is
-   all paper or lid, so nothing is warped);
+   all paper or lid, so nothing is warped). A dark border alone does not make a photo:
+   a flat scan on its dark cover, shaded towards the fold, looks the same to the
+   brightness threshold. The evidence is the ink: the outline must hold all the ink
+   that lies on paper-bright ground, see :func:`check_outline`. A little ink outside
+   widens the outline and flags it; much ink outside means the bright region is not
+   the page, and the whole image is kept unwarped;
 2. quarter turns: text lines, dotted leaders and ruled lines run along the page, so
    smearing the ink along rows leaves long runs on an upright page and few on a page
    turned by 90°; upside-down is decided later from the table frame (the header is
@@ -36,6 +41,19 @@ WORK_DPI = 100
 Gray = NDArray[np.uint8]
 INK_LEVEL = 150  # flattened level under which a pixel is printed or written ink
 CAMERA_PAPER_SHARE = 0.93  # paper covering less of the image than this: a camera shot
+#: Around a paper edge, flattening turns the table beside the bright paper into false
+#: ink: this band (inches) each side of the outline and at the image border is not read.
+EDGE_BAND_IN = 0.3
+#: Ground at least this share of the page's paper level can carry ink (paper in the
+#: fold's shade does; a table or cover several times darker than the paper does not).
+PAPER_GROUND = 0.5
+#: Paper-bright ground outside the outline, as a share of the outline's area, above
+#: which the outline is not the paper's (a lit part of a page shaded towards the fold).
+GROUND_NOT_PAGE = 0.1
+#: Share of the ink outside the outline above which it is widened and flagged ...
+OUTSIDE_WIDEN = 0.003
+#: ... and above which the outline is no page outline at all: the image is kept whole.
+OUTSIDE_NOT_PAGE = 0.08
 
 
 def u8(array: object) -> Gray:
@@ -57,6 +75,7 @@ class Normalised:
     angle: float  # deskew applied, degrees counter-clockwise
     turns: int  # clockwise quarter turns applied
     camera: bool  # the paper was found on a table and warped
+    outline_uncertain: bool = False  # the found outline cut ink and was widened
 
     def to_capture(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
         """Map normalised small-frame points back to capture pixels."""
@@ -72,13 +91,17 @@ def downscale(rgb: NDArray[np.uint8], dpi: int) -> tuple[Gray, Gray, float]:
     return grey, red, factor
 
 
-def flatten(channel: Gray, dpi: float) -> Gray:
-    """Divide by the local paper level (strokes removed by a grey dilation, then blurred)."""
+def paper_level(channel: Gray, dpi: float) -> Gray:
+    """The local paper level: strokes removed by a grey dilation, then blurred."""
     stroke = max(3, round(dpi * 0.1)) | 1
     paper = cv2.dilate(channel, np.ones((stroke, stroke), np.uint8))
     blur = max(3, round(dpi * 0.4)) | 1
-    paper = cv2.blur(paper, (blur, blur))
-    return u8(cv2.divide(channel, paper, scale=255))
+    return u8(cv2.blur(paper, (blur, blur)))
+
+
+def flatten(channel: Gray, dpi: float) -> Gray:
+    """Divide by the local paper level."""
+    return u8(cv2.divide(channel, paper_level(channel, dpi), scale=255))
 
 
 def ink_of(flat: Gray) -> Gray:
@@ -115,6 +138,95 @@ def find_paper(grey: Gray) -> NDArray[np.float64] | None:
             return geo.order_corners(np.asarray(approx, dtype=np.float64))
     box = cv2.boxPoints(cv2.minAreaRect(hull))
     return geo.order_corners(np.asarray(box, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A page outline the ink agrees with: the small copy -> rectified page frame."""
+
+    matrix: geo.Matrix
+    size: tuple[int, int]
+    widened: bool  # ink lay outside the found outline, which was widened to hold it
+
+
+def check_outline(red: Gray, quad: NDArray[np.float64], dpi: float) -> Outline | None:
+    """The rectified frame of ``quad`` (corners on the small red channel ``red``), or
+    None when the ink says ``quad`` is not the page's outline.
+
+    Paper-bright ground outside the quad (beyond the edge band) means the quad is a
+    lit part of the paper, not the paper: nothing is warped. Ink on that ground is
+    content the warp would cut off: a trace of it (noise) is ignored; up to
+    ``OUTSIDE_NOT_PAGE`` of the ink widens the rectified frame to hold it, flagged;
+    more, again, means no page outline.
+    """
+    ground, outside = _outside(red, quad, dpi)
+    area = max(1.0, geo.polygon_area(quad))
+    if ground > GROUND_NOT_PAGE * area:
+        log.debug(
+            "outline: paper-bright ground outside it, %.0f%% of its area", 100 * ground / area
+        )
+        return None
+    ys, xs = np.nonzero(outside)
+    inside = _count_inside(red, quad, dpi)
+    share = xs.size / max(1, xs.size + inside)
+    width, height = geo.quad_size(quad)
+    to_rect = geo.quad_to_rect(quad, (0, 0, width, height))
+    log.debug("outline: %.4f of the ink outside the paper's outline", share)
+    if share <= OUTSIDE_WIDEN:
+        return Outline(to_rect, (round(width), round(height)), widened=False)
+    if share > OUTSIDE_NOT_PAGE:
+        return None
+    points = np.column_stack([xs, ys]).astype(np.float64)
+    # A point beyond the quad's horizon would map to the wrong side: no sane frame.
+    depth = points @ to_rect[2, :2] + to_rect[2, 2]
+    if np.any(depth * (to_rect[2, :2] @ quad.mean(axis=0) + to_rect[2, 2]) <= 0):
+        return None
+    mapped = geo.apply(to_rect, points)
+    band = EDGE_BAND_IN * dpi
+    left = min(0.0, float(mapped[:, 0].min()) - band)
+    top = min(0.0, float(mapped[:, 1].min()) - band)
+    right = max(width, float(mapped[:, 0].max()) + band)
+    bottom = max(height, float(mapped[:, 1].max()) + band)
+    if (right - left) * (bottom - top) > 2 * width * height:
+        return None
+    size = (math.ceil(right - left), math.ceil(bottom - top))
+    return Outline(geo.translate(-left, -top) @ to_rect, size, widened=True)
+
+
+def _outside(red: Gray, quad: NDArray[np.float64], dpi: float) -> tuple[int, Gray]:
+    """Paper-bright ground outside ``quad``, its edge band and the image border: its
+    pixel count and the ink on it (long straight lines, such as the edges of a page
+    stack or of the film, left out: they are no content)."""
+    level = paper_level(red, dpi)
+    ink = ink_of(u8(cv2.divide(red, level, scale=255)))
+    run = max(9, round(dpi * 0.5))  # straight for 1.3 cm: a rule or an edge, not script
+    lines = cv2.bitwise_or(
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)),
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)),
+    )
+    ink = u8(cv2.subtract(ink, cv2.dilate(lines, np.ones((3, 3), np.uint8))))
+    inside = _quad_mask(red.shape, quad)
+    # The page's own paper level: the ground that can carry ink is at least half as bright.
+    ground = level >= PAPER_GROUND * float(np.median(level[inside > 0]))
+    band = max(2, round(EDGE_BAND_IN * dpi))
+    keep = ground & (inside == 0)
+    edge = np.zeros(red.shape, np.uint8)
+    cv2.polylines(edge, [np.round(quad).astype(np.int32)], True, 255, 2 * band)
+    keep &= edge == 0
+    keep[:band], keep[-band:], keep[:, :band], keep[:, -band:] = False, False, False, False
+    return int(np.count_nonzero(keep)), u8(np.where(keep, ink, 0))
+
+
+def _count_inside(red: Gray, quad: NDArray[np.float64], dpi: float) -> int:
+    """Ink pixels inside ``quad``."""
+    ink = ink_of(flatten(red, dpi))
+    return int(cv2.countNonZero(cv2.bitwise_and(ink, _quad_mask(red.shape, quad))))
+
+
+def _quad_mask(shape: tuple[int, ...], quad: NDArray[np.float64]) -> Gray:
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(quad).astype(np.int32)], 255)
+    return mask
 
 
 def estimate_skew(ink: Gray, max_angle: float = 8.0) -> float:
@@ -188,10 +300,10 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     height, width = grey.shape
     matrix, size = geo.scale(factor), (width, height)
     quad = find_paper(grey)
-    if quad is not None:
-        paper_w, paper_h = geo.quad_size(quad)
-        size = (round(paper_w), round(paper_h))
-        matrix = geo.quad_to_rect(quad, (0, 0, size[0], size[1])) @ matrix
+    outline = check_outline(red, quad, work_dpi) if quad is not None else None
+    if outline is not None:
+        size = outline.size
+        matrix = outline.matrix @ matrix
     flat = _rewarp(red, matrix, factor, size, work_dpi)
     angle = estimate_skew(ink_of(flat))
     if abs(angle) >= 0.05:
@@ -203,8 +315,9 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         matrix = geo.quarter_turn(1, size[0], size[1]) @ matrix
         size = (size[1], size[0])
         flat = np.ascontiguousarray(np.rot90(flat, -1))
-    log.debug("normalised: camera=%s turns=%d angle=%.2f", quad is not None, turns, angle)
-    return Normalised(flat, ink_of(flat), matrix, factor, angle, turns, quad is not None)
+    camera, widened = outline is not None, outline is not None and outline.widened
+    log.debug("normalised: camera=%s widened=%s turns=%d angle=%.2f", camera, widened, turns, angle)
+    return Normalised(flat, ink_of(flat), matrix, factor, angle, turns, camera, widened)
 
 
 def _rewarp(
@@ -221,7 +334,7 @@ def turn_half(norm: Normalised) -> Normalised:
     flat = np.ascontiguousarray(norm.flat[::-1, ::-1])
     return Normalised(
         flat, ink_of(flat), half @ norm.matrix, norm.work_scale, norm.angle,
-        (norm.turns + 2) % 4, norm.camera,
+        (norm.turns + 2) % 4, norm.camera, norm.outline_uncertain,
     )  # fmt: skip
 
 

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 OUTER_MARGIN_MM = 1.5  # paper kept beyond the table frame
 HEADING_SHARE = 0.08  # a first band shorter than this share of the frame: column headings
 MIN_CONFIDENCE = 0.6
+#: The paper's outline cut ink and was widened to hold it (see ``normalise.check_outline``).
+OUTLINE_FLAG = "page_outline_uncertain"
 Box = tuple[int, int, int, int]
 
 
@@ -92,6 +94,8 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
         regions += found
     if not regions or any(r.confidence < MIN_CONFIDENCE for r in regions):
         flags.add("low_confidence")
+    if norm.outline_uncertain:
+        flags.add(OUTLINE_FLAG)
     gutter_x = None
     if gutter is not None:
         middle = norm.flat.shape[0] / 2

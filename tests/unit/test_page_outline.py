@@ -1,0 +1,135 @@
+"""The page outline never cuts ink: a flat scan on a dark cover is not warped to its lit
+part, a photo on a table still is, and ink outside a found outline widens and flags it.
+
+Synthetic pages at the working resolution (100 dpi): paper with rows of word-like
+strokes, on a dark cover or table.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from station.core.layouts import get_profile
+from station.processing.imaging import geometry as geo
+from station.processing.imaging import normalise as nm
+from station.processing.imaging.segment import OUTLINE_FLAG, segment
+
+DPI = 100
+Grey = NDArray[np.uint8]
+
+
+def _write(paper: Grey, box: tuple[int, int, int, int], seed: int) -> None:
+    """Rows of words (dark strokes) inside ``box`` (left, top, right, bottom)."""
+    rng = np.random.default_rng(seed)
+    left, top, right, bottom = box
+    for y in range(top, bottom - 6, 28):
+        x = left
+        while x < right - 10:
+            length = int(rng.integers(10, 40))
+            paper[y : y + 5, x : min(right, x + length)] = 25
+            x += length + int(rng.integers(8, 16))
+
+
+def _rgb(grey: Grey) -> NDArray[np.uint8]:
+    return np.ascontiguousarray(np.dstack([grey, grey, grey]))
+
+
+def _inside_frame(norm: nm.Normalised, points: NDArray[np.float64], slack: float = 1.0) -> bool:
+    """Whether capture ``points`` land inside the normalised frame."""
+    height, width = norm.flat.shape
+    mapped = geo.apply(norm.matrix, points)
+    return bool(
+        (mapped[:, 0] >= -slack).all()
+        and (mapped[:, 0] <= width + slack).all()
+        and (mapped[:, 1] >= -slack).all()
+        and (mapped[:, 1] <= height + slack).all()
+    )
+
+
+def _ink_points(grey: Grey) -> NDArray[np.float64]:
+    ys, xs = np.nonzero(grey < 60)
+    return np.column_stack([xs, ys]).astype(np.float64)
+
+
+def test_a_flat_scan_on_a_dark_cover_keeps_the_whole_page() -> None:
+    # A spread on its dark cover, lit at the top and shaded towards the bottom (as a
+    # flat colour scan of a bound register is): the brightness threshold sees the lit
+    # part only, and that part is no page outline.
+    height, width = 1000, 1400
+    scan = np.full((height, width), 30, np.uint8)
+    shade = np.interp(np.arange(40, 960), [40, 400, 960], [228, 228, 95]).astype(np.uint8)
+    scan[40:960, 40:1360] = shade[:, None]
+    _write(scan, (90, 80, 1320, 930), seed=1)
+    grey, _, _ = nm.downscale(_rgb(scan), DPI)
+    quad = nm.find_paper(grey)
+    assert quad is not None  # the threshold alone takes it for paper on a table
+    assert quad[:, 1].max() < 850  # ... and its outline misses the shaded bottom
+    norm = nm.normalise(_rgb(scan), DPI, landscape=True)
+    assert not norm.camera
+    assert not norm.outline_uncertain
+    page = np.array([[40, 40], [1360, 40], [1360, 960], [40, 960]], np.float64)
+    assert _inside_frame(norm, page)
+    assert _inside_frame(norm, _ink_points(scan))
+
+
+def _photo(tab: bool) -> tuple[Grey, NDArray[np.float64], Grey]:
+    """A page photographed in perspective on a darker table; with ``tab``, a shaded slip
+    with writing sticks out beyond its right edge. Returns the photo, the page's corners
+    in it and the photo's mask of the slip's writing."""
+    page_w, page_h = 600, 850
+    sheet = np.full((page_h, page_w + 120), 0, np.uint8)
+    sheet[:, :page_w] = 235
+    _write(sheet, (40, 40, page_w - 40, page_h - 40), seed=2)
+    if tab:
+        sheet[380:500, page_w : page_w + 70] = 150
+        sheet[400:405, page_w + 10 : page_w + 45] = 25
+        sheet[440:445, page_w + 12 : page_w + 50] = 25
+    corners = np.array([[0, 0], [page_w, 0], [page_w, page_h], [0, page_h]], np.float32)
+    placed = np.array([[260, 120], [860, 160], [900, 1040], [200, 1000]], np.float32)
+    matrix = cv2.getPerspectiveTransform(corners, placed)
+    size = (1150, 1150)
+    rng = np.random.default_rng(3)
+    table = (70 + rng.normal(0, 4, (size[1], size[0]))).clip(0, 255).astype(np.uint8)
+    # The sheet is 0 where there is no paper: the table shows there.
+    warped = cv2.warpPerspective(sheet, matrix, size, flags=cv2.INTER_LINEAR)
+    photo = np.where(warped > 0, warped, table).astype(np.uint8)
+    writing = np.zeros_like(sheet)
+    writing[395:450, page_w + 5 : page_w + 55] = 255
+    writing_in_photo = cv2.warpPerspective(writing, matrix, size, flags=cv2.INTER_NEAREST)
+    marks = np.where((writing_in_photo > 0) & (photo < 60), 255, 0).astype(np.uint8)
+    page = geo.apply(np.asarray(matrix, np.float64), corners.astype(np.float64))
+    return photo, page, marks
+
+
+def test_a_photo_on_a_darker_table_still_gets_its_perspective_corrected() -> None:
+    photo, page, _ = _photo(tab=False)
+    norm = nm.normalise(_rgb(photo), DPI, landscape=False)
+    assert norm.camera
+    assert not norm.outline_uncertain
+    height, width = norm.flat.shape
+    rectangle = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64)
+    # The page's corners land on the normalised frame's corners: perspective undone.
+    assert np.abs(geo.apply(norm.matrix, page) - rectangle).max() < 8
+
+
+def test_ink_outside_the_found_outline_widens_it_and_is_flagged() -> None:
+    photo, page, marks = _photo(tab=True)
+    grey, _, _ = nm.downscale(_rgb(photo), DPI)
+    quad = nm.find_paper(grey)
+    assert quad is not None
+    assert np.abs(quad - page).max() < 8  # the outline found is the page's, without the slip
+    norm = nm.normalise(_rgb(photo), DPI, landscape=False)
+    assert norm.camera
+    assert norm.outline_uncertain
+    ys, xs = np.nonzero(marks)
+    assert xs.size > 100
+    assert _inside_frame(norm, np.column_stack([xs, ys]).astype(np.float64))
+    found = segment(_rgb(photo), DPI, get_profile("page-1"))
+    assert OUTLINE_FLAG in found.flags
+
+
+def test_without_ink_outside_no_outline_flag() -> None:
+    photo, _, _ = _photo(tab=False)
+    assert OUTLINE_FLAG not in segment(_rgb(photo), DPI, get_profile("page-1")).flags
