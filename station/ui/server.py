@@ -23,6 +23,8 @@ from station.ui.safe_app import create_safe_app
 
 log = logging.getLogger(__name__)
 
+#: How long requests still running at shutdown may take to finish, in seconds.
+REQUEST_GRACE = 10.0
 #: The book the demo opens when the station has none yet.
 DEMO_BOOK = "KS/2007/01"
 
@@ -100,6 +102,12 @@ def _run(app: Flask, web: WebSection, on_close: Callable[[], None] | None = None
     except OSError:
         if not stop.is_set():
             raise
+    finally:
+        # Let requests still running finish (a page image being made, say) before the
+        # station stops: a worker thread killed inside OpenCV at interpreter exit
+        # aborts the process ("terminate called without an active exception").
+        if not server.task_dispatcher.shutdown(cancel_pending=True, timeout=REQUEST_GRACE):
+            log.warning("some requests were still running after %s s at shutdown", REQUEST_GRACE)
 
 
 def _open_default_book(station: Station, demo: bool) -> None:
