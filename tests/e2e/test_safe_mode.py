@@ -8,6 +8,7 @@ as usual. Also walked in Chromium at the small screen's size.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -42,7 +43,8 @@ def _until_normal(client: Client, seconds: float = 60) -> dict[str, object]:
     while time.monotonic() < deadline:
         try:
             code, _, body = client.get("/status.json", json_wanted=True)
-        except OSError:  # between the two servers nothing listens
+        except (OSError, http.client.HTTPException):
+            # Refused between the two servers, or an answer cut by the restart itself.
             time.sleep(0.05)  # another process's socket: there is no event to wait on
             continue
         if code == 200 and "safe_mode" not in json.loads(body):
