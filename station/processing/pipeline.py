@@ -21,7 +21,7 @@ from station.capture.intake import Intake, Job
 from station.core import faults
 from station.core.errors import StationError
 from station.core.layouts import LayoutProfile, get_profile
-from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id
+from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id, numeric
 from station.processing.imaging.load import Decoded, load_image
 from station.processing.imaging.segment import Segmentation, segment
 from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
@@ -130,7 +130,7 @@ class Pipeline:
                     source_key=source_key,
                 )
                 self.store.save_entry(entry)
-            next_number = max(next_number, _numeric(entry.number) + 1)
+            next_number = max(next_number, numeric(entry.number) + 1)
             entries.append(entry)
         faults.checkpoint("process.after_entries")
         book.next_entry = next_number
@@ -166,16 +166,6 @@ def publish_entry(
     faults.checkpoint("process.before_publish")
     store.publish(finished.plan, finished.data)
     return store.get_entry(entry.id)
-
-
-def _numeric(number: str) -> int:
-    """The leading digits of an entry number ("12a" -> 12); 0 when there are none."""
-    digits = ""
-    for char in number:
-        if not char.isdigit():
-            break
-        digits += char
-    return int(digits) if digits else 0
 
 
 class Worker(threading.Thread):
