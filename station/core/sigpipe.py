@@ -16,6 +16,8 @@ libsane resets more than SIGPIPE: after a scan of the SANE ``test`` backend SIGT
 had its default action again (SigCgt lost the bit), so systemd's stop killed the station
 instead of letting it finish the page and close the store. :func:`actions_kept` saves
 the actions of the stop signals before a scan and puts them back after, from any thread.
+Both reach the C library through :data:`station.core.native.LIBC`, never a ``dlopen``
+of their own (see :mod:`station.core.native` for why that matters around a scan).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any, cast
+
+from station.core import native
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +76,11 @@ def reassert() -> None:
     if not hasattr(signal, "SIGPIPE") or not is_default():
         return
     try:
-        libc = ctypes.CDLL(None)
-        libc.signal.restype = ctypes.c_void_p
-        libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
-        libc.signal(int(signal.SIGPIPE), _SIG_IGN)
-    except (OSError, AttributeError) as exc:  # not a C library we can reach
+        function = native.LIBC.signal  # type: ignore[union-attr]
+        function.restype = ctypes.c_void_p
+        function.argtypes = (ctypes.c_int, ctypes.c_void_p)
+        function(int(signal.SIGPIPE), _SIG_IGN)
+    except AttributeError as exc:  # not a C library we can reach
         log.warning("cannot restore the SIGPIPE ignore: %s", exc)
         return
     log.debug("SIGPIPE had been reset to its default action; ignored again")
@@ -94,8 +98,8 @@ def actions_kept() -> Iterator[None]:
 
 def _sigaction() -> Callable[[int, Any, Any], int] | None:
     try:
-        function = ctypes.CDLL(None, use_errno=True).sigaction
-    except (OSError, AttributeError):  # not a C library we can reach
+        function = native.LIBC.sigaction  # type: ignore[union-attr]
+    except AttributeError:  # not a C library we can reach
         return None
     function.restype = ctypes.c_int
     function.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)

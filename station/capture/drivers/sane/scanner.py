@@ -46,7 +46,7 @@ from station.capture.drivers.sane.options import (
     set_option,
 )
 from station.capture.drivers.sane.status import SaneStatus, classify, state_after
-from station.core import sigpipe
+from station.core import native, sigpipe
 from station.core.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,8 @@ class _Library:
         with self.lock:
             if self.ready:
                 return
+            # Before any backend starts a reader thread (station.core.native).
+            native.prepare_thread_cancellation()
             try:
                 sane.init()
             except SANE_ERRORS as exc:
