@@ -75,8 +75,7 @@ def test_the_sane_session_loads_the_unwinder_before_any_reader_thread(tmp_path: 
     starts = trace.index("MARK start session")
     started = trace.index("MARK session started")
     loads = [i for i, line in enumerate(trace) if UNWINDER_OPENED.search(line)]
-    assert len(loads) == 1, trace
-    assert starts < loads[0] < started, trace
+    assert loads and all(starts < i < started for i in loads), trace  # never while scanning
     assert trace[-1] == "MARK scanned", trace
 
 
@@ -87,7 +86,7 @@ def test_without_the_preparation_a_reader_thread_loads_the_unwinder(tmp_path: Pa
         "from station.core import native\nnative._prepared = True  # skip the preparation\n",
     )
     trace = _loader_trace(tmp_path, script)
-    started = trace.index("MARK session started")
+    started, scanned = trace.index("MARK session started"), trace.index("MARK scanned")
     loads = [i for i, line in enumerate(trace) if UNWINDER_OPENED.search(line)]
-    assert len(loads) == 1, trace
-    assert started < loads[0] < trace.index("MARK scanned"), trace
+    # Once or twice: libsane's cancel and the reader's own exit may both get there first.
+    assert loads and all(started < i < scanned for i in loads), trace
