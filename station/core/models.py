@@ -182,6 +182,7 @@ QUALITY_FLAGS = (
     "number_uncertain",
     "stained",
     "page_outline_uncertain",
+    "no_frame",
 )
 
 

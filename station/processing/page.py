@@ -33,7 +33,7 @@ from station.store.publish import PublishPlan
 log = logging.getLogger(__name__)
 
 #: Flags that keep a page's entries in review instead of publishing them.
-REVIEW_FLAGS = frozenset({"count_mismatch", "low_confidence", "page_outline_uncertain"})
+REVIEW_FLAGS = frozenset({"count_mismatch", "low_confidence", "page_outline_uncertain", "no_frame"})
 #: The encoding the metadata reserve is measured with (the longest common name).
 DRAFT_ENCODING = "composite_lowbg"
 

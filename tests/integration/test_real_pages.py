@@ -6,7 +6,9 @@ repertory of the Minutier central des notaires de Paris, Archives nationales). T
 are never copied into the repository; without the folder the test is skipped. Cut
 quality is measured by ``bench/real_pages.py``, not asserted here yet: this checks
 that a real page goes through, every file fits 100,000 bytes and the report says
-where each entry came from in the file's own pixel grid.
+where each entry came from in the file's own pixel grid, and that pages of three kinds
+come out upright with nothing lost silently (segmentation only, scored against their
+ground truth).
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from station.core.layouts import get_profile
+from station.processing.batch.inputs import resolve_dpi
+from station.processing.imaging import geometry as geo
+from station.processing.imaging.load import load_image
+from station.processing.imaging.segment import region_polygon, segment
+from station.processing.imaging.truthscore import Truth, ink_mask, score_image
+from station.processing.page import REVIEW_FLAGS
 from station.store.xmp import read_metadata
 from tests.support.commands import RunStation
 
@@ -57,3 +67,29 @@ def test_a_real_page_goes_through_within_budget_with_source_polygons(
         assert all(-0.05 * height <= y <= 1.05 * height for _, y in polygon), polygon
         region = read_metadata(data)["entry"]["regions"][0]
         assert region["source_polygon"] == polygon and region["source_orientation"] == 1
+
+
+#: Tuning images of three kinds (see docs/developers.md for the split): a colour spread
+#: of Bronod's repertory in brown ink, two printed repertory tables written by hand.
+SEGMENTED = ("bronod1_0015", "rep_randomset1_1444_L-1", "rep_randomset1_0073_L-0")
+
+
+@pytest.mark.parametrize("name", SEGMENTED)
+def test_real_pages_come_out_upright_and_lose_nothing_silently(name: str) -> None:
+    """Upright; at most 2% of the writing inside true entries in no region; and a page
+    whose count is off is flagged, never published on its own."""
+    data = json.loads((PAGES / f"{name}.json").read_text(encoding="utf-8"))
+    profile = get_profile(data["profile"])
+    decoded = load_image(PAGES / f"{name}.jpg")
+    dpi, _ = resolve_dpi(decoded.dpi, decoded.rgb.shape[1], profile)
+    found = segment(decoded.rgb, dpi, profile)
+    to_stored = decoded.to_stored()
+    regions = [geo.apply(to_stored, region_polygon(r.box, r.warp)) for r in found.regions]
+    with Image.open(PAGES / f"{name}.jpg") as stored:
+        red = np.ascontiguousarray(np.asarray(stored.convert("RGB"))[:, :, 0])
+    truth = Truth.from_json(data, decoded.stored_size)
+    score = score_image(truth, regions, ink_mask(red, 4), 4, found.turns)
+    assert score.orientation_right
+    assert score.ink_lost <= 0.02 * score.ink, (score.ink_lost, score.ink)
+    if len(found.regions) != len(truth.entries):
+        assert REVIEW_FLAGS & set(found.flags), (len(found.regions), found.flags)

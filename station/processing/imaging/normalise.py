@@ -76,6 +76,9 @@ class Normalised:
     turns: int  # clockwise quarter turns applied
     camera: bool  # the paper was found on a table and warped
     outline_uncertain: bool = False  # the found outline cut ink and was widened
+    #: The darkest channel, flattened the same way: pale brown and iron-gall writing,
+    #: which the red channel (chosen to hide red rules and seals) nearly loses.
+    writing: Gray | None = None
 
     def to_capture(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
         """Map normalised small-frame points back to capture pixels."""
@@ -84,11 +87,18 @@ class Normalised:
 
 def downscale(rgb: NDArray[np.uint8], dpi: int) -> tuple[Gray, Gray, float]:
     """Grey and red channels at about WORK_DPI, and the scale used."""
+    grey, red, _, factor = _channels(rgb, dpi)
+    return grey, red, factor
+
+
+def _channels(rgb: NDArray[np.uint8], dpi: int) -> tuple[Gray, Gray, Gray, float]:
+    """Grey, red and darkest channels at about WORK_DPI, and the scale used."""
     factor = min(1.0, WORK_DPI / dpi)
     small = u8(cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA))
     grey = u8(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     red = np.ascontiguousarray(small[:, :, 0])
-    return grey, red, factor
+    darkest = u8(np.min(small, axis=2))
+    return grey, red, darkest, factor
 
 
 def paper_level(channel: Gray, dpi: float) -> Gray:
@@ -295,7 +305,7 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     ``landscape``: the sheet's expected shape (a spread is landscape), a hint for the
     quarter turn; None when unknown.
     """
-    grey, red, factor = downscale(rgb, dpi)
+    grey, red, darkest, factor = _channels(rgb, dpi)
     work_dpi = dpi * factor
     height, width = grey.shape
     matrix, size = geo.scale(factor), (width, height)
@@ -317,7 +327,8 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         flat = np.ascontiguousarray(np.rot90(flat, -1))
     camera, widened = outline is not None, outline is not None and outline.widened
     log.debug("normalised: camera=%s widened=%s turns=%d angle=%.2f", camera, widened, turns, angle)
-    return Normalised(flat, ink_of(flat), matrix, factor, angle, turns, camera, widened)
+    writing = _rewarp(darkest, matrix, factor, size, work_dpi)
+    return Normalised(flat, ink_of(flat), matrix, factor, angle, turns, camera, widened, writing)
 
 
 def _rewarp(
@@ -332,9 +343,10 @@ def turn_half(norm: Normalised) -> Normalised:
     height, width = norm.flat.shape
     half = geo.quarter_turn(2, width, height)
     flat = np.ascontiguousarray(norm.flat[::-1, ::-1])
+    writing = None if norm.writing is None else np.ascontiguousarray(norm.writing[::-1, ::-1])
     return Normalised(
         flat, ink_of(flat), half @ norm.matrix, norm.work_scale, norm.angle,
-        (norm.turns + 2) % 4, norm.camera, norm.outline_uncertain,
+        (norm.turns + 2) % 4, norm.camera, norm.outline_uncertain, writing,
     )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from station.core.layouts import LayoutProfile
+from station.processing.imaging import entries as keyed
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
 from station.processing.imaging.frames import (
@@ -44,6 +45,9 @@ HEADING_SHARE = 0.08  # a first band shorter than this share of the frame: colum
 MIN_CONFIDENCE = 0.6
 #: The paper's outline cut ink and was widened to hold it (see ``normalise.check_outline``).
 OUTLINE_FLAG = "page_outline_uncertain"
+#: No rules between the entries: they were cut at their start marks, which an operator
+#: confirms (a page whose cuts are wrong must not publish on its own).
+NO_FRAME_FLAG = "no_frame"
 Box = tuple[int, int, int, int]
 
 
@@ -88,9 +92,11 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     for side, (frame, columns) in enumerate(frames):
-        found = _page_regions(norm, frame, columns, dpi, side)
+        found, unruled = _page_regions(norm, frame, columns, dpi, side, profile)
         if not profile.entries_min <= len(found) <= profile.entries_max:
             flags.add("count_mismatch")
+        if unruled:
+            flags.add(NO_FRAME_FLAG)
         regions += found
     if not regions or any(r.confidence < MIN_CONFIDENCE for r in regions):
         flags.add("low_confidence")
@@ -107,13 +113,28 @@ def _frames(
     norm: nm.Normalised, pages: int, work_dpi: float
 ) -> tuple[list[tuple[Frame | None, tuple[int, int]]], int | None]:
     """Each page's table frame (None when none is ruled) and its columns."""
-    ink = norm.ink.copy()
-    border = max(3, round(min(ink.shape) * 0.02))
-    # Paper edges and table slivers at the border of a warped photo look like long lines.
-    ink[:border], ink[-border:], ink[:, :border], ink[:, -border:] = 0, 0, 0, 0
+    ink = _inner_ink(norm)
     columns, gutter = page_columns(ink, pages)
     horizontal, vertical = line_masks(ink, work_dpi)
     return [(find_frame(horizontal, vertical, x0, x1), (x0, x1)) for x0, x1 in columns], gutter
+
+
+def _inner_ink(norm: nm.Normalised) -> nm.Gray:
+    """The page's ink without a thin border: paper edges and table slivers at the border
+    of a warped photo look like long lines and like writing."""
+    return _inner(norm.ink, 0)
+
+
+def _writing(norm: nm.Normalised) -> nm.Gray:
+    return norm.writing if norm.writing is not None else norm.flat
+
+
+def _inner(image: nm.Gray, fill: int) -> nm.Gray:
+    """``image`` with a thin border set to ``fill``."""
+    image = image.copy()
+    border = max(3, round(min(image.shape) * 0.02))
+    image[:border], image[-border:], image[:, :border], image[:, -border:] = fill, fill, fill, fill
+    return image
 
 
 def _upside_down(
@@ -131,11 +152,70 @@ def _upside_down(
 
 
 def _page_regions(
-    norm: nm.Normalised, frame: Frame | None, columns: tuple[int, int], dpi: int, side: int
+    norm: nm.Normalised,
+    frame: Frame | None,
+    columns: tuple[int, int],
+    dpi: int,
+    side: int,
+    profile: LayoutProfile,
+) -> tuple[list[ProposedRegion], bool]:
+    """The entries of one page, top to bottom, and whether they were cut without rules
+    (:data:`NO_FRAME_FLAG`).
+
+    Ruled bands when the page rules lines between entries; else, on a layout with
+    several entries a page, the entries their start marks show
+    (:mod:`station.processing.imaging.entries`); else the whole page for review.
+    """
+    ruled = _ruled_regions(norm, frame, dpi, side) if frame is not None else []
+    if len(ruled) >= 2:  # the page rules a line between entries
+        return ruled, False
+    if profile.entries_max > 1:
+        found = keyed.find_entries(
+            _inner_ink(norm),
+            _inner(_writing(norm), 255),
+            columns[0],
+            columns[1],
+            norm.work_scale * dpi,
+        )
+        if found is not None:
+            return _keyed_regions(norm, found, columns, dpi, side), True
+    if ruled:
+        return ruled, False
+    return _fallback(norm, columns, side), False
+
+
+def _keyed_regions(
+    norm: nm.Normalised, found: keyed.KeyedEntries, columns: tuple[int, int], dpi: int, side: int
 ) -> list[ProposedRegion]:
-    """The entries of one page, top to bottom."""
-    if frame is None:
-        return _fallback(norm, columns, side)
+    """Regions of the bands found from start marks, each edge along the writing."""
+    pad = norm.work_scale * dpi * 0.15  # paper kept beside the table, normalised pixels
+    left = max(float(columns[0]), found.left - pad)
+    right = min(float(columns[1]), found.right + pad)
+    regions = []
+    for band in found.bands:
+        if band.bottom - band.top < 1:
+            continue
+        quad = np.array(
+            [
+                [left, found.edge(band.top, left, band.top_tilt)],
+                [right, found.edge(band.top, right, band.top_tilt)],
+                [right, found.edge(band.bottom, right, band.bottom_tilt)],
+                [left, found.edge(band.bottom, left, band.bottom_tilt)],
+            ],
+            np.float64,
+        )
+        corners = norm.to_capture(quad)
+        width, height = geo.quad_size(corners)
+        warp = geo.quad_to_rect(corners, (0, 0, width, height))
+        box = (0, 0, round(width), round(height))
+        regions.append(
+            ProposedRegion(box, side, found.confidence, tuple(float(v) for v in warp.ravel()))
+        )
+    return regions
+
+
+def _ruled_regions(norm: nm.Normalised, frame: Frame, dpi: int, side: int) -> list[ProposedRegion]:
+    """The bands between the table frame's ruled lines."""
     corners = norm.to_capture(frame.corners)
     width, height = geo.quad_size(corners)
     margin = round(dpi * 3 / 25.4)

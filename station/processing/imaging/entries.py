@@ -1,0 +1,687 @@
+"""Entries from a page's own evidence: its text rows and the column where entries start.
+
+Real registers rarely rule a line across the page under each entry. What every one of
+them does (the repertories of Paris notaries, Bronod's repertory, a Vietnamese sổ hộ
+tịch with its "Số" column) is start each entry with something in the table's first
+column: its number or its date, while the continuation rows of an entry leave that
+column empty. So an entry is found as the rows from one *start mark* in that *key
+column* down to the row before the next one.
+
+Everything here works on the small normalised ink mask of one page (upright,
+deskewed, about 100 dpi; :mod:`station.processing.imaging.normalise`):
+
+1. ruled lines are taken out of the ink (long runs, after closing the gaps of dotted
+   or faded rules), leaving the writing;
+2. the key column is the table's first ruled column when it is narrow, else the first
+   band of writing left of the first empty vertical channel;
+3. start marks are the pieces of writing in the key column, merged per row; marks
+   above the table's column headings (the lowest rule across the table near its top
+   with marks below it) are headings, not entries;
+4. a boundary lies in the emptiest row between an entry's last writing and the next
+   mark; the last entry ends with the last row of writing that follows it without a
+   blank gap; writing above the first mark that fills more than one row is an entry
+   continued from the previous page, a single row there is a heading.
+
+The result is bands in the normalised frame; :mod:`station.processing.imaging.segment`
+turns them into regions and decides between them and ruled bands.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from station.processing.imaging.normalise import Gray, u8
+
+log = logging.getLogger(__name__)
+
+#: A vertical rule spans at least this share of the page's height.
+RULE_HEIGHT_SHARE = 0.25
+#: A rule across the table spans at least this share of its width.
+RULE_WIDTH_SHARE = 0.5
+#: Column headings sit in this top share of the page.
+HEADING_ZONE = 0.2
+#: The key column is at most this share of the table's width.
+KEY_WIDTH_SHARE = 0.22
+#: Flattened level under which a pixel in the key column is writing: lighter than the
+#: page's ink level, as numbers there are often small and faint (microfilm, old ink).
+MARK_LEVEL = 200
+#: A page with less ink than this share at the page's ink level is written in pale
+#: ink (brown, faded iron-gall): its writing level is found from the page itself.
+PALE_SHARE = 0.015
+#: The range a pale page's own writing level (Otsu's) is kept in.
+PALE_LEVELS = (150, 215)
+#: Bands from marks must hold this share of the writing below the headings; else the
+#: marks are not what this module takes them for, and the page goes whole to review.
+MIN_HELD = 0.97
+#: Rows of writing allowed between the headings and the first entry found.
+MAX_HEADER_ROWS = 2
+#: A page's writing spans at least this share of its width (less: a blank page).
+MIN_SPAN_SHARE = 0.3
+#: Blank rows (in row pitches) that end an entry's last block of writing.
+END_GAP_PITCHES = 1.0
+
+
+@dataclass(frozen=True)
+class Band:
+    """One entry's rows: top and bottom in the normalised frame."""
+
+    top: float
+    bottom: float
+    continued: bool = False  # the entry began on the previous page
+    top_tilt: float = 0.0  # each edge's own slope beyond the page's (a curved page)
+    bottom_tilt: float = 0.0
+
+
+@dataclass(frozen=True)
+class KeyedEntries:
+    """The entries of one page found from their start marks.
+
+    Band rows are measured along the writing: a band's edge at column x of the
+    normalised frame lies at ``row + slope * (x - centre)``.
+    """
+
+    bands: list[Band]
+    left: float  # the table's extent, normalised frame
+    right: float
+    key: tuple[float, float]  # the key column
+    pitch: float  # row pitch of the writing, normalised pixels
+    confidence: float
+    slope: float = 0.0  # the writing's remaining skew after normalisation (dy/dx)
+    centre: float = 0.0  # the column the slope turns about
+
+    def edge(self, row: float, x: float, tilt: float = 0.0) -> float:
+        """Where the band edge at ``row`` (with its own ``tilt``) lies at column ``x``."""
+        return row + (self.slope + tilt) * (x - self.centre)
+
+
+@dataclass(frozen=True)
+class _Mark:
+    top: int
+    bottom: int
+
+
+def find_entries(
+    ink: Gray, flat: Gray, x0: int, x1: int, dpi: float, trace: dict[str, Any] | None = None
+) -> KeyedEntries | None:
+    """The entries of the page between columns ``x0`` and ``x1`` of ``ink`` (255 = ink).
+
+    ``flat`` is the flattened page in its darkest channel (normalise's ``writing``):
+    pale writing and faint numbers in the key column are read from it with a lighter
+    threshold. None when the page shows no key column with start marks in it.
+    ``trace``, when given, receives the intermediate findings (for tools drawing them).
+    """
+    trace = {} if trace is None else trace
+    lighter = np.ascontiguousarray(flat[:, x0:x1])
+    page = np.ascontiguousarray(ink[:, x0:x1])
+    pale = _pale_writing(lighter)
+    if pale is not None:
+        page = cv2.bitwise_or(page, pale)
+    height, width = page.shape
+    if height < 20 or width < 20:
+        return None
+    horizontal, vertical = _rules(page, dpi)
+    text = cv2.bitwise_and(page, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3))))
+    text = _without_specks(u8(text), dpi)
+    if not text.any():
+        return None
+    # Measure rows along the writing: normalisation deskews by the ruled lines, and
+    # the writing often runs a few tenths of a degree off them.
+    slope = _residual_slope(text)
+    centre = width / 2
+    text, horizontal, vertical = (_shear(m, slope, centre) for m in (text, horizontal, vertical))
+    lighter = _shear(lighter, slope, centre, fill=255)
+    letter = _letter_height(text, dpi)
+    left, right = _writing_span(text, letter, dpi)
+    if right - left < MIN_SPAN_SHARE * width:
+        return None  # a blank page: edges and specks, no table of writing
+    # Rules beyond the writing are page edges (a book block's stacked leaves), not the
+    # table's: the table's own rules lie within a few letters of its writing.
+    near = 4 * letter
+    rules_x = [x for x in _vertical_rules(vertical, height) if left - near <= x <= right + near]
+    left = float(min([*rules_x[:1], left]))
+    right = float(max([*rules_x[-1:], right]))
+    key = _key_column(text, rules_x, left, right, dpi)
+    trace.update(
+        text=text, slope=slope, letter=letter, rules_x=rules_x, key=key, span=(left, right)
+    )
+    if key is None:
+        return None
+    faint = u8(cv2.threshold(lighter, MARK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
+    faint = cv2.bitwise_and(faint, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3))))
+    marks = _marks(_without_specks(u8(faint), dpi), key, letter)
+    trace.update(marks=[(m.top, m.bottom) for m in marks])
+    if not marks:
+        return None
+    marks, ceiling = _below_headings(marks, horizontal, left, right, height)
+    trace.update(ceiling=ceiling)
+    if not marks:
+        return None
+    profile = _row_profile(text, left, right, letter)
+    pitch = _pitch(profile, marks, letter)
+    marks = _one_per_row(marks, pitch)
+    bands = _bands(text, profile, marks, ceiling, pitch, letter, (left, right))
+    held = _share_held(profile, bands)
+    above = _rows_above(profile, bands, ceiling, pitch)
+    trace.update(held=held, rows_above=above)
+    if held < MIN_HELD or above > MAX_HEADER_ROWS:
+        log.info(
+            "entries from marks hold %.1f%% of the writing below them and leave %d rows "
+            "above them: not used",
+            100 * held,
+            above,
+        )
+        return None
+    return KeyedEntries(
+        bands=bands,
+        left=left + x0,
+        right=right + x0,
+        key=(key[0] + x0, key[1] + x0),
+        pitch=pitch,
+        confidence=_confidence(marks, pitch),
+        slope=slope,
+        centre=centre + x0,
+    )
+
+
+def _pale_writing(flat: Gray) -> Gray | None:
+    """The writing of a page in pale ink (None for a page in dark ink): the flattened
+    page under the level Otsu's method finds between its writing and its paper."""
+    inner = flat[flat < 250]
+    if inner.size < 100 or (flat < PALE_LEVELS[0]).mean() >= PALE_SHARE:
+        return None
+    otsu, _ = cv2.threshold(inner.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level = float(np.clip(otsu, *PALE_LEVELS))
+    return u8(cv2.threshold(flat, level, 255, cv2.THRESH_BINARY_INV)[1])
+
+
+def _residual_slope(text: Gray) -> float:
+    """The skew (dy/dx) under which the rows of writing are sharpest: the projection
+    profile method, over +-2 degrees in steps of 0.05."""
+    ys, xs = np.nonzero(text)
+    if ys.size < 50:
+        return 0.0
+    step = max(1, ys.size // 40_000)  # enough pixels for the profile, few for speed
+    ys, xs = ys[::step].astype(np.float64), xs[::step].astype(np.float64) - text.shape[1] / 2
+    best, best_score = 0.0, -1.0
+    for degrees in np.arange(-2.0, 2.0001, 0.05):
+        slope = float(np.tan(np.radians(degrees)))
+        rows = np.round(ys - xs * slope).astype(np.int64)
+        counts = np.bincount(rows - rows.min()).astype(np.float64)
+        score = float((counts**2).sum())
+        if score > best_score:
+            best, best_score = slope, score
+    return best
+
+
+def _shear(image: Gray, slope: float, centre: float, fill: int = 0) -> Gray:
+    """``image`` with row y at column x moved to y - slope * (x - centre)."""
+    if abs(slope) < 1e-6:
+        return image
+    matrix = np.array([[1.0, 0.0, 0.0], [-slope, 1.0, slope * centre]])
+    size = (image.shape[1], image.shape[0])
+    return u8(cv2.warpAffine(image, matrix, size, flags=cv2.INTER_NEAREST, borderValue=fill))
+
+
+def _ones(rows: int, cols: int) -> NDArray[np.uint8]:
+    return np.ones((max(1, rows), max(1, cols)), np.uint8)
+
+
+def _rules(page: Gray, dpi: float) -> tuple[Gray, Gray]:
+    """Horizontal and vertical rules, dotted and faded ones closed first."""
+    gap = max(2, round(dpi * 0.06))
+    run = max(15, round(dpi * 0.8))
+    closed_h = cv2.morphologyEx(page, cv2.MORPH_CLOSE, _ones(1, gap))
+    closed_v = cv2.morphologyEx(page, cv2.MORPH_CLOSE, _ones(gap, 1))
+    horizontal = cv2.morphologyEx(closed_h, cv2.MORPH_OPEN, _ones(1, run))
+    vertical = cv2.morphologyEx(closed_v, cv2.MORPH_OPEN, _ones(run, 1))
+    # A rule is thin; a word whose letters the closing joined is a letter high.
+    thick = max(3, round(dpi * 0.05))
+    words_h = cv2.dilate(cv2.morphologyEx(horizontal, cv2.MORPH_OPEN, _ones(thick, 1)), _ones(3, 3))
+    words_v = cv2.dilate(cv2.morphologyEx(vertical, cv2.MORPH_OPEN, _ones(1, thick)), _ones(3, 3))
+    horizontal = cv2.bitwise_and(horizontal, cv2.bitwise_not(words_h))
+    vertical = cv2.bitwise_and(vertical, cv2.bitwise_not(words_v))
+    # Only the pixels that were ink: closing must not add rule where there was paper.
+    return u8(cv2.bitwise_and(horizontal, page)), u8(cv2.bitwise_and(vertical, page))
+
+
+def _without_specks(text: Gray, dpi: float) -> Gray:
+    """Writing without dust, dots and the ends of rules the opening left behind."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    stats = np.asarray(stats)
+    least = max(2.0, (dpi * 0.02) ** 2)
+    keep = np.zeros(count, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= least
+    return np.where(keep[np.asarray(labels)], 255, 0).astype(np.uint8)
+
+
+def _letter_height(text: Gray, dpi: float) -> float:
+    """Median height of the pieces of writing that are letter-sized."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    heights = np.asarray(stats)[1:, cv2.CC_STAT_HEIGHT]
+    letters = heights[(heights >= dpi * 0.04) & (heights <= dpi * 0.6)]
+    return float(np.median(letters)) if letters.size else dpi * 0.12
+
+
+def _writing_span(text: Gray, letter: float, dpi: float) -> tuple[float, float]:
+    """The columns the page's writing spans.
+
+    The stretch of written columns with most ink (gaps under an inch bridged), widened
+    by its neighbours within two inches whose pieces are letter-sized: a blank column
+    of the table is crossed, while a book block's stacked leaves or a page edge beside
+    the table (tall streaks, not letters) stays out.
+    """
+    written = np.asarray(text.sum(axis=0), np.float64) / 255.0
+    scale = float(np.percentile(written[written > 0], 90)) if written.any() else 0.0
+    dense = (written > max(1.0, 0.05 * scale)).astype(np.uint8)
+    bridged = np.asarray(
+        cv2.morphologyEx(dense.reshape(1, -1), cv2.MORPH_CLOSE, _ones(1, round(dpi)))
+    ).ravel()
+    runs = _runs(bridged > 0)
+    if not runs:
+        return 0.0, float(len(written) - 1)
+    main = max(range(len(runs)), key=lambda i: written[runs[i][0] : runs[i][1]].sum())
+    start, end = runs[main]
+    for step in (-1, 1):
+        index = main + step
+        while 0 <= index < len(runs):
+            a, b = runs[index]
+            gap = a - end if step > 0 else start - b
+            if gap > 2 * dpi or not _letters(text[:, a:b], letter):
+                break
+            start, end = min(start, a), max(end, b)
+            index += step
+    return float(max(0.0, start - letter)), float(min(len(written) - 1.0, end - 1 + letter))
+
+
+def _letters(part: Gray, letter: float) -> bool:
+    """Whether the pieces of writing in ``part`` are mostly letter-sized."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(part), connectivity=8)
+    heights = np.asarray(stats)[1:, cv2.CC_STAT_HEIGHT]
+    if heights.size < 3:
+        return False
+    return bool(np.mean((heights >= 0.4 * letter) & (heights <= 2.5 * letter)) >= 0.6)
+
+
+def _vertical_rules(vertical: Gray, height: int) -> list[float]:
+    """Columns of the vertical rules that run down most of the page."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    stats = np.asarray(stats)
+    labels = np.asarray(labels)
+    xs = []
+    for index in range(1, count):
+        if stats[index, cv2.CC_STAT_HEIGHT] >= RULE_HEIGHT_SHARE * height:
+            x, w = stats[index, cv2.CC_STAT_LEFT], stats[index, cv2.CC_STAT_WIDTH]
+            xs.append(x + w / 2)
+    xs.sort()
+    merged: list[float] = []
+    for x in xs:  # a rule broken at a fold or a stain is one rule
+        if merged and x - merged[-1] < 4:
+            merged[-1] = (merged[-1] + x) / 2
+        else:
+            merged.append(x)
+    return merged
+
+
+def _key_column(
+    text: Gray, rules_x: list[float], left: float, right: float, dpi: float
+) -> tuple[float, float] | None:
+    """The column entries start in: a narrow first ruled column, else the first band
+    of writing left of the first empty channel down the page."""
+    span = right - left
+    written = text.sum(axis=0) / 255.0
+    for a, b in itertools.pairwise(rules_x):
+        if b - a < dpi * 0.12:
+            continue  # a double rule
+        if b - a <= KEY_WIDTH_SHARE * span and written[int(a) + 1 : int(b)].sum() > 0:
+            return (a, b)
+        break
+    # No narrow ruled column: the first band of writing and the channel after it.
+    limit = min(len(written), int(left + KEY_WIDTH_SHARE * span))
+    scale = float(np.percentile(written[written > 0], 90))
+    blank = (written <= max(1.0, 0.03 * scale)).astype(np.uint8)
+    # A faint or dotted rule down the channel leaves a column or two of dots in it.
+    blank = np.asarray(cv2.morphologyEx(blank.reshape(1, -1), cv2.MORPH_CLOSE, _ones(1, 4))).ravel()
+    channel = max(3, round(dpi * 0.08))
+    for start, end in _runs(blank == 0):
+        if start >= limit:
+            break
+        if end - start < dpi * 0.1:
+            continue  # what a rule's edge or a stray stroke leaves
+        gap_end = end
+        while gap_end < len(blank) and blank[gap_end]:
+            gap_end += 1
+        if gap_end - end >= channel:
+            return (float(start - 1), float(end + min(gap_end - end, channel) / 2))
+        return None
+    return None
+
+
+def _runs(values: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """(start, end) of each run of True, end exclusive."""
+    padded = np.concatenate([[False], values, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
+    """The writing inside the key column, merged per row, letter-sized or larger."""
+    a, b = int(np.ceil(key[0])) + 1, int(key[1])
+    if b - a < 2:
+        return []
+    column = np.ascontiguousarray(text[:, a:b])
+    _, _, stats, _ = cv2.connectedComponentsWithStats(column, connectivity=8)
+    stats = np.asarray(stats)
+    tops = stats[1:, cv2.CC_STAT_TOP]
+    pieces = sorted(
+        zip(tops.tolist(), (tops + stats[1:, cv2.CC_STAT_HEIGHT]).tolist(), strict=True)
+    )
+    marks: list[list[int]] = []
+    for top, bottom in pieces:
+        if marks and top <= marks[-1][1] + 0.3 * letter:
+            marks[-1][1] = max(marks[-1][1], bottom)
+        else:
+            marks.append([top, bottom])
+    # Letter-sized: a dot is not a number, nor is a frame's edge or a blot.
+    return [_Mark(t, b) for t, b in marks if 0.5 * letter <= b - t <= 3 * letter]
+
+
+def _share_held(profile: NDArray[np.float64], bands: list[Band]) -> float:
+    """The share of the writing from the first entry down that lies inside the bands
+    (rows measured along the writing). Writing above the first entry is the page's
+    header; writing below or between the bands would be in no file."""
+    if not bands:
+        return 0.0
+    start = max(0, int(np.floor(bands[0].top)))
+    total = float(profile[start:].sum())
+    if total <= 0:
+        return 1.0
+    held = np.zeros(len(profile), bool)
+    for band in bands:
+        held[max(0, int(np.floor(band.top))) : int(np.ceil(band.bottom)) + 1] = True
+    return float(profile[start:][held[start:]].sum()) / total
+
+
+def _rows_above(
+    profile: NDArray[np.float64], bands: list[Band], ceiling: float, pitch: float
+) -> int:
+    """Rows of writing between the headings and the first entry (a month or year
+    heading is one; many mean the marks began far down the page)."""
+    if not bands:
+        return 0
+    centres = _row_centres(profile, pitch)
+    return int(((centres > ceiling) & (centres < bands[0].top)).sum())
+
+
+def _one_per_row(marks: list[_Mark], pitch: float) -> list[_Mark]:
+    """Marks closer than half a row pitch are one mark (a number and the dot before it)."""
+    merged: list[_Mark] = []
+    for mark in marks:
+        if (
+            merged
+            and (mark.top + mark.bottom) / 2 - (merged[-1].top + merged[-1].bottom) / 2
+            < 0.5 * pitch
+        ):
+            merged[-1] = _Mark(merged[-1].top, max(merged[-1].bottom, mark.bottom))
+        else:
+            merged.append(mark)
+    return merged
+
+
+def _below_headings(
+    marks: list[_Mark], horizontal: Gray, left: float, right: float, height: int
+) -> tuple[list[_Mark], float]:
+    """Drop the marks of the column headings: those above the lowest rule across the
+    table near its top that still has marks below it. Also the row of that rule (0
+    without one): nothing above it belongs to an entry."""
+    band = horizontal[:, max(0, int(left)) : int(right) + 1]
+    if band.shape[1] == 0:
+        return marks, 0.0
+    band = cv2.dilate(np.ascontiguousarray(band), _ones(5, 1))  # a rule wanders a row or two
+    across = (band > 0).mean(axis=1) >= RULE_WIDTH_SHARE
+    rows = [int(y) for y in np.flatnonzero(across) if y < HEADING_ZONE * height]
+    for y in sorted(rows, reverse=True):
+        below = [m for m in marks if m.top > y]
+        if below:
+            return below, float(y)
+    return marks, 0.0
+
+
+def _row_profile(text: Gray, left: float, right: float, letter: float) -> NDArray[np.float64]:
+    """Writing per row across the table, lightly smoothed."""
+    part = text[:, max(0, int(left)) : int(right) + 1]
+    profile = (part > 0).sum(axis=1).astype(np.float64)
+    size = max(1, round(letter * 0.25)) | 1
+    return np.convolve(profile, np.ones(size) / size, mode="same")
+
+
+def _pitch(profile: NDArray[np.float64], marks: list[_Mark], letter: float) -> float:
+    """The row pitch of the writing: the closer of the row profile's period and the
+    common spacing of the marks (one-row entries are one pitch apart; handwriting
+    that ignores the paper's ruling has no clear period)."""
+    candidates = [letter * 2.2]
+    period = _period(profile, letter)
+    if period is not None:
+        candidates.append(period)
+    gaps = np.diff([m.top for m in marks])
+    if gaps.size >= 3:
+        candidates.append(float(np.percentile(gaps, 20)))
+    return max(letter * 1.5, min(candidates[1:] or candidates))
+
+
+def _period(profile: NDArray[np.float64], letter: float) -> float | None:
+    """The first strong peak of the row profile's autocorrelation past its trough."""
+    high = round(letter * 6)
+    signal = profile - profile.mean()
+    if len(signal) > 2 * high:
+        corr = np.correlate(signal, signal, mode="full")[len(signal) - 1 : len(signal) + high + 1]
+        falling = np.flatnonzero(np.diff(corr) > 0)  # the first lag where it rises again
+        if falling.size:
+            trough = int(falling[0])
+            tail = corr[trough:]
+            peaks = [
+                trough + i
+                for i in range(1, len(tail) - 1)
+                if tail[i] >= tail[i - 1] and tail[i] >= tail[i + 1] and tail[i] >= 0.8 * tail.max()
+            ]
+            if peaks and corr[peaks[0]] > 0 and peaks[0] >= letter * 1.2:
+                return float(peaks[0])
+    return None
+
+
+def _row_centres(profile: NDArray[np.float64], pitch: float) -> NDArray[np.float64]:
+    """Rows where writing is densest: the body of each line of letters (ascenders and
+    descenders, which reach into the neighbouring rows, are much sparser)."""
+    size = max(1, round(pitch * 0.4)) | 1
+    smooth = np.convolve(profile, np.ones(size) / size, mode="same")
+    floor = max(1.0, 0.1 * float(np.percentile(smooth[smooth > 0], 90))) if smooth.any() else 1.0
+    reach = max(1, round(pitch * 0.35))
+    centres: list[int] = []
+    for y in range(len(smooth)):
+        if smooth[y] < floor:
+            continue
+        lo, hi = max(0, y - reach), min(len(smooth), y + reach + 1)
+        window = smooth[lo:hi]
+        if smooth[y] >= window.max() and (not centres or y - centres[-1] > reach):
+            centres.append(y)
+    return np.asarray(centres, np.float64)
+
+
+def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float) -> float:
+    """The body row of a mark: the row centre nearest its middle, else its middle."""
+    middle = (mark.top + mark.bottom) / 2
+    if centres.size:
+        nearest = float(centres[np.argmin(np.abs(centres - middle))])
+        if abs(nearest - middle) <= 0.5 * pitch:
+            return nearest
+    return middle
+
+
+def _boundary_above(centres: NDArray[np.float64], row: float, floor: float, pitch: float) -> float:
+    """Halfway between a mark's row and the row of writing above it; half a pitch up
+    when blank space lies above."""
+    above = centres[(centres < row - 0.5 * pitch) & (centres >= max(floor, row - 1.8 * pitch))]
+    if above.size:
+        return float((above.max() + row) / 2)
+    return max(floor, row - 0.5 * pitch)
+
+
+#: Vertical strips across the table in which each boundary is measured on its own, so
+#: a cut follows rows that bend or tilt differently from the page as a whole.
+STRIPS = 4
+#: The most an edge's own tilt may differ from the page's (dy/dx).
+MAX_TILT = 0.02
+#: Where a boundary sits between two rows, in pitches above the midpoint of their
+#: densest rows: writing is densest near its baseline, below the middle of the letters'
+#: body, so the midpoint lies a little low. Measured on the tuning pages: the cuts a
+#: person drew lay 6.5 px (median, 0.1 pitch) above it.
+BOUNDARY_LIFT = 0.1
+
+
+def _bands(
+    text: Gray,
+    profile: NDArray[np.float64],
+    marks: list[_Mark],
+    ceiling: float,
+    pitch: float,
+    letter: float,
+    span: tuple[float, float],
+) -> list[Band]:
+    """Entry bands from the marks: each boundary halfway between the body of a mark's
+    row and the body of the row of writing above it, measured across the whole table
+    and then in strips (a straight edge fitted through them)."""
+    centres = _row_centres(profile, pitch)
+    rows = [_mark_row(centres, mark, pitch) for mark in marks]
+    strips = _strip_centres(text, span, pitch, letter)
+    edges: list[tuple[float, float]] = []
+    for index, row in enumerate(rows):
+        floor = rows[index - 1] + 0.5 * pitch if index else ceiling
+        across = _boundary_above(centres, row, floor, pitch)
+        top, tilt = _fitted_edge(strips, row, floor, pitch, across, text.shape[1] / 2)
+        edges.append((top - BOUNDARY_LIFT * pitch, tilt))
+    bottom = _end_of_writing(profile, marks[-1].bottom, pitch, letter)
+    below = centres[(centres > rows[-1]) & (centres <= bottom)]
+    bottom = min(bottom, float(below.max() if below.size else rows[-1]) + 0.5 * pitch)
+    ends = [*edges[1:], (bottom, 0.0)]
+    bands = [
+        Band(top, end, top_tilt=top_tilt, bottom_tilt=end_tilt)
+        for (top, top_tilt), (end, end_tilt) in zip(edges, ends, strict=True)
+    ]
+    first = edges[0][0]
+    continued = _continued(profile, first, ceiling, pitch, letter)
+    if continued is not None and not _letter_sized(text, continued, first, letter):
+        continued = None
+    if continued is not None:
+        bands.insert(0, Band(continued, first, continued=True, bottom_tilt=edges[0][1]))
+    return bands
+
+
+def _strip_centres(
+    text: Gray, span: tuple[float, float], pitch: float, letter: float
+) -> list[tuple[float, NDArray[np.float64]]]:
+    """(middle column, row centres) of each strip across the table."""
+    left, right = span
+    width = (right - left) / STRIPS
+    strips = []
+    for index in range(STRIPS):
+        a, b = left + index * width, left + (index + 1) * width
+        strips.append(((a + b) / 2, _row_centres(_row_profile(text, a, b, letter), pitch)))
+    return strips
+
+
+def _fitted_edge(
+    strips: list[tuple[float, NDArray[np.float64]]],
+    row: float,
+    floor: float,
+    pitch: float,
+    across: float,
+    centre: float,
+) -> tuple[float, float]:
+    """(row at ``centre``, own tilt) of the boundary above a mark's ``row``: a line
+    through the strips' boundaries, or ``across`` level where too few strips show one."""
+    points = []
+    for middle, centres in strips:
+        if not centres.size:
+            continue
+        own = float(centres[np.argmin(np.abs(centres - row))])
+        if abs(own - row) > 0.5 * pitch:
+            continue
+        above = centres[(centres < own - 0.5 * pitch) & (centres >= max(floor, own - 1.8 * pitch))]
+        if above.size:
+            points.append((middle, (float(above.max()) + own) / 2))
+    if len(points) < 3:
+        return across, 0.0
+    xs, ys = np.array(points).T
+    tilt, at_centre = np.polyfit(xs - centre, ys, 1)
+    if abs(tilt) > MAX_TILT or abs(at_centre - across) > 0.5 * pitch:
+        return across, 0.0
+    return float(at_centre), float(tilt)
+
+
+def _letter_sized(text: Gray, top: float, bottom: float, letter: float) -> bool:
+    """Whether the writing between two rows is in letters of the page's size (a title or
+    a month heading in large letters is not an entry)."""
+    band = np.ascontiguousarray(text[max(0, int(top)) : int(bottom) + 1])
+    _, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    heights = np.asarray(stats)[1:, cv2.CC_STAT_HEIGHT]
+    return bool(heights.size) and float(heights.max()) <= 3 * letter
+
+
+def _written_rows(profile: NDArray[np.float64], letter: float) -> NDArray[np.bool_]:
+    return np.asarray(profile > max(1.0, 0.15 * letter))
+
+
+def _end_of_writing(profile: NDArray[np.float64], start: int, pitch: float, letter: float) -> float:
+    """The bottom of the last entry: its writing runs on until a blank gap."""
+    written = _written_rows(profile, letter)
+    last, gap = start, 0
+    for y in range(start, len(profile)):
+        if written[y]:
+            last, gap = y, 0
+        else:
+            gap += 1
+            if gap > END_GAP_PITCHES * pitch:
+                break
+    return float(min(len(profile), last + 0.35 * pitch))
+
+
+def _continued(
+    profile: NDArray[np.float64], first_top: float, ceiling: float, pitch: float, letter: float
+) -> float | None:
+    """The top of an entry continued from the previous page, when the writing between
+    the headings (``ceiling``) and the first mark fills more than one row; a single
+    row there is a heading (a month, a year)."""
+    written = _written_rows(profile, letter)
+    runs: list[list[int]] = []  # rows of writing, upwards: [top, bottom]
+    gap = 0
+    for y in range(int(first_top) - 1, max(-1, int(ceiling)), -1):
+        if written[y]:
+            if runs and gap <= 0.3 * pitch:
+                runs[-1][0] = y
+            else:
+                if runs and gap > END_GAP_PITCHES * pitch:
+                    break
+                runs.append([y, y])
+            gap = 0
+        else:
+            gap += 1
+            if not runs and gap > END_GAP_PITCHES * pitch:
+                break
+    if len(runs) < 2:
+        return None
+    return max(float(ceiling), runs[-1][0] - 0.35 * pitch)
+
+
+def _confidence(marks: list[_Mark], pitch: float) -> float:
+    """High when the marks sit on the writing rows' rhythm (whole pitches apart)."""
+    if len(marks) < 2:
+        return 0.7
+    gaps = np.diff([m.top for m in marks]) / pitch
+    off = np.abs(gaps - np.round(gaps))
+    return float(np.clip(0.95 - 0.6 * float(np.mean(off)), 0.5, 0.95))

@@ -1,0 +1,110 @@
+"""Entries found from their start marks (station.processing.imaging.entries).
+
+The pages here are drawn straight into the normalised frame (100 dpi, paper 255): a
+ruled table whose first, narrow column holds each entry's number on its first row,
+continuation rows that leave that column empty, and no rule between entries, which
+is how the real registers in ../shared/real-pages are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pytest
+
+from station.processing.imaging import entries
+
+DPI = 100.0
+PITCH = 26  # row pitch of the writing, pixels
+WORDS = ("Nguyen Van An", "Tran Thi Binh, xa Dong Hoa", "con ong Le Van Cuong", "ngay 12/3")
+
+
+@dataclass(frozen=True)
+class Drawn:
+    flat: np.ndarray  # the flattened page (255 paper)
+    rows: list[tuple[int, int]]  # (first row top, last row bottom) of each entry
+
+
+def draw(rows_per_entry: list[int], ink: int = 40, numbers: bool = True, rules: int = 30) -> Drawn:
+    """A ruled table of entries of the given row counts, numbers in the first column."""
+    page = np.full((1100, 800), 255, np.uint8)
+    cv2.rectangle(page, (60, 100), (760, 1060), rules, 2)
+    for x in (110, 300):
+        cv2.line(page, (x, 100), (x, 1060), rules, 1)
+    cv2.line(page, (60, 150), (760, 150), rules, 2)  # under the column headings
+    cv2.putText(page, "So", (68, 132), cv2.FONT_HERSHEY_SIMPLEX, 0.5, rules, 1)
+    cv2.putText(page, "Ho va ten", (420, 132), cv2.FONT_HERSHEY_SIMPLEX, 0.5, rules, 1)
+    y = 180
+    spans = []
+    for number, count in enumerate(rows_per_entry, start=21):  # a book's second page
+        first = y
+        for row in range(count):
+            baseline = y + 16
+            if row == 0 and numbers:
+                cv2.putText(
+                    page, str(number), (70, baseline), cv2.FONT_HERSHEY_SIMPLEX, 0.5, ink, 1
+                )
+                cv2.putText(
+                    page, "Khai sinh", (130, baseline), cv2.FONT_HERSHEY_SIMPLEX, 0.5, ink, 1
+                )
+            text = WORDS[(number + row) % len(WORDS)]
+            cv2.putText(page, text, (320, baseline), cv2.FONT_HERSHEY_SIMPLEX, 0.5, ink, 1)
+            y += PITCH
+        spans.append((first, y - PITCH + 20))
+        y += 4  # a little more space after an entry, as scribes leave
+    return Drawn(page, spans)
+
+
+def found_bands(drawn: Drawn) -> entries.KeyedEntries | None:
+    ink = np.where(drawn.flat < 150, 255, 0).astype(np.uint8)
+    return entries.find_entries(ink, drawn.flat, 0, drawn.flat.shape[1], DPI)
+
+
+def assert_each_entry_in_its_own_band(drawn: Drawn, found: entries.KeyedEntries) -> None:
+    assert len(found.bands) == len(drawn.rows), [(b.top, b.bottom) for b in found.bands]
+    middle = drawn.flat.shape[1] / 2
+    for band, (top, bottom) in zip(found.bands, drawn.rows, strict=True):
+        assert found.edge(band.top, middle, band.top_tilt) <= top
+        assert found.edge(band.bottom, middle, band.bottom_tilt) >= bottom
+
+
+@pytest.mark.parametrize(
+    "rows", [[1] * 12, [1, 3, 2, 1, 1, 4, 2, 1], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]]
+)
+def test_each_entry_is_cut_at_its_number_with_no_rule_between(rows: list[int]) -> None:
+    drawn = draw(rows)
+    found = found_bands(drawn)
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+    assert found.key[1] - found.key[0] < 80  # the narrow first column, not the page
+
+
+def test_pale_writing_is_read_from_the_darkest_channel() -> None:
+    # Brown ink on red rules, as in Bronod's repertory: all above the ink level of 150.
+    drawn = draw([1, 2, 1, 3, 1, 1, 2], ink=185, rules=170)
+    assert not (drawn.flat < 150).any()
+    found = found_bands(drawn)
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
+def test_a_slightly_skewed_page_is_cut_along_its_writing() -> None:
+    drawn = draw([1, 2, 1, 1, 3, 1, 2, 1])
+    matrix = cv2.getRotationMatrix2D((400, 550), 0.6, 1.0)
+    flat = np.asarray(cv2.warpAffine(drawn.flat, matrix, (800, 1100), borderValue=255))
+    ink = np.where(flat < 150, 255, 0).astype(np.uint8)
+    found = entries.find_entries(ink, flat, 0, 800, DPI)
+    assert found is not None and len(found.bands) == len(drawn.rows)
+    assert abs(found.slope + np.tan(np.radians(0.6))) < 0.004  # rows fall to the right
+
+
+def test_a_page_without_numbers_is_left_whole() -> None:
+    found = found_bands(draw([1, 2, 1, 3], numbers=False))
+    assert found is None
+
+
+def test_a_blank_table_has_no_entries() -> None:
+    drawn = draw([])
+    assert found_bands(drawn) is None
