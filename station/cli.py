@@ -22,7 +22,7 @@ from station.app.station import Station, reindex_data
 from station.capture.drivers.base import CaptureContext
 from station.core import config, config_write, messages, sigpipe
 from station.core.errors import ConfigError, DeviceError, StationError
-from station.core.models import OVER_BUDGET, BookRef
+from station.core.models import BYTES_PER_KB, OVER_BUDGET, BookRef
 from station.lan.cli import add_pairing_parser, without_lan
 from station.processing.batch import console as batch_console
 from station.processing.batch import run as batch
@@ -124,7 +124,7 @@ def _report(args: argparse.Namespace, station: Station) -> int:
             published += 1
             over += OVER_BUDGET in entry.flags
             path = station.data_dir / "published" / entry.current.file
-            kb = f"{entry.current.bytes / 1024:.1f}"
+            kb = f"{entry.current.bytes / BYTES_PER_KB:.1f}"
             _say(args, "cli.wrote", path=path, kb=kb, encoding=entry.current.encoding)
         pending = [e for e in result.entries if e.current is None]
         if pending:
@@ -191,6 +191,17 @@ def cmd_process(args: argparse.Namespace) -> int:
         lambda image, rows: batch_console.print_progress(job, image, rows, args.lang),
     )
     _say(args, "batch.summary", **batch_console.summary_values(report))
+    for entry in report.over_budget:
+        print(
+            messages.render(
+                "batch.over_budget",
+                args.lang,
+                file=entry.file,
+                bytes=entry.bytes,
+                budget=report.budget_bytes,
+            ),
+            file=sys.stderr,
+        )
     return report.exit_code
 
 
@@ -284,7 +295,12 @@ def _build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
     resume.set_defaults(handler=cmd_resume)
 
-    process = sub.add_parser("process", help="cut existing page images into entry PDFs")
+    process = sub.add_parser(
+        "process",
+        help="cut existing page images into entry PDFs",
+        epilog="exit status: 0 all written within budget; 4 some file over its budget "
+        "(kept, flagged for review, named); otherwise the first error's code",
+    )
     process.add_argument("images", nargs="+", type=Path, help="image files or folders")
     process.add_argument("--book", required=True, help="book, e.g. KS/2007/01")
     process.add_argument("--profile", help="layout profile (default: processing.default_profile)")
@@ -292,7 +308,7 @@ def _build_parser() -> argparse.ArgumentParser:
     process.add_argument("--first-page", type=int, default=1, help="page number of the first page")
     process.add_argument("--out", type=Path, required=True, help="output folder for the PDFs")
     process.add_argument("--report", type=Path, help="write a JSON report to this file")
-    process.add_argument("--budget-kb", type=int, help="largest PDF size in KB")
+    process.add_argument("--budget-kb", type=int, help="largest PDF size in KB (1 KB = 1000 bytes)")
     process.set_defaults(handler=cmd_process)
 
     reindex = sub.add_parser("reindex", help="rebuild the index from the PDF files")

@@ -38,7 +38,7 @@ from station.core.errors import NotFoundError, StationError, StoreError, UsageEr
 from station.core.events import EventBus
 from station.core.identity import PresetNamer, station_identity
 from station.core.layouts import get_profile
-from station.core.models import Book, BookRef, Entry, FeedEvent
+from station.core.models import Book, BookRef, Entry, FeedEvent, kb_bytes
 from station.lan.pairing import PairRequest
 from station.lan.service import LanService
 from station.operators.progress import Progress
@@ -110,7 +110,7 @@ class Station:
             self.events,
             self.book_lock,
             self.data_dir,
-            budget_bytes=lambda: self.config.processing.budget_kb * 1024,
+            budget_bytes=lambda: kb_bytes(self.config.processing.budget_kb),
             operator_name=self.shifts.operator_name,
             on_book_changed=self.announce_book,
         )
@@ -124,7 +124,7 @@ class Station:
         """Open the store (recovering from any crash), then start processing the queue."""
         self.store.open()
         self._intake = Intake(self.data_dir, self.config.storage.reserve_mb)
-        budget = self.config.processing.budget_kb * 1024
+        budget = kb_bytes(self.config.processing.budget_kb)
         pipeline = Pipeline(self.store, self._intake, budget, self.book_lock)
         self.store.feed.listeners.append(self.announce_feed)
         self._worker = Worker(pipeline, on_result=self._on_result)
@@ -422,7 +422,7 @@ class Station:
         self.info.office_code = config.station.office_code
         self.info.office_name = config.station.office_name
         if self._worker is not None:
-            self._worker.pipeline.budget_bytes = config.processing.budget_kb * 1024
+            self._worker.pipeline.budget_bytes = kb_bytes(config.processing.budget_kb)
 
     def _on_result(self, result: PageResult) -> None:
         with self._lock:

@@ -281,7 +281,7 @@ class StationPass:
             except OSError as exc:
                 raise StateError("collect.dest", path=str(target), detail=str(exc)) from exc
         work.dirs.add(target.parent)
-        kb = max(1, round(event.bytes / 1024))
+        kb = max(1, round(event.bytes / 1000))  # the station counts 1 KB = 1000 bytes
         if aside is not None:
             self.result.replaced += 1
             self.say("collect.replaced", file=name, version=event.version, aside=aside)

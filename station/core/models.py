@@ -165,6 +165,15 @@ class EntryStatus(StrEnum):
 
 #: Flag of an entry whose finished PDF (metadata included) is larger than the budget.
 OVER_BUDGET = "over_budget"
+#: Bytes in the budget's kilobyte: 1000, the smaller reading, so a file within budget
+#: passes whichever way a checker counts (a PDF of 102,000 bytes is "99.6 KiB").
+BYTES_PER_KB = 1000
+
+
+def kb_bytes(budget_kb: int) -> int:
+    """The byte budget of ``processing.budget_kb``."""
+    return budget_kb * BYTES_PER_KB
+
 
 #: Quality flags an entry may carry (set by imaging, encoding or the operator).
 QUALITY_FLAGS = (

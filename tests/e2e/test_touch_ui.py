@@ -194,7 +194,7 @@ def check_published(ui: Touch, server: Server, numbers: list[str], renumbered: s
     assert names == {f"{FOLDER}/KS.2007.01.{n}.pdf" for n in expected}
     for path in server.published():
         assert path.read_bytes().startswith(b"%PDF-")
-        assert path.stat().st_size <= 100 * 1024
+        assert path.stat().st_size <= 100 * 1000
 
     ui.tap_and_load("[data-nav=overview]", f"**/books/{BOOK}/overview")
     ui.shot("overview")

@@ -125,7 +125,7 @@ def test_spreads_bad_images_skipped_others_written(
         ["7", "8"],
         ["9", "10"],
     ]
-    files = _check_files(out, report, 100 * 1024)
+    files = _check_files(out, report, 100 * 1000)
     assert sorted(p.relative_to(out).as_posix() for p in files) == sorted(
         f"{FOLDER}/KS.2007.01.{n}.pdf" for n in numbers
     )
@@ -146,7 +146,7 @@ def test_stacked_numbers_continue_across_images(
     numbers = [int(e["number"]) for e in report["entries"]]
     assert numbers == list(range(40, 40 + expected))
     assert [e["image"] for e in report["entries"]] == sorted(e["image"] for e in report["entries"])
-    assert len(_check_files(out, report, 100 * 1024)) == expected
+    assert len(_check_files(out, report, 100 * 1000)) == expected
     assert report["summary"]["errors"] == 0
 
 
@@ -167,7 +167,7 @@ def test_existing_files_are_never_overwritten(
     refused = [e["number"] for e in report["entries"] if e["error"]]
     assert refused == ["1", "2"]
     assert all(e["error"]["key"] == "batch.exists" for e in report["entries"] if e["error"])
-    assert len(_check_files(out, report, 100 * 1024)) == len(report["entries"]) - 2
+    assert len(_check_files(out, report, 100 * 1000)) == len(report["entries"]) - 2
     assert "KS.2007.01.1.pdf" in result.stderr
 
 
@@ -178,8 +178,8 @@ def test_budget_kb_is_honoured(run_station: RunStation, spreads: Path, tmp_path:
         run_station, *args, "--first-entry", "7", "--budget-kb", "24", "--out", out
     )
     assert result.returncode == 0, result.stderr
-    assert report["budget_bytes"] == 24 * 1024
-    assert len(_check_files(out, report, 24 * 1024)) == 2
+    assert report["budget_bytes"] == 24 * 1000
+    assert len(_check_files(out, report, 24 * 1000)) == 2
     too_small = run_station("process", str(spreads), "--book", "KS/2007/01", "--first-entry", "1")
     assert too_small.returncode == 2  # --out is required: argparse's usage error
     tiny = run_station(
@@ -200,12 +200,17 @@ def test_every_file_is_within_budget_or_flagged_and_counted(
     result, report = _process(
         run_station, *args, "--first-entry", "1", "--budget-kb", str(budget_kb), "--out", out
     )
-    assert result.returncode == 0, result.stderr
     written = [row for row in report["entries"] if row["file"]]
     assert len(written) == 4
+    over = [row for row in written if "over_budget" in row["flags"]]
+    # A file over budget is named and makes the run fail (exit 4); else the run is clean.
+    assert result.returncode == (4 if over else 0), result.stderr
+    assert report["summary"]["over_budget"] == len(over)
+    for row in over:
+        assert row["file"] in result.stderr
     for row in written:
         record = read_metadata(out / row["file"])
-        within = row["bytes"] <= budget_kb * 1024
+        within = row["bytes"] <= budget_kb * 1000
         assert within or "over_budget" in row["flags"], row
         assert record["entry"]["flags"] == row["flags"]
         assert row["review"] or "over_budget" not in row["flags"], row
@@ -227,7 +232,7 @@ def test_flagged_pages_are_written_and_marked(
     assert "count_mismatch" in report["images"][0]["flags"]
     assert first["review"] and "count_mismatch" in first["flags"]
     assert last["image"] == 2 and last["review"] and "number_uncertain" in last["flags"]
-    _check_files(out, report, 100 * 1024)
+    _check_files(out, report, 100 * 1000)
     for row in (first, last):
         path = out / row["file"]
         record = read_metadata(path)

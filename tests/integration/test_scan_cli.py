@@ -25,7 +25,7 @@ def test_scan_writes_one_named_pdf_per_entry(run_station: RunStation, data_dir: 
     assert sorted(printed) == sorted(str(p) for p in pdfs)
     for pdf in pdfs:
         assert qpdf_ok(pdf), pdf
-        assert pdf.stat().st_size <= 100 * 1024
+        assert pdf.stat().st_size <= 100 * 1000
         record = read_metadata(pdf)
         number = pdf.stem.rsplit(".", 1)[1]
         assert record["entry"]["number"] == number
@@ -53,7 +53,7 @@ def test_every_pdf_is_within_budget_or_flagged_and_counted(
     for pdf in pdfs:
         flags = read_metadata(pdf)["entry"]["flags"]
         size = pdf.stat().st_size
-        assert size <= budget_kb * 1024 or "over_budget" in flags, (pdf.name, size, flags)
+        assert size <= budget_kb * 1000 or "over_budget" in flags, (pdf.name, size, flags)
         over += "over_budget" in flags
     assert f"6 tệp PDF ({over} vượt dung lượng)" in result.stdout
 

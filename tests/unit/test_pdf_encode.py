@@ -304,8 +304,8 @@ def test_tiny_budget_returns_smallest_legible_attempt_over_budget(
 ) -> None:
     result = encode_entry(normal.image, normal.dpi, budget_bytes=2000)
     names = [a.name for a in result.attempts]
-    assert names[:4] == ["composite", "composite_lowbg", "bilevel", "bilevel_200"]
-    assert names[-1] == "grey_150_q30"
+    assert names[:5] == ["composite", "composite_lowbg", "bilevel", "bilevel_200", "bilevel_150"]
+    assert names[-1] == "grey_120_q30"
     assert len(result.data) == min(a.size for a in result.attempts)
     assert "over_budget" in result.flags
     assert ("greyscale_fallback" in result.flags) == result.encoding.startswith("grey_")

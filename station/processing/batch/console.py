@@ -7,6 +7,7 @@ import logging
 import sys
 
 from station.core import messages
+from station.core.models import BYTES_PER_KB
 from station.processing.batch.report import BatchReport, EntryRow, ImageRow
 from station.processing.batch.run import BATCH_REVIEW_FLAGS, BatchJob
 
@@ -48,7 +49,7 @@ def print_progress(job: BatchJob, image: ImageRow, entries: list[EntryRow], lang
             )
             continue
         path = job.output.root / entry.file
-        kb = f"{entry.bytes / 1024:.1f}"
+        kb = f"{entry.bytes / BYTES_PER_KB:.1f}"
         note = _flag_text(entry.flags, lang) if entry.review else ""
         print(
             messages.render(

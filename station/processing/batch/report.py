@@ -16,11 +16,15 @@ from typing import Any
 from station import __version__
 from station.core.errors import StationError
 from station.core.fsutil import write_atomic
-from station.core.models import utc_now
+from station.core.models import OVER_BUDGET, utc_now
 
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
+#: Exit status of a run that wrote a file over its budget (no sysexits code fits):
+#: the files are kept, flagged for review and named on the console; a script must not
+#: take the run as clean.
+OVER_BUDGET_EXIT = 4
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,18 @@ class BatchReport:
         return [(row, row.error) for row in rows if row.error is not None]
 
     @property
+    def over_budget(self) -> list[EntryRow]:
+        """Entries written over the byte budget (flagged, kept for review)."""
+        return [e for e in self.entries if e.file and OVER_BUDGET in e.flags]
+
+    @property
     def exit_code(self) -> int:
-        """0 when every image and entry went through, else the first error's code."""
+        """0 when every image and entry went through within budget, else the first
+        error's code, else :data:`OVER_BUDGET_EXIT`."""
         found = self.problems
-        return found[0][1].exit_code if found else 0
+        if found:
+            return found[0][1].exit_code
+        return OVER_BUDGET_EXIT if self.over_budget else 0
 
     def to_dict(self) -> dict[str, Any]:
         written = [e for e in self.entries if e.file]
@@ -124,6 +136,7 @@ class BatchReport:
                 "entries": len(self.entries),
                 "files": len(written),
                 "review": sum(1 for e in written if e.review),
+                "over_budget": len(self.over_budget),
                 "errors": len(self.problems),
             },
             "images": [asdict(i) for i in self.images],

@@ -51,6 +51,7 @@ from station.core.models import (
     EntryStatus,
     Page,
     StationInfo,
+    kb_bytes,
     new_id,
     utc_now,
 )
@@ -148,7 +149,7 @@ def make_job(
     output.name_for(the_book, str(first_entry), first_page)
     images = collect_images(inputs)
     station = station_identity(cfg, cfg.data_dir)
-    budget = budget_kb * 1024
+    budget = kb_bytes(budget_kb)
     return BatchJob(images, the_book, layout, output, station, budget, first_page)
 
 

@@ -25,12 +25,13 @@ from functools import partial
 from PIL import Image
 
 from station.core.errors import EncodeError
+from station.core.models import kb_bytes
 from station.processing.imaging.binarize import BinarizeParams
 from station.processing.pdf.rungs import Prepared, bilevel, composite, greyscale, prepare
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BUDGET = 100 * 1024
+DEFAULT_BUDGET = kb_bytes(100)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,10 @@ class EncodeOptions:
         65,
     )  # dpi, JPEG quality: smooth paper costs ~1 KB more than q40, without blotchy blocks
     low_background: tuple[int, int] = (25, 30)
-    grey_dpis: tuple[int, ...] = (200, 150)
+    #: The last rungs, for dense whole pages (a page that went whole to review): a
+    #: bilevel mask at 150 dpi, then greyscale down to 120 dpi.
+    last_mask_dpi: int = 150
+    grey_dpis: tuple[int, ...] = (200, 150, 120)
     grey_qualities: tuple[int, ...] = (60, 45, 30)
     min_dpi: int = 50
     max_dpi: int = 1200
@@ -131,8 +135,9 @@ def _rungs(prepared: Prepared, options: EncodeOptions) -> Iterator[Rung]:
     yield "composite", lambda p: composite(p, *options.background)
     yield "composite_lowbg", lambda p: composite(p, *options.low_background)
     yield "bilevel", lambda p: bilevel(p, p.mask_dpi)
-    if prepared.mask_dpi > options.min_mask_dpi:
-        yield f"bilevel_{options.min_mask_dpi}", partial(bilevel, mask_dpi=options.min_mask_dpi)
+    for mask_dpi in (options.min_mask_dpi, options.last_mask_dpi):
+        if prepared.mask_dpi > mask_dpi:
+            yield f"bilevel_{mask_dpi}", partial(bilevel, mask_dpi=mask_dpi)
     for grey_dpi in sorted({min(d, prepared.mask_dpi) for d in options.grey_dpis}, reverse=True):
         for quality in options.grey_qualities:
             name = f"grey_{round(grey_dpi)}_q{quality}"
