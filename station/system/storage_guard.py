@@ -87,8 +87,9 @@ def cleanable(
     """Raw captures whose every entry is published and acknowledged by every collector.
 
     ``acknowledged`` defaults to the LAN service's records
-    (:func:`collector_acknowledgements`); with ``published_only``, or in a version
-    without the LAN service, being published is enough and the report's basis says so.
+    (:func:`collector_acknowledgements`); with ``published_only`` (no caller in the
+    product yet: the tests use it to judge the publishing rule alone), being published
+    is enough and the report's basis says so.
     A capture still queued, failed, under review, or that gave no entry at all is never
     listed: its raw image is the only copy of that page's content.
     """
