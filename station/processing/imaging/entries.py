@@ -502,13 +502,12 @@ def _row_centres(profile: NDArray[np.float64], pitch: float) -> NDArray[np.float
     smooth = np.convolve(profile, np.ones(size) / size, mode="same")
     floor = max(1.0, 0.1 * float(np.percentile(smooth[smooth > 0], 90))) if smooth.any() else 1.0
     reach = max(1, round(pitch * 0.35))
+    column = np.ascontiguousarray(smooth.reshape(-1, 1))
+    peak = np.asarray(cv2.dilate(column, _ones(2 * reach + 1, 1))).ravel()  # max over ±reach
+    candidates = np.flatnonzero((smooth >= floor) & (smooth >= peak))
     centres: list[int] = []
-    for y in range(len(smooth)):
-        if smooth[y] < floor:
-            continue
-        lo, hi = max(0, y - reach), min(len(smooth), y + reach + 1)
-        window = smooth[lo:hi]
-        if smooth[y] >= window.max() and (not centres or y - centres[-1] > reach):
+    for y in candidates.tolist():  # a flat top counts once
+        if not centres or y - centres[-1] > reach:
             centres.append(y)
     return np.asarray(centres, np.float64)
 

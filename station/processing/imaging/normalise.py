@@ -97,7 +97,8 @@ def _channels(rgb: NDArray[np.uint8], dpi: int) -> tuple[Gray, Gray, Gray, float
     small = u8(cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA))
     grey = u8(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     red = np.ascontiguousarray(small[:, :, 0])
-    darkest = u8(np.min(small, axis=2))
+    channels = cv2.split(small)  # numpy's min over the colour axis is ~50x slower
+    darkest = u8(cv2.min(cv2.min(channels[0], channels[1]), channels[2]))
     return grey, red, darkest, factor
 
 
