@@ -192,6 +192,7 @@ QUALITY_FLAGS = (
     "stained",
     "page_outline_uncertain",
     "no_frame",
+    "continued_from_previous",
 )
 
 

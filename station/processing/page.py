@@ -33,7 +33,15 @@ from station.store.publish import PublishPlan
 log = logging.getLogger(__name__)
 
 #: Flags that keep a page's entries in review instead of publishing them.
-REVIEW_FLAGS = frozenset({"count_mismatch", "low_confidence", "page_outline_uncertain", "no_frame"})
+REVIEW_FLAGS = frozenset(
+    {
+        "count_mismatch",
+        "low_confidence",
+        "page_outline_uncertain",
+        "no_frame",
+        "continued_from_previous",
+    }
+)
 #: The encoding the metadata reserve is measured with (the longest common name).
 DRAFT_ENCODING = "composite_lowbg"
 

@@ -125,7 +125,7 @@ class Pipeline:
                     book=book.ref.key,
                     number=str(next_number),
                     regions=[region],
-                    flags=list(found.flags),
+                    flags=sorted({*found.flags, *proposed.flags}),
                     operator=capture.operator,
                     source_key=source_key,
                 )

@@ -14,7 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
+from station.core.layouts import get_profile
 from station.processing.imaging import entries
+from station.processing.imaging.segment import CONTINUED_FLAG, NO_FRAME_FLAG, segment
 
 DPI = 100.0
 PITCH = 26  # row pitch of the writing, pixels
@@ -27,8 +29,15 @@ class Drawn:
     rows: list[tuple[int, int]]  # (first row top, last row bottom) of each entry
 
 
-def draw(rows_per_entry: list[int], ink: int = 40, numbers: bool = True, rules: int = 30) -> Drawn:
-    """A ruled table of entries of the given row counts, numbers in the first column."""
+def draw(
+    rows_per_entry: list[int],
+    ink: int = 40,
+    numbers: bool = True,
+    rules: int = 30,
+    continued: int = 0,
+) -> Drawn:
+    """A ruled table of entries of the given row counts, numbers in the first column;
+    ``continued`` rows of an entry begun on the previous page come first."""
     page = np.full((1100, 800), 255, np.uint8)
     cv2.rectangle(page, (60, 100), (760, 1060), rules, 2)
     for x in (110, 300):
@@ -38,6 +47,14 @@ def draw(rows_per_entry: list[int], ink: int = 40, numbers: bool = True, rules: 
     cv2.putText(page, "Ho va ten", (420, 132), cv2.FONT_HERSHEY_SIMPLEX, 0.5, rules, 1)
     y = 180
     spans = []
+    for row in range(continued):
+        cv2.putText(
+            page, WORDS[row % len(WORDS)], (320, y + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, ink, 1
+        )
+        y += PITCH
+    if continued:
+        spans.append((180, y - PITCH + 20))
+        y += 4
     for number, count in enumerate(rows_per_entry, start=21):  # a book's second page
         first = y
         for row in range(count):
@@ -108,3 +125,20 @@ def test_a_page_without_numbers_is_left_whole() -> None:
 def test_a_blank_table_has_no_entries() -> None:
     drawn = draw([])
     assert found_bands(drawn) is None
+
+
+def test_an_entry_continued_from_the_previous_page_is_its_own_band_and_marked() -> None:
+    drawn = draw([1, 2, 1, 1], continued=3)
+    found = found_bands(drawn)
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+    assert [band.continued for band in found.bands] == [True, False, False, False, False]
+
+
+def test_segment_flags_the_continued_entry_and_the_page_without_rules() -> None:
+    drawn = draw([1, 2, 1, 1, 3], continued=2)
+    rgb = np.ascontiguousarray(np.dstack([drawn.flat] * 3))
+    found = segment(rgb, int(DPI), get_profile("stacked"))
+    assert NO_FRAME_FLAG in found.flags
+    assert len(found.regions) == 6
+    assert [r.flags for r in found.regions] == [(CONTINUED_FLAG,)] + [()] * 5

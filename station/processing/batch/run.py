@@ -259,7 +259,7 @@ def _propose(
             book=job.book.ref.key,
             number=number,
             regions=[make_region(capture.id, proposed, found.angle, first_page, source)],
-            flags=list(flags),
+            flags=sorted({*flags, *proposed.flags}),
             source_key=f"{capture.id}#{index}",
         )
         for index, (number, proposed) in enumerate(zip(numbers, found.regions, strict=True))

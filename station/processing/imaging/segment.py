@@ -48,6 +48,9 @@ OUTLINE_FLAG = "page_outline_uncertain"
 #: No rules between the entries: they were cut at their start marks, which an operator
 #: confirms (a page whose cuts are wrong must not publish on its own).
 NO_FRAME_FLAG = "no_frame"
+#: An entry begun on the previous page: its number is that entry's, which a person
+#: joins it to (it has no number of its own in the key column).
+CONTINUED_FLAG = "continued_from_previous"
 Box = tuple[int, int, int, int]
 
 
@@ -56,13 +59,15 @@ class ProposedRegion:
     """A candidate entry: box in its page frame, page side, confidence, and the warp.
 
     ``warp`` is the 3x3 homography (row-major, 9 floats) from capture pixels to the
-    page frame the box is in; None means the box is in capture pixels.
+    page frame the box is in; None means the box is in capture pixels. ``flags`` are
+    the entry's own (the page's are in :class:`Segmentation`).
     """
 
     box: Box
     page_side: int
     confidence: float
     warp: tuple[float, ...] | None = None
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,9 +213,9 @@ def _keyed_regions(
         width, height = geo.quad_size(corners)
         warp = geo.quad_to_rect(corners, (0, 0, width, height))
         box = (0, 0, round(width), round(height))
-        regions.append(
-            ProposedRegion(box, side, found.confidence, tuple(float(v) for v in warp.ravel()))
-        )
+        flat = tuple(float(v) for v in warp.ravel())
+        flags = (CONTINUED_FLAG,) if band.continued else ()
+        regions.append(ProposedRegion(box, side, found.confidence, flat, flags))
     return regions
 
 
