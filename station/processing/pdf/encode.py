@@ -39,6 +39,10 @@ class EncodeOptions:
     """Settings of the ladder; the defaults follow IMAGING_NOTES.md."""
 
     max_mask_dpi: int = 300
+    #: Masks of one region hold at most this many pixels: a whole 42-megapixel spread
+    #: page at 300 dpi made 570 MB of temporaries in the masks; at 12 MP it stays
+    #: under the 600 MB the station may use (an entry is far smaller: 1-4 MP).
+    max_mask_pixels: int = 12_000_000
     min_mask_dpi: int = 200
     background: tuple[int, int] = (
         50,
@@ -97,7 +101,7 @@ def encode_entry(
     options = options or EncodeOptions()
     started = time.perf_counter()
     _check_input(image, dpi, options, entry)
-    prepared = prepare(image, dpi, options.max_mask_dpi, options.binarize, info or {})
+    prepared = prepare(image, dpi, _mask_dpi(image, dpi, options), options.binarize, info or {})
     best: tuple[str, bytes] | None = None
     attempts: list[Attempt] = []
     for name, build in _rungs(prepared, options):
@@ -119,6 +123,16 @@ def encode_entry(
         time.perf_counter() - started,
     )
     return result
+
+
+def _mask_dpi(image: Image.Image, dpi: int, options: EncodeOptions) -> int:
+    """The dpi the masks are made at: ``max_mask_dpi``, or less for a region so large
+    that its masks would exceed ``max_mask_pixels`` (a whole page sent to review)."""
+    at_max = image.width * image.height * (min(dpi, options.max_mask_dpi) / dpi) ** 2
+    if at_max <= options.max_mask_pixels:
+        return options.max_mask_dpi
+    scale = (options.max_mask_pixels / at_max) ** 0.5
+    return max(options.min_dpi, int(min(dpi, options.max_mask_dpi) * scale))
 
 
 def _check_input(image: Image.Image, dpi: int, options: EncodeOptions, entry: str) -> None:
