@@ -14,7 +14,7 @@ PYTHON=/usr/bin/python3
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc        # venv and builds of sdists (python-sane)
   libsane-dev sane-utils libsane1 python3-sane  # SANE scanners, its 'test' backend, Debian's python-sane
-  qpdf poppler-utils                          # checking and rendering PDFs in tests
+  qpdf poppler-utils mupdf-tools              # checking PDFs; rendering them in poppler and MuPDF
   fonts-dejavu-core                           # Vietnamese text in the simulated ledgers
   tesseract-ocr tesseract-ocr-vie             # legibility benchmark (OCR error rate)
   iproute2 avahi-utils curl openssl           # LAN test (netns, tc, avahi-browse); collector bench
