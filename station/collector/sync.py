@@ -38,7 +38,7 @@ from station.collector.paths import (
 )
 from station.collector.prefetch import Prefetcher
 from station.collector.state import Batch, LocalFile, Moved, Pairing, State, dest_key
-from station.core.models import FeedEvent, FeedKind
+from station.core.models import BYTES_PER_KB, FeedEvent, FeedKind
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ class StationPass:
             except OSError as exc:
                 raise StateError("collect.dest", path=str(target), detail=str(exc)) from exc
         work.dirs.add(target.parent)
-        kb = max(1, round(event.bytes / 1000))  # the station counts 1 KB = 1000 bytes
+        kb = max(1, round(event.bytes / BYTES_PER_KB))
         if aside is not None:
             self.result.replaced += 1
             self.say("collect.replaced", file=name, version=event.version, aside=aside)

@@ -269,6 +269,13 @@ def _letter_height(text: Gray, dpi: float) -> float:
     return float(np.median(letters)) if letters.size else dpi * 0.12
 
 
+def _column_ink(text: Gray) -> tuple[NDArray[np.float64], float]:
+    """Writing per column, and the level of a well-written column (90th percentile)."""
+    written = np.asarray(text.sum(axis=0), np.float64) / 255.0
+    scale = float(np.percentile(written[written > 0], 90)) if written.any() else 0.0
+    return written, scale
+
+
 def _writing_span(text: Gray, letter: float, dpi: float) -> tuple[float, float]:
     """The columns the page's writing spans.
 
@@ -277,8 +284,7 @@ def _writing_span(text: Gray, letter: float, dpi: float) -> tuple[float, float]:
     of the table is crossed, while a book block's stacked leaves or a page edge beside
     the table (tall streaks, not letters) stays out.
     """
-    written = np.asarray(text.sum(axis=0), np.float64) / 255.0
-    scale = float(np.percentile(written[written > 0], 90)) if written.any() else 0.0
+    written, scale = _column_ink(text)
     dense = (written > max(1.0, 0.05 * scale)).astype(np.uint8)
     bridged = np.asarray(
         cv2.morphologyEx(dense.reshape(1, -1), cv2.MORPH_CLOSE, _ones(1, round(dpi)))
@@ -335,7 +341,7 @@ def _key_column(
     """The column entries start in: a narrow first ruled column, else the first band
     of writing left of the first empty channel down the page."""
     span = right - left
-    written = text.sum(axis=0) / 255.0
+    written, scale = _column_ink(text)
     for a, b in itertools.pairwise(rules_x):
         if b - a < dpi * 0.12:
             continue  # a double rule
@@ -344,7 +350,6 @@ def _key_column(
         break
     # No narrow ruled column: the first band of writing and the channel after it.
     limit = min(len(written), int(left + KEY_WIDTH_SHARE * span))
-    scale = float(np.percentile(written[written > 0], 90))
     blank = (written <= max(1.0, 0.03 * scale)).astype(np.uint8)
     # A faint or dotted rule down the channel leaves a column or two of dots in it.
     blank = np.asarray(cv2.morphologyEx(blank.reshape(1, -1), cv2.MORPH_CLOSE, _ones(1, 4))).ravel()

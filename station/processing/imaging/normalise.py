@@ -70,15 +70,15 @@ class Normalised:
 
     flat: Gray  # illumination-flattened red channel, normalised frame, ~WORK_DPI
     ink: Gray  # 255 where flat is dark ink or print
+    #: The darkest channel, flattened the same way: pale brown and iron-gall writing,
+    #: which the red channel (chosen to hide red rules and seals) nearly loses.
+    writing: Gray
     matrix: geo.Matrix
     work_scale: float  # small pixels per capture pixel
     angle: float  # deskew applied, degrees counter-clockwise
     turns: int  # clockwise quarter turns applied
     camera: bool  # the paper was found on a table and warped
     outline_uncertain: bool = False  # the found outline cut ink and was widened
-    #: The darkest channel, flattened the same way: pale brown and iron-gall writing,
-    #: which the red channel (chosen to hide red rules and seals) nearly loses.
-    writing: Gray | None = None
 
     def to_capture(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
         """Map normalised small-frame points back to capture pixels."""
@@ -329,7 +329,7 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     camera, widened = outline is not None, outline is not None and outline.widened
     log.debug("normalised: camera=%s widened=%s turns=%d angle=%.2f", camera, widened, turns, angle)
     writing = _rewarp(darkest, matrix, factor, size, work_dpi)
-    return Normalised(flat, ink_of(flat), matrix, factor, angle, turns, camera, widened, writing)
+    return Normalised(flat, ink_of(flat), writing, matrix, factor, angle, turns, camera, widened)
 
 
 def _rewarp(
@@ -344,10 +344,10 @@ def turn_half(norm: Normalised) -> Normalised:
     height, width = norm.flat.shape
     half = geo.quarter_turn(2, width, height)
     flat = np.ascontiguousarray(norm.flat[::-1, ::-1])
-    writing = None if norm.writing is None else np.ascontiguousarray(norm.writing[::-1, ::-1])
+    writing = np.ascontiguousarray(norm.writing[::-1, ::-1])
     return Normalised(
-        flat, ink_of(flat), half @ norm.matrix, norm.work_scale, norm.angle,
-        (norm.turns + 2) % 4, norm.camera, norm.outline_uncertain, writing,
+        flat, ink_of(flat), writing, half @ norm.matrix, norm.work_scale, norm.angle,
+        (norm.turns + 2) % 4, norm.camera, norm.outline_uncertain,
     )  # fmt: skip
 
 

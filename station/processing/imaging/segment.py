@@ -90,14 +90,17 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
     """Propose entry regions on ``rgb`` (H x W x 3) according to ``profile``."""
     norm = nm.normalise(rgb, dpi, landscape=profile.pages_per_image == 2)
     work_dpi = dpi * norm.work_scale
-    frames, gutter = _frames(norm, profile.pages_per_image, work_dpi)
+    ink = _inner(norm.ink, 0)
+    frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
     if _upside_down(norm, frames):
         norm = nm.turn_half(norm)
-        frames, gutter = _frames(norm, profile.pages_per_image, work_dpi)
+        ink = _inner(norm.ink, 0)
+        frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
+    page = _Page(norm, ink)
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     for side, (frame, columns) in enumerate(frames):
-        found, unruled = _page_regions(norm, frame, columns, dpi, side, profile)
+        found, unruled = _page_regions(page, frame, columns, dpi, side, profile)
         if not profile.entries_min <= len(found) <= profile.entries_max:
             flags.add("count_mismatch")
         if unruled:
@@ -115,27 +118,34 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
 
 
 def _frames(
-    norm: nm.Normalised, pages: int, work_dpi: float
+    ink: nm.Gray, pages: int, work_dpi: float
 ) -> tuple[list[tuple[Frame | None, tuple[int, int]]], int | None]:
-    """Each page's table frame (None when none is ruled) and its columns."""
-    ink = _inner_ink(norm)
+    """Each page's table frame (None when none is ruled) and its columns, on the ink
+    without its border (:func:`_inner`)."""
     columns, gutter = page_columns(ink, pages)
     horizontal, vertical = line_masks(ink, work_dpi)
     return [(find_frame(horizontal, vertical, x0, x1), (x0, x1)) for x0, x1 in columns], gutter
 
 
-def _inner_ink(norm: nm.Normalised) -> nm.Gray:
-    """The page's ink without a thin border: paper edges and table slivers at the border
-    of a warped photo look like long lines and like writing."""
-    return _inner(norm.ink, 0)
+class _Page:
+    """The normalised image with its border blanked, read by every page of a spread:
+    the ink at once, the darkest channel the first time entries are sought by marks."""
 
+    def __init__(self, norm: nm.Normalised, ink: nm.Gray) -> None:
+        self.norm = norm
+        self.ink = ink
+        self._writing: nm.Gray | None = None
 
-def _writing(norm: nm.Normalised) -> nm.Gray:
-    return norm.writing if norm.writing is not None else norm.flat
+    @property
+    def writing(self) -> nm.Gray:
+        if self._writing is None:
+            self._writing = _inner(self.norm.writing, 255)
+        return self._writing
 
 
 def _inner(image: nm.Gray, fill: int) -> nm.Gray:
-    """``image`` with a thin border set to ``fill``."""
+    """``image`` with a thin border set to ``fill``: paper edges and table slivers at
+    the border of a warped photo look like long lines and like writing."""
     image = image.copy()
     border = max(3, round(min(image.shape) * 0.02))
     image[:border], image[-border:], image[:, :border], image[:, -border:] = fill, fill, fill, fill
@@ -157,7 +167,7 @@ def _upside_down(
 
 
 def _page_regions(
-    norm: nm.Normalised,
+    page: _Page,
     frame: Frame | None,
     columns: tuple[int, int],
     dpi: int,
@@ -171,16 +181,13 @@ def _page_regions(
     several entries a page, the entries their start marks show
     (:mod:`station.processing.imaging.entries`); else the whole page for review.
     """
+    norm = page.norm
     ruled = _ruled_regions(norm, frame, dpi, side) if frame is not None else []
     if len(ruled) >= 2:  # the page rules a line between entries
         return ruled, False
     if profile.entries_max > 1:
         found = keyed.find_entries(
-            _inner_ink(norm),
-            _inner(_writing(norm), 255),
-            columns[0],
-            columns[1],
-            norm.work_scale * dpi,
+            page.ink, page.writing, columns[0], columns[1], norm.work_scale * dpi
         )
         if found is not None:
             return _keyed_regions(norm, found, columns, dpi, side), True
