@@ -10,7 +10,6 @@ for pixel with poppler's render.
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -24,7 +23,8 @@ from PIL import Image
 
 from station.processing.imaging.binarize import BinarizeParams
 from station.processing.pdf import rungs
-from tests.support.entries import make_entry
+from tests.support.checks import qpdf_ok
+from tests.support.entries import make_entry, poppler_render
 
 pdfium = pytest.importorskip("pypdfium2")
 
@@ -45,16 +45,6 @@ LADDER: dict[str, Build] = {
     "bilevel_150": lambda p: rungs.bilevel(p, 150),
     "greyscale": lambda p: rungs.greyscale(p, 150, 45),
 }
-
-
-def poppler(path: Path) -> Pixels:
-    out = subprocess.run(
-        ["pdftoppm", "-r", str(DPI), "-png", "-singlefile", str(path)],
-        capture_output=True,
-        check=True,
-    ).stdout
-    with Image.open(io.BytesIO(out)) as page:
-        return np.asarray(page.convert("RGB"))
 
 
 def mupdf(path: Path) -> Pixels:
@@ -108,7 +98,7 @@ def test_every_rung_renders_alike_in_poppler_pdfium_and_mupdf(
         assert prepared.faint is not None  # the faint layer is part of what is compared
     path = tmp_path / f"{rung}.pdf"
     path.write_bytes(LADDER[rung](prepared))
-    subprocess.run(["qpdf", "--check", str(path)], capture_output=True, check=True)
-    reference = poppler(path)
+    assert qpdf_ok(path)
+    reference = poppler_render(path, DPI)
     assert_same(reference, pdfium_render(path), "pdfium", rung)
     assert_same(reference, mupdf(path), "mupdf", rung)

@@ -15,6 +15,7 @@ lives here, one module per purpose:
 - ``sane_backend``: a private SANE configuration for the ``test`` backend;
 - ``store``: a store's station identity, naming, and tiny PDFs;
 - ``images``, ``hotfolder``: page images made by code, a hot folder's sink;
+- ``entries``: synthetic entries with known masks, and PDFs rendered by poppler;
 - ``checks``: what a healthy data folder looks like;
 - ``events``: waiting on a station's live events.
 """

@@ -1,4 +1,5 @@
-"""Synthetic ledger entries with known masks, for the encoder's tests.
+"""Synthetic ledger entries with known masks, and PDFs rendered by poppler, for the
+encoder's tests.
 
 Every image is drawn here: printed Vietnamese form text (DejaVu Sans), cursive-like
 handwriting strokes, a red ring seal and yellowed, noisy paper; the ink and seal masks
@@ -7,8 +8,11 @@ are known because they were drawn.
 
 from __future__ import annotations
 
+import io
 import math
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -163,3 +167,14 @@ def make_entry(
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
     masks = [np.asarray(layer) > 127 for layer in (printed, hand, seal)]
     return Synthetic(image, dpi, masks[0], masks[1], masks[2])
+
+
+def poppler_render(path: Path, dpi: int) -> npt.NDArray[np.uint8]:
+    """The PDF's only page rendered by pdftoppm at ``dpi`` as an RGB array."""
+    png = subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with Image.open(io.BytesIO(png)) as page:
+        return np.asarray(page.convert("RGB"))

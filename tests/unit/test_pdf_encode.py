@@ -23,7 +23,7 @@ from station.core.errors import EncodeError
 from station.processing.imaging.binarize import BinarizeParams
 from station.processing.pdf.encode import DEFAULT_BUDGET, EncodeOptions, _mask_dpi, encode_entry
 from station.processing.pdf.legibility import ink_recall, stamp_is_red
-from tests.support.entries import Synthetic, make_entry
+from tests.support.entries import Synthetic, make_entry, poppler_render
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -39,14 +39,7 @@ def check_pdf(data: bytes, tmp_path: Path) -> Path:
 
 def render(data: bytes, dpi: int, tmp_path: Path) -> npt.NDArray[np.uint8]:
     """The PDF's only page rendered by pdftoppm at ``dpi`` as an RGB array."""
-    path = check_pdf(data, tmp_path)
-    png = subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(path)],
-        capture_output=True,
-        check=True,
-    ).stdout
-    with Image.open(io.BytesIO(png)) as page:
-        return np.asarray(page.convert("RGB"))
+    return poppler_render(check_pdf(data, tmp_path), dpi)
 
 
 def assert_page_size(rendered: npt.NDArray[np.uint8], image: Image.Image) -> None:
