@@ -160,7 +160,7 @@ class UsbSection:
 
 @dataclass(frozen=True)
 class ProcessingSection:
-    budget_kb: int = _opt(100, "Largest size of one entry PDF, in KB (1 KB = 1024 bytes).", min=20)
+    budget_kb: int = _opt(100, "Largest size of one entry PDF, in KB (1 KB = 1000 bytes).", min=20)
     naming_preset: str = _opt("default", "Naming preset in config/naming (file names).")
     naming_dir: str = _opt("", "Extra folder with naming presets of the province; empty: none.")
     default_profile: str = _opt("spread-2", "Layout profile proposed for new books.")
