@@ -16,7 +16,8 @@ APT_PACKAGES=(
   libsane-dev sane-utils libsane1 python3-sane  # SANE scanners, its 'test' backend, Debian's python-sane
   qpdf poppler-utils mupdf-tools              # checking PDFs; rendering them in poppler and MuPDF
   fonts-dejavu-core                           # Vietnamese text in the simulated ledgers
-  tesseract-ocr tesseract-ocr-vie             # legibility benchmark (OCR error rate)
+  tesseract-ocr tesseract-ocr-osd             # orientation of a page in doubt (OSD)
+  tesseract-ocr-vie                           # legibility benchmark (OCR error rate)
   iproute2 avahi-utils curl openssl           # LAN test (netns, tc, avahi-browse); collector bench
   debootstrap shellcheck                      # installer test in a bookworm root; script lint
   chromium                                    # end-to-end tests of the touch UI (Playwright)

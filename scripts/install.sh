@@ -36,6 +36,7 @@ PACKAGES=(
   python3-sane sane-utils libsane1  # SANE scanners (and scanimage for technicians)
   libusb-1.0-0                  # pyusb: which USB devices are plugged in
   qpdf poppler-utils            # checking and rendering PDFs when supporting a station
+  tesseract-ocr                 # which way a page's text runs, when in doubt (with its osd model)
   fonts-dejavu-core             # Vietnamese text in the simulated ledger pages
   systemd                       # the units (always there on a real system)
 )

@@ -193,6 +193,7 @@ QUALITY_FLAGS = (
     "page_outline_uncertain",
     "no_frame",
     "continued_from_previous",
+    "orientation_uncertain",
 )
 
 

@@ -40,6 +40,7 @@ REVIEW_FLAGS = frozenset(
         "page_outline_uncertain",
         "no_frame",
         "continued_from_previous",
+        "orientation_uncertain",
     }
 )
 #: The encoding the metadata reserve is measured with (the longest common name).

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from station.core.messages import N_
 from station.lan.tls import CERT_NAME, grouped, read_certificate
+from station.processing.imaging import textdir
 from station.system.findings import EXIT_DISK, FAIL, INFO, OK, WARN, Check, Context, Finding
 
 #: A clock before this is certainly wrong (a Pi has no battery clock).
@@ -275,6 +276,16 @@ def check_service(context: Context, running: Path = Path("/run/systemd/system"))
     return findings
 
 
+# --- tools ----------------------------------------------------------------------------------
+
+
+def check_tools(context: Context) -> list[Finding]:
+    """Programs the processing asks: tesseract's orientation detector for pages in doubt."""
+    if textdir.available():
+        return [Finding("tools", OK, "doctor.osd_ok")]
+    return [Finding("tools", WARN, "doctor.osd_missing", {}, "doctor.fix_osd")]
+
+
 # --- permissions --------------------------------------------------------------------------
 
 
@@ -354,5 +365,6 @@ SYSTEM_CHECKS: list[Check] = [
     check_network,
     check_certificate,
     check_service,
+    check_tools,
     check_permissions,
 ]

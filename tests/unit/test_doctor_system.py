@@ -1,5 +1,5 @@
 """``station doctor``'s appliance checks: disk health, clock, network, certificate,
-service state, permissions; each problem with a fix in both languages."""
+service state, tools, permissions; each problem with a fix in both languages."""
 
 from __future__ import annotations
 
@@ -126,6 +126,18 @@ def test_certificate_fingerprint_is_shown(data_dir: Path) -> None:
 def test_service_state_without_systemd(data_dir: Path, tmp_path: Path) -> None:
     [finding] = doctor_system.check_service(_context(data_dir), running=tmp_path / "nope")
     assert (finding.status, finding.key) == (doctor.INFO, "doctor.service_none")
+
+
+def test_orientation_detector_is_checked(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [found] = doctor_system.check_tools(_context(data_dir))
+    assert (found.status, found.key) == (doctor.OK, "doctor.osd_ok")  # scripts/dev.sh installs it
+    monkeypatch.setenv("PATH", str(tmp_path))
+    [missing] = doctor_system.check_tools(_context(data_dir))
+    assert missing.status == doctor.WARN
+    vi, en = _both(missing)
+    assert "tesseract-ocr" in vi and "chiều chữ" in vi and "tesseract-ocr" in en
 
 
 def test_service_state_with_systemd(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from station.capture.drivers.simulated.render.page import RenderSpec, render_page
+from station.core.layouts import get_profile
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
+from station.processing.imaging import textdir
+from station.processing.imaging.segment import ORIENTATION_FLAG, segment
 
 DPI = 150
 
@@ -39,6 +44,35 @@ def test_quarter_turns_are_undone(turns: int) -> None:
     assert norm.turns % 2 == turns % 2
     # A turned page is always portrait again after normalisation.
     assert norm.flat.shape[0] > norm.flat.shape[1]
+    # Run lengths and the sheet's shape agreed: nothing in doubt, no detector asked.
+    assert not norm.orientation_uncertain and not norm.turned_by_text
+
+
+@pytest.mark.parametrize("turns", [1, 3])
+def test_text_across_the_expected_shape_is_settled_by_the_letters(turns: int) -> None:
+    """A table printed sideways on a portrait sheet: the run lengths turn it, which
+    contradicts the portrait sheet, so tesseract's orientation detector is asked; the
+    page comes out upright and is flagged for a person to check."""
+    page = render_page(RenderSpec(profile="spread-2", dpi=DPI, seed=4, skew_max_deg=2))
+    turned = np.ascontiguousarray(np.rot90(np.asarray(page.image), -turns))
+    norm = nm.normalise(turned, DPI, landscape=False)
+    assert norm.orientation_uncertain
+    assert norm.turns == 4 - turns and norm.turned_by_text
+    found = segment(turned, DPI, get_profile("page-1"))
+    assert found.turns == 4 - turns and ORIENTATION_FLAG in found.flags
+
+
+def test_without_the_detector_the_run_lengths_stand_in_doubt(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract on it
+    assert not textdir.available()
+    page = render_page(RenderSpec(profile="spread-2", dpi=DPI, seed=4, skew_max_deg=2))
+    turned = np.ascontiguousarray(np.rot90(np.asarray(page.image), -1))
+    norm = nm.normalise(turned, DPI, landscape=False)
+    assert norm.turns % 2 == 1 and norm.orientation_uncertain and not norm.turned_by_text
+    found = segment(turned, DPI, get_profile("page-1"))
+    assert found.turns == 3 and ORIENTATION_FLAG in found.flags  # the header decided the end
 
 
 def test_skew_is_measured_from_the_ruled_lines() -> None:

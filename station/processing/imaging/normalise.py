@@ -16,8 +16,11 @@ Steps, each chosen because it fails softly:
    the page, and the whole image is kept unwarped;
 2. quarter turns: text lines, dotted leaders and ruled lines run along the page, so
    smearing the ink along rows leaves long runs on an upright page and few on a page
-   turned by 90°; upside-down is decided later from the table frame (the header is
-   above the table on every ledger page), see :func:`header_below`;
+   turned by 90°. When that answer contradicts the sheet's expected shape, the letters
+   decide (tesseract's orientation detector, :mod:`station.processing.imaging.textdir`)
+   and the page is flagged. Upside-down is decided later from the table frame (the
+   header is above the table on every ledger page), see :func:`header_below`, unless
+   the letters already said which way is up;
 3. deskew from the long ruled lines (Hough);
 4. illumination: the red channel divided by its local paper level, which removes
    camera vignetting and the binding's shadow and hides the red seal over ruled lines.
@@ -34,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from station.processing.imaging import geometry as geo
+from station.processing.imaging import textdir
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,10 @@ class Normalised:
     turns: int  # clockwise quarter turns applied
     camera: bool  # the paper was found on a table and warped
     outline_uncertain: bool = False  # the found outline cut ink and was widened
+    #: The run lengths and the sheet's expected shape disagreed on the quarter turn.
+    orientation_uncertain: bool = False
+    #: The letters (OSD) gave the turn, direction included: no header vote after it.
+    turned_by_text: bool = False
 
     def to_capture(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
         """Map normalised small-frame points back to capture pixels."""
@@ -320,16 +328,57 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     if abs(angle) >= 0.05:
         matrix = geo.rotation(angle, (size[0] / 2, size[1] / 2)) @ matrix
         flat = _rewarp(red, matrix, factor, size, work_dpi)
-    turns = 0
-    if turned_sideways(ink_of(flat), work_dpi, landscape):
-        turns = 1
-        matrix = geo.quarter_turn(1, size[0], size[1]) @ matrix
-        size = (size[1], size[0])
-        flat = np.ascontiguousarray(np.rot90(flat, -1))
+    turn = quarter_turns(flat, work_dpi, landscape)
+    if turn.turns:
+        matrix = geo.quarter_turn(turn.turns, size[0], size[1]) @ matrix
+        if turn.turns % 2:
+            size = (size[1], size[0])
+        flat = np.ascontiguousarray(np.rot90(flat, -turn.turns))
     camera, widened = outline is not None, outline is not None and outline.widened
-    log.debug("normalised: camera=%s widened=%s turns=%d angle=%.2f", camera, widened, turns, angle)
+    log.debug(
+        "normalised: camera=%s widened=%s turns=%d (%s) angle=%.2f",
+        camera, widened, turn.turns, turn.how, angle,
+    )  # fmt: skip
     writing = _rewarp(darkest, matrix, factor, size, work_dpi)
-    return Normalised(flat, ink_of(flat), writing, matrix, factor, angle, turns, camera, widened)
+    return Normalised(
+        flat, ink_of(flat), writing, matrix, factor, angle, turn.turns, camera, widened,
+        orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The clockwise quarter turns a page needs, how its direction was decided
+    ("text": tesseract's orientation detector, sure of it; "runs": otherwise, the
+    header vote may still turn it by 180°) and whether it was in doubt."""
+
+    turns: int
+    how: str
+    uncertain: bool
+
+
+def quarter_turns(flat: Gray, dpi: float, landscape: bool | None) -> Turn:
+    """The quarter turn of the deskewed page ``flat``: by run lengths
+    (:func:`turned_sideways`), and by the letters when that contradicts ``landscape``.
+
+    A portrait register page of dense cursive between many column rules can smear
+    into longer runs across its lines than along them; the sheet's expected shape
+    catches it, and the letters settle it. Without an answer from them the run
+    lengths stand and the page is in doubt.
+    """
+    sideways = turned_sideways(ink_of(flat), dpi, landscape)
+    height, width = flat.shape
+    if landscape is None or ((width > height) != sideways) == landscape:
+        return Turn(1 if sideways else 0, "runs", False)
+    answer = textdir.text_turns(flat)
+    if answer is None:
+        return Turn(1 if sideways else 0, "runs", True)
+    log.info("orientation in doubt; the letters say %d quarter turn(s)", answer.turns)
+    # Which end is up is taken from the detector only when it is sure of it (see
+    # textdir); otherwise the table frame's header decides that, as on any page.
+    if answer.sideways:
+        return Turn(answer.turns, "text" if answer.direction_sure else "runs", True)
+    return Turn(0, "runs", True)
 
 
 def _rewarp(
@@ -348,6 +397,7 @@ def turn_half(norm: Normalised) -> Normalised:
     return Normalised(
         flat, ink_of(flat), writing, half @ norm.matrix, norm.work_scale, norm.angle,
         (norm.turns + 2) % 4, norm.camera, norm.outline_uncertain,
+        norm.orientation_uncertain, norm.turned_by_text,
     )  # fmt: skip
 
 

@@ -51,6 +51,9 @@ NO_FRAME_FLAG = "no_frame"
 #: An entry begun on the previous page: its number is that entry's, which a person
 #: joins it to (it has no number of its own in the key column).
 CONTINUED_FLAG = "continued_from_previous"
+#: Run lengths and the sheet's shape disagreed on which way the text runs (the
+#: letters were asked when the detector is installed): a person checks the page.
+ORIENTATION_FLAG = "orientation_uncertain"
 Box = tuple[int, int, int, int]
 
 
@@ -92,7 +95,7 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
     work_dpi = dpi * norm.work_scale
     ink = _inner(norm.ink, 0)
     frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
-    if _upside_down(norm, frames):
+    if not norm.turned_by_text and _upside_down(norm, frames):
         norm = nm.turn_half(norm)
         ink = _inner(norm.ink, 0)
         frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
@@ -110,6 +113,8 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
         flags.add("low_confidence")
     if norm.outline_uncertain:
         flags.add(OUTLINE_FLAG)
+    if norm.orientation_uncertain:
+        flags.add(ORIENTATION_FLAG)
     gutter_x = None
     if gutter is not None:
         middle = norm.flat.shape[0] / 2
