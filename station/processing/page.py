@@ -19,13 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from station.core.models import OVER_BUDGET, Entry, EntryVersion, Region
 from station.processing.imaging import geometry as geo
 from station.processing.imaging.load import Decoded
 from station.processing.imaging.segment import Box, ProposedRegion, crop_region, region_polygon
-from station.processing.pdf.encode import encode_entry
+from station.processing.pdf.encode import Pixels, encode_entry
 from station.processing.pdf.metadata import apply_metadata, metadata_reserve
 from station.store import Store
 from station.store.publish import PublishPlan
@@ -92,13 +91,14 @@ def source_polygon(box: Box, warp: Sequence[float] | None, source: Decoded) -> l
     return [[round(float(x), 1), round(float(y), 1)] for x, y in stored]
 
 
-def cut_entry(rgb: NDArray[np.uint8], region: Region) -> Image.Image:
-    """The one place an entry's pixels are cut out of its capture."""
-    return Image.fromarray(crop_region(rgb, region.box, region.angle, region.warp))
+def cut_entry(rgb: NDArray[np.uint8], region: Region) -> NDArray[np.uint8]:
+    """The one place an entry's pixels are cut out of its capture (an RGB array: the
+    encoder takes it as it is, where a Pillow image would be a second, larger copy)."""
+    return crop_region(rgb, region.box, region.angle, region.warp)
 
 
 def entry_pdf(
-    image: Image.Image,
+    image: Pixels,
     dpi: int,
     budget_bytes: int,
     entry: Entry,

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from station.core.errors import ImageError
+from station.processing.imaging import load
 from station.processing.imaging.load import load_rgb
 
 
@@ -37,6 +38,15 @@ def test_grey_and_palette_images_become_rgb() -> None:
         pixels, _ = load_rgb(data)
         assert pixels.shape == (20, 30, 3) and pixels.dtype == np.uint8
         assert abs(int(pixels.mean()) - 128) <= 2
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "P", "RGBA", "CMYK"])
+def test_banded_copy_equals_whole_image(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    noise = Image.fromarray(rng.integers(0, 256, (70, 50, 3), dtype=np.uint8))
+    image = noise.convert(mode)
+    monkeypatch.setattr(load, "_BAND_ROWS", 16)  # bands that do not divide the height
+    assert np.array_equal(load._rgb_array(image), np.asarray(image.convert("RGB")))
 
 
 def test_truncated_data_is_refused_with_its_name() -> None:

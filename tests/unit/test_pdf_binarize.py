@@ -23,6 +23,16 @@ def test_banded_sauvola_equals_whole_image(monkeypatch: pytest.MonkeyPatch) -> N
     assert np.array_equal(banded, binarize.sauvola(grey, 37, 0.1))
 
 
+def test_banded_faint_strokes_equal_whole_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(2)
+    dark = rng.integers(0, 256, (1300, 300), dtype=np.uint8)
+    ink = rng.random((1300, 300)) < 0.45  # strokes that run across the bands
+    banded = binarize.faint_strokes(ink, dark, 200, mean_below=120)
+    assert banded.any() and not banded.all()
+    monkeypatch.setattr(binarize, "_BAND_ROWS", 10_000)
+    assert np.array_equal(banded, binarize.faint_strokes(ink, dark, 200, mean_below=120))
+
+
 def test_red_seal_is_a_stamp_and_not_ink() -> None:
     rgb = _paper((300, 300))
     rgb[50:60, 20:280] = (205, 45, 60)  # seal ring segment

@@ -202,11 +202,9 @@ def test_other_image_modes_are_accepted(tmp_path: Path) -> None:
 def test_masks_of_a_huge_region_are_made_at_a_lower_dpi() -> None:
     """A whole 42-megapixel spread page would need ~570 MB for its masks at 300 dpi."""
     options = EncodeOptions()
-    entry = Image.new("RGB", (2400, 1000), "white")  # an entry: 2.4 MP at 300 dpi
-    assert _mask_dpi(entry, 300, options) == 300
-    page = Image.new("RGB", (3750, 5600), "white")  # half a 42 MP spread at 300 dpi
-    dpi = _mask_dpi(page, 300, options)
+    assert _mask_dpi((2400, 1000), 300, options) == 300  # an entry: 2.4 MP at 300 dpi
+    dpi = _mask_dpi((3750, 5600), 300, options)  # half a 42 MP spread at 300 dpi
     assert 200 <= dpi < 300
     assert 3750 * 5600 * (dpi / 300) ** 2 <= options.max_mask_pixels
-    big_dpi_photo = Image.new("RGB", (3750, 5600), "white")  # the same page at 600 dpi
-    assert _mask_dpi(big_dpi_photo, 600, options) == 300  # 300-dpi masks are 5.25 MP
+    # The same page at 600 dpi: its 300-dpi masks are 5.25 MP.
+    assert _mask_dpi((3750, 5600), 600, options) == 300

@@ -331,6 +331,6 @@ def _encode(
         return PublishPlan(draft, record, in_place=False)
 
     info = {"ReviewFlags": " ".join(entry.flags)} if entry.flags else None
-    image = cut_entry(rgb, entry.regions[0])
-    finished = entry_pdf(image, capture.dpi, job.budget_bytes, entry, plan_for, info=info)
+    pixels = cut_entry(rgb, entry.regions[0])
+    finished = entry_pdf(pixels, capture.dpi, job.budget_bytes, entry, plan_for, info=info)
     return finished.data, finished.encoding

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 U8 = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
 
-_BAND_ROWS = 512  # Sauvola works in bands so float32 temporaries stay a few MB
+_BAND_ROWS = 512  # band height for per-pixel float temporaries (a few MB each)
 _PAPER_DPI = 25  # paper tone varies over centimetres; estimate it on a coarse grid
 
 
@@ -301,14 +301,20 @@ def faint_strokes(ink: Mask, dark: U8, strong: int, mean_below: int = 0) -> Mask
     """
     count, labels = cv2.connectedComponents(ink.view(np.uint8), connectivity=8)
     dark_component = np.zeros(count, dtype=bool)
-    dark_component[labels[dark > strong]] = True
+    sums = np.zeros(count, dtype=np.float64)
+    sizes = np.zeros(count, dtype=np.int64)
+    # Band by band: bincount's weights are float64, eight bytes a pixel for the whole
+    # entry at once. The sums are of integers, so they come out exactly the same.
+    for top in range(0, labels.shape[0], _BAND_ROWS):
+        part, shade = labels[top : top + _BAND_ROWS], dark[top : top + _BAND_ROWS]
+        dark_component[part[shade > strong]] = True
+        if mean_below:
+            sums += np.bincount(part.ravel(), weights=shade.ravel(), minlength=count)
+            sizes += np.bincount(part.ravel(), minlength=count)
     if mean_below:
-        flat = labels.ravel()
-        sums = np.bincount(flat, weights=dark.ravel(), minlength=count)
-        sizes = np.bincount(flat, minlength=count)
         dark_component &= sums >= mean_below * np.maximum(sizes, 1)
     dark_component[0] = True  # the background is not a faint stroke
-    faint: Mask = ~dark_component[labels]
+    faint: Mask = np.logical_not(dark_component)[labels]
     return faint
 
 

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: The EXIF tag a phone stores its orientation in.
 ORIENTATION_TAG = 0x0112
+#: Rows copied from the decoded image into the array at a time.
+_BAND_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -87,16 +89,30 @@ def _decode(handle: typing.BinaryIO, label: str) -> Decoded:
         raise ImageError("image.corrupt", source=label, detail=str(exc)) from exc
     dpi = _dpi(image)
     orientation, stored_size = _orientation(image), image.size
-    # Every copy of a 600-dpi A3 spread is 210 MB: turn in place, convert only when
-    # needed, and let each superseded image go before the next one is made.
+    # Every copy of a 600-dpi A3 spread is 210 MB: turn in place, and convert and copy
+    # into the array a band at a time (see _rgb_array).
     ImageOps.exif_transpose(image, in_place=True)
-    rgb: Image.Image = image
-    if image.mode != "RGB":
-        rgb = image.convert("RGB")
-        image.close()  # the decoded original goes before the array copy is made
-    array: NDArray[np.uint8] = np.asarray(rgb)
-    rgb.close()
+    array = _rgb_array(image)
+    image.close()
     return Decoded(array, dpi, orientation, stored_size)
+
+
+def _rgb_array(image: Image.Image) -> NDArray[np.uint8]:
+    """``image``'s pixels as one RGB array, made a band of rows at a time.
+
+    Pillow keeps RGB in four bytes a pixel, and ``np.asarray`` on it builds its bytes
+    in chunks and then joins them: with the image, four copies of a 42-megapixel
+    photo at once. Banded, only the array is added to the image. Converting a band
+    is converting the whole image, pixel for pixel.
+    """
+    width, height = image.size
+    array = np.empty((height, width, 3), dtype=np.uint8)
+    for top in range(0, height, _BAND_ROWS):
+        band = image.crop((0, top, width, min(height, top + _BAND_ROWS)))
+        if band.mode != "RGB":
+            band = band.convert("RGB")
+        array[top : top + _BAND_ROWS] = np.asarray(band)
+    return array
 
 
 def _orientation(image: Image.Image) -> int:

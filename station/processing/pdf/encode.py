@@ -22,12 +22,18 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
-from PIL import Image
-
 from station.core.errors import EncodeError
 from station.core.models import kb_bytes
 from station.processing.imaging.binarize import BinarizeParams
-from station.processing.pdf.rungs import Prepared, bilevel, composite, greyscale, prepare
+from station.processing.pdf.rungs import (
+    Pixels,
+    Prepared,
+    bilevel,
+    composite,
+    greyscale,
+    prepare,
+    rgb_array,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +90,7 @@ Rung = tuple[str, Callable[[Prepared], bytes]]
 
 
 def encode_entry(
-    image: Image.Image,
+    image: Pixels,
     dpi: int,
     budget_bytes: int = DEFAULT_BUDGET,
     *,
@@ -94,14 +100,17 @@ def encode_entry(
 ) -> EncodeResult:
     """Encode one entry's own pixels into a PDF of at most ``budget_bytes``.
 
-    ``image`` is the entry alone (never a larger page); the PDF page is its pixels at
-    ``dpi``. ``info`` fills the document information dictionary. Raises
-    :class:`EncodeError` for an unusable image or dpi.
+    ``image`` is the entry alone (never a larger page), a Pillow image or an RGB array
+    (used without a copy); the PDF page is its pixels at ``dpi``. ``info`` fills the
+    document information dictionary. Raises :class:`EncodeError` for an unusable
+    image or dpi.
     """
     options = options or EncodeOptions()
     started = time.perf_counter()
-    _check_input(image, dpi, options, entry)
-    prepared = prepare(image, dpi, _mask_dpi(image, dpi, options), options.binarize, info or {})
+    rgb = rgb_array(image)
+    size = (rgb.shape[1], rgb.shape[0])
+    _check_input(size, dpi, options, entry)
+    prepared = prepare(rgb, dpi, _mask_dpi(size, dpi, options), options.binarize, info or {})
     best: tuple[str, bytes] | None = None
     attempts: list[Attempt] = []
     for name, build in _rungs(prepared, options):
@@ -113,7 +122,7 @@ def encode_entry(
             best = (name, data)
             break
     assert best is not None  # the ladder always has rungs
-    result = _result(best, attempts, prepared, image, dpi, budget_bytes)
+    result = _result(best, attempts, prepared, size, dpi, budget_bytes)
     log.info(
         "entry %s: %s, %d bytes, flags %s, %.2f s",
         entry,
@@ -125,22 +134,25 @@ def encode_entry(
     return result
 
 
-def _mask_dpi(image: Image.Image, dpi: int, options: EncodeOptions) -> int:
-    """The dpi the masks are made at: ``max_mask_dpi``, or less for a region so large
-    that its masks would exceed ``max_mask_pixels`` (a whole page sent to review)."""
-    at_max = image.width * image.height * (min(dpi, options.max_mask_dpi) / dpi) ** 2
+def _mask_dpi(size: tuple[int, int], dpi: int, options: EncodeOptions) -> int:
+    """The dpi the masks of a region of ``size`` (width, height) are made at:
+    ``max_mask_dpi``, or less for a region so large that its masks would exceed
+    ``max_mask_pixels`` (a whole page sent to review)."""
+    width, height = size
+    at_max = width * height * (min(dpi, options.max_mask_dpi) / dpi) ** 2
     if at_max <= options.max_mask_pixels:
         return options.max_mask_dpi
     scale = (options.max_mask_pixels / at_max) ** 0.5
     return max(options.min_dpi, int(min(dpi, options.max_mask_dpi) * scale))
 
 
-def _check_input(image: Image.Image, dpi: int, options: EncodeOptions, entry: str) -> None:
+def _check_input(size: tuple[int, int], dpi: int, options: EncodeOptions, entry: str) -> None:
     if not options.min_dpi <= dpi <= options.max_dpi:
         detail = f"dpi {dpi} outside {options.min_dpi}-{options.max_dpi}"
         raise EncodeError("encode.bad_input", entry=entry, detail=detail)
-    if image.width < 8 or image.height < 8:
-        detail = f"image {image.width}x{image.height} px is too small"
+    width, height = size
+    if width < 8 or height < 8:
+        detail = f"image {width}x{height} px is too small"
         raise EncodeError("encode.bad_input", entry=entry, detail=detail)
 
 
@@ -162,7 +174,7 @@ def _result(
     best: tuple[str, bytes],
     attempts: list[Attempt],
     prepared: Prepared,
-    image: Image.Image,
+    size: tuple[int, int],
     dpi: int,
     budget_bytes: int,
 ) -> EncodeResult:
@@ -176,7 +188,7 @@ def _result(
         flags.append("greyscale_fallback")
     if len(data) > budget_bytes:
         flags.append("over_budget")
-    return EncodeResult(data, name, flags, attempts, image.width, image.height, dpi)
+    return EncodeResult(data, name, flags, attempts, *size, dpi)
 
 
-__all__ = ["Attempt", "EncodeOptions", "EncodeResult", "encode_entry"]
+__all__ = ["Attempt", "EncodeOptions", "EncodeResult", "Pixels", "encode_entry"]

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 U8 = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
+#: An entry's pixels: a Pillow image, or an RGB array (H x W x 3) such as the cut.
+Pixels = Image.Image | U8
 
 #: A downsampled mask pixel is ink when at least this share of it was ink: below
 #: one half, so thin strokes survive the reduction.
@@ -56,20 +58,29 @@ class Prepared:
     info: Mapping[str, str]
 
 
+def rgb_array(image: Pixels) -> U8:
+    """``image`` as an RGB array; an array is taken as it is, not copied (a whole page
+    of a 42-megapixel photo is 60 MB as an array, 80 MB more as a Pillow image)."""
+    if isinstance(image, np.ndarray):
+        return image
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+
+
 def prepare(
-    image: Image.Image,
+    image: Pixels,
     dpi: int,
     max_mask_dpi: int,
     params: BinarizeParams,
     info: Mapping[str, str],
 ) -> Prepared:
     """Reduce the entry to at most ``max_mask_dpi`` and compute its masks."""
-    page_pt = (image.width * 72 / dpi, image.height * 72 / dpi)
-    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    rgb = rgb_array(image)
+    width, height = rgb.shape[1], rgb.shape[0]
+    page_pt = (width * 72 / dpi, height * 72 / dpi)
     mask_dpi = float(dpi)
     if dpi > max_mask_dpi:
         rgb = _resize(rgb, dpi, max_mask_dpi)
-        mask_dpi = rgb.shape[1] * dpi / image.width
+        mask_dpi = rgb.shape[1] * dpi / width
     masks = ink_masks(rgb, mask_dpi, params)
     ink = Stencil(encode_g4(masks.ink & ~masks.faint), ink_colour(rgb, masks))
     pale = faint_colour(rgb, masks, params)
