@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from station.capture.drivers.simulated.render import content
 from station.capture.drivers.simulated.render.ink import SERIF, SERIF_BOLD, Pen, load_font, make_pen
+from station.capture.drivers.simulated.render.register_rows import register_layout
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,11 @@ class RenderSpec:
     ledger: str = "KS"
     year: int = 2017
     book: int = 1
+    #: "form": the printed forms of the profile; "register": a hand-ruled register
+    #: table of 10-30 entries a page (stacked profiles only; see ledger_register).
+    style: str = "form"
+    bend_max_mm: float = 0.0  # page curvature: the largest vertical displacement
+    hand_probability: float = 0.0  # a hand holding the sheet at an outer margin
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class EntryPlan:
     faded: bool
     pen: Pen
     printed: list[str] = field(default_factory=list)  # filled while drawing
+    ink_box: tuple[int, int, int, int] | None = None  # its ink's own region, when not banded
     handwritten: dict[str, str] = field(default_factory=dict)
     stamp_circle: tuple[float, float, float] | None = None
 
@@ -137,9 +144,15 @@ def sheet_size(spec: RenderSpec) -> tuple[int, int]:
     return round(width_mm * scale), round(height_mm * scale)
 
 
-def entry_counts(profile: str, seed: int, page_index: int) -> tuple[int, ...]:
-    """Entries on each page side of image ``page_index``, without drawing anything."""
+def entry_counts(profile: str, seed: int, page_index: int, style: str = "form") -> tuple[int, ...]:
+    """Entries on each page side of image ``page_index``, without drawing anything.
+
+    A register spread is one table across both pages: its entries count on side 0.
+    """
     shape = PROFILES[profile]
+    if style == "register":
+        count = len(register_layout(seed, page_index).spans)
+        return (count,) + (0,) * (shape.pages - 1)
     if not shape.stacked:
         return (1,) * shape.pages
     rng = np.random.default_rng([seed, page_index, 0xC0])

@@ -6,6 +6,12 @@ each entry flat (:mod:`ledger_entry`), lays the ink and seals on lit paper
 (:mod:`ledger_paper`), then skews the sheet as on a scanner or puts it on a desk in
 perspective as a phone photo. The entry regions, ink mask and seal mask go through
 the same transform, so the truth is in final image pixels.
+
+``style="register"`` draws the real-like register of :mod:`ledger_register` instead
+of the printed forms, with a stack of page edges at the outer sides and, on spreads,
+shading into the fold. Any style can have its page bent (``bend_max_mm``: rows bow
+near the fold, and entry polygons gain points along their top and bottom edges so
+they follow) and a hand holding an outer margin (``hand_probability``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from station.capture.drivers.simulated.render import content
+from station.capture.drivers.simulated.render import content, photo
 from station.capture.drivers.simulated.render.entry import draw_entry
 from station.capture.drivers.simulated.render.form import (
     LEDGERS,
@@ -27,6 +33,7 @@ from station.capture.drivers.simulated.render.form import (
     Canvas,
     EntryPlan,
     PagePlan,
+    Rect,
     RenderSpec,
     draw_page_print,
     entry_counts,
@@ -35,6 +42,7 @@ from station.capture.drivers.simulated.render.form import (
     sheet_size,
 )
 from station.capture.drivers.simulated.render.paper import make_paper, make_table, vignette
+from station.capture.drivers.simulated.render.register import draw_register, plan_register
 from station.core.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,9 @@ SEAL_RGB = (200, 26, 40)
 SCANNER_LID = (246, 246, 243)
 MASK_LEVEL = 128  # coverage at which a pixel counts as ink (half the pen's width)
 SEAL_LEVEL = 160  # seal coverage counted as seal: its thin edges are pink, not red
+STYLES = ("form", "register")
+BEND_MAX_MM = 20.0  # beyond this the bend's inverse would need more steps
+OUTLINE_STEP_MM = 3.0  # bent edges: a polygon point this often (chords stay < 0.3 px off)
 
 
 @dataclass
@@ -55,7 +66,9 @@ class EntryTruth:
 
     number: str
     box: tuple[int, int, int, int]  # left, top, right (exclusive), bottom (exclusive)
-    polygon: list[tuple[float, float]]  # top-left, top-right, bottom-right, bottom-left
+    # Top-left, top-right, bottom-right, bottom-left; on a bent page the top edge has
+    # points from left to right between its corners and the bottom edge right to left.
+    polygon: list[tuple[float, float]]
     page_side: int
     printed_text: str  # printed labels, one per line, in reading order
     handwritten: dict[str, str]  # field key -> value written by hand
@@ -95,8 +108,10 @@ class RenderedPage:
     entries: list[EntryTruth]
     ink_mask: Image.Image
     stamp_mask: Image.Image
-    transform: list[list[float]]  # 3x3, flat-sheet pixels -> final pixels
+    transform: list[list[float]]  # 3x3, (bent) flat-sheet pixels -> final pixels
     pages: list[dict[str, Any]] = field(default_factory=list)
+    style: str = "form"
+    bend: dict[str, float] | None = None  # photo.Bend's fields, applied before transform
 
     def truth_dict(self) -> dict[str, Any]:
         """JSON-safe ground truth, without the image and masks."""
@@ -110,6 +125,8 @@ class RenderedPage:
             "camera": self.camera,
             "gutter_x": self.gutter_x,
             "transform": self.transform,
+            "style": self.style,
+            "bend": self.bend,
             "pages": self.pages,
             "entries": [e.to_dict() for e in self.entries],
         }
@@ -124,8 +141,14 @@ def validate(spec: RenderSpec) -> None:
         ("skew_max_deg", spec.skew_max_deg, 0 <= spec.skew_max_deg <= 10, "0 to 10 degrees"),
         ("page_index", spec.page_index, spec.page_index >= 0, "0 or more"),
         ("year", spec.year, 1900 <= spec.year <= 2100, "a year"),
-    ]
-    for name in ("stamp_probability", "faded_probability"):
+        ("style", spec.style, spec.style in STYLES, f"one of {list(STYLES)}"),
+        ("bend_max_mm", spec.bend_max_mm, 0 <= spec.bend_max_mm <= BEND_MAX_MM,
+         f"0 to {BEND_MAX_MM:g} mm"),
+    ]  # fmt: skip
+    if spec.style == "register" and spec.profile in PROFILES:
+        stacked = PROFILES[spec.profile].stacked
+        checks.append(("profile", spec.profile, stacked, "a stacked profile for a register"))
+    for name in ("stamp_probability", "faded_probability", "hand_probability"):
         value = getattr(spec, name)
         checks.append((name, value, 0.0 <= value <= 1.0, "between 0 and 1"))
     for key, value, ok, detail in checks:
@@ -142,20 +165,20 @@ def render_page(spec: RenderSpec) -> RenderedPage:
         spec.dpi / 25.4,
     )  # fmt: skip
     office = content.make_office(spec.seed)
-    pages = plan_page(spec, canvas, office)
-    draw_rng = np.random.default_rng([spec.seed, spec.page_index, 0xD2])
-    for page in pages:
-        draw_page_print(spec, canvas, page)
-        for entry in page.entries:
-            draw_entry(canvas, entry, spec.ledger, office, draw_rng)
+    pages = draw_pages(spec, canvas, office)
     gutter = size[0] / 2 if PROFILES[spec.profile].pages == 2 else None
     flat = compose(canvas, pages, np.random.default_rng([spec.seed, spec.page_index, 0xAA]), gutter)
+    ink_layer, seal_layer = np.asarray(canvas.ink), np.asarray(canvas.stamp)
+    bend = photograph(spec, canvas, pages, flat, gutter)
+    if bend is not None:
+        flat, ink_layer, seal_layer = (bend.apply(a) for a in (flat, ink_layer, seal_layer))
     geo_rng = np.random.default_rng([spec.seed, spec.page_index, 0x6E])
     matrix, out_size, angle = placement(spec, size, geo_rng)
     image = warp_image(flat, matrix, out_size, spec, canvas.px_per_mm, geo_rng)
-    ink = warp_mask(canvas.ink, matrix, out_size, spec.camera, MASK_LEVEL)
-    seal = warp_mask(canvas.stamp, matrix, out_size, spec.camera, SEAL_LEVEL)
-    entries = [_entry_truth(e, matrix, out_size) for p in pages for e in p.entries]
+    ink = warp_mask(ink_layer, matrix, out_size, spec.camera, MASK_LEVEL)
+    seal = warp_mask(seal_layer, matrix, out_size, spec.camera, SEAL_LEVEL)
+    step = canvas.mm(OUTLINE_STEP_MM)
+    entries = [_entry_truth(e, matrix, out_size, bend, step) for p in pages for e in p.entries]
     return RenderedPage(
         image=Image.fromarray(image, "RGB"),
         dpi=spec.dpi,
@@ -170,7 +193,49 @@ def render_page(spec: RenderSpec) -> RenderedPage:
         stamp_mask=seal,
         transform=[[float(v) for v in row] for row in matrix],
         pages=[_page_truth(p, matrix) for p in pages],
+        style=spec.style,
+        bend=None if bend is None else {k: round(v, 3) for k, v in vars(bend).items()},
     )
+
+
+def draw_pages(spec: RenderSpec, canvas: Canvas, office: content.Office) -> list[PagePlan]:
+    """Plan the image and draw its print and entries flat, in the spec's style."""
+    draw_rng = np.random.default_rng([spec.seed, spec.page_index, 0xD2])
+    if spec.style == "register":
+        pages = plan_register(spec, canvas, office)
+        draw_register(spec, canvas, pages, draw_rng)
+        return pages
+    pages = plan_page(spec, canvas, office)
+    for page in pages:
+        draw_page_print(spec, canvas, page)
+        for entry in page.entries:
+            draw_entry(canvas, entry, spec.ledger, office, draw_rng)
+    return pages
+
+
+def photograph(
+    spec: RenderSpec, canvas: Canvas, pages: list[PagePlan], flat: np.ndarray,
+    gutter: float | None,
+) -> photo.Bend | None:  # fmt: skip
+    """A book's look on the flat sheet (in place): page stack, fold, hand; its bend.
+
+    Only drawn when asked (the register style, a bend or a hand), from a random stream
+    of its own, so the printed forms keep their pixels.
+    """
+    if spec.style == "form" and spec.bend_max_mm == 0 and spec.hand_probability == 0:
+        return None
+    rng = np.random.default_rng([spec.seed, spec.page_index, 0xB1])
+    if spec.style == "register":
+        sides = ("left", "right") if gutter is not None else ("right",)
+        photo.page_stack(flat, canvas.px_per_mm, sides, rng)
+        if gutter is not None:
+            photo.shade_fold(flat, gutter, canvas.px_per_mm, rng)
+    if rng.random() < spec.hand_probability:
+        side = "left" if gutter is not None and rng.random() < 0.5 else "right"
+        frame = pages[0].frame if side == "left" else pages[-1].frame
+        reach = frame.left if side == "left" else flat.shape[1] - frame.right
+        photo.hold_by_hand(flat, canvas.px_per_mm, side, reach, rng)
+    return photo.make_bend(spec.bend_max_mm, canvas.content.size, canvas.px_per_mm, gutter, rng)
 
 
 def compose(
@@ -191,6 +256,8 @@ def compose(
 
 def _ink_region(canvas: Canvas, page: PagePlan, entry: EntryPlan) -> tuple[int, int, int, int]:
     """The part of the page whose ink belongs to ``entry`` (regions of one page tile)."""
+    if entry.ink_box is not None:
+        return entry.ink_box
     if not entry.banded:
         rect = page.rect
         return int(rect.left), int(rect.top), int(rect.right), int(rect.bottom)
@@ -286,7 +353,11 @@ def warp_image(
 
 
 def warp_mask(
-    coverage: Image.Image, matrix: np.ndarray, out: tuple[int, int], camera: bool, level: int
+    coverage: Image.Image | np.ndarray,
+    matrix: np.ndarray,
+    out: tuple[int, int],
+    camera: bool,
+    level: int,
 ) -> Image.Image:
     """A coverage layer moved like the image and cut at ``level`` to 0/255."""
     array = np.asarray(coverage)
@@ -308,8 +379,20 @@ def _apply(matrix: np.ndarray, points: list[tuple[float, float]]) -> list[tuple[
     return [(round(float(x), 2), round(float(y), 2)) for x, y in moved]
 
 
-def _entry_truth(entry: EntryPlan, matrix: np.ndarray, out: tuple[int, int]) -> EntryTruth:
-    polygon = _apply(matrix, entry.rect.corners())
+def _outline(rect: Rect, bend: photo.Bend | None, step: float) -> list[tuple[float, float]]:
+    """The rect's outline on the (bent) sheet: its corners, or points along bowed edges."""
+    if bend is None:
+        return rect.corners()
+    xs = np.linspace(rect.left, rect.right, max(2, math.ceil(rect.width / step)) + 1).tolist()
+    top = [(x, rect.top) for x in xs]
+    return bend.forward(top + [(x, rect.bottom) for x in reversed(xs)])
+
+
+def _entry_truth(
+    entry: EntryPlan, matrix: np.ndarray, out: tuple[int, int], bend: photo.Bend | None,
+    step: float,
+) -> EntryTruth:  # fmt: skip
+    polygon = _apply(matrix, _outline(entry.rect, bend, step))
     xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
     box = (
         max(0, math.floor(min(xs))),
@@ -320,6 +403,8 @@ def _entry_truth(entry: EntryPlan, matrix: np.ndarray, out: tuple[int, int]) -> 
     centre, radius = None, None
     if entry.stamp_circle is not None:
         cx, cy, r = entry.stamp_circle
+        if bend is not None:
+            cx, cy = bend.forward([(cx, cy)])[0]
         centre = _apply(matrix, [(cx, cy)])[0]
         radius = round(r * math.sqrt(abs(np.linalg.det(_jacobian(matrix, cx, cy)))), 2)
     return EntryTruth(
