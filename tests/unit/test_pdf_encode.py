@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -104,16 +103,12 @@ def test_faint_test_image_defeats_plain_sauvola(faint: Synthetic, tmp_path: Path
     assert ink_recall(rendered, faint.handwriting & ~faint.stamp, faint.dpi) < 0.90
 
 
-def test_full_a4_page_fits_quickly(tmp_path: Path) -> None:
+def test_full_a4_page_fits_in_composite(tmp_path: Path) -> None:
+    # Its speed is measured by bench/imaging.py, not asserted here.
     page = make_entry(8.27, 11.69, 300, seed=5)
-    encode_entry(page.image, page.dpi)  # warm up imports and OpenCV
-    started = time.perf_counter()
     result = encode_entry(page.image, page.dpi)
-    elapsed = time.perf_counter() - started
     assert len(result.data) <= DEFAULT_BUDGET
     assert result.encoding == "composite"
-    # Target is < 0.4 s on one core; the bound is loose for a shared test machine.
-    assert elapsed < 2.0
     rendered = render(result.data, page.dpi, tmp_path)
     assert_page_size(rendered, page.image)
     assert ink_recall(rendered, page.ink, page.dpi) >= 0.95
