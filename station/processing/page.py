@@ -40,6 +40,7 @@ REVIEW_FLAGS = frozenset(
         "no_frame",
         "continued_from_previous",
         "orientation_uncertain",
+        "number_uncertain",  # numbered while an earlier page waited (processing.numbering)
     }
 )
 #: The encoding the metadata reserve is measured with (the longest common name).

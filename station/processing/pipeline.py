@@ -22,6 +22,7 @@ from station.core import faults
 from station.core.errors import StationError
 from station.core.layouts import LayoutProfile, get_profile
 from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id, numeric
+from station.processing import numbering
 from station.processing.imaging.load import Decoded, load_image
 from station.processing.imaging.segment import Segmentation, segment
 from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
@@ -114,6 +115,12 @@ class Pipeline:
         sequence = max((p.sequence for p in self.store.list_pages(book.ref.key)), default=0) + 1
         first_page = (sequence - 1) * profile.pages_per_image + 1
         next_number = book.next_entry
+        # Numbers after a page whose count may still change are provisional: held.
+        waiting = numbering.waits_on(self.store, book.ref.key, sequence)
+        held = [numbering.NUMBER_FLAG] if waiting is not None else []
+        if waiting is not None:
+            log.info("capture %s numbered provisionally: page %d waits for review",
+                     capture.id, waiting.sequence)  # fmt: skip
         entries = []
         for index, proposed in enumerate(found.regions):
             source_key = f"{capture.id}#{index}"
@@ -125,7 +132,7 @@ class Pipeline:
                     book=book.ref.key,
                     number=str(next_number),
                     regions=[region],
-                    flags=sorted({*found.flags, *proposed.flags}),
+                    flags=sorted({*found.flags, *proposed.flags, *held}),
                     operator=capture.operator,
                     source_key=source_key,
                 )
@@ -142,7 +149,7 @@ class Pipeline:
             profile=profile.name,
             entry_ids=[e.id for e in entries],
             page_numbers=[first_page + side for side in range(profile.pages_per_image)],
-            flags=list(found.flags),
+            flags=sorted({*found.flags, *held}),
             confidence=found.confidence,
         )
         self.store.save_page(page)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from station.core.errors import ImageError, NotFoundError, UsageError
+from station.core.errors import ImageError, NotFoundError, StationError, UsageError
 from station.core.events import EventBus
 from station.core.fsutil import write_atomic
 from station.core.layouts import get_profile
@@ -51,6 +51,7 @@ from station.core.models import (
     numeric,
     utc_now,
 )
+from station.processing import numbering
 from station.processing.imaging.load import load_rgb
 from station.processing.page import REVIEW_FLAGS
 from station.processing.pipeline import publish_entry
@@ -244,7 +245,10 @@ class Review:
                 self._apply(plan, page, frame, capture, rgb, name)
             finally:
                 self._renumber_book(book_key)
-        return self._announce(page, capture, frame)
+            settled = self._settle(book_key)
+        view = self._announce(page, capture, frame)
+        self._announce_settled(settled, page)
+        return view
 
     def accept_page(self, book_key: str, capture_id: str, operator: str = "") -> PageView:
         """Publish the page's entries still in review, as proposed."""
@@ -254,6 +258,12 @@ class Review:
         with self.book_lock:
             page = self._fresh_page(page)
             waiting = [e for e in self._live(page) if e.status is EntryStatus.REVIEW]
+            held = numbering.NUMBER_FLAG in page.flags and not page.reviewed_by
+            before = numbering.waits_on(self.store, book_key, page.sequence) if held else None
+            if before is not None:
+                # Its numbers follow a page whose count may change: publishing them as
+                # proposed could name files wrongly. Editing the numbers is allowed.
+                raise UsageError("review.numbers_wait", page=before.sequence)
             if waiting:
                 rgb = self._rgb(capture)
                 for entry in waiting:
@@ -261,7 +271,10 @@ class Review:
             page.recapture_requested = False
             page.reviewed_by, page.reviewed_at = name or "-", utc_now()
             self.store.save_page(page)
-        return self._announce(page, capture, frame)
+            settled = self._settle(book_key)
+        view = self._announce(page, capture, frame)
+        self._announce_settled(settled, page)
+        return view
 
     def request_recapture(self, book_key: str, capture_id: str, operator: str = "") -> PageView:
         """Mark the page to be captured again: the book's next capture takes over its
@@ -322,10 +335,13 @@ class Review:
         for cut in cuts:
             if cut.entry_id is not None and cut.entry_id not in boxes:
                 raise NotFoundError("review.not_on_page", entry=cut.entry_id, capture=capture.id)
+        # A held entry's number is provisional (processing.numbering): not in the way.
         others = [
             e.number
             for e in store.list_entries(page.book)
-            if e.status is not EntryStatus.WITHDRAWN and e.id not in boxes
+            if e.status is not EntryStatus.WITHDRAWN
+            and e.id not in boxes
+            and not numbering.provisional(e)
         ]
         check_duplicates(cuts, others)
         matched = match_cuts(cuts, boxes, {e.id: e.number for e in current})
@@ -432,6 +448,40 @@ class Review:
         store = self.store
         entries = (store.find_entry(entry_id) for entry_id in page.entry_ids)
         return [e for e in entries if e is not None and e.status is not EntryStatus.WITHDRAWN]
+
+    def _settle(self, book_key: str) -> numbering.Settled:
+        """Number the pages held behind this book's pages in review, now that one was
+        reviewed, and publish those nothing else holds (book lock held)."""
+        store = self.store
+        book = store.get_book(book_key)
+        settled = numbering.settle(store, book_key, book.first_entry, REVIEW_FLAGS)
+        for page in settled.publishable:
+            capture = store.get_capture(page.capture_id)
+            waiting = [e for e in self._live(page) if e.status is EntryStatus.REVIEW]
+            if capture is None or not waiting:
+                continue
+            try:
+                rgb = self._rgb(capture)
+            except (ImageError, OSError) as exc:  # it stays in review, its file unmade
+                log.error("capture %s unreadable, page left in review: %s", capture.id, exc)
+                continue
+            for entry in waiting:
+                try:
+                    publish_entry(store, entry, rgb, capture, self._budget())
+                except StationError as exc:  # it stays in review, shown there
+                    log.error("entry %s not published: %s", entry.id, exc.message("en"))
+        if settled.renumbered:
+            self._renumber_book(book_key)
+        return settled
+
+    def _announce_settled(self, settled: numbering.Settled, reviewed: Page) -> None:
+        """Tell the screens about the pages :meth:`_settle` renumbered or released."""
+        for page in settled.renumbered:
+            if page.capture_id == reviewed.capture_id:
+                continue
+            capture = self.store.get_capture(page.capture_id)
+            if capture is not None:
+                self._announce(page, capture, self.frame(page, capture))
 
     def _renumber_book(self, book_key: str) -> None:
         """Keep ``next_entry`` just after the book's highest entry number."""

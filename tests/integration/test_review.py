@@ -13,6 +13,7 @@ from PIL import Image
 
 from station.app.station import Station
 from station.app.touch import TouchApi
+from station.capture.drivers.simulated.scanner import SimulatedScanner
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.models import BookRef, EntryStatus, FeedEvent, FeedKind
 from station.store import reindex
@@ -223,6 +224,55 @@ def test_a_page_in_review_stays_unpublished_until_accepted(station: Station) -> 
     assert [k for k, _, _ in _feed(station)] == ["published", "published"]
     for entry in accepted.entries:
         qpdf_check(TouchApi(station).entry_pdf(entry.entry_id))
+
+
+def _deliver_single(station: Station, seed: int) -> str:
+    """Deliver a one-entry page (confident in a page-1 book); its capture id."""
+    scanner = SimulatedScanner({"profile": "page-1", "dpi": 150, "seed": seed})
+    scanner.open()
+    try:
+        [page] = list(scanner.capture(1))
+    finally:
+        scanner.close()
+    job = station.deliver(page)
+    assert station.wait_idle(120)
+    return job.capture.id
+
+
+def test_pages_after_a_page_in_review_are_held_and_numbered_after_its_count(
+    station: Station,
+) -> None:
+    """A miscounted page must not shift the book: the page after it waits, numbered
+    provisionally, and takes its numbers from the count the operator confirms."""
+    station.open_book(BookRef.parse("KT/1999/03"), profile="page-1")
+    doubtful = deliver_stacked(station)  # three entries found where one was expected
+    first = TouchApi(station).page_view("KT-1999-03", doubtful)
+    assert first.status == "review" and [e.number for e in first.entries] == ["1", "2", "3"]
+    after = _deliver_single(station, seed=5)
+    held = TouchApi(station).page_view("KT-1999-03", after)
+    assert held.status == "review" and "number_uncertain" in held.flags
+    assert [e.number for e in held.entries] == ["4"] and held.entries[0].file is None
+    assert station.store.feed.last_seq == 0  # nothing named on a guess
+    # Publishing the held page as proposed is refused while the page before it waits.
+    with pytest.raises(UsageError) as refused:
+        TouchApi(station).accept_page("KT-1999-03", after, "")
+    assert refused.value.key == "review.numbers_wait" and "Trang 1" in refused.value.message("vi")
+    # The operator finds two entries on the first page: the held page follows them,
+    # still held while the first page's edit is only a proposal...
+    TouchApi(station).review_page("KT-1999-03", doubtful, cuts_of(first)[:2], "Lan")
+    held = TouchApi(station).page_view("KT-1999-03", after)
+    assert held.status == "review" and [e.number for e in held.entries] == ["3"]
+    assert "number_uncertain" in held.flags and station.store.feed.last_seq == 0
+    # ...and is published under its settled number once that page is accepted.
+    TouchApi(station).accept_page("KT-1999-03", doubtful, "Lan")
+    settled = TouchApi(station).page_view("KT-1999-03", after)
+    assert settled.status == "accepted" and "number_uncertain" not in settled.flags
+    assert [e.number for e in settled.entries] == ["3"] and settled.entries[0].file
+    assert sorted(n for _, n, _ in _feed(station)) == ["1", "2", "3"]
+    qpdf_check(TouchApi(station).entry_pdf(settled.entries[0].entry_id))
+    # The next page goes on from there at once.
+    following = TouchApi(station).page_view("KT-1999-03", _deliver_single(station, seed=6))
+    assert following.status == "accepted" and [e.number for e in following.entries] == ["4"]
 
 
 def test_a_recaptured_page_keeps_its_numbers_and_replaces_the_files(station: Station) -> None:

@@ -61,13 +61,12 @@ from station.processing.batch.report import BatchReport, EntryRow, ImageRow, Pro
 from station.processing.imaging.geometry import EXIF_TURNS
 from station.processing.imaging.load import Decoded, load_image
 from station.processing.imaging.segment import Segmentation, segment
+from station.processing.numbering import NUMBER_FLAG
 from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
 from station.store.publish import PublishPlan
 
 log = logging.getLogger(__name__)
 
-#: Flag of an entry whose number depends on an unconfirmed count earlier in the run.
-NUMBER_FLAG = "number_uncertain"
 #: Flags that mark a written file for a person to check.
 BATCH_REVIEW_FLAGS = REVIEW_FLAGS | {NUMBER_FLAG, OVER_BUDGET}
 #: The smallest budget the configuration accepts (processing.budget_kb).
