@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from station.core.models import OVER_BUDGET, Entry, EntryVersion, Region
 from station.processing.imaging import geometry as geo
-from station.processing.imaging.load import Decoded
+from station.processing.imaging.load import Decoded, StoredGrid
 from station.processing.imaging.segment import Box, ProposedRegion, crop_region, region_polygon
 from station.processing.pdf.encode import Pixels, encode_entry
 from station.processing.pdf.metadata import apply_metadata, metadata_reserve
@@ -80,7 +80,9 @@ def make_region(
     )
 
 
-def source_polygon(box: Box, warp: Sequence[float] | None, source: Decoded) -> list[list[float]]:
+def source_polygon(
+    box: Box, warp: Sequence[float] | None, source: Decoded | StoredGrid
+) -> list[list[float]]:
     """The outline of ``box`` (TL, TR, BR, BL) in the stored file's pixel grid.
 
     Back through the region's page-frame homography to the decoded capture, then back

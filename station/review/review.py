@@ -52,8 +52,8 @@ from station.core.models import (
     utc_now,
 )
 from station.processing import numbering
-from station.processing.imaging.load import load_rgb
-from station.processing.page import REVIEW_FLAGS
+from station.processing.imaging.load import StoredGrid, load_rgb, read_grid
+from station.processing.page import REVIEW_FLAGS, source_polygon
 from station.processing.pipeline import publish_entry
 from station.review.cuts import (
     Cut,
@@ -349,10 +349,11 @@ class Review:
         in_review = any(e.status is EntryStatus.REVIEW for e in current)
         plan = _Plan(in_review=in_review, removed=[e for e in current if e.id not in matched])
         angle = next((r.angle for e in current for r in e.regions), 0.0)
+        grid = self._grid(capture)
         for cut, entry_id in zip(cuts, matched, strict=True):
             old = by_id.get(entry_id) if entry_id else None
             item = _Item(cut, old, boxes.get(entry_id) if entry_id else None)
-            item.build(page, capture, frame, angle, operator, in_review)
+            item.build(page, capture, frame, angle, operator, in_review, grid)
             plan.items.append(item)
         return plan
 
@@ -500,6 +501,14 @@ class Review:
     def _budget(self) -> int:
         return self._budget_bytes()
 
+    def _grid(self, capture: Capture) -> StoredGrid | None:
+        """The capture file's stored grid, for the outline of a re-cut in it."""
+        try:
+            return read_grid(self.data_dir / capture.raw_path)
+        except ImageError as exc:
+            log.error("capture %s unreadable, re-cuts keep no source outline: %s", capture.id, exc)
+            return None
+
     def _rgb(self, capture: Capture) -> NDArray[np.uint8]:
         rgb, _ = load_rgb(self.data_dir / capture.raw_path, capture.raw_path)
         return rgb
@@ -556,12 +565,23 @@ class _Item:
         angle: float,
         operator: str,
         in_review: bool,
+        grid: StoredGrid | None,
     ) -> None:
-        """Work out the entry the cut asks for, and whether it differs from the old one."""
+        """Work out the entry the cut asks for, and whether it differs from the old one.
+
+        ``grid``: how the capture file stores its pixels, so the region also keeps its
+        outline in that grid (as processing's regions do); None when unreadable.
+        """
         cut = self.cut
         side = frame.side_of(cut.box)
         page_number = page.page_numbers[side] if side < len(page.page_numbers) else None
         region = frame.region(capture.id, cut.box, page_number, angle)
+        if grid is not None:
+            region = dataclasses.replace(
+                region,
+                source_polygon=source_polygon(region.box, region.warp, grid),
+                source_orientation=grid.orientation,
+            )
         if self.old is None:
             entry_id = new_id("e")
             self.new = Entry(

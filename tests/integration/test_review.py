@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -16,8 +17,10 @@ from station.app.touch import TouchApi
 from station.capture.drivers.simulated.scanner import SimulatedScanner
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.models import BookRef, EntryStatus, FeedEvent, FeedKind
+from station.processing.imaging.segment import region_polygon
 from station.store import reindex
 from station.store.names import is_version_path
+from station.store.xmp import read_metadata
 from tests.support.stations import capture, cuts_of, deliver_stacked, qpdf_check, running_station
 
 
@@ -110,6 +113,13 @@ def test_moving_a_cut_line_publishes_a_new_version_cut_from_the_view(station: St
     assert edited.entries[1].version == 1  # untouched
     assert edited.reviewed_by == "Lan" and not edited.auto_accepted
     assert _feed(station)[-1] == ("replaced", "1", 2)
+    # The re-cut keeps its outline in the stored capture's grid, in the PDF's record too.
+    [region] = station.store.get_entry(first.entry_id).regions
+    outline = region_polygon(tuple(region.box), region.warp)  # type: ignore[arg-type]
+    assert region.source_orientation == 1 and region.source_polygon is not None
+    assert np.allclose(region.source_polygon, outline, atol=0.06)
+    record = read_metadata(TouchApi(station).entry_pdf(first.entry_id).read_bytes())
+    assert record["entry"]["regions"][0]["source_polygon"] == region.source_polygon
     new_pdf = TouchApi(station).entry_pdf(first.entry_id)
     old_pdf = TouchApi(station).entry_pdf(first.entry_id, 1)
     assert is_version_path(PurePosixPath(old_pdf.relative_to(station.store.published_dir)))

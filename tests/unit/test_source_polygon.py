@@ -9,6 +9,7 @@ transforms. These tests put marks at known stored pixels, let Pillow's own
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,10 +17,11 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from station.capture.drivers.simulated.render.page import RenderSpec, render_page
+from station.core.errors import ImageError
 from station.core.layouts import get_profile
 from station.processing.imaging import geometry as geo
 from station.processing.imaging.cutcheck import check_cut
-from station.processing.imaging.load import ORIENTATION_TAG, load_image
+from station.processing.imaging.load import ORIENTATION_TAG, load_image, read_grid
 from station.processing.imaging.segment import segment
 from station.processing.page import make_region, source_polygon
 
@@ -66,6 +68,19 @@ def test_a_region_maps_back_onto_the_stored_pixels(orientation: int) -> None:
     found = np.asarray(source_polygon(box, tuple(warp.ravel()), decoded))
     # Half a pixel separates OpenCV's pixel-centre grid from the edge grid of a turn.
     assert np.abs(found - np.array(list(MARKS.values()))).max() <= 1.0, found
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_the_grid_read_from_the_header_is_the_decoders(orientation: int, tmp_path: Path) -> None:
+    """Review re-cuts take the stored grid from the file's header, without decoding."""
+    path = tmp_path / "capture.png"
+    path.write_bytes(_png(_marked(), orientation))
+    grid = read_grid(path)
+    assert (grid.orientation, grid.stored_size) == (orientation, STORED_SIZE)
+    assert np.array_equal(grid.to_stored(), load_image(path).to_stored())
+    path.write_bytes(b"not an image")
+    with pytest.raises(ImageError):
+        read_grid(path)
 
 
 def test_a_file_without_orientation_keeps_its_grid() -> None:

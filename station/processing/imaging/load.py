@@ -31,6 +31,30 @@ _BAND_ROWS = 256
 
 
 @dataclass(frozen=True)
+class StoredGrid:
+    """How a capture file stores its pixels: its EXIF orientation and stored size."""
+
+    orientation: int  # EXIF orientation of the file, 1 when it has none
+    stored_size: tuple[int, int]  # width, height of the pixels as stored
+
+    def to_stored(self) -> geo.Matrix:
+        """Homography from the upright (EXIF-applied) pixels to the stored file's."""
+        width, height = self.stored_size
+        return geo.invert(geo.exif_upright(self.orientation, width, height))
+
+
+def read_grid(source: Path) -> StoredGrid:
+    """The stored grid of an image file, from its header alone (no pixels decoded)."""
+    try:
+        with Image.open(source) as image:
+            return StoredGrid(_orientation(image), image.size)
+    except UnidentifiedImageError as exc:
+        raise ImageError("image.not_image", source=str(source)) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError("image.corrupt", source=str(source), detail=str(exc)) from exc
+
+
+@dataclass(frozen=True)
 class Decoded:
     """A decoded capture, upright as a viewer shows it, and how it was stored.
 
@@ -46,8 +70,7 @@ class Decoded:
 
     def to_stored(self) -> geo.Matrix:
         """Homography from ``rgb``'s pixels to the stored file's pixels."""
-        width, height = self.stored_size
-        return geo.invert(geo.exif_upright(self.orientation, width, height))
+        return StoredGrid(self.orientation, self.stored_size).to_stored()
 
 
 def load_rgb(source: Path | bytes, name: str = "") -> tuple[NDArray[np.uint8], int | None]:
