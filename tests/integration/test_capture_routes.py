@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from tests.support.checks import RAW_SUFFIXES
 from tests.support.commands import station_command, station_env
 from tests.support.http_client import Browser
 from tests.support.ports import free_port, wait_for_port
@@ -128,7 +129,7 @@ def open_touch_screen(browser: Browser, token: str) -> None:
 
 
 def raw_pages(data_dir: Path) -> list[Path]:
-    return sorted((data_dir / "captures" / BOOK).glob("*.png"))
+    return sorted(p for p in (data_dir / "captures" / BOOK).glob("*") if p.suffix in RAW_SUFFIXES)
 
 
 def test_a_sane_station_captures_from_the_touch_screen_and_the_status_page(

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.checks import index_of, no_temp_files, published_pdfs, qpdf_ok
+from tests.support.checks import (
+    RAW_SUFFIXES,
+    index_of,
+    no_temp_files,
+    published_pdfs,
+    qpdf_ok,
+)
 from tests.support.commands import RunStation, station_command, station_env
 
 SCAN = ("scan", "--simulate", "--book", "KS/2007/01", "--pages", "3")
@@ -23,7 +29,7 @@ SCAN = ("scan", "--simulate", "--book", "KS/2007/01", "--pages", "3")
 
 def _captured_pages(data_dir: Path) -> int:
     """Pages that intake acknowledged: raw files with a job or already processed."""
-    raws = [p for p in (data_dir / "captures").rglob("*") if p.suffix in {".png", ".jpg"}]
+    raws = [p for p in (data_dir / "captures").rglob("*") if p.suffix in {*RAW_SUFFIXES, ".jpg"}]
     return len(raws)
 
 
@@ -68,7 +74,7 @@ def test_kill_at_crash_point(point: str, run_station: RunStation, data_dir: Path
     if point.startswith("intake"):
         # The page being saved was never acknowledged; its bytes are set aside, not lost.
         assert _captured_pages(data_dir) == 1
-        assert len(list((data_dir / "orphans").rglob("*.png"))) == 1
+        assert len([p for p in (data_dir / "orphans").rglob("*") if p.suffix in RAW_SUFFIXES]) == 1
     # Scanning goes on where the book left off.
     assert run_station("scan", "--simulate", "--book", "KS/2007/01").returncode == 0
     _assert_healthy(data_dir, run_station)

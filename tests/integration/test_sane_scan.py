@@ -24,6 +24,7 @@ from station.capture.drivers.sane.scanner import SaneScanner
 from station.core.config import Config
 from station.core.errors import DeviceError
 from station.core.models import BookRef
+from tests.support.checks import RAW_SUFFIXES
 from tests.support.commands import RunStation, station_env
 from tests.support.sane_backend import FORCED_STATUSES, sane_test_backend
 
@@ -51,7 +52,8 @@ def sane_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def raw_captures(data_dir: Path) -> list[Path]:
-    return sorted((data_dir / "captures" / "KS-2007-01").glob("*.png"))
+    folder = data_dir / "captures" / "KS-2007-01"
+    return sorted(p for p in folder.glob("*") if p.suffix in RAW_SUFFIXES)
 
 
 def assert_processed(data_dir: Path, count: int, size: tuple[int, int], dpi: int) -> None:

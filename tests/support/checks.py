@@ -10,6 +10,10 @@ from station.core.models import StationInfo
 from station.store import Store
 from tests.support.store import store_index
 
+#: Suffixes of the raw captures the intake encodes itself: TIFF, PNG for bilevel or
+#: palette pixels (and for captures stored before TIFF).
+RAW_SUFFIXES = frozenset({".tif", ".png"})
+
 
 def published_pdfs(data_dir: Path) -> list[Path]:
     """Current entry PDFs (earlier versions under _versions are left out)."""

@@ -3,13 +3,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from station.capture import intake as intake_module
 from station.capture.drivers.base import CapturedImage
-from station.capture.intake import Intake
+from station.capture.intake import Intake, lossless_bytes
 from station.core.errors import DiskFullError
 from station.core.models import BookRef
+from station.processing.imaging.load import load_image
 
 BOOK = BookRef("KS", 2007, 1)
 
@@ -24,11 +27,39 @@ def test_save_writes_raw_then_job(data_dir: Path) -> None:
     intake = Intake(data_dir, reserve_mb=1)
     job = intake.save(_page(), BOOK, "page-1", operator="Lan")
     raw = data_dir / job.capture.raw_path
-    assert raw.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert raw.suffix == ".tif"
     assert hashlib.sha256(raw.read_bytes()).hexdigest() == job.capture.sha256
     assert (job.capture.width, job.capture.height) == (60, 40)
     assert [j.capture.id for j in intake.queue.pending()] == [job.capture.id]
     assert job.capture.operator == "Lan"
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_scanner_pixels_are_kept_losslessly_as_tiff_with_their_dpi(
+    data_dir: Path, mode: str
+) -> None:
+    noise = np.random.default_rng(1).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    image = Image.fromarray(noise, "RGB").convert(mode)
+    captured = CapturedImage(dpi=300, source="test", device="t:0", image=image)
+    job = Intake(data_dir, reserve_mb=1).save(captured, BOOK, "page-1")
+    raw = data_dir / job.capture.raw_path
+    with Image.open(raw) as stored:
+        assert (stored.format, stored.info["compression"]) == ("TIFF", "zstd")
+    decoded = load_image(raw)
+    assert decoded.dpi == 300
+    assert np.array_equal(decoded.rgb, np.asarray(image.convert("RGB")))
+
+
+def test_bilevel_pixels_and_a_libtiff_without_zstd_are_kept_as_png(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bilevel = Image.new("1", (60, 40), 1)
+    assert lossless_bytes(bilevel, 300)[1] == ".png"
+    monkeypatch.setattr(intake_module, "_tiff_zstd_works", lambda: False)
+    job = Intake(data_dir, reserve_mb=1).save(_page(), BOOK, "page-1")
+    raw = data_dir / job.capture.raw_path
+    assert raw.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert load_image(raw).dpi == 150
 
 
 def test_device_bytes_are_kept_verbatim(data_dir: Path) -> None:
@@ -97,4 +128,4 @@ def test_disk_reserve_refuses_capture(data_dir: Path) -> None:
     with pytest.raises(DiskFullError) as info:
         intake.save(_page(), BOOK, "page-1")
     assert "Ổ đĩa sắp đầy" in info.value.message("vi")
-    assert list((data_dir / "captures").rglob("*.png")) == []
+    assert list((data_dir / "captures").rglob("*.*")) == []

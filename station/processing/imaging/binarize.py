@@ -112,6 +112,10 @@ def stamp_mask(rgb: U8, params: BinarizeParams) -> Mask:
     red, green, blue = cv2.split(rgb)
     excess = cv2.subtract(red, cv2.max(green, blue))
     mask: Mask = excess > params.stamp_min_excess
+    # Saturation only takes pixels away: most entries have no seal, and end here.
+    if int(np.count_nonzero(mask)) < params.stamp_min_pixels:
+        mask[:] = False
+        return mask
     spread = cv2.subtract(red, cv2.min(green, blue))
     mask &= spread > cv2.convertScaleAbs(red, alpha=params.stamp_min_saturation)
     if int(np.count_nonzero(mask)) < params.stamp_min_pixels:
@@ -205,8 +209,8 @@ def assess_ink(dark: U8, sigma: float, dpi: float, params: BinarizeParams) -> In
     tile = window_px(dpi, params.tile_inches)
     height, width = dark.shape
     grid = (max(1, width // tile), max(1, height // tile))
-    some = _tile_share(dark > candidate, grid)
-    strong = _tile_share(dark > params.faint_darkness, grid)
+    some = _tile_share(dark, candidate, grid)
+    strong = _tile_share(dark, params.faint_darkness, grid)
     bearing = some > 0.01
     faint = bearing & (strong < 0.05 * some)
     ink_tiles, faint_tiles = int(np.count_nonzero(bearing)), int(np.count_nonzero(faint))
@@ -214,9 +218,11 @@ def assess_ink(dark: U8, sigma: float, dpi: float, params: BinarizeParams) -> In
     return InkAssessment(sigma, ink_tiles, faint_tiles, faded)
 
 
-def _tile_share(mask: Mask, grid: tuple[int, int]) -> npt.NDArray[np.float32]:
-    """Share of True pixels in each tile of a ``grid`` (columns, rows)."""
-    scaled = mask.view(np.uint8) * np.uint8(255)
+def _tile_share(dark: U8, level: float, grid: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """Share of pixels darker than ``level`` in each tile of a ``grid`` (columns, rows)."""
+    # 255 where dark > level: cv2 compares a uint8 image with floor(level), which for
+    # integer pixels is the same test, without a boolean mask and a product.
+    scaled = cv2.threshold(dark, level, 255, cv2.THRESH_BINARY)[1]
     share: U8 = cv2.resize(scaled, grid, interpolation=cv2.INTER_AREA)
     return share.astype(np.float32) / np.float32(255.0)
 
@@ -362,5 +368,8 @@ def faint_colour(
     colour = mean_colour(rgb, masks.faint)
     if colour is None:
         return None
-    paper = mean_colour(rgb, ~(masks.ink | masks.stamp), step=4) or (255, 255, 255)
+    # Only every 4th pixel is sampled: make the paper mask on that grid alone.
+    step = 4
+    bare = ~(masks.ink[::step, ::step] | masks.stamp[::step, ::step])
+    paper = mean_colour(rgb[::step, ::step], bare, step=1) or (255, 255, 255)
     return _darkened(colour, _luma(paper) - params.faint_min_step)

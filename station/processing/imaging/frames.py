@@ -62,8 +62,11 @@ def _components(mask: Gray, vertical: bool, min_length: float) -> list[NDArray[n
     labels = np.asarray(labels)
     result = []
     for index in keep:
-        ys, xs = np.nonzero(labels == index)
-        result.append(np.stack([xs, ys], axis=1))
+        # Searched within the line's bounding box only (the same pixels in the same
+        # order): over the whole page, a page with many ruled lines cost ~50 ms.
+        left, top, width, height = stats[index, :4]
+        ys, xs = np.nonzero(labels[top : top + height, left : left + width] == index)
+        result.append(np.stack([xs + left, ys + top], axis=1))
     return result
 
 
