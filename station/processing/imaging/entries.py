@@ -77,6 +77,9 @@ class Band:
     continued: bool = False  # the entry began on the previous page
     top_tilt: float = 0.0  # each edge's own slope beyond the page's (a curved page)
     bottom_tilt: float = 0.0
+    #: The densest rows of the lines the top edge separates (None: no writing above
+    #: it): where a refinement at full resolution may move it.
+    top_between: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -527,6 +530,18 @@ def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float) -> float:
     return middle
 
 
+def _lines_around(
+    centres: NDArray[np.float64], row: float, floor: float, previous: float | None
+) -> tuple[float, float] | None:
+    """The densest rows of the lines a boundary above a mark's ``row`` separates: the
+    last line of writing above it (at most up to the previous mark's ``previous``
+    row) and the mark's own. None when nothing is written above it."""
+    above = centres[(centres < row) & (centres >= floor)]
+    if above.size:
+        return float(above.max()), row
+    return None if previous is None else (previous, row)
+
+
 def _boundary_above(centres: NDArray[np.float64], row: float, floor: float, pitch: float) -> float:
     """Halfway between a mark's row and the row of writing above it; half a pitch up
     when blank space lies above."""
@@ -564,18 +579,20 @@ def _bands(
     rows = [_mark_row(centres, mark, pitch) for mark in marks]
     strips = _strip_centres(text, span, pitch, letter)
     edges: list[tuple[float, float]] = []
+    between: list[tuple[float, float] | None] = []
     for index, row in enumerate(rows):
         floor = rows[index - 1] + 0.5 * pitch if index else ceiling
         across = _boundary_above(centres, row, floor, pitch)
         top, tilt = _fitted_edge(strips, row, floor, pitch, across, text.shape[1] / 2)
         edges.append((top - BOUNDARY_LIFT * pitch, tilt))
+        between.append(_lines_around(centres, row, floor, rows[index - 1] if index else None))
     bottom = _end_of_writing(profile, marks[-1].bottom, pitch, letter)
     below = centres[(centres > rows[-1]) & (centres <= bottom)]
     bottom = min(bottom, float(below.max() if below.size else rows[-1]) + 0.5 * pitch)
     ends = [*edges[1:], (bottom, 0.0)]
     bands = [
-        Band(top, end, top_tilt=top_tilt, bottom_tilt=end_tilt)
-        for (top, top_tilt), (end, end_tilt) in zip(edges, ends, strict=True)
+        Band(top, end, top_tilt=top_tilt, bottom_tilt=end_tilt, top_between=rows_between)
+        for (top, top_tilt), (end, end_tilt), rows_between in zip(edges, ends, between, strict=True)
     ]
     first = edges[0][0]
     continued = _continued(profile, first, ceiling, pitch, letter)
