@@ -88,8 +88,8 @@ def assert_each_entry_in_its_own_band(drawn: Drawn, found: entries.KeyedEntries)
     assert len(found.bands) == len(drawn.rows), [(b.top, b.bottom) for b in found.bands]
     middle = drawn.flat.shape[1] / 2
     for band, (top, bottom) in zip(found.bands, drawn.rows, strict=True):
-        assert found.edge(band.top, middle, band.top_tilt) <= top
-        assert found.edge(band.bottom, middle, band.bottom_tilt) >= bottom
+        assert found.edge(band.top, middle) <= top
+        assert found.edge(band.bottom, middle) >= bottom
 
 
 @pytest.mark.parametrize(

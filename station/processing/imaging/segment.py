@@ -218,10 +218,10 @@ def _keyed_regions(
             continue
         quad = np.array(
             [
-                [left, found.edge(band.top, left, band.top_tilt)],
-                [right, found.edge(band.top, right, band.top_tilt)],
-                [right, found.edge(band.bottom, right, band.bottom_tilt)],
-                [left, found.edge(band.bottom, left, band.bottom_tilt)],
+                [left, found.edge(band.top, left)],
+                [right, found.edge(band.top, right)],
+                [right, found.edge(band.bottom, right)],
+                [left, found.edge(band.bottom, left)],
             ],
             np.float64,
         )
