@@ -17,10 +17,12 @@ deskewed, about 100 dpi; :mod:`station.processing.imaging.normalise`):
 3. start marks are the pieces of writing in the key column, merged per row; marks
    above the table's column headings (the lowest rule across the table near its top
    with marks below it) are headings, not entries;
-4. a boundary lies in the emptiest row between an entry's last writing and the next
-   mark; the last entry ends with the last row of writing that follows it without a
-   blank gap; writing above the first mark that fills more than one row is an entry
-   continued from the previous page, a single row there is a heading.
+4. a boundary lies between the densest rows of the line of a mark and of the last
+   line of writing above it (:mod:`station.processing.imaging.boundaries` places it
+   on the capture's own pixels, in the paper between them); the last entry ends
+   with the last row of writing that follows it without a blank gap; writing above
+   the first mark that fills more than one row is an entry continued from the
+   previous page, a single row there is a heading.
 
 The result is bands in the normalised frame; :mod:`station.processing.imaging.segment`
 turns them into regions and decides between them and ruled bands.
@@ -75,8 +77,9 @@ class Band:
     top: float
     bottom: float
     continued: bool = False  # the entry began on the previous page
-    top_tilt: float = 0.0  # each edge's own slope beyond the page's (a curved page)
-    bottom_tilt: float = 0.0
+    #: The densest rows of the lines the top edge separates (None: no writing above
+    #: it): where a refinement at full resolution may move it.
+    top_between: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,9 @@ class KeyedEntries:
     slope: float = 0.0  # the writing's remaining skew after normalisation (dy/dx)
     centre: float = 0.0  # the column the slope turns about
 
-    def edge(self, row: float, x: float, tilt: float = 0.0) -> float:
-        """Where the band edge at ``row`` (with its own ``tilt``) lies at column ``x``."""
-        return row + (self.slope + tilt) * (x - self.centre)
+    def edge(self, row: float, x: float) -> float:
+        """Where the band edge at ``row`` lies at column ``x``."""
+        return row + self.slope * (x - self.centre)
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ def find_entries(
     profile = _row_profile(text, left, right, letter)
     pitch = _pitch(profile, marks, letter)
     marks = _one_per_row(marks, pitch)
-    bands = _bands(text, profile, marks, ceiling, pitch, letter, (left, right))
+    bands = _bands(text, profile, marks, ceiling, pitch, letter)
     held = _share_held(profile, bands)
     above = _rows_above(profile, bands, ceiling, pitch)
     trace.update(held=held, rows_above=above)
@@ -527,6 +530,18 @@ def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float) -> float:
     return middle
 
 
+def _lines_around(
+    centres: NDArray[np.float64], row: float, floor: float, previous: float | None
+) -> tuple[float, float] | None:
+    """The densest rows of the lines a boundary above a mark's ``row`` separates: the
+    last line of writing above it (at most up to the previous mark's ``previous``
+    row) and the mark's own. None when nothing is written above it."""
+    above = centres[(centres < row) & (centres >= floor)]
+    if above.size:
+        return float(above.max()), row
+    return None if previous is None else (previous, row)
+
+
 def _boundary_above(centres: NDArray[np.float64], row: float, floor: float, pitch: float) -> float:
     """Halfway between a mark's row and the row of writing above it; half a pitch up
     when blank space lies above."""
@@ -536,11 +551,6 @@ def _boundary_above(centres: NDArray[np.float64], row: float, floor: float, pitc
     return max(floor, row - 0.5 * pitch)
 
 
-#: Vertical strips across the table in which each boundary is measured on its own, so
-#: a cut follows rows that bend or tilt differently from the page as a whole.
-STRIPS = 4
-#: The most an edge's own tilt may differ from the page's (dy/dx).
-MAX_TILT = 0.02
 #: Where a boundary sits between two rows, in pitches above the midpoint of their
 #: densest rows: writing is densest near its baseline, below the middle of the letters'
 #: body, so the midpoint lies a little low. Measured on the tuning pages: the cuts a
@@ -555,77 +565,32 @@ def _bands(
     ceiling: float,
     pitch: float,
     letter: float,
-    span: tuple[float, float],
 ) -> list[Band]:
     """Entry bands from the marks: each boundary halfway between the body of a mark's
-    row and the body of the row of writing above it, measured across the whole table
-    and then in strips (a straight edge fitted through them)."""
+    row and the body of the row of writing above it (the capture's own pixels place it
+    finer: :mod:`station.processing.imaging.boundaries`)."""
     centres = _row_centres(profile, pitch)
     rows = [_mark_row(centres, mark, pitch) for mark in marks]
-    strips = _strip_centres(text, span, pitch, letter)
-    edges: list[tuple[float, float]] = []
+    edges: list[float] = []
+    between: list[tuple[float, float] | None] = []
     for index, row in enumerate(rows):
         floor = rows[index - 1] + 0.5 * pitch if index else ceiling
-        across = _boundary_above(centres, row, floor, pitch)
-        top, tilt = _fitted_edge(strips, row, floor, pitch, across, text.shape[1] / 2)
-        edges.append((top - BOUNDARY_LIFT * pitch, tilt))
+        edges.append(_boundary_above(centres, row, floor, pitch) - BOUNDARY_LIFT * pitch)
+        between.append(_lines_around(centres, row, floor, rows[index - 1] if index else None))
     bottom = _end_of_writing(profile, marks[-1].bottom, pitch, letter)
     below = centres[(centres > rows[-1]) & (centres <= bottom)]
     bottom = min(bottom, float(below.max() if below.size else rows[-1]) + 0.5 * pitch)
-    ends = [*edges[1:], (bottom, 0.0)]
+    ends = [*edges[1:], bottom]
     bands = [
-        Band(top, end, top_tilt=top_tilt, bottom_tilt=end_tilt)
-        for (top, top_tilt), (end, end_tilt) in zip(edges, ends, strict=True)
+        Band(top, end, top_between=lines)
+        for top, end, lines in zip(edges, ends, between, strict=True)
     ]
-    first = edges[0][0]
-    continued = _continued(profile, first, ceiling, pitch, letter)
-    if continued is not None and not _letter_sized(text, continued, first, letter):
+    continued = _continued(profile, edges[0], ceiling, pitch, letter)
+    if continued is not None and not _letter_sized(text, continued, edges[0], letter):
         continued = None
     if continued is not None:
-        bands.insert(0, Band(continued, first, continued=True, bottom_tilt=edges[0][1]))
+        bands.insert(0, Band(continued, edges[0], continued=True))
     return bands
-
-
-def _strip_centres(
-    text: Gray, span: tuple[float, float], pitch: float, letter: float
-) -> list[tuple[float, NDArray[np.float64]]]:
-    """(middle column, row centres) of each strip across the table."""
-    left, right = span
-    width = (right - left) / STRIPS
-    strips = []
-    for index in range(STRIPS):
-        a, b = left + index * width, left + (index + 1) * width
-        strips.append(((a + b) / 2, _row_centres(_row_profile(text, a, b, letter), pitch)))
-    return strips
-
-
-def _fitted_edge(
-    strips: list[tuple[float, NDArray[np.float64]]],
-    row: float,
-    floor: float,
-    pitch: float,
-    across: float,
-    centre: float,
-) -> tuple[float, float]:
-    """(row at ``centre``, own tilt) of the boundary above a mark's ``row``: a line
-    through the strips' boundaries, or ``across`` level where too few strips show one."""
-    points = []
-    for middle, centres in strips:
-        if not centres.size:
-            continue
-        own = float(centres[np.argmin(np.abs(centres - row))])
-        if abs(own - row) > 0.5 * pitch:
-            continue
-        above = centres[(centres < own - 0.5 * pitch) & (centres >= max(floor, own - 1.8 * pitch))]
-        if above.size:
-            points.append((middle, (float(above.max()) + own) / 2))
-    if len(points) < 3:
-        return across, 0.0
-    xs, ys = np.array(points).T
-    tilt, at_centre = np.polyfit(xs - centre, ys, 1)
-    if abs(tilt) > MAX_TILT or abs(at_centre - across) > 0.5 * pitch:
-        return across, 0.0
-    return float(at_centre), float(tilt)
 
 
 def _letter_sized(text: Gray, top: float, bottom: float, letter: float) -> bool:

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from station.core.layouts import LayoutProfile
+from station.processing.imaging import boundaries
 from station.processing.imaging import entries as keyed
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
@@ -99,7 +100,7 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
         norm = nm.turn_half(norm)
         ink = _inner(norm.ink, 0)
         frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
-    page = _Page(norm, ink)
+    page = _Page(norm, ink, rgb)
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     for side, (frame, columns) in enumerate(frames):
@@ -136,9 +137,10 @@ class _Page:
     """The normalised image with its border blanked, read by every page of a spread:
     the ink at once, the darkest channel the first time entries are sought by marks."""
 
-    def __init__(self, norm: nm.Normalised, ink: nm.Gray) -> None:
+    def __init__(self, norm: nm.Normalised, ink: nm.Gray, rgb: NDArray[np.uint8]) -> None:
         self.norm = norm
         self.ink = ink
+        self.rgb = rgb  # the capture, where the boundaries found are refined
         self._writing: nm.Gray | None = None
 
     @property
@@ -195,6 +197,8 @@ def _page_regions(
             page.ink, page.writing, columns[0], columns[1], norm.work_scale * dpi
         )
         if found is not None:
+            back = geo.invert(norm.matrix)
+            found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi)
             return _keyed_regions(norm, found, columns, dpi, side), True
     if ruled:
         return ruled, False
@@ -214,10 +218,10 @@ def _keyed_regions(
             continue
         quad = np.array(
             [
-                [left, found.edge(band.top, left, band.top_tilt)],
-                [right, found.edge(band.top, right, band.top_tilt)],
-                [right, found.edge(band.bottom, right, band.bottom_tilt)],
-                [left, found.edge(band.bottom, left, band.bottom_tilt)],
+                [left, found.edge(band.top, left)],
+                [right, found.edge(band.top, right)],
+                [right, found.edge(band.bottom, right)],
+                [left, found.edge(band.bottom, left)],
             ],
             np.float64,
         )
