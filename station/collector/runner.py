@@ -330,6 +330,7 @@ class _Worker:
         self.backoff = Backoff(collector.options.backoff_first, collector.options.backoff_max)
         self.problem: str | None = None  # the last fault said, to say it only once
         self.down = False  # the station could not be reached last time
+        self.back_said = False  # "reachable again" said on connecting, this pass
 
     def loop(self) -> None:
         collector = self.collector
@@ -348,7 +349,12 @@ class _Worker:
                 self._failed(pairing, exc)
                 continue
             self.backoff.reset()
+            if self.problem is not None and not self.back_said:
+                # A fault was told (a station stopped mid-answer is a broken answer,
+                # not an unreachable one) and this pass went through: say it is over.
+                self.collector.console("collect.station_back", station=pairing.name)
             self.problem = None
+            self.back_said = False
             if result.collected or result.replaced or result.withdrawn or result.failed:
                 collector._say_pass(pairing, result)
             collector.sleep(collector.options.interval)
@@ -357,11 +363,13 @@ class _Worker:
         if self.down:
             self.collector.console("collect.station_back", station=pairing.name)
             self.down = False
+            self.back_said = True
 
     def _failed(self, pairing: Pairing, exc: CollectError) -> None:
         delay = self.backoff.next() if exc.retryable else self.collector.options.backoff_max
         message = exc.message(self.collector.console.lang)
         self.down = isinstance(exc, UnreachableError)
+        self.back_said = False
         self.state.record_error(pairing.id, exc.message("en"))
         # Say a repeating fault once, then keep it to the log until it changes.
         if message != self.problem:

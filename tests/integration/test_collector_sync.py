@@ -346,6 +346,30 @@ def test_the_feed_is_read_page_by_page(fake: FakeStation, options: Options) -> N
     assert [p.split("since=")[1].split("&")[0] for p in feeds] == ["0", "3", "6"]
 
 
+def test_a_fault_told_is_followed_by_back_once_a_pass_goes_through(
+    fake: FakeStation, options: Options
+) -> None:
+    """A station that answers wrongly (here a forced error; a station stopped in the
+    middle of an answer gives a broken one) is not unreachable, but the person was told
+    of a fault, so they are told when it is over."""
+    fake.publish("e1", pdf(1), "P/1.pdf")
+    fake.faults.status = {"/feed": 500}
+    console = RecordingConsole()
+    collector = Collector(options, console)
+    thread = threading.Thread(target=collector.run, name="test-run")
+    thread.start()
+    try:
+        assert console.wait_for("collect.station_down")
+        fake.faults.status = {}
+        assert console.wait_for("collect.got")
+        assert console.wait_for("collect.station_back")
+    finally:
+        collector.abort()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert console.said_keys().count("collect.station_back") == 1
+
+
 def test_run_keeps_collecting_through_a_station_reboot(fake: FakeStation, options: Options) -> None:
     fake.publish("e1", pdf(1), "N/1.pdf")
     console = RecordingConsole()
