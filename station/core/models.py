@@ -194,6 +194,7 @@ QUALITY_FLAGS = (
     "no_frame",
     "continued_from_previous",
     "orientation_uncertain",
+    "ink_below_entries",
 )
 
 

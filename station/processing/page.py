@@ -41,6 +41,7 @@ REVIEW_FLAGS = frozenset(
         "continued_from_previous",
         "orientation_uncertain",
         "number_uncertain",  # numbered while an earlier page waited (processing.numbering)
+        "ink_below_entries",
     }
 )
 #: The encoding the metadata reserve is measured with (the longest common name).

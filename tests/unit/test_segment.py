@@ -8,13 +8,21 @@ from functools import cache
 
 import numpy as np
 import pytest
+from PIL import ImageDraw, ImageFont
 
 from station.capture.drivers.simulated.render.page import RenderedPage, RenderSpec, render_page
 from station.core.layouts import get_profile
 from station.core.models import Region
 from station.processing.imaging import geometry as geo
 from station.processing.imaging.cutcheck import check_cut
-from station.processing.imaging.segment import Segmentation, crop_region, region_polygon, segment
+from station.processing.imaging.segment import (
+    BELOW_FLAG,
+    Segmentation,
+    crop_region,
+    region_polygon,
+    segment,
+)
+from station.processing.page import REVIEW_FLAGS
 
 DPI = 150  # low resolution keeps the file fast; the geometry scales with dpi
 PROFILES = ("spread-2", "page-1", "stacked", "spread-stacked")
@@ -130,3 +138,19 @@ def test_reading_order_survives_turns_of_the_image() -> None:
             others = polygons[:index] + polygons[index + 1 :]
             quad = region_polygon(region.box, region.warp)
             assert check_cut(quad, polygons[index], others, size).clean, (turns, index)
+
+
+def test_writing_below_the_last_entry_sends_the_page_to_a_person() -> None:
+    """A note written under the table is in no entry's region: the page is flagged
+    (and held for review), never published without it."""
+    page = render_page(RenderSpec(profile="page-1", dpi=150, seed=3))
+    clean = segment(np.asarray(page.image), 150, get_profile("page-1"))
+    assert BELOW_FLAG not in clean.flags
+    noted = page.image.copy()
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 28)
+    under = max(entry.box[3] for entry in page.entries) + 20
+    ImageDraw.Draw(noted).text(
+        (180, under), "Ghi chú: đã cải chính ngày 12.3.2009", fill=(20, 20, 20), font=font
+    )
+    found = segment(np.asarray(noted), 150, get_profile("page-1"))
+    assert BELOW_FLAG in found.flags and BELOW_FLAG in REVIEW_FLAGS

@@ -55,6 +55,14 @@ CONTINUED_FLAG = "continued_from_previous"
 #: Run lengths and the sheet's shape disagreed on which way the text runs (the
 #: letters were asked when the detector is installed): a person checks the page.
 ORIENTATION_FLAG = "orientation_uncertain"
+#: Writing below the last entry of a page, in no region: a last line or a note under the
+#: table that no file would hold. The page goes to a person.
+BELOW_FLAG = "ink_below_entries"
+#: Share of the page's ink below its last entry from which :data:`BELOW_FLAG` is set
+#: (specks and the page's own edge stay under it; a handwritten line is ~1%).
+BELOW_SHARE = 0.005
+#: Ink this close under the last entry's lower edge (inches) is its own descenders.
+BELOW_MARGIN_IN = 0.08
 Box = tuple[int, int, int, int]
 
 
@@ -109,6 +117,8 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
             flags.add("count_mismatch")
         if unruled:
             flags.add(NO_FRAME_FLAG)
+        if _ink_below(norm, ink, found, work_dpi) > BELOW_SHARE:
+            flags.add(BELOW_FLAG)
         regions += found
     if not regions or any(r.confidence < MIN_CONFIDENCE for r in regions):
         flags.add("low_confidence")
@@ -121,6 +131,24 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
         middle = norm.flat.shape[0] / 2
         gutter_x = round(float(norm.to_capture(np.array([[gutter, middle]]))[0, 0]))
     return Segmentation(regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera)
+
+
+def _ink_below(
+    norm: nm.Normalised, ink: nm.Gray, regions: Sequence[ProposedRegion], work_dpi: float
+) -> float:
+    """Share of the page's ink (``ink``, border blanked) that lies below all of one
+    page's ``regions``, across their width, in the normalised frame."""
+    total = cv2.countNonZero(ink)
+    if not regions or not total:
+        return 0.0
+    outlines = np.vstack([geo.apply(norm.matrix, region_polygon(r.box, r.warp)) for r in regions])
+    height, width = ink.shape
+    left = max(0, int(outlines[:, 0].min()))
+    right = min(width, int(np.ceil(outlines[:, 0].max())))
+    below = int(np.ceil(outlines[:, 1].max() + BELOW_MARGIN_IN * work_dpi))
+    if below >= height or right <= left:
+        return 0.0
+    return cv2.countNonZero(ink[below:, left:right]) / total
 
 
 def _frames(
