@@ -24,6 +24,7 @@ from station.core.models import OVER_BUDGET, Entry, EntryVersion, Region
 from station.processing.imaging import geometry as geo
 from station.processing.imaging.load import Decoded, StoredGrid
 from station.processing.imaging.segment import Box, ProposedRegion, crop_region, region_polygon
+from station.processing.numbering import NUMBER_FLAG
 from station.processing.pdf.encode import Pixels, encode_entry
 from station.processing.pdf.metadata import apply_metadata, metadata_reserve
 from station.store import Store
@@ -40,7 +41,7 @@ REVIEW_FLAGS = frozenset(
         "no_frame",
         "continued_from_previous",
         "orientation_uncertain",
-        "number_uncertain",  # numbered while an earlier page waited (processing.numbering)
+        NUMBER_FLAG,  # numbered while an earlier page waited
         "ink_below_entries",
     }
 )

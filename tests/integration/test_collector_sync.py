@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -346,6 +347,22 @@ def test_the_feed_is_read_page_by_page(fake: FakeStation, options: Options) -> N
     assert [p.split("since=")[1].split("&")[0] for p in feeds] == ["0", "3", "6"]
 
 
+@contextlib.contextmanager
+def running_collector(options: Options) -> Iterator[RecordingConsole]:
+    """``Collector.run`` in a thread, with the console it speaks to; aborted and
+    joined on leaving (it must have stopped)."""
+    console = RecordingConsole()
+    collector = Collector(options, console)
+    thread = threading.Thread(target=collector.run, name="test-run")
+    thread.start()
+    try:
+        yield console
+    finally:
+        collector.abort()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
 def test_a_fault_told_is_followed_by_back_once_a_pass_goes_through(
     fake: FakeStation, options: Options
 ) -> None:
@@ -354,29 +371,17 @@ def test_a_fault_told_is_followed_by_back_once_a_pass_goes_through(
     of a fault, so they are told when it is over."""
     fake.publish("e1", pdf(1), "P/1.pdf")
     fake.faults.status = {"/feed": 500}
-    console = RecordingConsole()
-    collector = Collector(options, console)
-    thread = threading.Thread(target=collector.run, name="test-run")
-    thread.start()
-    try:
+    with running_collector(options) as console:
         assert console.wait_for("collect.station_down")
         fake.faults.status = {}
         assert console.wait_for("collect.got")
         assert console.wait_for("collect.station_back")
-    finally:
-        collector.abort()
-        thread.join(10)
-    assert not thread.is_alive()
     assert console.said_keys().count("collect.station_back") == 1
 
 
 def test_run_keeps_collecting_through_a_station_reboot(fake: FakeStation, options: Options) -> None:
     fake.publish("e1", pdf(1), "N/1.pdf")
-    console = RecordingConsole()
-    collector = Collector(options, console)
-    thread = threading.Thread(target=collector.run, name="test-run")
-    thread.start()
-    try:
+    with running_collector(options) as console:
         assert console.wait_for("collect.got")
         port = fake.address.port
         fake.stop()
@@ -387,10 +392,6 @@ def test_run_keeps_collecting_through_a_station_reboot(fake: FakeStation, option
         assert console.wait_for("collect.station_back")
         assert console.wait_for("collect.got", 2)
         assert console.wait_for("collect.replaced")
-    finally:
-        collector.abort()
-        thread.join(10)
-    assert not thread.is_alive()
     assert files_under(options.dest) == {
         "N/1.pdf": pdf(2),
         "N/2.pdf": pdf(3),

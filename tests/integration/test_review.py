@@ -14,14 +14,20 @@ from PIL import Image
 
 from station.app.station import Station
 from station.app.touch import TouchApi
-from station.capture.drivers.simulated.scanner import SimulatedScanner
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.models import BookRef, EntryStatus, FeedEvent, FeedKind
 from station.processing.imaging.segment import region_polygon
 from station.store import reindex
 from station.store.names import is_version_path
 from station.store.xmp import read_metadata
-from tests.support.stations import capture, cuts_of, deliver_stacked, qpdf_check, running_station
+from tests.support.stations import (
+    capture,
+    cuts_of,
+    deliver_simulated,
+    deliver_stacked,
+    qpdf_check,
+    running_station,
+)
 
 
 @pytest.fixture
@@ -236,19 +242,6 @@ def test_a_page_in_review_stays_unpublished_until_accepted(station: Station) -> 
         qpdf_check(TouchApi(station).entry_pdf(entry.entry_id))
 
 
-def _deliver_single(station: Station, seed: int) -> str:
-    """Deliver a one-entry page (confident in a page-1 book); its capture id."""
-    scanner = SimulatedScanner({"profile": "page-1", "dpi": 150, "seed": seed})
-    scanner.open()
-    try:
-        [page] = list(scanner.capture(1))
-    finally:
-        scanner.close()
-    job = station.deliver(page)
-    assert station.wait_idle(120)
-    return job.capture.id
-
-
 def test_pages_after_a_page_in_review_are_held_and_numbered_after_its_count(
     station: Station,
 ) -> None:
@@ -258,7 +251,7 @@ def test_pages_after_a_page_in_review_are_held_and_numbered_after_its_count(
     doubtful = deliver_stacked(station)  # three entries found where one was expected
     first = TouchApi(station).page_view("KT-1999-03", doubtful)
     assert first.status == "review" and [e.number for e in first.entries] == ["1", "2", "3"]
-    after = _deliver_single(station, seed=5)
+    after = deliver_simulated(station, "page-1", seed=5)
     held = TouchApi(station).page_view("KT-1999-03", after)
     assert held.status == "review" and "number_uncertain" in held.flags
     assert [e.number for e in held.entries] == ["4"] and held.entries[0].file is None
@@ -281,7 +274,9 @@ def test_pages_after_a_page_in_review_are_held_and_numbered_after_its_count(
     assert sorted(n for _, n, _ in _feed(station)) == ["1", "2", "3"]
     qpdf_check(TouchApi(station).entry_pdf(settled.entries[0].entry_id))
     # The next page goes on from there at once.
-    following = TouchApi(station).page_view("KT-1999-03", _deliver_single(station, seed=6))
+    following = TouchApi(station).page_view(
+        "KT-1999-03", deliver_simulated(station, "page-1", seed=6)
+    )
     assert following.status == "accepted" and [e.number for e in following.entries] == ["4"]
 
 

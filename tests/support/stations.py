@@ -42,12 +42,10 @@ def capture(station: Station, count: int = 1) -> list[PageView]:
     return [TouchApi(station).page_view(station.current_book, c) for c in job.capture_ids]
 
 
-def deliver_stacked(station: Station) -> str:
-    """Deliver a stacked-ledger page (three entries) into the open book; its capture id.
-
-    Into a one-entry-per-page book this is a count mismatch: a page left in review.
-    """
-    scanner = SimulatedScanner({"profile": "stacked", "dpi": 150, "seed": 4})
+def deliver_simulated(station: Station, profile: str, seed: int) -> str:
+    """Deliver one simulated ``profile`` page (150 dpi) into the open book, wait until
+    it is processed; its capture id."""
+    scanner = SimulatedScanner({"profile": profile, "dpi": 150, "seed": seed})
     scanner.open()
     try:
         [page] = list(scanner.capture(1))
@@ -56,6 +54,14 @@ def deliver_stacked(station: Station) -> str:
     job = station.deliver(page)
     assert station.wait_idle(120)
     return job.capture.id
+
+
+def deliver_stacked(station: Station) -> str:
+    """Deliver a stacked-ledger page (three entries) into the open book; its capture id.
+
+    Into a one-entry-per-page book this is a count mismatch: a page left in review.
+    """
+    return deliver_simulated(station, "stacked", seed=4)
 
 
 def cuts_of(view: PageView, with_ids: bool = False) -> list[dict[str, Any]]:

@@ -68,7 +68,7 @@ from station.store.publish import PublishPlan
 log = logging.getLogger(__name__)
 
 #: Flags that mark a written file for a person to check.
-BATCH_REVIEW_FLAGS = REVIEW_FLAGS | {NUMBER_FLAG, OVER_BUDGET}
+BATCH_REVIEW_FLAGS = REVIEW_FLAGS | {OVER_BUDGET}  # REVIEW_FLAGS holds NUMBER_FLAG
 #: The smallest budget the configuration accepts (processing.budget_kb).
 MIN_BUDGET_KB = 20
 
