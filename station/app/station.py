@@ -46,6 +46,7 @@ from station.operators.shifts import Shifts
 from station.processing.pipeline import PageResult, Pipeline, Worker
 from station.review import books
 from station.review.books import LAST_BOOK
+from station.review.frame import SCREEN_WIDTH
 from station.review.review import Review
 from station.store import ReindexReport, Store, reindex
 from station.store.counts import book_counts
@@ -425,6 +426,12 @@ class Station:
             self._worker.pipeline.budget_bytes = kb_bytes(config.processing.budget_kb)
 
     def _on_result(self, result: PageResult) -> None:
+        rgb, result.rgb = result.rgb, None  # the results kept must not hold pixels
+        if rgb is not None and result.page is not None:
+            try:
+                self.review.warm(result.page.book, result.capture.id, rgb, SCREEN_WIDTH)
+            except (StationError, OSError) as exc:  # the screen makes it later instead
+                log.warning("view of %s not prepared: %s", result.capture.id, exc)
         with self._lock:
             self.results.append(result)
         self.announce_result(result)

@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, TiffImagePlugin
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
 
+from station.capture import raw_tiff
 from station.capture.drivers.base import CapturedImage
 from station.core import faults, messages
 from station.core.diskspace import check_room
@@ -35,8 +38,6 @@ log = logging.getLogger(__name__)
 
 #: File suffix for each format a device may hand over verbatim.
 SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}
-#: TIFF's Predictor value for horizontal differencing.
-_HORIZONTAL_DIFFERENCING = 2
 
 
 @dataclass
@@ -139,6 +140,10 @@ class Intake:
         self.queue = Queue(data_dir / "queue")
         self.reserve_mb = reserve_mb
         self.data_dir = data_dir
+        #: The newest scanner page's pixels, kept for processing while it is next in
+        #: the queue, so they are not decoded again from the file just written.
+        self._fresh: tuple[str, Pixels] | None = None
+        self._fresh_lock = threading.Lock()
         self.rescue_orphans()
 
     def check_space(self, incoming: int = 0) -> None:
@@ -155,7 +160,8 @@ class Intake:
         options: dict[str, Any] | None = None,
     ) -> Job:
         """Write the raw capture and queue it; the returned job is safe on disk."""
-        data, suffix = _raw_bytes(captured)
+        pixels = _pixels(captured)
+        data, suffix = _raw_bytes(captured, pixels)
         self.check_space(len(data))
         capture_id = new_id("c")
         relative = Path("captures") / book.key / f"{capture_id}{suffix}"
@@ -176,9 +182,24 @@ class Intake:
         try:
             write_atomic(self.data_dir / relative, data, replace=False)
             faults.checkpoint("intake.after_raw")
-            return self.queue.put(capture, profile, options or {})
+            job = self.queue.put(capture, profile, options or {})
         except OSError as exc:
             raise StoreError(path=str(self.data_dir / relative), detail=str(exc)) from exc
+        if pixels is not None and len(self.queue) <= 1:
+            # Next to be processed: hand the pixels over (only the newest page is held,
+            # and only when processing keeps up, so memory holds one page at most).
+            with self._fresh_lock:
+                self._fresh = (capture_id, Pixels(pixels, captured.dpi))
+        return job
+
+    def take_pixels(self, capture_id: str) -> Pixels | None:
+        """The pixels of ``capture_id`` as saved, if still held (once), else None: the
+        caller decodes the raw file, which holds exactly these pixels."""
+        with self._fresh_lock:
+            fresh, self._fresh = self._fresh, None
+        if fresh is None or fresh[0] != capture_id:
+            return None
+        return fresh[1]
 
     def rescue_orphans(self) -> list[Path]:
         """Move raw files that never got a job (crash between the writes) aside."""
@@ -217,57 +238,67 @@ def _is_processed(raw: Path) -> bool:
     return raw.name.endswith(".done") or raw.with_name(raw.name + ".done").exists()
 
 
-def _raw_bytes(captured: CapturedImage) -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class Pixels:
+    """A scanner page's pixels as saved: H x W (grey) or H x W x 3 (RGB), read-only."""
+
+    array: NDArray[np.uint8]
+    dpi: int
+
+
+def _pixels(captured: CapturedImage) -> NDArray[np.uint8] | None:
+    """A device's decoded 8-bit grey or RGB pixels as an array (no copy kept by Pillow)."""
+    if captured.encoded is not None or captured.image is None:
+        return None
+    if captured.image.mode not in ("L", "RGB"):
+        return None
+    return np.asarray(captured.image)
+
+
+def _raw_bytes(
+    captured: CapturedImage, pixels: NDArray[np.uint8] | None = None
+) -> tuple[bytes, str]:
     """The bytes to keep: the device's own file verbatim, or the pixels losslessly."""
     if captured.encoded is not None:
         return captured.encoded, SUFFIXES.get(captured.format.upper(), ".bin")
     if captured.image is None:
         raise StoreError("intake.no_pixels", device=captured.device)
-    return lossless_bytes(captured.image, captured.dpi)
+    return lossless_bytes(captured.image, captured.dpi, pixels)
 
 
-def lossless_bytes(image: Image.Image, dpi: int) -> tuple[bytes, str]:
+def lossless_bytes(
+    image: Image.Image, dpi: int, pixels: NDArray[np.uint8] | None = None
+) -> tuple[bytes, str]:
     """``image`` stored losslessly with its dpi, and the file's suffix.
 
-    TIFF with zstd and horizontal differencing: on a 300-dpi A3 spread it is smaller
-    than the PNG (level 1) captures were kept in before (14-15 against 17-18 MB), about
-    as costly to write (1.5 against 1.4 s of CPU here), and five times cheaper to
-    decode (0.13 against 0.7 s), which processing pays on every page
-    (``bench/page_cpu.py``). PNG for other modes (differencing needs 8-bit samples)
-    and when the installed libtiff has no zstd.
+    8-bit grey and RGB: TIFF with zstd strips and horizontal differencing
+    (:mod:`station.capture.raw_tiff`). On a 300-dpi A3 spread it is smaller than the PNG
+    (level 1) captures were kept in before (15 against 17-18 MB), five times cheaper
+    to write (0.45 against 2.2 s of CPU here) and four times cheaper to decode (0.2
+    against 0.8 s), which processing pays on every page (``bench/tap_to_cuts.py``).
+    PNG for other modes (differencing needs 8-bit samples) and when the installed
+    Pillow cannot read zstd TIFFs.
     """
     if image.mode in ("L", "RGB") and _tiff_zstd_works():
-        return _tiff_zstd(image, dpi), ".tif"
+        return raw_tiff.tiff_bytes(np.asarray(image) if pixels is None else pixels, dpi), ".tif"
     buffer = io.BytesIO()
     # Level 1: lossless and about as fast as writing raw pixels, a third of the size.
     image.save(buffer, format="PNG", compress_level=1, dpi=(dpi, dpi))
     return buffer.getvalue(), ".png"
 
 
-def _tiff_zstd(image: Image.Image, dpi: int) -> bytes:
-    buffer = io.BytesIO()
-    image.save(
-        buffer,
-        format="TIFF",
-        compression="zstd",
-        tiffinfo={TiffImagePlugin.PREDICTOR: _HORIZONTAL_DIFFERENCING},
-        dpi=(dpi, dpi),
-    )
-    return buffer.getvalue()
-
-
 @functools.cache
 def _tiff_zstd_works() -> bool:
-    """Whether Pillow's libtiff writes zstd and reads it back (checked once)."""
-    probe = Image.new("RGB", (4, 4), (200, 100, 50))
+    """Whether Pillow's libtiff reads the zstd TIFFs written here (checked once)."""
+    probe = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
     try:
-        with Image.open(io.BytesIO(_tiff_zstd(probe, 300))) as back:
+        with Image.open(io.BytesIO(raw_tiff.tiff_bytes(probe, 300))) as back:
             back.load()
-            works = back.tobytes() == probe.tobytes()
+            works = np.array_equal(np.asarray(back), probe)
     except (OSError, ValueError, KeyError):
         works = False
     if not works:
-        log.warning("libtiff cannot write zstd here: scanner captures are kept as PNG")
+        log.warning("libtiff cannot read zstd here: scanner captures are kept as PNG")
     return works
 
 

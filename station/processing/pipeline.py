@@ -41,6 +41,9 @@ class PageResult:
     entries: list[Entry] = field(default_factory=list)
     error: StationError | None = None
     seconds: float = 0.0
+    #: The page's decoded pixels, for the listener that makes its screen views; the
+    #: station drops them once the result is announced.
+    rgb: NDArray[np.uint8] | None = field(default=None, repr=False, compare=False)
 
     @property
     def needs_review(self) -> bool:
@@ -73,18 +76,18 @@ class Pipeline:
         result = PageResult(job.capture)
         try:
             with self.lock:
-                result.page, result.entries = self._process(job)
+                result.page, result.entries, result.rgb = self._process(job)
         except StationError as exc:
             log.warning("capture %s failed: %s", job.capture.id, exc.message("en"))
             result.error = exc
         result.seconds = time.perf_counter() - started
         return result
 
-    def _process(self, job: Job) -> tuple[Page, list[Entry]]:
+    def _process(self, job: Job) -> tuple[Page, list[Entry], NDArray[np.uint8]]:
         capture = job.capture
         book = self.store.get_book(capture.book)
         profile = get_profile(job.profile)
-        decoded = load_image(self.intake.data_dir / capture.raw_path, capture.raw_path)
+        decoded = self._decoded(job)
         rgb = decoded.rgb
         if not capture.width:
             capture.height, capture.width = rgb.shape[:2]
@@ -100,7 +103,20 @@ class Pipeline:
         entries = [self.store.get_entry(entry_id) for entry_id in page.entry_ids]
         if not REVIEW_FLAGS.intersection(page.flags):
             entries = [self._publish(entry, rgb, capture) for entry in entries]
-        return page, entries
+        return page, entries, rgb
+
+    def _decoded(self, job: Job) -> Decoded:
+        """The page's pixels: handed over by intake when it just saved them (the file
+        holds exactly these), else decoded from the raw file."""
+        capture = job.capture
+        held = self.intake.take_pixels(capture.id)
+        if held is None:
+            return load_image(self.intake.data_dir / capture.raw_path, capture.raw_path)
+        array = held.array
+        if array.ndim == 2:
+            array = np.repeat(array[:, :, None], 3, axis=2)
+        height, width = array.shape[:2]
+        return Decoded(array, held.dpi, 1, (width, height))
 
     def _propose(
         self,

@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 Box = tuple[int, int, int, int]
 JPEG_QUALITY = 80
+#: Width of the page image on the main (capture) screen, made as soon as a page is
+#: processed.
+SCREEN_WIDTH = 720
 #: Widths the page image is made at (a request is served at the widest not above it),
 #: so the cache holds a few files per page, not one per window size.
 WIDTHS = (320, 480, 640, 800, 1024, 1280, 1600, 1920, 2560, 3200, 4000)

@@ -293,8 +293,21 @@ class Review:
 
     # -- frames ------------------------------------------------------------------
 
-    def frame(self, page: Page, capture: Capture) -> ViewFrame:
-        """The page's view frame: from memory, the disk, or computed once and kept."""
+    def warm(self, book_key: str, capture_id: str, rgb: NDArray[np.uint8], width: int) -> None:
+        """Make a just-processed page's view frame and its ``width`` image from its
+        pixels in memory, so the screen that shows it next decodes nothing."""
+        _, page, capture = self._locate(book_key, capture_id)
+        frame = self.frame(page, capture, rgb)
+        width = snap_width(width, frame)
+        path = self._cache_dir(book_key) / f"{capture_id}.w{width}.jpg"
+        if not path.exists():
+            write_atomic(path, render_view(rgb, frame, width))
+
+    def frame(
+        self, page: Page, capture: Capture, rgb: NDArray[np.uint8] | None = None
+    ) -> ViewFrame:
+        """The page's view frame: from memory, the disk, or computed once and kept
+        (from ``rgb``, the capture's pixels, when the caller has them)."""
         with self._frame_lock:
             cached = self._frames.get(capture.id)
             if cached is not None:
@@ -304,18 +317,20 @@ class Review:
             try:
                 frame = ViewFrame.from_dict(_json_load(path.read_bytes()))
             except (FileNotFoundError, ValueError, KeyError, TypeError):
-                frame = self._compute(page, capture)
+                frame = self._compute(page, capture, rgb)
                 write_atomic(path, _json_dump(frame.to_dict()))
             self._frames[capture.id] = frame
             while len(self._frames) > FRAMES_CACHED:
                 self._frames.popitem(last=False)
             return frame
 
-    def _compute(self, page: Page, capture: Capture) -> ViewFrame:
+    def _compute(
+        self, page: Page, capture: Capture, rgb: NDArray[np.uint8] | None = None
+    ) -> ViewFrame:
         pages = get_profile(page.profile).pages_per_image
         regions = [r for e in self._live(page) for r in e.regions if r.capture_id == capture.id]
         try:
-            rgb = self._rgb(capture)
+            rgb = self._rgb(capture) if rgb is None else rgb
         except (ImageError, OSError) as exc:
             log.error("capture %s unreadable, view frame is the raw image: %s", capture.id, exc)
             return identity_frame(capture.width or 1, capture.height or 1, pages)

@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify, redirect, request, url_for
 from werkzeug.wrappers.response import Response
 
 from station.core.errors import UsageError
+from station.review.frame import SCREEN_WIDTH
 from station.review.overview import ATTENTION_FLAGS
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
@@ -21,8 +22,9 @@ from station.ui.texts import ui_label, ui_text
 
 bp = Blueprint("scan", __name__)
 
-#: Width of the last page's thumbnail on the main screen, in pixels.
-THUMB_WIDTH = 720
+#: Width of the last page's thumbnail on the main screen, in pixels (made by the
+#: station as soon as the page is processed).
+THUMB_WIDTH = SCREEN_WIDTH
 #: Flags that draw an entry's box in the warning colour.
 ATTENTION = sorted(ATTENTION_FLAGS | {"duplicate_number", "count_mismatch", "low_confidence"})
 

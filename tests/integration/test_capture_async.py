@@ -16,6 +16,8 @@ from station.capture.triggers import TriggerEvent
 from station.core.errors import StationBusyError, UsageError
 from station.core.events import Event
 from station.core.models import BookRef
+from station.review.frame import SCREEN_WIDTH, snap_width
+from station.review.review import VIEWS
 from tests.support.events import collect, collect_until, first_of, is_event, next_of
 from tests.support.stations import running_station
 
@@ -151,3 +153,25 @@ def test_no_book_and_bad_counts_are_refused_before_anything_runs(station: Statio
         TouchApi(station).start_capture(1)
     assert no_book.value.key == "capture.no_book"
     assert TouchApi(station).capture_state()["job_id"] is None
+
+
+def test_a_processed_page_is_ready_for_the_main_screen_when_announced(station: Station) -> None:
+    """The main screen fetches the page's view and image the moment it hears ``page``:
+    both are made from the pixels processing already holds, before the event, so the
+    request decodes nothing (and the results kept hold no pixels)."""
+    events = station.events.subscribe()
+    job = TouchApi(station).start_capture(1)
+    page = next_of(events, "page")
+    assert page.data["capture_id"] == job.capture_ids[0]
+    views = station.data_dir / VIEWS / "KS-2007-01"
+    capture = job.capture_ids[0]
+    assert (views / f"{capture}.json").is_file()
+    frame = station.review.frame(
+        station.store.get_page("KS-2007-01", capture),  # type: ignore[arg-type]
+        station.store.get_capture(capture),  # type: ignore[arg-type]
+    )
+    width = snap_width(SCREEN_WIDTH, frame)
+    made = (views / f"{capture}.w{width}.jpg").read_bytes()
+    assert TouchApi(station).page_image("KS-2007-01", capture, SCREEN_WIDTH) == made
+    assert all(result.rgb is None for result in station.results)
+    events.close()

@@ -21,6 +21,7 @@ device = "simulated"
 dpi = 150
 [capture.simulated]
 seed = 3
+render_ahead = false  # no background renders competing with the tests (test_simulated)
 [station]
 office_code = "xa-dong-hoa"
 office_name = "UBND xã Đông Hòa"

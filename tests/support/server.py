@@ -42,6 +42,8 @@ def station_env(data_dir: Path, config: Path, port: int) -> dict[str, str]:
         STATION__CAPTURE__DPI="150",
         # Clean ink: the overview then shows done cells beside the ones flagged here.
         STATION__CAPTURE__SIMULATED__FADED_PROBABILITY="0",
+        # No background renders competing with the tests (tested in test_simulated).
+        STATION__CAPTURE__SIMULATED__RENDER_AHEAD="false",
         STATION__STORAGE__RESERVE_MB="50",
         STATION__STORAGE__WARN_MB="50",
         STATION__LAN__ENABLED="false",

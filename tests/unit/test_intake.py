@@ -129,3 +129,24 @@ def test_disk_reserve_refuses_capture(data_dir: Path) -> None:
         intake.save(_page(), BOOK, "page-1")
     assert "Ổ đĩa sắp đầy" in info.value.message("vi")
     assert list((data_dir / "captures").rglob("*.*")) == []
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_the_newest_page_is_handed_to_processing_once_as_saved(data_dir: Path, mode: str) -> None:
+    """Processing takes the pixels intake just wrote instead of decoding the file; they
+    are exactly the file's pixels, handed over once, and only for the page that is next
+    in the queue (a queue that fell behind holds no pixels in memory)."""
+    noise = np.random.default_rng(2).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    captured = CapturedImage(dpi=300, source="test", device="t:0", image=Image.fromarray(noise))
+    captured.image = captured.image.convert(mode) if captured.image else None
+    intake = Intake(data_dir, reserve_mb=1)
+    job = intake.save(captured, BOOK, "page-1")
+    held = intake.take_pixels(job.capture.id)
+    assert held is not None and held.dpi == 300
+    stored = load_image(data_dir / job.capture.raw_path)
+    as_rgb = held.array if held.array.ndim == 3 else np.repeat(held.array[:, :, None], 3, axis=2)
+    assert np.array_equal(as_rgb, stored.rgb)
+    assert intake.take_pixels(job.capture.id) is None  # once
+
+    behind = intake.save(_page(), BOOK, "page-1")  # the first job is still queued
+    assert intake.take_pixels(behind.capture.id) is None

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from station.capture.drivers.base import CapturedImage, DeviceState, DriverEvent
+from station.capture.drivers.base import CaptureContext, CapturedImage, DeviceState, DriverEvent
+from station.capture.drivers.simulated import scanner as scanner_module
 from station.capture.drivers.simulated.render import ink as ledger_ink
 from station.capture.drivers.simulated.render.page import (
     PROFILES,
@@ -356,3 +357,34 @@ def test_unknown_option_is_a_config_error() -> None:
     assert caught.value.key == "sim.bad_option"
     with pytest.raises(ConfigError):
         SimulatedScanner({"dpi": "300"})
+
+
+def test_pages_rendered_ahead_are_the_pages_asked_for() -> None:
+    """Rendering ahead changes when a page is drawn, never which page a capture yields:
+    the next sheet of a batch, the next single capture (a new driver for the book's next
+    number, as the station makes one per press), and a guess that missed."""
+    options = {"profile": "page-1", "seed": 5, "render_ahead": True}
+    plain = {**options, "render_ahead": False}
+
+    def pages(opts: dict[str, Any], first_entry: int, count: int) -> list[CapturedImage]:
+        context = CaptureContext(profile="page-1", first_entry=first_entry)
+        driver = SimulatedScanner({"dpi": DPI, **opts}, context=context)
+        driver.open()
+        try:
+            return list(driver.capture(count))
+        finally:
+            driver.close()
+
+    hits = scanner_module._AHEAD.hits
+    first = pages(options, 1, 2)  # the second sheet was rendered ahead during the first
+    following = 1 + sum(len(c.meta["truth"]["entries"]) for c in first)
+    second = pages(options, following, 1)  # what the press after a batch asks for
+    missed = pages(options, following + 7, 1)  # an operator's renumbering: not guessed
+    assert scanner_module._AHEAD.hits - hits == 2
+    expected = pages(plain, 1, 2) + pages(plain, following, 1) + pages(plain, following + 7, 1)
+    got = first + second + missed
+    assert [c.meta["truth"] for c in got] == [c.meta["truth"] for c in expected]
+    assert all(
+        a.image is not None and b.image is not None and a.image.tobytes() == b.image.tobytes()
+        for a, b in zip(got, expected, strict=True)
+    )

@@ -15,7 +15,9 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -73,6 +75,7 @@ class Settings:
     unplug_after: int | None = None
     slow_seconds: float = 0.0
     corrupt_every: int | None = None
+    render_ahead: bool = False  # the station's configuration turns it on (schema.py)
 
 
 def parse_options(options: Mapping[str, Any]) -> Settings:
@@ -237,6 +240,14 @@ class SimulatedScanner(Driver):
         """Render page ``page_index`` again, with its masks (for tests and benchmarks)."""
         return render_page(spec_of(self.settings, page_index, self.first_entry_of(page_index)))
 
+    def _next_spec(self, index: int, remaining: int) -> RenderSpec:
+        """The page most likely asked for next: the next sheet of this batch, or after a
+        single page, the first page of the next capture (its numbers following on)."""
+        if remaining > 0:
+            return spec_of(self.settings, index + 1, self.first_entry_of(index + 1))
+        following = self.first_entry_of(index + 1)
+        return spec_of(dataclasses.replace(self.settings, first_entry=following), 0, following)
+
     def capture(self, count: int | None = 1) -> Iterator[CapturedImage]:
         """Yield up to ``count`` pages (None: the feeder's ``feeder_pages``).
 
@@ -257,7 +268,7 @@ class SimulatedScanner(Driver):
             for done in range(1, total + 1):
                 if self._cancel.is_set() or not self._feed():
                     break
-                page = self._make_capture()
+                page = self._make_capture(total - done)
                 self._emit(DriverEvent("progress", self.device, self._state, "sim.progress",
                                        {"done": done, "total": total}))  # fmt: skip
                 yield page
@@ -281,9 +292,12 @@ class SimulatedScanner(Driver):
         self._plugged = False
         self._set_state(DeviceState.OFFLINE, "device.unplugged", pages=self._pages_fed)
 
-    def _make_capture(self) -> CapturedImage:
+    def _make_capture(self, remaining: int = 0) -> CapturedImage:
         index = self._pages_fed
-        page = self.render(index)
+        spec = spec_of(self.settings, index, self.first_entry_of(index))
+        page = _AHEAD.take(spec) if self.settings.render_ahead else render_page(spec)
+        if self.settings.render_ahead:
+            _AHEAD.start(self._next_spec(index, remaining))
         self._pages_fed += 1
         corrupt = (
             bool(self.settings.corrupt_every)
@@ -299,6 +313,61 @@ class SimulatedScanner(Driver):
         else:
             captured.image = page.image
         return captured
+
+
+class _RenderAhead:
+    """One page rendered ahead on a background thread.
+
+    Rendering a 300-dpi A3 spread costs about 1.5 s of CPU, more than the station
+    spends on the page; a real feeder has its next sheet ready, so the simulator
+    renders the page it will most likely be asked for next while the station works.
+    A page asked for that is not the one rendered ahead is rendered as before: what
+    a capture yields never depends on the guess. (The thread keeps its priority: a
+    capture waiting for a page rendered at low priority would wait longest exactly
+    when the station is busiest.)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spec: RenderSpec | None = None
+        self._future: Future[RenderedPage] | None = None
+        #: Pages served from the renders ahead (for tests and benchmarks).
+        self.hits = 0
+
+    def take(self, spec: RenderSpec) -> RenderedPage:
+        with self._lock:
+            future = self._future if spec == self._spec else None
+            self._spec = self._future = None
+        if future is not None:
+            try:
+                page = future.result()
+            except Exception:  # rendered again below, where the error is reported
+                log.debug("page rendered ahead failed", exc_info=True)
+            else:
+                self.hits += 1
+                return page
+        return render_page(spec)
+
+    def start(self, spec: RenderSpec) -> None:
+        with self._lock:
+            if spec == self._spec:
+                return
+            future: Future[RenderedPage] = Future()
+            self._spec, self._future = spec, future
+        # One short-lived thread per page: nothing runs once the page is drawn.
+        threading.Thread(
+            target=_render_into, args=(spec, future), name="sim-render-ahead", daemon=True
+        ).start()
+
+
+def _render_into(spec: RenderSpec, future: Future[RenderedPage]) -> None:
+    try:
+        future.set_result(render_page(spec))
+    except BaseException as exc:  # handed to the capture that takes it
+        future.set_exception(exc)
+
+
+_AHEAD = _RenderAhead()
 
 
 def encode_jpeg(page: RenderedPage) -> bytes:

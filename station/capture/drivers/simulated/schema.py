@@ -19,3 +19,8 @@ class SimulatorSection:
     stamp_probability: float = option(0.5, "Share of entries carrying a red stamp.", min=0, max=1)
     faded_probability: float = option(0.3, "Share of pages with faded ink.", min=0, max=1)
     skew_max_deg: float = option(2.0, "Largest skew of a simulated page, degrees.", min=0, max=10)
+    render_ahead: bool = option(
+        True,
+        "Render the next page while the station processes this one, as a feeder has the "
+        "next sheet ready (costs one page of memory).",
+    )
