@@ -39,6 +39,7 @@ from station.ui import (
     books_views,
     gate,
     live,
+    phone_views,
     review_views,
     scan_views,
     setup_views,
@@ -86,6 +87,7 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
         scan_views,
         review_views,
         admin_views,
+        phone_views,
         live,
     ):
         app.register_blueprint(views.bp)
