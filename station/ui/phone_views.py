@@ -28,7 +28,7 @@ from station.core.messages import N_
 from station.ui import gate, screens
 from station.ui.context import check_csrf, csrf_token, lang, station
 from station.ui.phone_link import qr_svg, station_base_url
-from station.ui.texts import ui_text
+from station.ui.texts import script_texts, ui_text
 from station.ui.upload import chosen, take_uploads
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def screen() -> Response | str:
         "phone.html",
         "phone",
         section="scan",
+        banner=None,  # a phone asking is shown here in full, with its buttons
         url=url,
         qr=qr_svg(url) if url else "",
         expires_in=CODE_TTL,
@@ -207,7 +208,8 @@ def _phone_state(token: str, language: str) -> dict[str, Any]:
 
 def _mobile_page(view: str, language: str, message: str = "", **values: Any) -> str:
     running = station()
-    texts = {key: ui_text("ui." + key, language) for key in PHONE_SCRIPT_TEXTS}
+    templates = script_texts(language)  # unfilled: the script fills {limit}
+    texts = {key: templates[key] for key in PHONE_SCRIPT_TEXTS}
     return render_template(
         "phone_mobile.html",
         lang=language,
