@@ -133,8 +133,9 @@ def join(code: str) -> tuple[str, int] | Response:
 def claim() -> Response:
     """Spend a QR code: this browser's session waits for the screen's answer."""
     check_csrf()
-    payload = request.get_json(silent=True) or {}
-    code = str(payload.get("code") or request.form.get("code") or "")[:64]
+    payload = request.get_json(silent=True)
+    sent = payload.get("code") if isinstance(payload, dict) else request.form.get("code")
+    code = str(sent or "")[:64]
     _phone, token = phones().claim(code, request.remote_addr or "")
     session[TOKEN_KEY] = token
     session.permanent = True  # a phone keeps its session when the browser closes

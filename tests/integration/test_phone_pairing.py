@@ -171,6 +171,10 @@ def test_a_code_works_once_and_a_wrong_one_never(
     assert claimed.status_code == 410 and "đã được dùng" in claimed.get_json()["error"]
     forged = other.post("/phone/claim", json={"code": "x"}, headers={"Accept": "application/json"})
     assert forged.status_code == 400  # no CSRF token
+    headers = {"X-CSRF-Token": token, "Accept": "application/json"}
+    for odd in ([1, 2], "text", None, {"code": 5}):
+        assert other.post("/phone/claim", json=odd, headers=headers).status_code == 404
+    assert other.post("/phone/claim", data=b"\xff", headers=headers).status_code == 404
 
 
 def test_an_expired_code_is_refused(
