@@ -23,7 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers.response import Response
 
 from station.app.phones import ACTIVE, CODE_TTL, PENDING, Phone, PhonePairing
-from station.core.errors import AuthError, StationError, UsageError
+from station.core.errors import AuthError, NotFoundError, StationError, UsageError
 from station.core.messages import N_
 from station.ui import gate, screens
 from station.ui.context import check_csrf, csrf_token, lang, station
@@ -103,8 +103,13 @@ def answer(phone_id: str, action: str) -> Response:
     if action not in acts:
         raise UsageError("ui.bad_value", name="action")
     act, done = acts[action]
-    phone = act(phone_id[:40])
-    screens.flash(ui_text(done, lang(), name=phone.name))
+    try:
+        phone = act(phone_id[:40])
+    except NotFoundError as exc:
+        # Answered on another screen, or its time ran out while this one was open.
+        screens.flash(exc.message(lang()))
+    else:
+        screens.flash(ui_text(done, lang(), name=phone.name))
     return redirect(url_for("phone.screen"))
 
 

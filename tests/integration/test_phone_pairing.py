@@ -242,7 +242,8 @@ def test_only_the_station_or_an_admin_answers(
     denied = phone.post(f"/phone/{phone_id}/confirm", data={"csrf": token})
     assert denied.status_code == 403
     unknown = answer(touch, station, "confirm", phone_id="p0000")
-    assert unknown.status_code == 404
+    assert unknown.status_code == 302  # back to the screen, saying why
+    assert "Không tìm thấy điện thoại này" in touch.get("/phone").get_data(as_text=True)
     wrong = answer(touch, station, "explode", phone_id=phone_id)
     assert wrong.status_code == 400
 
