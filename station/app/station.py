@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from flask import Flask
 
+from station.app.phones import PhonePairing
 from station.capture.drivers import configured_options, create_driver, driver_class
 from station.capture.drivers.base import (
     CaptureContext,
@@ -99,6 +100,9 @@ class Station:
         self.lan = LanService(config.lan, self.data_dir, self.info, self.store)
         #: Live events for the touch UI (station.core.events lists the kinds).
         self.events = EventBus()
+        #: Phones paired by QR code to send page photos (kept in db/phones.json).
+        self.phones = PhonePairing(self.data_dir / "db" / "phones.json")
+        self.phones.on_change = self._on_phones_changed
         #: Held by processing and by review edits, so a book's numbering never interleaves.
         self.book_lock = threading.RLock()
         #: The one capture at a time (screen, pedal, status page).
@@ -435,6 +439,9 @@ class Station:
         with self._lock:
             self.results.append(result)
         self.announce_result(result)
+
+    def _on_phones_changed(self) -> None:
+        self.events.publish("phones", {})
 
     def _on_folder_event(self, event: DriverEvent) -> None:
         # Progress and rejections are logged by the folder; its state carries the counts.

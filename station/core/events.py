@@ -19,6 +19,7 @@ Kinds published by the station (``data`` keys in brackets):
   number, version, file, seq);
 - ``book``: a book's counts changed or another book was opened (book, counts, current);
 - ``shift``: a shift started or ended (phase, shift);
+- ``phones``: a phone asked to send photos, was confirmed, refused or revoked (none);
 - ``storage``: free space after a capture (free_mb, reserve_mb, low);
 - ``resync``: only ever sent to one subscriber, see above (dropped).
 

@@ -39,6 +39,7 @@ from station.ui import (
     books_views,
     gate,
     live,
+    phone_views,
     review_views,
     scan_views,
     setup_views,
@@ -86,6 +87,7 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
         scan_views,
         review_views,
         admin_views,
+        phone_views,
         live,
     ):
         app.register_blueprint(views.bp)
@@ -174,8 +176,8 @@ def _register_routes(app: Flask) -> None:
     def upload() -> tuple[Any, int]:
         """Photos from a phone (for now only the station's own browser) into the open book."""
         if not is_loopback(request.remote_addr):
-            # Pairing comes with the LAN issue; until then nobody else may send pages.
-            english = ui_text("ui.pairing_needed", "en")
+            # Other machines send pages as phones paired by QR code (phone_views).
+            english = ui_text("ui.phone_upload_denied", "en")
             return render_template("upload_denied.html", lang="vi", english=english), 403
         lang = _lang()
         station = _station()

@@ -57,6 +57,10 @@ def banner(language: str) -> dict[str, str] | None:
     if waiting:
         words = ui_text("ui.pairing_waiting", language, name=waiting[0].name, code=waiting[0].code)
         return {"level": "info", "text": words, "fix": ui_text("ui.pairing_where", language)}
+    phones = running.phones.pending()
+    if phones:
+        words = ui_text("ui.phone_asking", language, name=phones[0].name, code=phones[0].compare)
+        return {"level": "info", "text": words, "fix": ui_text("ui.phone_where", language)}
     return None
 
 

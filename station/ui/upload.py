@@ -62,9 +62,10 @@ def chosen(files: Iterable[FileStorage]) -> list[FileStorage]:
 
 
 def take_uploads(
-    station: Station, files: Iterable[FileStorage], lang: str, peer: str
+    station: Station, files: Iterable[FileStorage], lang: str, peer: str, device: str = ""
 ) -> list[UploadResult]:
-    """Check each photo and hand the good ones to the open book, one by one."""
+    """Check each photo and hand the good ones to the open book, one by one; each
+    capture records ``device`` (default ``upload:<peer>``) and the shift's operator."""
     results = []
     for storage in files:
         name = display_name(storage.filename)
@@ -73,7 +74,7 @@ def take_uploads(
                 storage.read(),
                 name,
                 source="phone",
-                device=f"upload:{peer}",
+                device=device or f"upload:{peer}",
                 default_dpi=station.config.capture.dpi,
             )
             station.deliver(captured)

@@ -8,19 +8,17 @@ used: the browser is Debian's ``chromium`` (``CHROMIUM`` overrides the path).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.screens import CHROMIUM, chromium_args
 from tests.support.server import Server, start_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
-
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+    from playwright.sync_api import Browser, Playwright
 
 
 @pytest.fixture
@@ -31,15 +29,20 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.fixture
-def browser() -> Iterator[Browser]:
-    """Headless Debian Chromium (one per test: Playwright's threads end with it)."""
+def playwright() -> Iterator[Playwright]:
+    """Playwright's driver, for tests that launch browsers of their own (a phone's)."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt install chromium")
-    with sync_api.sync_playwright() as playwright:
-        args = ["--no-sandbox"] if os.geteuid() == 0 else []  # root has no user namespace
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with sync_api.sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Headless Debian Chromium (one per test: Playwright's threads end with it)."""
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=chromium_args())
+    try:
+        yield launched
+    finally:
+        launched.close()

@@ -11,6 +11,7 @@ lives here, one module per purpose:
 - ``http_client``: cookie-keeping HTTP clients for the station's screens;
 - ``screens``, ``touch``: the kiosk's touch screen in Playwright, and screenshots;
 - ``lan``: a station serving the LAN API, and a pinned HTTPS client for it;
+- ``netns``: a second machine on a virtual LAN (a network namespace and a veth pair);
 - ``fake_station``: a stand-in station API for the collector;
 - ``sane_backend``: a private SANE configuration for the ``test`` backend;
 - ``store``: a store's station identity, naming, and tiny PDFs;

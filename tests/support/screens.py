@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +11,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Debian's Chromium (Playwright's own browser downloads are never used).
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 #: Where the run leaves a screenshot of every screen at every size (gitignored).
 SCREENSHOTS = ROOT / "build" / "screenshots"
 #: The two screen sizes of the stations in the field (7 and 10 inch).
@@ -26,6 +29,11 @@ for (const kind of ["pointerdown", "keydown"]) {
   }, true);
 }
 """
+
+
+def chromium_args() -> list[str]:
+    """Chromium's arguments: root has no user namespace for its sandbox."""
+    return ["--no-sandbox"] if os.geteuid() == 0 else []
 
 
 def new_context(browser: Browser, viewport: dict[str, int]) -> BrowserContext:

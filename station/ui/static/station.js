@@ -61,7 +61,7 @@
   /* ---- live updates -------------------------------------------------------- */
   var POLL_MS = 2000;
   /* The kinds of event the station sends (station/events.py). */
-  var KINDS = ["resync", "device", "capture", "page", "entry", "book", "shift", "storage"];
+  var KINDS = ["resync", "device", "capture", "page", "entry", "book", "shift", "storage", "phones"];
 
   /* Calls onChange(event) for each event from the station ({kind, data}), and with
    * {kind: "resync"} whenever the screen may have missed some. Without a stream
