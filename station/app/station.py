@@ -67,6 +67,17 @@ class DeviceStatus:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+def _missing(kind: str, wanted: str, found: list[str]) -> tuple[str, dict[str, Any]]:
+    """The message saying a device of ``kind`` (named ``wanted``, if so) is not there."""
+    if wanted and found:
+        return "device.not_found", {"device": wanted, "found": ", ".join(found)}
+    if kind == "camera":
+        return "camera.none", {}
+    if kind == "sane":
+        return "sane.no_devices", {}
+    return "device.missing", {"kind": kind}
+
+
 def reindex_data(config: Config) -> ReindexReport:
     """Rebuild the configured data folder's index from its PDF files (the station must
     not be running); ``station reindex``."""
@@ -108,7 +119,9 @@ class Station:
         #: The one capture at a time (screen, pedal, status page).
         self.captures = CaptureRunner(self)
         #: USB plug and unplug, and the pedal, keys and buttons that start a capture.
-        self.peripherals = Peripherals(config, self.captures, lambda: self.current_book)
+        self.peripherals = Peripherals(
+            config, self.captures, lambda: self.current_book, on_usb=self._on_usb_change
+        )
         self.shifts = Shifts(self.store, self.events)
         self.review = Review(
             self.store,
@@ -145,17 +158,39 @@ class Station:
         if self.config.lan.enabled:
             self.lan.start(app)
 
-    def _probe_device(self) -> None:
-        """Show the configured device as ready when it is present (or why it is not)."""
+    def _probe_device(self, rescan: bool = False) -> None:
+        """Show the configured device as ready when it is present, or as offline with
+        what to do when it is not. ``rescan``: look again from scratch (a driver may
+        have cached what it found, as libsane does until it is restarted)."""
+        kind = self.device.kind
         try:
-            found = driver_class(self.device.kind).probe()
+            cls = driver_class(kind)
+            found = cls.rescan() if rescan else cls.probe()
         except StationError as exc:
             self.device.state = DeviceState.ERROR.value
             self.device.message_key, self.device.values = exc.key, dict(exc.values)
             return
-        if found:
-            self.device.device = found[0].device
+        wanted = self.config.capture.device_id
+        names = [info.device for info in found]
+        if found and (not wanted or wanted in names or kind not in ("sane", "camera")):
+            self.device.device = wanted if wanted in names else names[0]
             self.device.state = DeviceState.IDLE.value
+            self.device.message_key, self.device.values = "", {}
+        elif kind != "folder":  # the hot folder's watcher reports the folder itself
+            self.device.state = DeviceState.OFFLINE.value
+            self.device.message_key, self.device.values = _missing(kind, wanted, names)
+
+    def check_device(self) -> dict[str, Any]:
+        """Look for the capture device again (the operator plugged it back in and
+        pressed Connect); its state goes out as a ``device`` event and is returned."""
+        # Not during a capture (its driver reports the device) nor letting one start.
+        if self.captures.lock.acquire(blocking=False):
+            try:
+                self._probe_device(rescan=True)
+            finally:
+                self.captures.lock.release()
+            self.events.publish("device", self.device_status())
+        return self.device_status()
 
     def stop(self) -> None:
         """Finish the page being processed, stop the worker and close the store."""
@@ -442,6 +477,11 @@ class Station:
 
     def _on_phones_changed(self) -> None:
         self.events.publish("phones", {})
+
+    def _on_usb_change(self) -> None:
+        """Something was plugged in or out: the capture device may have come or gone."""
+        if self.device.kind in ("sane", "camera"):
+            self.check_device()
 
     def _on_folder_event(self, event: DriverEvent) -> None:
         # Progress and rejections are logged by the folder; its state carries the counts.

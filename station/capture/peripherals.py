@@ -38,10 +38,13 @@ class Peripherals:
         config: Config,
         captures: CaptureRunner,
         current_book: Callable[[], str | None],
+        on_usb: Callable[[], None] | None = None,
     ) -> None:
         """``captures`` is the station's one capture at a time; ``current_book`` says
-        which book is open (a trigger with none open only leaves a notice)."""
+        which book is open (a trigger with none open only leaves a notice); ``on_usb``
+        is called after a USB device was plugged in or out."""
         self.config = config
+        self._on_usb_change = on_usb
         self.captures = captures
         self._current_book = current_book
         self.usb: UsbWatcher | None = None
@@ -100,6 +103,11 @@ class Peripherals:
 
     def _on_usb(self, event: UsbEvent) -> None:
         self._notice(event.message_key, **event.values)
+        if self._on_usb_change is not None:
+            try:
+                self._on_usb_change()
+            except Exception:  # the USB watcher must keep watching
+                log.exception("USB change listener failed")
 
     def _on_trigger(self, event: TriggerEvent) -> None:
         if self._current_book() is None:

@@ -79,6 +79,20 @@ def capture() -> Response:
     return redirect(url_for("scan.main"))
 
 
+@bp.post("/device/connect")
+def connect() -> Response:
+    """Look for the capture device again (the banner's Connect button)."""
+    check_csrf()
+    station().check_device()
+    if wants_json():
+        return jsonify(scan_state(lang()))
+    back = request.referrer or ""
+    # Back to the screen the button was on, never to another site.
+    if back.startswith(request.host_url):
+        return redirect(back)
+    return redirect(url_for("scan.main"))
+
+
 @bp.post("/scan/cancel")
 def cancel() -> Response:
     check_csrf()
@@ -174,6 +188,8 @@ def _status_line(
         return ui_text("ui.capturing_feeder", language, saved=saved)
     if capture.get("message"):
         return str(capture["message"])
+    if station().device.state in ("offline", "error"):
+        return ui_text("ui.device_not_ready", language)
     if last is not None and last.get("status") == "review":
         return ui_text("ui.last_needs_review", language)
     return ui_text("ui.ready_next", language)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, session
+from flask import render_template, session, url_for
 
 from station.core import messages
 from station.ui.context import csrf_token, lang, station
@@ -46,9 +46,16 @@ def banner(language: str) -> dict[str, str] | None:
     running = station()
     device = running.device
     if device.state in ("error", "offline") and device.message_key:
-        # The drivers' messages say what to do (open the cover, check the cable...).
+        # The drivers' messages say what to do (open the cover, check the cable...)
+        # and end with "press Connect": the banner carries that button.
         words = messages.render(device.message_key, language, **device.values)
-        return {"level": "bad", "text": words, "fix": ""}
+        return {
+            "level": "bad",
+            "text": words,
+            "fix": "",
+            "action": url_for("scan.connect"),
+            "action_label": ui_text("ui.device_connect", language),
+        }
     storage = running.storage()
     if storage.level != "ok":
         level = "bad" if storage.level == "full" else "warn"

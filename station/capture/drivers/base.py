@@ -120,6 +120,12 @@ class Driver(ABC):
     def probe(cls) -> list[DeviceInfo]:
         """Devices of this kind that are present now."""
 
+    @classmethod
+    def rescan(cls) -> list[DeviceInfo]:
+        """Like :meth:`probe`, but forgetting anything a library cached (a device just
+        plugged in); the operator's Connect button asks this."""
+        return cls.probe()
+
     @property
     def state(self) -> DeviceState:
         return self._state

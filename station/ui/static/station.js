@@ -158,6 +158,21 @@
     box.className = "banner" + (banner.level && banner.level !== "bad" ? " " + banner.level : "");
     box.appendChild(el("strong", { text: banner.text }));
     if (banner.fix) { box.appendChild(el("span", { text: banner.fix })); }
+    if (banner.action) {
+      /* The device's Connect button: looks for the device again, then shows the answer. */
+      var button = el("button", { type: "button", id: "banner-action", className: "primary", text: banner.action_label });
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        api("POST", banner.action, {}).then(function (state) {
+          showDevice(state.device);
+          showBanner(state.banner);
+        }, function (failure) {
+          button.disabled = false;
+          showBanner(Object.assign({}, banner, { fix: failure.error }));
+        });
+      });
+      box.appendChild(button);
+    }
     box.hidden = false;
   }
 

@@ -141,6 +141,14 @@ class SaneScanner(Driver):
             for name, vendor, model, _ in _LIBRARY.devices()
         ]
 
+    @classmethod
+    def rescan(cls) -> list[DeviceInfo]:
+        """The SANE devices present now, from a new libsane session when none is open:
+        libsane reads its configuration, and some backends list their USB devices, only
+        at sane_init()."""
+        _LIBRARY.reset()  # refused (and harmless) while a device is open
+        return cls.probe()
+
     @property
     def device(self) -> str:
         return self._device_id or "sane"
