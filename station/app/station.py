@@ -29,7 +29,7 @@ from station.capture.drivers.base import (
     DriverEvent,
 )
 from station.capture.drivers.folder.watcher import HotFolder, Sink
-from station.capture.intake import Intake, Job
+from station.capture.intake import Intake, Job, Preview
 from station.capture.job import REQUIRE_SHIFT, CaptureRunner, rendered
 from station.capture.peripherals import Peripherals
 from station.core import diskspace, messages
@@ -311,6 +311,11 @@ class Station:
     def find_entry(self, entry_id: str) -> Entry | None:
         """The entry ``entry_id`` of any book, or None."""
         return self.store.find_entry(entry_id)
+
+    def saved_preview(self, capture_id: str) -> Preview | None:
+        """A small JPEG of a page saved lately, made as it was saved (None when it is
+        no longer kept), for the screen to show before the page is processed."""
+        return self._intake.preview(capture_id) if self._intake else None
 
     def queue_length(self) -> int:
         """Pages saved and waiting to be processed."""

@@ -9,6 +9,7 @@ at start-up, never deleted.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
+from PIL import Image, ImageOps
 
 from station.capture import raw_tiff
 from station.capture.drivers.base import CapturedImage
@@ -36,6 +37,10 @@ from station.core.models import BookRef, Capture, new_id
 log = logging.getLogger(__name__)
 
 
+#: Width of the preview the screen shows as soon as a page is saved.
+PREVIEW_WIDTH = 640
+#: Previews kept in memory (the newest pages).
+PREVIEWS_KEPT = 8
 #: File suffix for each format a device may hand over verbatim.
 SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}
 
@@ -144,6 +149,8 @@ class Intake:
         #: the queue, so they are not decoded again from the file just written.
         self._fresh: tuple[str, Pixels] | None = None
         self._fresh_lock = threading.Lock()
+        #: Small JPEGs of the newest pages saved, for the screen to show at once.
+        self._previews: collections.OrderedDict[str, Preview] = collections.OrderedDict()
         self.rescue_orphans()
 
     def check_space(self, incoming: int = 0) -> None:
@@ -185,12 +192,32 @@ class Intake:
             job = self.queue.put(capture, profile, options or {})
         except OSError as exc:
             raise StoreError(path=str(self.data_dir / relative), detail=str(exc)) from exc
+        self._keep_preview(capture_id, pixels, captured)
         if pixels is not None and len(self.queue) <= 1:
             # Next to be processed: hand the pixels over (only the newest page is held,
             # and only when processing keeps up, so memory holds one page at most).
             with self._fresh_lock:
                 self._fresh = (capture_id, Pixels(pixels, captured.dpi))
         return job
+
+    def preview(self, capture_id: str) -> Preview | None:
+        """The small JPEG of a page saved lately (made when it was saved), or None."""
+        with self._fresh_lock:
+            return self._previews.get(capture_id)
+
+    def _keep_preview(
+        self, capture_id: str, pixels: NDArray[np.uint8] | None, captured: CapturedImage
+    ) -> None:
+        try:
+            preview = make_preview(pixels, captured.encoded)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            # Only the screen's early look is lost; processing reports a bad image.
+            log.info("no preview of %s: %s", capture_id, exc)
+            return
+        with self._fresh_lock:
+            self._previews[capture_id] = preview
+            while len(self._previews) > PREVIEWS_KEPT:
+                self._previews.popitem(last=False)
 
     def take_pixels(self, capture_id: str) -> Pixels | None:
         """The pixels of ``capture_id`` as saved, if still held (once), else None: the
@@ -236,6 +263,37 @@ class Intake:
 
 def _is_processed(raw: Path) -> bool:
     return raw.name.endswith(".done") or raw.with_name(raw.name + ".done").exists()
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A page's small JPEG and the size of the page it shows (width, height)."""
+
+    jpeg: bytes
+    size: tuple[int, int]
+
+
+def make_preview(pixels: NDArray[np.uint8] | None, encoded: bytes | None) -> Preview:
+    """A JPEG at most :data:`PREVIEW_WIDTH` wide of a scanner's pixels, or of a camera's
+    or phone's file (decoded at a reduced scale, so a 12-megapixel photo costs little).
+    The size is the page's as the station will show it (EXIF orientation applied)."""
+    if pixels is not None:
+        image = Image.fromarray(pixels)
+        size = image.size
+        image = image.reduce(max(1, -(-image.width // PREVIEW_WIDTH)))
+    elif encoded is not None:
+        with Image.open(io.BytesIO(encoded)) as opened:
+            full = opened.size
+            opened.draft("RGB", (PREVIEW_WIDTH, PREVIEW_WIDTH * full[1] // max(1, full[0])))
+            image = ImageOps.exif_transpose(opened)
+            turned = image.size != opened.size and image.size == opened.size[::-1]
+            size = full[::-1] if turned else full
+            image.thumbnail((PREVIEW_WIDTH, PREVIEW_WIDTH * 4))
+    else:
+        raise ValueError("no pixels")
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=80)
+    return Preview(buffer.getvalue(), size)
 
 
 @dataclass(frozen=True)

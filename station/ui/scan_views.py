@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from werkzeug.wrappers.response import Response
 
 from station.core.errors import UsageError
@@ -31,7 +31,7 @@ ATTENTION = sorted(ATTENTION_FLAGS | {"duplicate_number", "count_mismatch", "low
 
 @bp.before_request
 def _gate() -> Response | None:
-    if request.endpoint == "scan.page_image":
+    if request.endpoint in ("scan.page_image", "scan.saved_image"):
         # Only who may see the screens, but a page may be looked at in any order.
         return None if gate.local_or_admin() else gate.required()
     return gate.required(need_book=request.endpoint == "scan.main")
@@ -109,15 +109,17 @@ def scan_state(language: str) -> dict[str, Any]:
     book = _book_summary(book_key) if book_key else None
     last = _last_page(book_key, language) if book_key else None
     capture = _capture_state(language)
+    saved = _saved_page(book_key, capture, language) if book_key else None
     return {
         **screens.live_header(language),
         "book": book,
         "capture": capture,
         "last_page": last,
+        "saved_page": saved,
         "queue": running.queue_length(),
         "operator": (gate.current_shift() or {}).get("operator_name", ""),
         "progress": _progress(language),
-        "status_line": _status_line(language, capture, last, running.current_book),
+        "status_line": _status_line(language, capture, last, saved, running.current_book),
     }
 
 
@@ -175,12 +177,39 @@ def page_for_screen(
     }
 
 
+def _saved_page(book_key: str, capture: dict[str, Any], language: str) -> dict[str, Any] | None:
+    """The newest page of the last capture while it is saved but not yet processed (or
+    when its processing failed): shown at once, its cut lines follow."""
+    job = capture.get("job") or {}
+    ids = job.get("capture_ids") or []
+    if not ids or job.get("book") != book_key:
+        return None
+    newest = ids[-1]
+    running = station()
+    if running.store.get_page(book_key, newest) is not None:
+        return None  # processed: the last page shows it with its cuts
+    failed = {queued.capture.id: reason for queued, reason in running.failed_pages()}
+    preview = running.saved_preview(newest)
+    return {
+        "capture_id": newest,
+        "image": url_for("scan.saved_image", capture_id=newest) if preview else "",
+        "size": list(preview.size) if preview else None,
+        "failed": failed[newest].get(language, "") if newest in failed else "",
+    }
+
+
 def _status_line(
-    language: str, capture: dict[str, Any], last: dict[str, Any] | None, book: str | None
+    language: str,
+    capture: dict[str, Any],
+    last: dict[str, Any] | None,
+    saved: dict[str, Any] | None,
+    book: str | None,
 ) -> str:
     """One sentence saying what is happening now."""
     if book is None:
         return ui_text("ui.gate_book", language)
+    if saved is not None and saved["failed"]:
+        return ui_text("ui.page_saved_failed", language, reason=saved["failed"])
     if capture.get("running"):
         saved, count = capture.get("pages_saved", 0), capture.get("count")
         if count:
@@ -190,9 +219,25 @@ def _status_line(
         return str(capture["message"])
     if station().device.state in ("offline", "error"):
         return ui_text("ui.device_not_ready", language)
+    if saved is not None:
+        return ui_text("ui.page_saved_cutting", language)
     if last is not None and last.get("status") == "review":
         return ui_text("ui.last_needs_review", language)
+    if last is not None and capture.get("job") and capture["job"].get("state") == "finished":
+        count = len(last.get("entries") or [])
+        return ui_text("ui.page_saved_ready", language, count=count)
     return ui_text("ui.ready_next", language)
+
+
+@bp.get("/scan/saved/<capture_id>.jpg")
+def saved_image(capture_id: str) -> Response:
+    """A page just saved, small, before it is processed (404 once no longer kept)."""
+    preview = station().saved_preview(capture_id)
+    if preview is None:
+        abort(404)
+    response = Response(preview.jpeg, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
 
 
 @bp.get("/pages/<key>/<capture_id>.jpg")

@@ -7,17 +7,20 @@ of every screen in both languages.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
 from station.app.station import Station
 from station.app.touch import TouchApi
 from station.core import messages
 from station.core.diskspace import StorageState
+from tests.support.events import next_of
 
 PIN = "4321"
 
@@ -131,3 +134,32 @@ def test_only_the_station_itself_runs_the_first_boot_wizard(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/setup/", environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 403
     assert client.get("/setup/").status_code == 200
+
+
+def test_a_page_shows_as_saved_at_once_and_its_cuts_follow(
+    client: FlaskClient, station: Station
+) -> None:
+    """Between "saved" and "processed" the main screen shows the page itself (a small
+    JPEG made as it was saved) and says "Đã lưu trang"; once processed, its cuts. The
+    book's lock, which processing takes, holds the page between the two."""
+    events = station.events.subscribe()
+    with station.book_lock:
+        client.post("/scan/capture", headers={"Accept": "application/json",
+                                              "X-CSRF-Token": csrf(client)})  # fmt: skip
+        saved_id = next_of(events, "capture", "page_saved").data["capture_id"]
+        now = state(client)
+        saved = now["saved_page"]
+        assert saved["capture_id"] == saved_id and saved["failed"] == ""
+        assert now["status_line"] == messages.render("ui.page_saved_cutting", "vi")
+        image = client.get(saved["image"])
+        assert image.status_code == 200 and image.mimetype == "image/jpeg"
+        with Image.open(io.BytesIO(image.data)) as shown:
+            width, height = saved["size"]
+            assert shown.width <= 640 and abs(shown.width / shown.height - width / height) < 0.02
+    page_event = next_of(events, "page")
+    assert page_event.data["capture_id"] == saved_id
+    after = state(client)
+    assert after["saved_page"] is None and after["last_page"]["capture_id"] == saved_id
+    count = len(after["last_page"]["entries"])
+    assert after["status_line"] == messages.render("ui.page_saved_ready", "vi", count=count)
+    events.close()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +151,30 @@ def test_the_newest_page_is_handed_to_processing_once_as_saved(data_dir: Path, m
 
     behind = intake.save(_page(), BOOK, "page-1")  # the first job is still queued
     assert intake.take_pixels(behind.capture.id) is None
+
+
+def test_a_saved_page_has_a_small_preview_at_once(data_dir: Path) -> None:
+    """Scanner pixels and a phone's JPEG (EXIF-turned) both get a preview at most 640
+    wide with the page's size as shown; only the newest pages are kept."""
+    intake = Intake(data_dir, reserve_mb=1)
+    wide = CapturedImage(dpi=300, source="t", device="t:0", image=Image.new("L", (3000, 1000), 90))
+    job = intake.save(wide, BOOK, "page-1")
+    preview = intake.preview(job.capture.id)
+    assert preview is not None and preview.size == (3000, 1000)
+    with Image.open(io.BytesIO(preview.jpeg)) as shown:
+        assert shown.width <= 640 and abs(shown.width / shown.height - 3) < 0.05
+
+    photo = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: shown turned by 90 degrees
+    Image.new("RGB", (1600, 1200), (200, 190, 180)).save(photo, "JPEG", exif=exif)
+    phone = CapturedImage(dpi=200, source="phone", device="p", encoded=photo.getvalue(),
+                          format="JPEG")  # fmt: skip
+    turned = intake.preview(intake.save(phone, BOOK, "page-1").capture.id)
+    assert turned is not None and turned.size == (1200, 1600)
+    with Image.open(io.BytesIO(turned.jpeg)) as shown:
+        assert shown.width < shown.height
+
+    for _ in range(intake_module.PREVIEWS_KEPT):
+        intake.save(_page(), BOOK, "page-1")
+    assert intake.preview(job.capture.id) is None

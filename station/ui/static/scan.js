@@ -45,10 +45,31 @@
       text("queue", state.queue);
       text("operator", state.operator || "—");
       text("progress", state.progress);
-      showLastPage(state.last_page);
+      if (state.saved_page && state.saved_page.image) {
+        showSavedPage(state.saved_page);
+      } else {
+        showLastPage(state.last_page);
+      }
+      root.dataset.savedPage = state.saved_page ? state.saved_page.capture_id : "";
       root.dataset.captureRunning = String(!!capture.running);
       root.dataset.lastPage = state.last_page ? state.last_page.capture_id : "";
       root.dataset.lastStatus = state.last_page ? state.last_page.status : "";
+    }
+
+    /* A page saved and not yet cut: shown at once, its cut lines follow. */
+    function showSavedPage(saved) {
+      var badge = document.getElementById("last-status");
+      document.getElementById("thumb-empty").hidden = true;
+      document.getElementById("review-last").hidden = true;
+      text("last-flags", "");
+      badge.hidden = false;
+      badge.className = "page-status badge saved";
+      badge.textContent = S.t("page_saved");
+      var key = "saved|" + saved.capture_id;
+      if (key !== shownPage) {
+        shownPage = key;
+        S.drawPage(document.getElementById("thumb"), { image: saved.image, size: saved.size, entries: [] }, null);
+      }
     }
 
     function showLastPage(page) {
