@@ -14,11 +14,14 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from station.capture.drivers import configured_options, driver_class
+from station.capture.drivers.base import ButtonWatch
 from station.capture.job import CaptureJob, CaptureRunner
 from station.capture.triggers import TriggerEvent, Triggers
 from station.capture.usb import UsbEvent, UsbWatcher
@@ -49,6 +52,7 @@ class Peripherals:
         self._current_book = current_book
         self.usb: UsbWatcher | None = None
         self.triggers: Triggers | None = None
+        self.buttons: ButtonWatch | None = None
         #: Recent notices for the UI, newest last: {"key", "values", "at"}.
         self.notices: collections.deque[dict[str, Any]] = collections.deque(maxlen=20)
         #: Triggered captures finished (saved or failed), for :meth:`wait_triggered`.
@@ -73,9 +77,30 @@ class Peripherals:
         except StationError as exc:
             log.error("capture triggers are off: %s", exc.message("en"))
             self._notice(exc.key, **exc.values)
+        if config.triggers.enabled and config.triggers.scanner_button:
+            self._watch_buttons()
+
+    def _watch_buttons(self) -> None:
+        """The capture device's own buttons start a capture too, where they can be read."""
+        kind = self.config.capture.device
+        try:
+            self.buttons = driver_class(kind).watch_buttons(
+                configured_options(self.config.capture, kind),
+                self._on_button,
+                self.config.triggers.button_poll_ms / 1000,
+            )
+        except StationError as exc:
+            log.error("scanner buttons are off: %s", exc.message("en"))
+            self._notice(exc.key, **exc.values)
+
+    def _on_button(self, device: str, button: str) -> None:
+        self._on_trigger(TriggerEvent("button", device, button, time.monotonic()))
 
     def stop(self) -> None:
         """Stop watching (the station then ends a capture still running)."""
+        if self.buttons is not None:
+            self.buttons.stop()
+            self.buttons = None
         if self.triggers is not None:
             self.triggers.stop()
             self.triggers = None
@@ -95,6 +120,7 @@ class Peripherals:
             "usb": [r.to_dict() for r in usb.devices()] if usb else [],
             "usb_problem": usb.problem[0] if usb and usb.problem else "",
             "triggers": self.triggers.status() if self.triggers else {"enabled": False},
+            "buttons": self.buttons is not None,
             "notices": list(self.notices),
         }
 

@@ -321,7 +321,8 @@ def test_capture_needs_an_open_device(sane_dir: Path) -> None:
 
 def test_missing_python_sane_disables_only_this_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sane", None)  # import sane now raises ImportError
-    monkeypatch.delitem(sys.modules, "station.capture.drivers.sane.scanner")
+    for name in ("scanner", "buttons", "library"):  # the modules that import sane
+        monkeypatch.delitem(sys.modules, f"station.capture.drivers.sane.{name}")
     with pytest.raises(DeviceError) as caught:
         driver_class("sane")
     assert caught.value.key == "driver.unavailable"

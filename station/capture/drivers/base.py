@@ -14,13 +14,19 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from PIL import Image
 
 from station.core.models import utc_now
 
 log = logging.getLogger(__name__)
+
+
+class ButtonWatch(Protocol):
+    """A running watch of a device's buttons (see :meth:`Driver.watch_buttons`)."""
+
+    def stop(self) -> None: ...
 
 
 class DeviceState(enum.StrEnum):
@@ -119,6 +125,17 @@ class Driver(ABC):
     @abstractmethod
     def probe(cls) -> list[DeviceInfo]:
         """Devices of this kind that are present now."""
+
+    @classmethod
+    def watch_buttons(
+        cls,
+        options: Mapping[str, Any],
+        on_press: Callable[[str, str], None],
+        interval: float,
+    ) -> ButtonWatch | None:
+        """Start calling ``on_press(device, button)`` when a button on the device is
+        pressed, for devices whose buttons can be read (None: this kind cannot)."""
+        return None
 
     @classmethod
     def rescan(cls) -> list[DeviceInfo]:

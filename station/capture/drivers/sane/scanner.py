@@ -22,10 +22,9 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-import sane
 from PIL import Image
 
 from station.capture.drivers.base import (
@@ -38,6 +37,17 @@ from station.capture.drivers.base import (
     DriverEvent,
     EventCallback,
 )
+from station.capture.drivers.sane.buttons import ButtonPoller
+from station.capture.drivers.sane.library import (
+    _LIBRARY,
+    SANE_ERRORS,
+    close_handle,
+    first_device,
+    open_handle,
+    pause_pollers,
+    reset_library,
+    resume_pollers,
+)
 from station.capture.drivers.sane.options import (
     Applied,
     apply,
@@ -46,68 +56,13 @@ from station.capture.drivers.sane.options import (
     set_option,
 )
 from station.capture.drivers.sane.status import SaneStatus, classify, state_after
-from station.core import native, sigpipe
+from station.core import sigpipe
 from station.core.errors import DeviceError
 
 log = logging.getLogger(__name__)
-
-#: What python-sane raises: its ``_sane.error`` (status text) and RuntimeError
-#: ("Scanner returned no data" when a page ends before its first line).
-_SANE_ERROR: type[Exception] = getattr(getattr(sane, "_sane", None), "error", RuntimeError)
-SANE_ERRORS: tuple[type[Exception], ...] = (_SANE_ERROR, RuntimeError)
 _PARAMETER_ERRORS: tuple[type[Exception], ...] = (*SANE_ERRORS, IndexError, TypeError, ValueError)
 
-
-class _Library:
-    """sane_init() and sane_exit() act on the whole process: one session for all."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.ready = False
-        self.open_handles = 0
-
-    def start(self) -> None:
-        with self.lock:
-            if self.ready:
-                return
-            # Before any backend starts a reader thread (station.core.native).
-            native.prepare_thread_cancellation()
-            try:
-                sane.init()
-            except SANE_ERRORS as exc:
-                raise DeviceError("sane.init_failed", detail=str(exc)) from exc
-            self.ready = True
-
-    def devices(self) -> list[tuple[str, str, str, str]]:
-        with self.lock:
-            self.start()
-            try:
-                found = sane.get_devices()
-            except SANE_ERRORS as exc:
-                raise DeviceError("sane.init_failed", detail=str(exc)) from exc
-            return [(str(d[0]), str(d[1]), str(d[2]), str(d[3])) for d in found]
-
-    def reset(self) -> bool:
-        """End the session unless a device is open; the next use reads the config again."""
-        with self.lock:
-            if self.open_handles:
-                return False
-            if self.ready:
-                sane.exit()
-                self.ready = False
-            return True
-
-
-_LIBRARY = _Library()
-
-
-def reset_library() -> bool:
-    """End the SANE session so the next probe or open starts a new one.
-
-    libsane reads its configuration (``SANE_CONFIG_DIR``, dll.conf, backend files) at
-    sane_init(); call this after changing it. Refused (False) while a device is open.
-    """
-    return _LIBRARY.reset()
+__all__ = ["SANE_ERRORS", "SaneScanner", "reset_library"]
 
 
 class SaneScanner(Driver):
@@ -125,6 +80,7 @@ class SaneScanner(Driver):
         self.settings = parse_options(self.options)
         self._device_id = self.settings.device
         self._handle: Any = None
+        self._pausing = False  # this driver paused the button pollers to open the device
         self._lock = threading.RLock()  # one sequence of calls on the handle at a time
         self._read_lock = threading.Lock()  # guards _reading for an asynchronous cancel
         self._reading = False
@@ -142,12 +98,27 @@ class SaneScanner(Driver):
         ]
 
     @classmethod
+    def watch_buttons(
+        cls,
+        options: Mapping[str, Any],
+        on_press: Callable[[str, str], None],
+        interval: float,
+    ) -> ButtonPoller:
+        """Poll the device's button sensors between captures (buttons.py)."""
+        settings = parse_options(options)
+        return ButtonPoller(settings.device, on_press, interval, settings.options).start()
+
+    @classmethod
     def rescan(cls) -> list[DeviceInfo]:
         """The SANE devices present now, from a new libsane session when none is open:
         libsane reads its configuration, and some backends list their USB devices, only
         at sane_init()."""
-        _LIBRARY.reset()  # refused (and harmless) while a device is open
-        return cls.probe()
+        pause_pollers()  # their handles would keep the old session
+        try:
+            _LIBRARY.reset()  # refused (and harmless) while a capture holds a device
+            return cls.probe()
+        finally:
+            resume_pollers()
 
     @property
     def device(self) -> str:
@@ -158,35 +129,19 @@ class SaneScanner(Driver):
         """Open the configured device (or the first found); state becomes IDLE."""
         with self._lock:
             if self._handle is None:
-                if not self._device_id:
-                    self._device_id = self._first_device()
-                self._handle = self._open_handle(self._device_id)
+                if not self._pausing:
+                    pause_pollers()  # the scanner's buttons let go of the device first
+                    self._pausing = True
+                try:
+                    if not self._device_id:
+                        self._device_id = first_device()
+                    self._handle = open_handle(self._device_id)
+                except BaseException:
+                    self._pausing = False
+                    resume_pollers()
+                    raise
                 self._with_progress = "progress" in inspect.signature(self._handle.snap).parameters
             self._set_state(DeviceState.IDLE)
-
-    def _first_device(self) -> str:
-        found = _LIBRARY.devices()
-        if not found:
-            raise DeviceError("sane.no_devices")
-        return found[0][0]
-
-    def _open_handle(self, name: str) -> Any:
-        _LIBRARY.start()
-        with _LIBRARY.lock:
-            try:
-                handle = sane.open(name)
-            except SANE_ERRORS as exc:
-                raise self._open_error(name, exc) from exc
-            _LIBRARY.open_handles += 1
-        log.info("opened SANE device %s", name)
-        return handle
-
-    def _open_error(self, name: str, exc: Exception) -> DeviceError:
-        status = classify(exc)
-        if status is SaneStatus.INVAL:  # libsane's answer to an unknown device name
-            found = ", ".join(d[0] for d in _LIBRARY.devices()) or "-"
-            return DeviceError("sane.not_found", device=name, found=found)
-        return DeviceError(status.key, device=name, pages=0, detail=str(exc))
 
     def close(self) -> None:
         """Stop any scan and release the device; state becomes OFFLINE."""
@@ -194,18 +149,14 @@ class SaneScanner(Driver):
         with self._lock:
             self._drop_handle()
             self._set_state(DeviceState.OFFLINE)
+            if self._pausing:
+                self._pausing = False
+                resume_pollers()  # the scanner's buttons are read again
 
     def _drop_handle(self) -> None:
         handle, self._handle = self._handle, None
-        if handle is None:
-            return
-        try:
-            handle.close()
-        except SANE_ERRORS as exc:  # an unplugged device cannot be closed cleanly
-            log.debug("closing %s: %s", self.device, exc)
-        sigpipe.reassert()
-        with _LIBRARY.lock:
-            _LIBRARY.open_handles -= 1
+        if handle is not None:
+            close_handle(handle)
 
     def _require_handle(self) -> Any:
         if self._handle is None:
