@@ -60,6 +60,10 @@ CUT_KNOB = """() => {
     const box = knob.getBoundingClientRect();
     return box.width ? {x: box.left + box.width / 2, y: box.top + box.height / 2} : null;
 }"""
+#: A 40-character name, as long as common Vietnamese names get: it must wrap in its
+#: button, never spill over a neighbour's (every screenshot checks for overflow).
+LONG_NAME = "Nguyễn Thị Thanh Hương Trần Phạm Minh Kh"
+LONG_NAME_TELEX = "nguyeenx thij thanh huwowng traanf phamj minh kh"
 ADMIN_PIN = "2580"
 OPERATOR_PIN = "1357"
 BOOK = "KS-2007-01"
@@ -81,7 +85,8 @@ def test_a_shift_captures_reviews_and_publishes(
         ui.first_boot(ADMIN_PIN)
         typed = page.evaluate("(words) => words.map(Station.telex)", list(TELEX))
         assert typed == list(TELEX.values())
-        ui.add_operator("nguyeenx thij lan", "Nguyễn Thị Lan", OPERATOR_PIN)
+        assert len(LONG_NAME) == 40
+        ui.add_operator(LONG_NAME_TELEX, LONG_NAME, OPERATOR_PIN)
         ui.create_book("KS", "2007", "1", "stacked")
         numbers = capture_three_pages(ui)
         moved, renumbered = review_last_page(ui, context.new_cdp_session(page), numbers)

@@ -52,6 +52,48 @@ SMALL_TARGETS = """() => {
 }"""
 
 
+#: Elements whose content spills out of their box or past the window's right edge: a
+#: name wider than its button lets a finger meant for it land on the next one. A box
+#: counts when it clips its content or holds words of its own (an overlay drawn past
+#: the edge of a picture's frame is neither). Boxes
+#: that scroll on purpose (the bar's links) and text cut short with an ellipsis on
+#: purpose (the device pill) are left out, as are form fields (their text scrolls).
+OVERFLOWING = """() => {
+    const out = [];
+    const width = document.documentElement.clientWidth;
+    const scrolls = (style) => ["auto", "scroll"].includes(style.overflowX);
+    const inScroller = (node) => {
+        for (let up = node.parentElement; up; up = up.parentElement) {
+            if (up === document.body) { return false; }
+            if (scrolls(getComputedStyle(up))) { return true; }
+        }
+        return false;
+    };
+    for (const node of document.body.querySelectorAll("*")) {
+        if (!(node instanceof HTMLElement) || ["SCRIPT", "STYLE"].includes(node.tagName)) {
+            continue;
+        }
+        const style = getComputedStyle(node);
+        const box = node.getBoundingClientRect();
+        if (!box.width || !box.height || style.visibility === "hidden"
+                || style.position === "fixed" && node.closest(".toast")) { continue; }
+        const name = `${node.tagName}#${node.id}.${node.className}`;
+        if (box.right > width + 0.5 && !inScroller(node)) {
+            out.push(`${name} reaches x=${Math.round(box.right)} > ${width}`);
+            continue;
+        }
+        if (["INPUT", "TEXTAREA", "SELECT"].includes(node.tagName) || scrolls(style)
+                || style.textOverflow === "ellipsis" || style.display === "inline") { continue; }
+        const clips = style.overflowX !== "visible";
+        const words = [...node.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+        if ((clips || words) && node.scrollWidth > node.clientWidth + 1 && node.clientWidth > 0) {
+            out.push(`${name} content ${node.scrollWidth} px in ${node.clientWidth} px`);
+        }
+    }
+    return out;
+}"""
+
+
 @dataclass
 class Touch:
     page: Page
@@ -71,7 +113,13 @@ class Touch:
         self.page.evaluate(QUIET)
         small = self.page.evaluate(SMALL_TARGETS)
         assert not small, f"{name}: targets under 48 px: {small}"
+        self.fits(name)
         self.shots.take(self.page, name)
+
+    def fits(self, name: str) -> None:
+        """Nothing on the screen spills out of its box or past the window's edge."""
+        spilled = self.page.evaluate(OVERFLOWING)
+        assert not spilled, f"{name}: content overflows: {spilled}"
 
     def tap(self, selector: str) -> None:
         self.page.locator(selector).first.tap()
