@@ -91,6 +91,7 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
         app.register_blueprint(views.bp)
     app.register_blueprint(api_blueprint())  # /api/v1: entry PCs (docs/api.md)
     app.register_blueprint(lan_admin_blueprint(_check_csrf))  # pairing forms
+    app.after_request(gate.lock_when_leaving)
     _register_routes(app)
     _register_errors(app)
     return app
