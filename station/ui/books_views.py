@@ -18,7 +18,7 @@ from station.core.layouts import load_profiles
 from station.review.books import whole
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import LEDGER_TYPES, ui_text
+from station.ui.texts import LEDGER_TYPES, form_error, ui_text
 
 bp = Blueprint("books", __name__)
 
@@ -106,7 +106,7 @@ def create() -> Response | tuple[str, int]:
     except StationError as exc:
         if wants_json():
             raise
-        return _book_form(form.to_dict(), exc.message(lang())), screens.status_of(exc)
+        return _book_form(form.to_dict(), form_error(exc, lang())), screens.status_of(exc)
     screens.flash(ui_text("ui.book_created", lang()))
     return redirect(url_for("scan.main"))
 

@@ -17,7 +17,8 @@ from station.core.errors import UsageError
 from station.review.overview import ATTENTION_FLAGS
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import ui_label, ui_text
+from station.ui.formats import number
+from station.ui.texts import book_name, ui_label, ui_text
 
 bp = Blueprint("scan", __name__)
 
@@ -90,7 +91,7 @@ def scan_state(language: str) -> dict[str, Any]:
     """The main screen's data: device, batch, book, last page, queue and messages."""
     running = station()
     book_key = running.current_book
-    book = _book_summary(book_key) if book_key else None
+    book = _book_summary(book_key, language) if book_key else None
     last = _last_page(book_key, language) if book_key else None
     capture = _capture_state(language)
     return {
@@ -108,17 +109,20 @@ def scan_state(language: str) -> dict[str, Any]:
 def _progress(language: str) -> str:
     """Today's and this shift's entries, in one line."""
     figures = touch().progress()
-    line = ui_text("ui.progress_line", language, today=figures.get("today", 0))
+    today = number(figures.get("today", 0), language)
+    line = ui_text("ui.progress_line", language, today=today)
     if figures.get("shift") is not None:
-        line += " · " + ui_text("ui.progress_shift", language, shift=figures["shift"])
+        shift = number(figures["shift"], language)
+        line += " · " + ui_text("ui.progress_shift", language, shift=shift)
     return str(line)
 
 
-def _book_summary(key: str) -> dict[str, Any]:
+def _book_summary(key: str, language: str) -> dict[str, Any]:
     book = station().get_book(key)
     return {
         "key": key,
         "ref": str(book.ref),
+        "name": book_name(book.ref, language),
         "profile": book.profile,
         "next_entry": book.next_entry,
         "expected": book.expected_entries,

@@ -40,7 +40,7 @@
       if (!bar.hidden) {
         bar.firstElementChild.style.width = Math.round(100 * capture.pages_saved / capture.count) + "%";
       }
-      text("book-ref", state.book ? state.book.ref : S.t("none"));
+      text("book-ref", state.book ? state.book.name : S.t("none"));
       text("next-entry", state.book ? state.book.next_entry : "");
       text("queue", state.queue);
       text("operator", state.operator || "—");

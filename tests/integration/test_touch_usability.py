@@ -1,0 +1,168 @@
+"""The touch screens as a volunteer on a night shift meets them (issue 14).
+
+Through Flask's test client around a real, started station: the words of errors and
+figures, the admin screens closing behind the volunteer, the book checked after
+signing in, the PDF viewer, the renumbering and the quality flags explained.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from station.app.station import Station
+from station.app.touch import TouchApi
+from station.ui import formats
+
+PIN = "4321"
+ADMIN = "2580"
+
+
+@pytest.fixture
+def client(client: FlaskClient, station: Station) -> FlaskClient:
+    """A browser session on a station past the wizard, with a shift and a book."""
+    touch = TouchApi(station)
+    touch.set_admin_pin(ADMIN)
+    operator = touch.add_operator("Lê Thị Hòa", PIN)
+    touch.start_shift(operator.id, PIN)
+    touch.create_book("KS", 2007, 1, None, "spread-2", 1, None)
+    return client
+
+
+def page(client: FlaskClient, path: str, **kwargs: Any) -> str:
+    response = client.get(path, **kwargs)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def csrf(client: FlaskClient, path: str = "/status") -> str:
+    """This session's CSRF token, read from ``path`` (visiting a screen outside the admin
+    screens closes them on the station's own screen)."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page(client, path))
+    assert found is not None
+    return found.group(1)
+
+
+def admin_login(client: FlaskClient, **kwargs: Any) -> None:
+    answer = client.post("/admin/login", data={"csrf": csrf(client), "pin": ADMIN}, **kwargs)
+    assert answer.status_code == 302
+
+
+# -- words and figures (point 10) ---------------------------------------------------------
+
+
+def test_a_form_error_names_the_field_by_its_label(client: FlaskClient) -> None:
+    form = {"csrf": csrf(client), "code": "KH", "year": "", "book": "2", "first_entry": "1"}
+    answer = client.post("/books/new", data=form)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "“Năm mở sổ” phải là số nguyên từ 1800 đến 2200." in text
+    assert "'year'" not in text and "“year”" not in text
+    english = client.post("/books/new?lang=en", data={**form, "year": "99"})
+    assert "Year opened&#39; must be a whole number" in english.get_data(as_text=True)
+
+
+def test_numbers_are_written_the_vietnamese_way() -> None:
+    assert formats.number(80.0, "vi") == "80"
+    assert formats.number(12.5, "vi") == "12,5"
+    assert formats.number(12345.26, "vi") == "12.345,3"
+    assert formats.number(1234567, "vi", 0) == "1.234.567"
+    assert formats.number(12345.5, "en") == "12,345.5"
+    assert formats.number(None, "vi") == "—"
+
+
+def test_the_progress_screen_shows_numbers_without_a_decimal_point(
+    client: FlaskClient, station: Station
+) -> None:
+    snapshot = station.progress_counter.snapshot
+
+    def figures(**kwargs: Any) -> dict[str, Any]:
+        data = snapshot(**kwargs)
+        data["per_hour"] = {"last_hour": 1200, "shift_average": 80.0}
+        data["today"] = 12345
+        return data
+
+    station.progress_counter.snapshot = figures  # type: ignore[method-assign]
+    text = page(client, "/progress")
+    assert "trung bình ca: 80/giờ" in text
+    assert "80.0" not in text
+    assert "<strong>12.345</strong>" in text and "<strong>1.200</strong>" in text
+
+
+def test_times_are_shown_in_the_stations_time_zone(client: FlaskClient, station: Station) -> None:
+    assert station.config.station.timezone == "Asia/Ho_Chi_Minh"
+    assert formats.local_time("2026-12-05T16:30:00Z", "Asia/Ho_Chi_Minh", "vi") == (
+        "23:30 05/12/2026"
+    )
+    client.post("/shift/end", data={"csrf": csrf(client), "note": "Hết ca."})
+    handover = TouchApi(station).last_handover()
+    assert handover is not None
+    ended = formats.parse_iso(handover["ended_at"])
+    local = ended.astimezone(dt.timezone(dt.timedelta(hours=7)))
+    text = page(client, "/shift")
+    assert local.strftime("%H:%M %d/%m/%Y") in text
+    assert "UTC" not in text
+
+
+def test_the_screens_name_books_and_layouts_in_words(client: FlaskClient) -> None:
+    books = page(client, "/books")
+    assert "Sổ Khai sinh năm 2007, quyển số 1" in books
+    assert "spread-2" not in re.sub(r'(value|data-book)="[^"]*"', "", books)
+    assert "KS-2007-01" not in re.sub(r'(value|data-book|href)="[^"]*"', "", books)
+    scan = page(client, "/scan")
+    assert "Sổ Khai sinh năm 2007, quyển số 1" in scan
+
+
+# -- admin (point 11) ----------------------------------------------------------------------
+
+
+def test_changing_the_admin_pin_asks_for_the_current_one(
+    client: FlaskClient, station: Station
+) -> None:
+    admin_login(client)
+    assert 'name="old_pin"' in page(client, "/admin/pin")
+    form = {"csrf": csrf(client, "/admin/pin"), "old_pin": "0000", "pin": "97531", "pin2": "97531"}
+    refused = client.post("/admin/pin", data=form)
+    assert refused.status_code == 403
+    assert "Mã PIN hiện tại không đúng" in refused.get_data(as_text=True)
+    assert TouchApi(station).check_admin_pin(ADMIN)
+    admin_login(client)
+    accepted = client.post("/admin/pin", data={**form, "old_pin": ADMIN})
+    assert accepted.status_code == 302
+    assert TouchApi(station).check_admin_pin("97531")
+
+
+def test_the_admin_screens_lock_when_the_kiosk_leaves_them(client: FlaskClient) -> None:
+    admin_login(client)
+    assert client.get("/admin/storage").status_code == 200
+    client.get("/api/ui/state")  # a script's refresh is no visit to another screen
+    assert client.get("/admin/devices").status_code == 200
+    page(client, "/scan")
+    assert client.get("/admin/").headers["Location"].startswith("/admin/login")
+
+
+def test_the_admin_screens_lock_after_a_short_idle_time(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from station.ui import gate
+
+    admin_login(client)
+    now = dt.datetime.now().timestamp()
+    monkeypatch.setattr(gate.time, "time", lambda: now + gate.ADMIN_MINUTES * 60 - 5)
+    assert client.get("/admin/").status_code == 200  # used: the idle time starts again
+    monkeypatch.setattr(gate.time, "time", lambda: now + 2 * gate.ADMIN_MINUTES * 60 - 10)
+    assert client.get("/admin/").status_code == 200
+    monkeypatch.setattr(gate.time, "time", lambda: now + 3 * gate.ADMIN_MINUTES * 60 + 1)
+    assert client.get("/admin/").headers["Location"].startswith("/admin/login")
+    assert gate.ADMIN_MINUTES <= 5
+
+
+def test_other_machines_keep_their_admin_session_across_screens(client: FlaskClient) -> None:
+    remote = {"REMOTE_ADDR": "192.168.1.50"}
+    admin_login(client, environ_base=remote)
+    assert client.get("/scan", environ_base=remote).status_code == 200
+    assert client.get("/admin/", environ_base=remote).status_code == 200
