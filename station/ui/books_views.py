@@ -7,7 +7,6 @@ to capture its page again.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 from flask import Blueprint, redirect, request, send_file, url_for
@@ -18,7 +17,7 @@ from station.core.layouts import load_profiles
 from station.review.books import whole
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import LEDGER_TYPES, form_error, ui_text
+from station.ui.texts import LEDGER_TYPES, form_error, profile_name, ui_label, ui_text
 
 bp = Blueprint("books", __name__)
 
@@ -48,6 +47,28 @@ def choose() -> str:
     return screens.render("books.html", "books", books=books, last=last)
 
 
+@bp.get("/books/confirm")
+def confirm() -> Response | str:
+    """After signing in: the open book, named large as its cover reads, to be confirmed
+    before anything is scanned into it (the last shift's book may not be on the
+    scanner any more)."""
+    key = touch().current_book
+    if key is None:
+        return redirect(url_for("books.choose"))
+    book = station().get_book(key)
+    counts = next((b for b in touch().list_books() if b["key"] == key), {})
+    return screens.render(
+        "book_confirm.html",
+        "book_confirm",
+        section="books",
+        book=book.to_dict(),
+        key=key,
+        type_name=ui_label("ledger_type." + book.ref.code, lang(), book.ref.code),
+        layout=profile_name(book.profile, lang()),
+        entries=counts.get("entries", 0),
+    )
+
+
 @bp.post("/books/open")
 def open_book() -> Response:
     check_csrf()
@@ -66,7 +87,7 @@ def _book_form(sent: Mapping[str, str], error: str = "") -> str:
     profiles = [(p.name, p.label(language), p) for p in load_profiles().values()]
     values = {
         "code": LEDGER_TYPES[0],
-        "year": str(dt.date.today().year),
+        "year": "",  # never a silent guess: the operator types the year on the cover
         "book": "1",
         "office": station().info.office_code,
         "profile": station().config.processing.default_profile,

@@ -30,6 +30,9 @@ from station.ui.upload import is_loopback
 #: How long the admin screens stay open without being used (each admin request
 #: starts the time again).
 ADMIN_MINUTES = 3
+#: The screens that belong to the admin session: the admin screens and, once the
+#: admin PIN is set, the first-boot wizard's later steps.
+ADMIN_BLUEPRINTS = ("admin", "setup")
 
 
 # -- the admin session -------------------------------------------------------------
@@ -52,15 +55,15 @@ def revoke_admin() -> None:
 def lock_when_leaving(response: Response) -> Response:
     """Close the admin screens when the station's own screen shows any other screen.
 
-    An app's ``after_request``: a page (HTML, answered 200 to a GET) outside ``/admin``
-    seen on the kiosk ends the admin session. Other machines keep theirs (they need
+    An app's ``after_request``: a page (HTML, answered 200 to a GET) outside the admin
+    screens and the wizard seen on the kiosk ends the admin session. Other machines keep theirs (they need
     the PIN for every screen), and scripts' JSON, images and events change nothing.
     """
     if (
         request.method == "GET"
         and response.status_code == 200
         and response.mimetype == "text/html"
-        and request.blueprint != "admin"
+        and request.blueprint not in ADMIN_BLUEPRINTS
         and "admin_until" in session
         and local()
     ):

@@ -77,6 +77,14 @@ def begin() -> Response | tuple[str, int]:
             raise
         return _pin_form(operator_id, form_error(exc, lang())), screens.status_of(exc)
     screens.flash(ui_text("ui.shift_started", lang(), name=shift.get("operator_name", "")))
+    return _after_sign_in()
+
+
+def _after_sign_in() -> Response:
+    """A new shift first checks the book left open: the wrong book is the costliest
+    mistake of a night shift."""
+    if touch().current_book is not None:
+        return redirect(url_for("books.confirm"))
     return redirect(url_for("home"))
 
 
@@ -111,7 +119,7 @@ def add() -> Response | tuple[str, int]:
             raise
         return _new_form(name, form_error(exc, lang())), screens.status_of(exc)
     screens.flash(ui_text("ui.shift_started", lang(), name=operator["name"]))
-    return redirect(url_for("home"))
+    return _after_sign_in()
 
 
 @bp.get("/progress")

@@ -120,12 +120,14 @@ def book_name(value: Any, lang: str) -> str:
     """
     ref: BookRef | None = value if isinstance(value, BookRef) else None
     try:
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "code" in value:
+            ref = BookRef(str(value["code"]), int(value["year"]), int(value["number"]))
+        elif isinstance(value, dict):
             inner = value.get("ref")
             ref = BookRef(**inner) if isinstance(inner, dict) else BookRef.parse(value["key"])
         elif isinstance(value, str):
             ref = BookRef.parse(value)
-    except (StationError, KeyError, TypeError):
+    except (StationError, KeyError, TypeError, ValueError):
         ref = None
     if ref is None:
         return "" if value is None else str(value)

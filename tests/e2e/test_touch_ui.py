@@ -256,7 +256,8 @@ def visit_the_other_screens(ui: Touch) -> None:
     ui.tap_and_load("[data-operator]", "**/shift/pin/**")
     ui.shot("shift-pin")
     ui.keypad(OPERATOR_PIN)
-    ui.tap_and_load("[data-key=ok]", "**/scan")
+    ui.tap_and_load("[data-key=ok]", "**/books/confirm")  # the book is checked first
+    ui.confirm_book("Khai sinh|2007|1")
 
 
 def api(ui: Touch, path: str) -> Any:

@@ -166,3 +166,30 @@ def test_other_machines_keep_their_admin_session_across_screens(client: FlaskCli
     admin_login(client, environ_base=remote)
     assert client.get("/scan", environ_base=remote).status_code == 200
     assert client.get("/admin/", environ_base=remote).status_code == 200
+
+
+# -- the book checked after signing in (point 6) ---------------------------------------------
+
+
+def test_signing_in_checks_the_open_book_first(client: FlaskClient, station: Station) -> None:
+    touch = TouchApi(station)
+    operator = next(o for o in touch.list_operators() if o.name == "Lê Thị Hòa")
+    client.post("/shift/end", data={"csrf": csrf(client), "note": ""})
+    signed_in = client.post(
+        "/shift/start", data={"csrf": csrf(client), "operator_id": operator.id, "pin": PIN}
+    )
+    assert signed_in.headers["Location"].endswith("/books/confirm")
+    text = page(client, "/books/confirm")
+    cover = re.search(r'<dl class="cover" id="cover">(.*?)</dl>', text, re.S)
+    assert cover is not None
+    words = re.sub(r"<[^>]+>", " ", cover.group(1))
+    assert words.split() == "Loại sổ Khai sinh Năm mở sổ 2007 Quyển số 1".split()
+    assert "KS-2007-01" not in re.sub(r'(data-book|href)="[^"]*"', "", text)
+    assert "Đúng, quét tiếp" in text and "Chọn sổ khác" in text
+    assert 'href="/scan" id="book-yes"' in text and 'href="/books" id="book-other"' in text
+
+
+def test_a_new_book_form_does_not_guess_the_year(client: FlaskClient) -> None:
+    text = page(client, "/books/new")
+    assert re.search(r'id="year" name="year" value=""', text)
+    assert "Gõ năm ghi trên bìa sổ" in text

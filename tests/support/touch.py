@@ -190,9 +190,24 @@ class Touch:
         self.shot("shift-add-name")
         self.tap_and_load("[data-key=ok]", "**/books")
 
+    def confirm_book(self, name: str) -> None:
+        """The book check after signing in: the cover's words, large, then carry on."""
+        assert self.page.url.endswith("/books/confirm")
+        cover = self.page.inner_text("#cover")
+        assert all(part in cover for part in name.split("|")), cover
+        size = self.page.eval_on_selector("#cover-type", "e => getComputedStyle(e).fontSize")
+        assert float(size.rstrip("px")) >= 32
+        self.shot("book-confirm")
+        self.tap_and_load("#book-yes", "**/scan")
+
     def create_book(self, code: str, year: str, number: str, profile: str) -> None:
         self.shot("books-none")
         self.tap_and_load("#new-book", "**/books/new")
+        # The year is read off the cover: shown without scrolling, and never filled in.
+        assert self.page.input_value("#year") == ""
+        year_box = self.page.locator("#year").bounding_box()
+        viewport = self.page.viewport_size
+        assert year_box and viewport and year_box["y"] + year_box["height"] <= viewport["height"]
         self.tap(f"#types input[value={code}] + span")
         self.tap(f"#profiles input[value={profile}] + span")
         for field, value in (("year", year), ("book", number)):
