@@ -94,6 +94,23 @@ OVERFLOWING = """() => {
 }"""
 
 
+#: The text fields a finger can type into on this screen (their ids).
+TEXT_FIELDS = """() => [...document.querySelectorAll("input, textarea")]
+    .filter((f) => !["hidden", "radio", "checkbox", "file"].includes(f.type))
+    .filter((f) => f.id && f.getBoundingClientRect().width > 0 && !f.closest("dialog:not([open])"))
+    .map((f) => f.id)"""
+#: Where a field is, and the top of what covers the screen's bottom (the on-screen
+#: keyboard when it is open, else the window's bottom edge).
+FIELD_BOX = """(id) => {
+    const box = document.getElementById(id).getBoundingClientRect();
+    const osk = document.getElementById("osk");
+    const open = !!osk && !osk.hidden;
+    return {top: box.top, bottom: box.bottom, left: box.left, right: box.right, osk: open,
+            limit: open ? osk.getBoundingClientRect().top : window.innerHeight,
+            width: document.documentElement.clientWidth};
+}"""
+
+
 @dataclass
 class Touch:
     page: Page
@@ -120,6 +137,36 @@ class Touch:
         """Nothing on the screen spills out of its box or past the window's edge."""
         spilled = self.page.evaluate(OVERFLOWING)
         assert not spilled, f"{name}: content overflows: {spilled}"
+
+    def field_in_sight(self, field_id: str) -> dict[str, Any]:
+        """Tap a text field as a finger does; assert it is wholly on the screen and, when
+        the on-screen keyboard opens for it, wholly above the keys. Closes the keyboard."""
+        field = self.page.locator(f"#{field_id}")
+        typed = field.get_attribute("data-osk") is not None
+        field.tap()
+        if typed:
+            self.page.wait_for_selector("#osk", state="visible")
+            self.page.wait_for_function(
+                "id => document.getElementById(id).dataset.revealed === '1'", arg=field_id
+            )
+        box: dict[str, Any] = self.page.evaluate(FIELD_BOX, field_id)
+        where = f"#{field_id} at {box}"
+        assert box["osk"] == typed, where
+        assert box["top"] >= 0 and box["left"] >= 0 and box["right"] <= box["width"], where
+        assert box["bottom"] <= box["limit"], f"{where}: under the keyboard or off screen"
+        if typed:
+            self.tap("#osk [data-osk-key=done]")
+            self.page.wait_for_selector("#osk", state="hidden")
+        return box
+
+    def every_field_in_sight(self, name: str) -> list[str]:
+        """:meth:`field_in_sight` for every text field of the screen; returns their ids."""
+        ids: list[str] = self.page.evaluate(TEXT_FIELDS)
+        assert ids, f"{name}: no text field"
+        for field_id in ids:
+            self.page.evaluate("window.scrollTo(0, 0)")
+            self.field_in_sight(field_id)
+        return ids
 
     def tap(self, selector: str) -> None:
         self.page.locator(selector).first.tap()
