@@ -37,6 +37,7 @@ from station.lan.api import API_PREFIX, api_blueprint, api_error_response
 from station.ui import (
     admin_views,
     books_views,
+    formats,
     gate,
     live,
     review_views,
@@ -216,6 +217,8 @@ def _register_routes(app: Flask) -> None:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Any, int]:
+        if isinstance(exc, RequestEntityTooLarge):
+            return _too_large()
         return _error_response(exc.code or 500, f"ui.http.{exc.code}")
 
     @app.errorhandler(StationError)
@@ -228,6 +231,15 @@ def _register_errors(app: Flask) -> None:
     def bug(exc: Exception) -> tuple[Any, int]:
         log.exception("unexpected error serving %s", request.path)
         return _error_response(500, "ui.http.500")
+
+
+def _too_large() -> tuple[Any, int]:
+    """A body over the route's limit: said in the reader's words, with the limit."""
+    limit = request.max_content_length or MAX_BODY
+    lang = request.args.get("lang") or session.get("lang")
+    lang = lang if lang in messages.LANGUAGES else "vi"
+    size = formats.number(limit / (1024 * 1024), lang)
+    return _error_response(413, "", messages.render("ui.http.413_limit", lang, limit=size))
 
 
 def _error_response(code: int, key: str, text: str = "") -> tuple[Any, int]:

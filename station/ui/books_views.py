@@ -15,7 +15,7 @@ from werkzeug.wrappers.response import Response
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.layouts import load_profiles
 from station.review.books import whole
-from station.ui import gate, screens
+from station.ui import gate, pdf_view, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
 from station.ui.texts import LEDGER_TYPES, form_error, profile_name, ui_label, ui_text
 
@@ -168,6 +168,8 @@ def entry(entry_id: str) -> str:
         entry=found.to_dict(),
         capture_id=capture_id,
         pdf=url_for("books.entry_pdf", entry_id=entry_id),
+        viewer=url_for("books.entry_view", entry_id=entry_id),
+        picture=url_for("books.entry_page", entry_id=entry_id, number=1),
     )
 
 
@@ -178,6 +180,44 @@ def entry_pdf(entry_id: str) -> Response:
         raise UsageError("ui.bad_value", name="version")
     path = touch().entry_pdf(entry_id, int(version) if version else None)
     return send_file(path, mimetype="application/pdf", download_name=path.name, max_age=0)
+
+
+@bp.get("/entries/<entry_id>/view")
+def entry_view(entry_id: str) -> str:
+    """The entry's PDF inside the screens: one page as a picture, a big back button."""
+    found = station().find_entry(entry_id)
+    if found is None:
+        raise NotFoundError("ui.unknown_entry")
+    pages = pdf_view.page_count(touch().entry_pdf(entry_id))
+    number = _page_number(request.args.get("page"), pages)
+    return screens.render(
+        "pdf_view.html",
+        "pdf",
+        section="overview",
+        entry=found.to_dict(),
+        page=number,
+        pages=pages,
+        picture=url_for("books.entry_page", entry_id=entry_id, number=number),
+        back=url_for("books.entry", entry_id=entry_id),
+    )
+
+
+@bp.get("/entries/<entry_id>/page-<int:number>.png")
+def entry_page(entry_id: str, number: int) -> Response:
+    """One page of the entry's PDF rendered as a PNG (``?w=`` pixels wide)."""
+    path = touch().entry_pdf(entry_id)
+    if not 1 <= number <= pdf_view.page_count(path):
+        raise NotFoundError("ui.unknown_entry")
+    width = request.args.get("w", "1200")
+    picture = pdf_view.render_page(path, number, int(width) if width.isdigit() else 1200)
+    response = Response(picture, mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page_number(text: str | None, pages: int) -> int:
+    number = int(text) if text and text.isdigit() else 1
+    return max(1, min(number, pages))
 
 
 @bp.post("/entries/<entry_id>/recapture")
