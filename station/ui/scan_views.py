@@ -160,7 +160,20 @@ def page_for_screen(
         "review": url_for("review.page", key=book_key, capture_id=capture_id),
         "status_label": ui_label("ui.page_" + status, language, status),
         "flag_labels": [ui_label("ui.flag_" + f, language, f) for f in page.get("flags", [])],
+        "flag_help": flag_help(page.get("flags", []), language),
     }
+
+
+def flag_help(flags: list[str], language: str) -> list[dict[str, str]]:
+    """Each flag with its name and a short sentence: what it means, what to do."""
+    return [
+        {
+            "flag": f,
+            "label": ui_label("ui.flag_" + f, language, f),
+            "help": ui_label("ui.flag_help_" + f, language, ""),
+        }
+        for f in flags
+    ]
 
 
 def _status_line(

@@ -57,7 +57,9 @@
       document.getElementById("thumb-empty").hidden = !!page;
       badge.hidden = !page;
       review.hidden = !page;
-      text("last-flags", page ? (page.flag_labels || []).join(", ") : "");
+      text("last-flags", page ? (page.flag_help || []).map(function (f) {
+        return f.label + (f.help ? ": " + f.help : "");
+      }).join(" · ") : "");
       if (!page) { return; }
       badge.className = "page-status badge " + page.status;
       badge.textContent = page.status_label;
