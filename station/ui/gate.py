@@ -56,8 +56,9 @@ def lock_when_leaving(response: Response) -> Response:
     """Close the admin screens when the station's own screen shows any other screen.
 
     An app's ``after_request``: a page (HTML, answered 200 to a GET) outside the admin
-    screens and the wizard seen on the kiosk ends the admin session. Other machines keep theirs (they need
-    the PIN for every screen), and scripts' JSON, images and events change nothing.
+    screens and the wizard seen on the kiosk ends the admin session. Other machines
+    keep theirs (they need the PIN for every screen), and scripts' JSON, images and
+    events change nothing.
     """
     if (
         request.method == "GET"
