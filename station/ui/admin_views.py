@@ -118,10 +118,10 @@ def presets(language: str) -> list[tuple[str, str, str]]:
 @bp.post("/settings")
 def save_settings() -> Response | tuple[str, int]:
     check_csrf()
-    changes = changes_from_form(request.form, (*FIELDS, "processing.naming_preset"))
-    if "require_shift__present" in request.form:
-        changes["require_shift"] = request.form.get("require_shift") == "on"
     try:
+        changes = changes_from_form(request.form, (*FIELDS, "processing.naming_preset"))
+        if "require_shift__present" in request.form:
+            changes["require_shift"] = request.form.get("require_shift") == "on"
         touch().update_settings(changes)
     except StationError as exc:
         if wants_json():

@@ -105,11 +105,19 @@ def field_label(name: str, lang: str) -> str:
 
 
 def form_error(error: StationError, lang: str) -> str:
-    """A station error for a form: the field it names is named by its on-screen label."""
-    values = dict(error.values)
-    if isinstance(values.get("name"), str):
-        values["name"] = field_label(values["name"], lang)
-    return messages.render(error.key, lang, **values)
+    """A station error for a form: the field it names (``name`` or ``key``) is named by
+    its on-screen label, never by its internal name."""
+    original = error.values
+    error.values = {
+        field: field_label(value, lang)
+        if field in ("name", "key") and isinstance(value, str)
+        else value
+        for field, value in original.items()
+    }
+    try:  # the error's own message(), which a subclass may render its own way
+        return error.message(lang)
+    finally:
+        error.values = original
 
 
 def book_name(value: Any, lang: str) -> str:

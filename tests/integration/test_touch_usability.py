@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from station.app.station import Station
 from station.app.touch import TouchApi
 from station.core import messages
 from station.review.review import next_entry_after
-from station.ui import formats
+from station.ui import formats, system_time
 from station.ui.scan_views import flag_help
 from tests.support.stations import capture
 
@@ -293,3 +294,38 @@ def test_every_flag_shown_is_explained(client: FlaskClient, station: Station) ->
     assert helped == [
         {"flag": "faded", "label": "Mực mờ", "help": messages.render("ui.flag_help_faded", "vi")}
     ]
+
+
+def test_a_refused_setting_is_named_by_its_label_in_vietnamese(client: FlaskClient) -> None:
+    admin_login(client)
+    token = csrf(client, "/admin/")
+    for sent, words in (
+        ({"storage__reserve_mb": "-5"}, "“Dung lượng giữ trống (MB)” không hợp lệ: cần ít nhất"),
+        ({"storage__warn_mb": "abc"}, "“Cảnh báo khi còn dưới (MB)” không hợp lệ."),
+    ):
+        answer = client.post("/admin/settings", data={"csrf": token, **sent})
+        text = answer.get_data(as_text=True)
+        assert answer.status_code == 400 and 'id="settings-form"' in text
+        [error] = re.findall(r'id="form-error">([^<]*)<', text)
+        assert words in error, error
+        assert "storage." not in error and "Configuration" not in error and "expected" not in error
+
+
+def test_a_failed_time_zone_change_is_said_in_vietnamese_and_logged(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = "Failed to set time zone: Access denied"
+    monkeypatch.setattr(system_time.shutil, "which", lambda name: "/usr/bin/timedatectl")
+    monkeypatch.setattr(
+        system_time.subprocess,
+        "run",
+        lambda *args, **kwargs: subprocess.CompletedProcess(args, 1, "", raw),
+    )
+    admin_login(client)
+    token = csrf(client, "/setup/?step=timezone")
+    answer = client.post("/setup/timezone", data={"csrf": token, "zone": "Asia/Bangkok"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 502
+    assert "Không đổi được múi giờ sang Asia/Bangkok." in text
+    assert raw not in text and "Access denied" not in text
+    assert raw in caplog.text
