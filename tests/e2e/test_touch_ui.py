@@ -238,6 +238,13 @@ def visit_the_other_screens(ui: Touch) -> None:
     page = ui.page
     ui.tap_and_load("[data-nav=books]", "**/books")
     ui.shot("books")
+    # The plain pages: the status page, the phone upload, an error.
+    for path, name in (("/status", "status"), ("/upload", "upload"), ("/entries/nope", "error")):
+        ui.visit(path)
+        ui.shot(name)
+        if name != "error":
+            assert "Sổ Khai sinh năm 2007, quyển số 1" in page.inner_text("#current-book")
+    ui.go("/books")
     ui.tap_and_load("[data-nav=scan]", "**/scan")
     ui.tap_and_load("#lang-toggle", "**/scan?lang=en")
     assert "Capture one page" in page.inner_text("#capture")

@@ -122,6 +122,10 @@ class Touch:
         self.page.goto(self.url + path)
         self.ready()
 
+    def visit(self, path: str) -> None:
+        """A plain page (status, upload, errors): no screen script to wait for."""
+        self.page.goto(self.url + path, wait_until="load")
+
     def ready(self) -> None:
         self.page.wait_for_function(READY)
 
