@@ -253,10 +253,13 @@
       explained.textContent = "";
       entry.flags.forEach(function (flag) {
         if (document.querySelector("#flags button[data-flag='" + flag + "']")) { return; }
-        var help = S.t("flag_help_" + flag);
+        /* Keys made from the flag's name: every ui.flag_<name> has its ui.flag_help_<name>. */
+        var name = ["flag", flag].join("_");
+        var helpKey = ["flag_help", flag].join("_");
+        var help = S.t(helpKey);
         explained.appendChild(S.el("li", { "data-flag": flag }, [
-          S.el("strong", { text: S.t("flag_" + flag) }),
-          help === "flag_help_" + flag ? null : S.el("span", { text: " " + help })
+          S.el("strong", { text: S.t(name) }),
+          help === helpKey ? null : S.el("span", { text: " " + help })
         ]));
       });
       explained.hidden = !explained.children.length;
