@@ -161,6 +161,18 @@ def review_last_page(ui: Touch, cdp: CDPSession, numbers: list[str]) -> tuple[bo
     moved_to = int(page.locator(".handle.cut.h").first.get_attribute("aria-valuenow") or 0)
 
     labels = page.locator("#frame .label")
+    # The station's own flags on an entry (faded ink...) are each explained.
+    operator_flags = page.eval_on_selector_all(
+        "#flags [data-flag]", "b => b.map(x => x.dataset.flag)"
+    )
+    own = [[f for f in e["flags"] if f not in operator_flags] for e in view["entries"]]
+    flagged = next((i for i, flags in enumerate(own) if flags), None)
+    assert flagged is not None, "the simulated page has no flagged entry to explain"
+    select_entry(page, labels, flagged)
+    explained = page.eval_on_selector_all(
+        "#entry-flags li", "items => items.map(i => [i.dataset.flag, !!i.querySelector('span')])"
+    )
+    assert explained == [[flag, True] for flag in own[flagged]]
     last = select_entry(page, labels, labels.count() - 1)
     renumbered = str(int(last) + 2)  # leaves a gap: the overview shows it missing
     ui.tap("#number")
