@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from station.capture.job import REQUIRE_SHIFT
-from station.core import config, config_write, naming
+from station.core import config, config_write, messages, naming
 from station.core.errors import ConfigError, NamingError, UsageError
 from station.core.layouts import load_profiles
 
@@ -57,6 +57,20 @@ MAX_BUDGET_KB = 10_240
 SIZES_TTL = 60.0
 
 _sizes_cache: dict[str, tuple[float, dict[str, int]]] = {}
+
+
+class SettingValueError(UsageError):
+    """A value the schema refuses for one key, said in the reader's language (the
+    schema's own words for what is expected, not its English summary)."""
+
+    def __init__(self, key: str, problem: config.Problem) -> None:
+        self.problem = problem  # before the base class renders the English message
+        english = messages.render(problem.expected, "en", **problem.values)
+        super().__init__("settings.bad_value", key=key, expected=english)
+
+    def message(self, lang: str = "vi") -> str:
+        expected = messages.render(self.problem.expected, lang, **self.problem.values)
+        return messages.render(self.key, lang, **{**self.values, "expected": expected})
 
 
 def editable_keys() -> list[str]:
@@ -159,6 +173,8 @@ def _check(station: Station, dotted: str, key: Any, value: Any) -> Any:
     config_write.set_key(nested, dotted, value)
     try:
         checked = _get(config.validate(nested), dotted)
+    except config.ConfigProblems as exc:
+        raise SettingValueError(dotted, exc.problems[0]) from exc
     except ConfigError as exc:
         raise UsageError("settings.bad_value", key=dotted, expected=exc.message("en")) from exc
     if dotted == "processing.budget_kb" and checked > MAX_BUDGET_KB:

@@ -90,6 +90,13 @@ class TouchApi:
         order, each with its box ``[l, t, r, b]`` in view pixels (see PageView)."""
         return self.review.page_view(book_key, capture_id)
 
+    def next_entry_with(
+        self, book_key: str, capture_id: str, numbers: list[str]
+    ) -> tuple[int, int]:
+        """The book's next entry number, and what it becomes if the page's entries are
+        numbered ``numbers`` (changes nothing)."""
+        return self.review.next_entry_with(book_key, capture_id, numbers)
+
     def page_image(self, book_key: str, capture_id: str, max_width: int) -> bytes:
         """JPEG of the page's view frame, at most ``max_width`` pixels wide (made at
         the nearest of a few standard widths and kept on disk). Scale boxes by

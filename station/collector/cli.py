@@ -42,7 +42,7 @@ LANG_ENV = "LEDGER_COLLECT_LANG"
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="station-collect",
-        description="Thu tệp PDF từ trạm số hoá về máy nhập liệu / "
+        description="Thu tệp PDF từ trạm số hóa về máy nhập liệu / "
         "Collect the PDF files of ledger stations onto this entry PC",
     )
     parser.add_argument("--version", action="version", version=f"ledger-station {__version__}")

@@ -84,7 +84,7 @@ def _driver_defaults() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class StationSection:
-    name: str = _opt("Trạm số hoá", "Name shown on the screen and announced on the LAN.")
+    name: str = _opt("Trạm số hóa", "Name shown on the screen and announced on the LAN.")
     id: str = _opt("", "Unique station id; empty: made on first start and kept in the data.")
     office_code: str = _opt("", "Code of the civil-status office (commune), e.g. 'xa-dong-hoa'.")
     office_name: str = _opt("", "Name of the office, e.g. 'UBND xã Đông Hòa'.")

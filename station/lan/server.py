@@ -119,7 +119,7 @@ def landing_page(station: StationInfo, fingerprint: str) -> bytes:
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 2em auto">
 <h1>{name}</h1><p>{office}</p>
-<p>Trạm số hoá sổ hộ tịch. Máy nhập liệu nhận tệp bằng chương trình
+<p>Trạm số hóa sổ hộ tịch. Máy nhập liệu nhận tệp bằng chương trình
 <code>station-collect</code> sau khi ghép nối với trạm. Trang quản trị qua mạng
 cần mã PIN quản trị.</p>
 <p lang="en">Civil-status ledger station. Entry PCs collect the files with

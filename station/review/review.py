@@ -48,7 +48,6 @@ from station.core.models import (
     EntryStatus,
     Page,
     new_id,
-    numeric,
     utc_now,
 )
 from station.processing import numbering
@@ -96,6 +95,17 @@ class EntryView:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def next_entry_after(first_entry: int, numbers: list[str]) -> int:
+    """The number after the highest plain entry number ("12"), never below ``first_entry``.
+
+    A number with a suffix ("12a") is an entry slipped in after its plain one: it never
+    moves the book's sequence (renumbering an entry to 12a used to turn the next number
+    from 11 into 13 without a word).
+    """
+    plain = [int(n) + 1 for n in numbers if n.isdigit()]
+    return max([first_entry, *plain])
 
 
 @dataclass
@@ -500,18 +510,31 @@ class Review:
                 self._announce(page, capture, self.frame(page, capture))
 
     def _renumber_book(self, book_key: str) -> None:
-        """Keep ``next_entry`` just after the book's highest entry number."""
+        """Keep ``next_entry`` just after the book's highest plain entry number."""
         store = self.store
         book = store.get_book(book_key)
         live = [
-            numeric(e.number) + 1
-            for e in store.list_entries(book_key)
-            if e.status is not EntryStatus.WITHDRAWN
+            e.number for e in store.list_entries(book_key) if e.status is not EntryStatus.WITHDRAWN
         ]
-        wanted = max([book.first_entry, *live])
+        wanted = next_entry_after(book.first_entry, live)
         if wanted != book.next_entry:
+            log.info("book %s: next entry %d -> %d", book_key, book.next_entry, wanted)
             book.next_entry = wanted
             store.update_book(book)
+
+    def next_entry_with(
+        self, book_key: str, capture_id: str, numbers: list[str]
+    ) -> tuple[int, int]:
+        """The book's next entry number now, and what it would become if the page's
+        entries were numbered ``numbers`` (the review screen asks before a change)."""
+        book, page, _ = self._locate(book_key, capture_id)
+        on_page = set(page.entry_ids)
+        others = [
+            e.number
+            for e in self.store.list_entries(book_key)
+            if e.status is not EntryStatus.WITHDRAWN and e.id not in on_page
+        ]
+        return book.next_entry, next_entry_after(book.first_entry, [*others, *map(str, numbers)])
 
     def _budget(self) -> int:
         return self._budget_bytes()

@@ -1,7 +1,9 @@
 """Admin screens behind the admin PIN: settings, naming preset, storage, devices, pairing.
 
-Typing the admin PIN opens the admin screens for ``gate.ADMIN_MINUTES`` in this
-browser session; leaving (or the time running out) closes them again.
+Typing the admin PIN opens the admin screens in this browser session until they are
+left unused for ``gate.ADMIN_MINUTES``; on the station's own screen, going to any other
+screen closes them at once (``gate.lock_when_leaving``). Changing the admin PIN asks
+for the current one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from station.system import doctor
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
 from station.ui.settings_form import FIELDS, changes_from_form, field_rows
-from station.ui.texts import ui_text
+from station.ui.texts import form_error, ui_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -36,7 +38,10 @@ TABS = (
 def _gate() -> Response | None:
     if not gate.admin_pin_set():
         return redirect(url_for("setup.wizard"))
-    if request.endpoint in ("admin.login", "admin.enter") or gate.is_admin():
+    if request.endpoint in ("admin.login", "admin.enter"):
+        return None
+    if gate.is_admin():
+        gate.grant_admin()  # in use: the idle time starts again
         return None
     if wants_json():
         raise AuthError("ui.admin_needed")
@@ -66,7 +71,7 @@ def enter() -> Response | tuple[str, int]:
     except StationError as exc:
         if wants_json():
             raise
-        return _login_form(target, exc.message(lang())), screens.status_of(exc)
+        return _login_form(target, form_error(exc, lang())), screens.status_of(exc)
     gate.grant_admin()
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("admin.home")  # only a path of this site, never another host
@@ -113,23 +118,17 @@ def presets(language: str) -> list[tuple[str, str, str]]:
 @bp.post("/settings")
 def save_settings() -> Response | tuple[str, int]:
     check_csrf()
-    changes = changes_from_form(request.form, (*FIELDS, "processing.naming_preset"))
-    if "require_shift__present" in request.form:
-        changes["require_shift"] = request.form.get("require_shift") == "on"
     try:
+        changes = changes_from_form(request.form, (*FIELDS, "processing.naming_preset"))
+        if "require_shift__present" in request.form:
+            changes["require_shift"] = request.form.get("require_shift") == "on"
         touch().update_settings(changes)
     except StationError as exc:
         if wants_json():
             raise
-        return _settings_form(exc.message(lang())), screens.status_of(exc)
+        return _settings_form(form_error(exc, lang())), screens.status_of(exc)
     screens.flash(ui_text("ui.settings_saved", lang()))
     return redirect(url_for("admin.home"))
-
-
-@bp.app_template_filter("mb")
-def megabytes(value: float) -> str:
-    """A size in MB as people read it: "850 MB", "76.4 GB"."""
-    return f"{value / 1024:.1f} GB" if value >= 1024 else f"{value:.0f} MB"
 
 
 @bp.get("/storage")
@@ -168,12 +167,16 @@ def change_pin() -> Response | tuple[str, int]:
     check_csrf()
     new = request.form.get("pin", "")
     try:
+        if not touch().check_admin_pin(request.form.get("old_pin", "")):
+            raise AuthError("ui.pin_old_wrong")
         if request.form.get("pin2", "") != new:
             raise UsageError("ui.pin_mismatch")
         touch().set_admin_pin(new)
     except StationError as exc:
         if wants_json():
             raise
-        return _render("admin_pin.html", "pin", error=exc.message(lang())), screens.status_of(exc)
+        return _render("admin_pin.html", "pin", error=form_error(exc, lang())), screens.status_of(
+            exc
+        )
     screens.flash(ui_text("ui.admin_pin_changed", lang()))
     return redirect(url_for("admin.home"))

@@ -37,6 +37,7 @@ from station.lan.api import API_PREFIX, api_blueprint, api_error_response
 from station.ui import (
     admin_views,
     books_views,
+    formats,
     gate,
     live,
     phone_views,
@@ -93,6 +94,7 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
         app.register_blueprint(views.bp)
     app.register_blueprint(api_blueprint())  # /api/v1: entry PCs (docs/api.md)
     app.register_blueprint(lan_admin_blueprint(_check_csrf))  # pairing forms
+    app.after_request(gate.lock_when_leaving)
     _register_routes(app)
     _register_errors(app)
     return app
@@ -217,6 +219,8 @@ def _register_routes(app: Flask) -> None:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Any, int]:
+        if isinstance(exc, RequestEntityTooLarge):
+            return _too_large()
         return _error_response(exc.code or 500, f"ui.http.{exc.code}")
 
     @app.errorhandler(StationError)
@@ -229,6 +233,15 @@ def _register_errors(app: Flask) -> None:
     def bug(exc: Exception) -> tuple[Any, int]:
         log.exception("unexpected error serving %s", request.path)
         return _error_response(500, "ui.http.500")
+
+
+def _too_large() -> tuple[Any, int]:
+    """A body over the route's limit: said in the reader's words, with the limit."""
+    limit = request.max_content_length or MAX_BODY
+    lang = request.args.get("lang") or session.get("lang")
+    lang = lang if lang in messages.LANGUAGES else "vi"
+    size = formats.number(limit / (1024 * 1024), lang)
+    return _error_response(413, "", messages.render("ui.http.413_limit", lang, limit=size))
 
 
 def _error_response(code: int, key: str, text: str = "") -> tuple[Any, int]:

@@ -7,7 +7,6 @@ to capture its page again.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 from flask import Blueprint, redirect, request, send_file, url_for
@@ -16,9 +15,9 @@ from werkzeug.wrappers.response import Response
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.layouts import load_profiles
 from station.review.books import whole
-from station.ui import gate, screens
+from station.ui import gate, pdf_view, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import LEDGER_TYPES, ui_text
+from station.ui.texts import LEDGER_TYPES, form_error, profile_name, ui_label, ui_text
 
 bp = Blueprint("books", __name__)
 
@@ -48,6 +47,28 @@ def choose() -> str:
     return screens.render("books.html", "books", books=books, last=last)
 
 
+@bp.get("/books/confirm")
+def confirm() -> Response | str:
+    """After signing in: the open book, named large as its cover reads, to be confirmed
+    before anything is scanned into it (the last shift's book may not be on the
+    scanner any more)."""
+    key = touch().current_book
+    if key is None:
+        return redirect(url_for("books.choose"))
+    book = station().get_book(key)
+    counts = next((b for b in touch().list_books() if b["key"] == key), {})
+    return screens.render(
+        "book_confirm.html",
+        "book_confirm",
+        section="books",
+        book=book.to_dict(),
+        key=key,
+        type_name=ui_label("ledger_type." + book.ref.code, lang(), book.ref.code),
+        layout=profile_name(book.profile, lang()),
+        entries=counts.get("entries", 0),
+    )
+
+
 @bp.post("/books/open")
 def open_book() -> Response:
     check_csrf()
@@ -66,7 +87,7 @@ def _book_form(sent: Mapping[str, str], error: str = "") -> str:
     profiles = [(p.name, p.label(language), p) for p in load_profiles().values()]
     values = {
         "code": LEDGER_TYPES[0],
-        "year": str(dt.date.today().year),
+        "year": "",  # never a silent guess: the operator types the year on the cover
         "book": "1",
         "office": station().info.office_code,
         "profile": station().config.processing.default_profile,
@@ -106,7 +127,7 @@ def create() -> Response | tuple[str, int]:
     except StationError as exc:
         if wants_json():
             raise
-        return _book_form(form.to_dict(), exc.message(lang())), screens.status_of(exc)
+        return _book_form(form.to_dict(), form_error(exc, lang())), screens.status_of(exc)
     screens.flash(ui_text("ui.book_created", lang()))
     return redirect(url_for("scan.main"))
 
@@ -147,6 +168,8 @@ def entry(entry_id: str) -> str:
         entry=found.to_dict(),
         capture_id=capture_id,
         pdf=url_for("books.entry_pdf", entry_id=entry_id),
+        viewer=url_for("books.entry_view", entry_id=entry_id),
+        picture=url_for("books.entry_page", entry_id=entry_id, number=1),
     )
 
 
@@ -157,6 +180,44 @@ def entry_pdf(entry_id: str) -> Response:
         raise UsageError("ui.bad_value", name="version")
     path = touch().entry_pdf(entry_id, int(version) if version else None)
     return send_file(path, mimetype="application/pdf", download_name=path.name, max_age=0)
+
+
+@bp.get("/entries/<entry_id>/view")
+def entry_view(entry_id: str) -> str:
+    """The entry's PDF inside the screens: one page as a picture, a big back button."""
+    found = station().find_entry(entry_id)
+    if found is None:
+        raise NotFoundError("ui.unknown_entry")
+    pages = pdf_view.page_count(touch().entry_pdf(entry_id))
+    number = _page_number(request.args.get("page"), pages)
+    return screens.render(
+        "pdf_view.html",
+        "pdf",
+        section="overview",
+        entry=found.to_dict(),
+        page=number,
+        pages=pages,
+        picture=url_for("books.entry_page", entry_id=entry_id, number=number),
+        back=url_for("books.entry", entry_id=entry_id),
+    )
+
+
+@bp.get("/entries/<entry_id>/page-<int:number>.png")
+def entry_page(entry_id: str, number: int) -> Response:
+    """One page of the entry's PDF rendered as a PNG (``?w=`` pixels wide)."""
+    path = touch().entry_pdf(entry_id)
+    if not 1 <= number <= pdf_view.page_count(path):
+        raise NotFoundError("ui.unknown_entry")
+    width = request.args.get("w", "1200")
+    picture = pdf_view.render_page(path, number, int(width) if width.isdigit() else 1200)
+    response = Response(picture, mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page_number(text: str | None, pages: int) -> int:
+    number = int(text) if text and text.isdigit() else 1
+    return max(1, min(number, pages))
 
 
 @bp.post("/entries/<entry_id>/recapture")

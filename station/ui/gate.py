@@ -7,8 +7,12 @@ it (a JSON request gets a 409 saying what to do), so the kiosk can always start 
 
 Access (DESIGN.md, security model): the station's own screen (a loopback peer) needs
 no password to scan; from any other machine every screen needs the admin PIN, typed
-in that browser within :data:`ADMIN_MINUTES`. Before an admin PIN exists only the
-station's own screen may run the wizard.
+in that browser and used within the last :data:`ADMIN_MINUTES`. Before an admin PIN
+exists only the station's own screen may run the wizard.
+
+On the station's own screen the admin screens close as soon as the volunteer goes to
+any other screen (:func:`lock_when_leaving`): the next person at the kiosk must not
+find them open.
 """
 
 from __future__ import annotations
@@ -23,8 +27,12 @@ from station.ui.context import lang, touch, wants_json
 from station.ui.texts import ui_text
 from station.ui.upload import is_loopback
 
-#: How long the admin PIN keeps the admin screens open in one browser session.
-ADMIN_MINUTES = 10
+#: How long the admin screens stay open without being used (each admin request
+#: starts the time again).
+ADMIN_MINUTES = 3
+#: The screens that belong to the admin session: the admin screens and, once the
+#: admin PIN is set, the first-boot wizard's later steps.
+ADMIN_BLUEPRINTS = ("admin", "setup")
 
 
 # -- the admin session -------------------------------------------------------------
@@ -36,11 +44,32 @@ def is_admin() -> bool:
 
 
 def grant_admin() -> None:
+    """Open the admin screens, or keep them open: the idle time starts again."""
     session["admin_until"] = time.time() + ADMIN_MINUTES * 60
 
 
 def revoke_admin() -> None:
     session.pop("admin_until", None)
+
+
+def lock_when_leaving(response: Response) -> Response:
+    """Close the admin screens when the station's own screen shows any other screen.
+
+    An app's ``after_request``: a page (HTML, answered 200 to a GET) outside the admin
+    screens and the wizard seen on the kiosk ends the admin session. Other machines
+    keep theirs (they need the PIN for every screen), and scripts' JSON, images and
+    events change nothing.
+    """
+    if (
+        request.method == "GET"
+        and response.status_code == 200
+        and response.mimetype == "text/html"
+        and request.blueprint not in ADMIN_BLUEPRINTS
+        and "admin_until" in session
+        and local()
+    ):
+        revoke_admin()
+    return response
 
 
 def local() -> bool:

@@ -68,6 +68,25 @@ def save_cuts(key: str, capture_id: str) -> Response:
     return jsonify(_view(key, capture_id))
 
 
+@bp.post("/api/ui/pages/<key>/<capture_id>/next")
+def next_entry(key: str, capture_id: str) -> Response:
+    """What the book's next entry number would become with the page numbered as sent
+    (JSON ``{"numbers": [...]}``): the screen says it and asks before a change."""
+    check_csrf()
+    data = request.get_json(silent=True)
+    numbers = data.get("numbers") if isinstance(data, dict) else None
+    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+        raise UsageError("review.bad_cuts", detail='a JSON object {"numbers": [...]} expected')
+    before, after = touch().next_entry_with(key, capture_id, numbers)
+    language = lang()
+    if before == after:
+        text = ui_text("ui.renumber_next", language, next=after)
+    else:
+        # Entry numbers are names, not amounts: never written with a thousands dot.
+        text = ui_text("ui.renumber_jump", language, next=after, before=before)
+    return jsonify({"before": before, "after": after, "changes": before != after, "text": text})
+
+
 @bp.post("/review/<key>/<capture_id>/accept")
 def accept(key: str, capture_id: str) -> Response:
     check_csrf()

@@ -18,7 +18,8 @@ from station.review.frame import SCREEN_WIDTH
 from station.review.overview import ATTENTION_FLAGS
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import ui_label, ui_text
+from station.ui.formats import number
+from station.ui.texts import book_name, ui_label, ui_text
 
 bp = Blueprint("scan", __name__)
 
@@ -106,7 +107,7 @@ def scan_state(language: str) -> dict[str, Any]:
     """The main screen's data: device, batch, book, last page, queue and messages."""
     running = station()
     book_key = running.current_book
-    book = _book_summary(book_key) if book_key else None
+    book = _book_summary(book_key, language) if book_key else None
     last = _last_page(book_key, language) if book_key else None
     capture = _capture_state(language)
     saved = _saved_page(book_key, capture, language) if book_key else None
@@ -126,17 +127,20 @@ def scan_state(language: str) -> dict[str, Any]:
 def _progress(language: str) -> str:
     """Today's and this shift's entries, in one line."""
     figures = touch().progress()
-    line = ui_text("ui.progress_line", language, today=figures.get("today", 0))
+    today = number(figures.get("today", 0), language)
+    line = ui_text("ui.progress_line", language, today=today)
     if figures.get("shift") is not None:
-        line += " · " + ui_text("ui.progress_shift", language, shift=figures["shift"])
+        shift = number(figures["shift"], language)
+        line += " · " + ui_text("ui.progress_shift", language, shift=shift)
     return str(line)
 
 
-def _book_summary(key: str) -> dict[str, Any]:
+def _book_summary(key: str, language: str) -> dict[str, Any]:
     book = station().get_book(key)
     return {
         "key": key,
         "ref": str(book.ref),
+        "name": book_name(book.ref, language),
         "profile": book.profile,
         "next_entry": book.next_entry,
         "expected": book.expected_entries,
@@ -174,6 +178,7 @@ def page_for_screen(
         "review": url_for("review.page", key=book_key, capture_id=capture_id),
         "status_label": ui_label("ui.page_" + status, language, status),
         "flag_labels": [ui_label("ui.flag_" + f, language, f) for f in page.get("flags", [])],
+        "flag_help": flag_help(page.get("flags", []), language),
     }
 
 
@@ -196,6 +201,18 @@ def _saved_page(book_key: str, capture: dict[str, Any], language: str) -> dict[s
         "size": list(preview.size) if preview else None,
         "failed": failed[newest].get(language, "") if newest in failed else "",
     }
+
+
+def flag_help(flags: list[str], language: str) -> list[dict[str, str]]:
+    """Each flag with its name and a short sentence: what it means, what to do."""
+    return [
+        {
+            "flag": f,
+            "label": ui_label("ui.flag_" + f, language, f),
+            "help": ui_label("ui.flag_help_" + f, language, ""),
+        }
+        for f in flags
+    ]
 
 
 def _status_line(

@@ -23,6 +23,10 @@ from station.ui.safe_app import create_safe_app
 
 log = logging.getLogger(__name__)
 
+#: How many times the upload limit waitress still reads, so that Flask can refuse an
+#: oversized body in Vietnamese (see :func:`_run`).
+OVERSIZE_FACTOR = 4
+
 #: How long requests still running at shutdown may take to finish, in seconds.
 REQUEST_GRACE = 10.0
 #: The book the demo opens when the station has none yet.
@@ -78,9 +82,11 @@ def _run(app: Flask, web: WebSection, on_close: Callable[[], None] | None = None
         threads=web.threads + live.MAX_STREAMS,
         # Lets waitress notice a screen that went away while its stream runs.
         channel_request_lookahead=1,
-        # waitress reads up to 1 GB before Flask can refuse it; no request of ours
-        # is larger than an upload batch (Flask then applies the per-route limits).
-        max_request_body_size=(web.upload_max_mb + 1) * 1024 * 1024,
+        # waitress reads up to 1 GB before Flask can refuse it, and refuses more with
+        # its own English page. Bodies up to OVERSIZE_FACTOR times an upload batch
+        # reach Flask, which refuses what is over each route's limit in the reader's
+        # words with the limit (a 45 MB batch against 40 MB is the usual case).
+        max_request_body_size=OVERSIZE_FACTOR * (web.upload_max_mb + 1) * 1024 * 1024,
     )
     stop = threading.Event()
 

@@ -22,7 +22,7 @@ from station.core.errors import AuthError, NotFoundError, StationBusyError, Stat
 from station.ui import gate, screens, system_time, wifi
 from station.ui.admin_views import presets
 from station.ui.context import check_csrf, lang, station, touch, wants_json
-from station.ui.texts import ui_text
+from station.ui.texts import form_error, ui_text
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
 
@@ -92,7 +92,7 @@ def _wifi_values() -> dict[str, Any]:
     try:
         return {"wifi_ok": True, "networks": wifi.networks(), "wifi_error": ""}
     except wifi.WifiError as exc:
-        return {"wifi_ok": True, "networks": [], "wifi_error": exc.message(lang())}
+        return {"wifi_ok": True, "networks": [], "wifi_error": form_error(exc, lang())}
 
 
 def _run(step: str, action: Step) -> Response | tuple[str, int]:
@@ -103,7 +103,7 @@ def _run(step: str, action: Step) -> Response | tuple[str, int]:
     except StationError as exc:
         if wants_json():
             raise
-        return _page(step, exc.message(lang())), screens.status_of(exc)
+        return _page(step, form_error(exc, lang())), screens.status_of(exc)
 
 
 def _next(step: str) -> Response:
@@ -162,6 +162,8 @@ def save_timezone() -> Response | tuple[str, int]:
             return _next("timezone")
         if zone not in system_time.zones():
             raise UsageError("ui.bad_value", name="zone")
+        # The screens show times in the configured zone; the system's clock follows it.
+        touch().update_settings({"station.timezone": zone})
         system_time.set_zone(zone)
         screens.flash(ui_text("ui.timezone_set", lang(), zone=zone))
         return _next("timezone")

@@ -15,7 +15,7 @@ from werkzeug.wrappers.response import Response
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.ui import gate, screens
 from station.ui.context import check_csrf, lang, touch, wants_json
-from station.ui.texts import ui_text
+from station.ui.texts import form_error, ui_text
 
 bp = Blueprint("shift", __name__)
 
@@ -75,8 +75,16 @@ def begin() -> Response | tuple[str, int]:
     except StationError as exc:
         if wants_json() or isinstance(exc, NotFoundError):
             raise
-        return _pin_form(operator_id, exc.message(lang())), screens.status_of(exc)
+        return _pin_form(operator_id, form_error(exc, lang())), screens.status_of(exc)
     screens.flash(ui_text("ui.shift_started", lang(), name=shift.get("operator_name", "")))
+    return _after_sign_in()
+
+
+def _after_sign_in() -> Response:
+    """A new shift first checks the book left open: the wrong book is the costliest
+    mistake of a night shift."""
+    if touch().current_book is not None:
+        return redirect(url_for("books.confirm"))
     return redirect(url_for("home"))
 
 
@@ -109,9 +117,9 @@ def add() -> Response | tuple[str, int]:
     except StationError as exc:
         if wants_json():
             raise
-        return _new_form(name, exc.message(lang())), screens.status_of(exc)
+        return _new_form(name, form_error(exc, lang())), screens.status_of(exc)
     screens.flash(ui_text("ui.shift_started", lang(), name=operator["name"]))
-    return redirect(url_for("home"))
+    return _after_sign_in()
 
 
 @bp.get("/progress")

@@ -4,10 +4,12 @@ The time zone belongs to the operating system (file times, the progress figures'
 "today", the PDFs' dates all follow it). The wizard shows the current one and sets a
 new one with ``timedatectl`` where that exists and the station may use it; otherwise
 it says how a technician does it. Nothing is changed when the zone is already right.
+A failure shows the operator a Vietnamese message; timedatectl's own output is logged.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -16,6 +18,8 @@ from pathlib import Path
 
 from station.core.errors import StationError
 from station.core.messages import N_
+
+log = logging.getLogger(__name__)
 
 #: Seconds allowed for timedatectl.
 TIMEOUT = 20
@@ -62,7 +66,10 @@ def set_zone(zone: str) -> None:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise TimezoneError(zone=zone, detail=str(exc)) from exc
+        log.warning("timedatectl set-timezone %s failed: %s", zone, exc)
+        raise TimezoneError(zone=zone) from exc
     if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip()[:200] or f"exit {done.returncode}"
-        raise TimezoneError(zone=zone, detail=detail)
+        # The system's own words (English, technical) go to the log, not to the screen.
+        detail = (done.stderr or done.stdout).strip()[:500] or f"exit {done.returncode}"
+        log.warning("timedatectl set-timezone %s failed: %s", zone, detail)
+        raise TimezoneError(zone=zone)

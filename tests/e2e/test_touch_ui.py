@@ -60,6 +60,10 @@ CUT_KNOB = """() => {
     const box = knob.getBoundingClientRect();
     return box.width ? {x: box.left + box.width / 2, y: box.top + box.height / 2} : null;
 }"""
+#: A 40-character name, as long as common Vietnamese names get: it must wrap in its
+#: button, never spill over a neighbour's (every screenshot checks for overflow).
+LONG_NAME = "Nguyễn Thị Thanh Hương Trần Phạm Minh Kh"
+LONG_NAME_TELEX = "nguyeenx thij thanh huwowng traanf phamj minh kh"
 ADMIN_PIN = "2580"
 OPERATOR_PIN = "1357"
 BOOK = "KS-2007-01"
@@ -81,7 +85,8 @@ def test_a_shift_captures_reviews_and_publishes(
         ui.first_boot(ADMIN_PIN)
         typed = page.evaluate("(words) => words.map(Station.telex)", list(TELEX))
         assert typed == list(TELEX.values())
-        ui.add_operator("nguyeenx thij lan", "Nguyễn Thị Lan", OPERATOR_PIN)
+        assert len(LONG_NAME) == 40
+        ui.add_operator(LONG_NAME_TELEX, LONG_NAME, OPERATOR_PIN)
         ui.create_book("KS", "2007", "1", "stacked")
         numbers = capture_three_pages(ui)
         moved, renumbered = review_last_page(ui, context.new_cdp_session(page), numbers)
@@ -156,11 +161,30 @@ def review_last_page(ui: Touch, cdp: CDPSession, numbers: list[str]) -> tuple[bo
     moved_to = int(page.locator(".handle.cut.h").first.get_attribute("aria-valuenow") or 0)
 
     labels = page.locator("#frame .label")
+    # The station's own flags on an entry (faded ink...) are each explained.
+    operator_flags = page.eval_on_selector_all(
+        "#flags [data-flag]", "b => b.map(x => x.dataset.flag)"
+    )
+    own = [[f for f in e["flags"] if f not in operator_flags] for e in view["entries"]]
+    flagged = next((i for i, flags in enumerate(own) if flags), None)
+    assert flagged is not None, "the simulated page has no flagged entry to explain"
+    select_entry(page, labels, flagged)
+    explained = page.eval_on_selector_all(
+        "#entry-flags li", "items => items.map(i => [i.dataset.flag, !!i.querySelector('span')])"
+    )
+    assert explained == [[flag, True] for flag in own[flagged]]
     last = select_entry(page, labels, labels.count() - 1)
     renumbered = str(int(last) + 2)  # leaves a gap: the overview shows it missing
     ui.tap("#number")
+    ui.field_in_sight("number-input")  # the renumbering's field, above its keypad
     ui.keypad(renumbered)
     ui.tap("#number-dialog [data-key=ok]")
+    # A number past the book's next one moves it: said, and asked, before it is taken.
+    page.wait_for_selector("#number-confirm", state="visible")
+    assert f"sẽ là {int(renumbered) + 1}" in page.inner_text("#number-note")
+    ui.shot("review-renumber-asks")
+    ui.tap("#number-confirm")
+    page.wait_for_selector("#number-dialog", state="hidden")
     assert page.inner_text("#number") == renumbered
     labels.first.tap()
     ui.tap("#flags [data-flag=torn]")
@@ -207,11 +231,18 @@ def check_published(ui: Touch, server: Server, numbers: list[str], renumbered: s
     assert "flagged" in states.values()
 
     ui.tap_and_load(f"#cells [data-number='{renumbered}']", "**/entries/**")
+    ui.image_loaded("#pdf-page")
     ui.shot("entry")
-    pdf = ui.page.get_attribute("#pdf", "src") or ""
+    pdf = ui.page.get_attribute("#pdf", "data-pdf") or ""
     with urllib.request.urlopen(server.url + pdf, timeout=30) as response:
         assert response.headers["Content-Type"] == "application/pdf"
         assert response.read().startswith(b"%PDF-")
+    # The PDF opens inside the screens, drawn by the station, with a way back.
+    ui.tap_and_load("#open-pdf", "**/entries/**/view")
+    ui.image_loaded("#pdf-image")
+    assert ui.page.inner_text("#pdf-back").strip().endswith("Quay lại")
+    ui.shot("pdf-viewer")
+    ui.tap_and_load("#pdf-back", "**/entries/*")
 
 
 def visit_the_other_screens(ui: Touch) -> None:
@@ -219,6 +250,13 @@ def visit_the_other_screens(ui: Touch) -> None:
     page = ui.page
     ui.tap_and_load("[data-nav=books]", "**/books")
     ui.shot("books")
+    # The plain pages: the status page, the phone upload, an error.
+    for path, name in (("/status", "status"), ("/upload", "upload"), ("/entries/nope", "error")):
+        ui.visit(path)
+        ui.shot(name)
+        if name != "error":
+            assert "Sổ Khai sinh năm 2007, quyển số 1" in page.inner_text("#current-book")
+    ui.go("/books")
     ui.tap_and_load("[data-nav=scan]", "**/scan")
     ui.tap_and_load("#lang-toggle", "**/scan?lang=en")
     assert "Capture one page" in page.inner_text("#capture")
@@ -251,7 +289,8 @@ def visit_the_other_screens(ui: Touch) -> None:
     ui.tap_and_load("[data-operator]", "**/shift/pin/**")
     ui.shot("shift-pin")
     ui.keypad(OPERATOR_PIN)
-    ui.tap_and_load("[data-key=ok]", "**/scan")
+    ui.tap_and_load("[data-key=ok]", "**/books/confirm")  # the book is checked first
+    ui.confirm_book("Khai sinh|2007|1")
 
 
 def api(ui: Touch, path: str) -> Any:
@@ -275,5 +314,81 @@ def test_without_live_events_the_main_screen_polls(server: Server, browser: Brow
         ui.tap("#capture")
         page.wait_for_function(NEW_PAGE_ACCEPTED, arg="")
         assert len(server.published()) == 1  # page-1: one entry per page
+    finally:
+        context.close()
+
+
+@pytest.mark.slow
+def test_the_on_screen_keyboard_never_hides_the_field(server: Server, browser: Browser) -> None:
+    """At 800x480 every text field of every screen that has one, tapped, stays in sight
+    and above the on-screen keyboard, also when an error message pushed it down."""
+    Client(server.url).set_up(OPERATOR_PIN, LONG_NAME, book="2007/1", profile="stacked")
+    context = new_context(browser, SMALL)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        ui = Touch(page, server.url, Shots(SMALL, "keyboard"))
+        seen: dict[str, list[str]] = {}
+
+        ui.go("/shift/new")
+        seen["shift-new"] = ui.every_field_in_sight("shift-new")
+        ui.tap("#name")
+        ui.type_on_screen("an")
+        assert "Telex" in page.inner_text("#osk-hint")
+        ui.shot("keyboard-name")
+        ui.tap("#osk [data-osk-key=done]")
+        for field, digits in (("#pin", "1234"), ("#pin2", "5678")):
+            ui.tap(field)
+            ui.keypad(digits)
+        with page.expect_navigation():
+            ui.tap("#new-operator button[type=submit]")
+        ui.ready()
+        assert page.locator("#form-error").is_visible()  # the PINs differ
+        seen["shift-new-error"] = ui.every_field_in_sight("shift-new-error")
+
+        ui.go("/shift")
+        ui.tap_and_load("[data-operator]", "**/shift/pin/**")
+        seen["shift-pin"] = ui.every_field_in_sight("shift-pin")
+
+        ui.go("/progress")
+        seen["progress"] = ui.every_field_in_sight("progress")
+        ui.tap("#note")
+        ui.type_on_screen("ghi chus: 1/2;")
+        assert page.input_value("#note") == "Ghi chú: 1/2;"
+        ui.shot("keyboard-handover-note")
+        ui.tap("#osk [data-osk-key=done]")
+
+        ui.go("/books/new")
+        seen["book-new"] = ui.every_field_in_sight("book-new")
+        ui.tap("#create-book")  # no year: the browser's complaint, in Vietnamese
+        message = page.eval_on_selector("#year", "e => e.validationMessage")
+        assert message == "Hãy điền ô “Năm mở sổ”.", message
+        ui.tap("#year")
+        ui.keypad("99")
+        with page.expect_navigation():
+            ui.tap("#create-book")  # refused by the station: the message pushes fields down
+        ui.ready()
+        assert "Năm mở sổ" in page.inner_text("#form-error")
+        seen["book-new-error"] = ui.every_field_in_sight("book-new-error")
+        ui.tap("#office")
+        ui.shot("keyboard-book-new-error")
+        ui.tap("#osk [data-osk-key=done]")
+
+        ui.go("/admin/login")
+        seen["admin-login"] = ui.every_field_in_sight("admin-login")
+        ui.keypad(OPERATOR_PIN)  # set_up gives the admin the same PIN
+        ui.tap_and_load("[data-key=ok]", "**/admin/")
+        seen["admin-settings"] = ui.every_field_in_sight("admin-settings")
+        ui.tap_and_load("[data-tab=pin]", "**/admin/pin")
+        seen["admin-pin"] = ui.every_field_in_sight("admin-pin")
+        ui.go("/setup/?step=station")
+        seen["setup-station"] = ui.every_field_in_sight("setup-station")
+
+        assert {"name", "pin", "pin2"} <= set(seen["shift-new-error"])
+        assert {"year", "book", "code_other", "office"} <= set(seen["book-new-error"])
+        assert {"old-pin", "new-pin", "new-pin2"} <= set(seen["admin-pin"])
+        assert "note" in seen["progress"]
+        assert not errors, errors
     finally:
         context.close()

@@ -23,7 +23,7 @@ def test_default_station_is_usable_and_says_so_in_vietnamese(
 ) -> None:
     done = run_station("doctor", env=env, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Kiểm tra trạm số hoá" in done.stdout
+    assert "Kiểm tra trạm số hóa" in done.stdout
     assert "Máy quét SANE: test:0" in done.stdout
     assert "máy quét mô phỏng" in done.stdout
     assert "Trạm sẵn sàng để quét." in done.stdout

@@ -334,7 +334,7 @@ def test_rerun_with_new_code_upgrades_in_place_and_keeps_data_and_config(root: R
     capture.parent.mkdir(parents=True)
     capture.write_bytes(b"a page")
     config = root.path / "etc/ledger-station/station.toml"
-    config.write_text(config.read_text().replace('name = "Trạm số hoá"', 'name = "Trạm 7"'))
+    config.write_text(config.read_text().replace('name = "Trạm số hóa"', 'name = "Trạm 7"'))
     kept = manifest(root.path)
     source = root.path / "root/ledger-station/station/__init__.py"
     source.write_text(source.read_text() + "\n# upgraded\n")

@@ -115,8 +115,8 @@ def test_each_screen_is_titled_in_the_chosen_language(client: FlaskClient) -> No
         )
         for lang in ("en", "vi")
     }
-    assert titles["en"] == ["Overview of book KS/2007/01 · Civil-status ledger station"]
-    assert titles["vi"] == ["Tổng quan sổ KS/2007/01 · Trạm số hoá sổ hộ tịch"]
+    assert titles["en"] == ["Overview: Birth register 2007, book 1 · Civil-status ledger station"]
+    assert titles["vi"] == ["Tổng quan: Sổ Khai sinh năm 2007, quyển số 1 · Trạm số hóa sổ hộ tịch"]
     assert "<title>Quét · " in page(client, "/scan")
 
 

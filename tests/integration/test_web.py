@@ -41,7 +41,7 @@ def test_status_page_shows_device_book_and_counts(server, data_dir: Path) -> Non
     browser, _ = server
     status, page = browser.get("/status")
     assert status == 200
-    assert "Trạm số hoá sổ hộ tịch" in page
+    assert "Trạm số hóa sổ hộ tịch" in page
     assert "simulated" in page and "KS-2007-01" in page
     assert "sẵn sàng" in page  # the simulated scanner is present and ready
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)

@@ -52,6 +52,65 @@ SMALL_TARGETS = """() => {
 }"""
 
 
+#: Elements whose content spills out of their box or past the window's right edge: a
+#: name wider than its button lets a finger meant for it land on the next one. A box
+#: counts when it clips its content or holds words of its own (an overlay drawn past
+#: the edge of a picture's frame is neither). Boxes
+#: that scroll on purpose (the bar's links) and text cut short with an ellipsis on
+#: purpose (the device pill) are left out, as are form fields (their text scrolls).
+OVERFLOWING = """() => {
+    const out = [];
+    const width = document.documentElement.clientWidth;
+    const scrolls = (style) => ["auto", "scroll"].includes(style.overflowX);
+    const inScroller = (node) => {
+        for (let up = node.parentElement; up; up = up.parentElement) {
+            if (up === document.body) { return false; }
+            if (scrolls(getComputedStyle(up))) { return true; }
+        }
+        return false;
+    };
+    for (const node of document.body.querySelectorAll("*")) {
+        if (!(node instanceof HTMLElement) || ["SCRIPT", "STYLE"].includes(node.tagName)) {
+            continue;
+        }
+        const style = getComputedStyle(node);
+        const box = node.getBoundingClientRect();
+        if (!box.width || !box.height || style.visibility === "hidden"
+                || style.position === "fixed" && node.closest(".toast")) { continue; }
+        const name = `${node.tagName}#${node.id}.${node.className}`;
+        if (box.right > width + 0.5 && !inScroller(node)) {
+            out.push(`${name} reaches x=${Math.round(box.right)} > ${width}`);
+            continue;
+        }
+        if (["INPUT", "TEXTAREA", "SELECT"].includes(node.tagName) || scrolls(style)
+                || style.textOverflow === "ellipsis" || style.display === "inline") { continue; }
+        const clips = style.overflowX !== "visible";
+        const words = [...node.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+        if ((clips || words) && node.scrollWidth > node.clientWidth + 1 && node.clientWidth > 0) {
+            out.push(`${name} content ${node.scrollWidth} px in ${node.clientWidth} px`);
+        }
+    }
+    return out;
+}"""
+
+
+#: The text fields a finger can type into on this screen (their ids).
+TEXT_FIELDS = """() => [...document.querySelectorAll("input, textarea")]
+    .filter((f) => !["hidden", "radio", "checkbox", "file"].includes(f.type))
+    .filter((f) => f.id && f.getBoundingClientRect().width > 0 && !f.closest("dialog:not([open])"))
+    .map((f) => f.id)"""
+#: Where a field is, and the top of what covers the screen's bottom (the on-screen
+#: keyboard when it is open, else the window's bottom edge).
+FIELD_BOX = """(id) => {
+    const box = document.getElementById(id).getBoundingClientRect();
+    const osk = document.getElementById("osk");
+    const open = !!osk && !osk.hidden;
+    return {top: box.top, bottom: box.bottom, left: box.left, right: box.right, osk: open,
+            limit: open ? osk.getBoundingClientRect().top : window.innerHeight,
+            width: document.documentElement.clientWidth};
+}"""
+
+
 @dataclass
 class Touch:
     page: Page
@@ -63,6 +122,10 @@ class Touch:
         self.page.goto(self.url + path)
         self.ready()
 
+    def visit(self, path: str) -> None:
+        """A plain page (status, upload, errors): no screen script to wait for."""
+        self.page.goto(self.url + path, wait_until="load")
+
     def ready(self) -> None:
         self.page.wait_for_function(READY)
 
@@ -71,7 +134,43 @@ class Touch:
         self.page.evaluate(QUIET)
         small = self.page.evaluate(SMALL_TARGETS)
         assert not small, f"{name}: targets under 48 px: {small}"
+        self.fits(name)
         self.shots.take(self.page, name)
+
+    def fits(self, name: str) -> None:
+        """Nothing on the screen spills out of its box or past the window's edge."""
+        spilled = self.page.evaluate(OVERFLOWING)
+        assert not spilled, f"{name}: content overflows: {spilled}"
+
+    def field_in_sight(self, field_id: str) -> dict[str, Any]:
+        """Tap a text field as a finger does; assert it is wholly on the screen and, when
+        the on-screen keyboard opens for it, wholly above the keys. Closes the keyboard."""
+        field = self.page.locator(f"#{field_id}")
+        typed = field.get_attribute("data-osk") is not None
+        field.tap()
+        if typed:
+            self.page.wait_for_selector("#osk", state="visible")
+            self.page.wait_for_function(
+                "id => document.getElementById(id).dataset.revealed === '1'", arg=field_id
+            )
+        box: dict[str, Any] = self.page.evaluate(FIELD_BOX, field_id)
+        where = f"#{field_id} at {box}"
+        assert box["osk"] == typed, where
+        assert box["top"] >= 0 and box["left"] >= 0 and box["right"] <= box["width"], where
+        assert box["bottom"] <= box["limit"], f"{where}: under the keyboard or off screen"
+        if typed:
+            self.tap("#osk [data-osk-key=done]")
+            self.page.wait_for_selector("#osk", state="hidden")
+        return box
+
+    def every_field_in_sight(self, name: str) -> list[str]:
+        """:meth:`field_in_sight` for every text field of the screen; returns their ids."""
+        ids: list[str] = self.page.evaluate(TEXT_FIELDS)
+        assert ids, f"{name}: no text field"
+        for field_id in ids:
+            self.page.evaluate("window.scrollTo(0, 0)")
+            self.field_in_sight(field_id)
+        return ids
 
     def tap(self, selector: str) -> None:
         self.page.locator(selector).first.tap()
@@ -142,9 +241,24 @@ class Touch:
         self.shot("shift-add-name")
         self.tap_and_load("[data-key=ok]", "**/books")
 
+    def confirm_book(self, name: str) -> None:
+        """The book check after signing in: the cover's words, large, then carry on."""
+        assert self.page.url.endswith("/books/confirm")
+        cover = self.page.inner_text("#cover")
+        assert all(part in cover for part in name.split("|")), cover
+        size = self.page.eval_on_selector("#cover-type", "e => getComputedStyle(e).fontSize")
+        assert float(size.rstrip("px")) >= 32
+        self.shot("book-confirm")
+        self.tap_and_load("#book-yes", "**/scan")
+
     def create_book(self, code: str, year: str, number: str, profile: str) -> None:
         self.shot("books-none")
         self.tap_and_load("#new-book", "**/books/new")
+        # The year is read off the cover: shown without scrolling, and never filled in.
+        assert self.page.input_value("#year") == ""
+        year_box = self.page.locator("#year").bounding_box()
+        viewport = self.page.viewport_size
+        assert year_box and viewport and year_box["y"] + year_box["height"] <= viewport["height"]
         self.tap(f"#types input[value={code}] + span")
         self.tap(f"#profiles input[value={profile}] + span")
         for field, value in (("year", year), ("book", number)):

@@ -171,11 +171,11 @@ def test_halftone_falls_back_to_greyscale(tmp_path: Path) -> None:
 
 
 def test_document_info_is_written(normal: Synthetic) -> None:
-    info = {"Title": "KS.2007.01.30", "Author": "Trạm số hoá xã Tân Phú"}
+    info = {"Title": "KS.2007.01.30", "Author": "Trạm số hóa xã Tân Phú"}
     result = encode_entry(normal.image, normal.dpi, info=info)
     with pikepdf.open(io.BytesIO(result.data)) as pdf:
         assert str(pdf.docinfo["/Title"]) == "KS.2007.01.30"
-        assert str(pdf.docinfo["/Author"]) == "Trạm số hoá xã Tân Phú"
+        assert str(pdf.docinfo["/Author"]) == "Trạm số hóa xã Tân Phú"
 
 
 @pytest.mark.parametrize(("size", "dpi"), [((100, 100), 20), ((4, 100), 300)])

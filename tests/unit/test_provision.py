@@ -126,7 +126,7 @@ def test_secret_names_are_recognised() -> None:
         (
             '[provision]\nformat = "ledger-station-provision"\nversion = 1\n'
             '[settings.station]\nid = "st-1"\n',
-            "settings.station.id = 'st-1': khoá riêng của từng trạm",
+            "settings.station.id = 'st-1': khóa riêng của từng trạm",
             "settings.station.id = 'st-1': belongs to one station",
         ),
         (
@@ -143,12 +143,12 @@ def test_secret_names_are_recognised() -> None:
         ),
         (
             '[provision]\nformat = "ledger-station-provision"\nversion = 1\nextra = 1\n',
-            "provision.extra = 1: khoá không tồn tại",
+            "provision.extra = 1: khóa không tồn tại",
             "provision.extra = 1: unknown key",
         ),
         (
             '[provision]\nformat = "ledger-station-provision"\nversion = 1\n[other]\n',
-            "other = {}: khoá không tồn tại",
+            "other = {}: khóa không tồn tại",
             "other = {}: unknown key",
         ),
     ],

@@ -5,7 +5,11 @@
  * keyboards do: aa â, aw ă, ee ê, oo ô, ow ơ, uw (or w) ư, dd đ; then s f r x j for the
  * tones sắc, huyền, hỏi, ngã, nặng, and z to remove one. "Nguyeenx" gives "Nguyễn".
  * Fields marked data-osk="plain" (codes, Wi-Fi names and passwords) take the letters
- * as they are.
+ * as they are; for the others a line above the keys says how Telex works.
+ *
+ * The keyboard covers the bottom of the screen, so the page is given that much room
+ * below and scrolled until the field sits just above the keys (at 800x480 a field in
+ * the middle of the screen would be under them).
  */
 (function () {
   "use strict";
@@ -18,9 +22,11 @@
   var ROWS = [
     "1234567890",
     "qwertyuiop",
-    "asdfghjkl-",
-    "zxcvbnm.,"
+    "asdfghjkl-:",
+    "zxcvbnm.,/;"
   ];
+  /* Room kept between the field being typed and the keyboard's top edge. */
+  var MARGIN = 8;
 
   function isVowel(ch) { return VOWELS.indexOf(ch.toLowerCase()) >= 0; }
   function sameCase(model, ch) { return model === model.toUpperCase() ? ch.toUpperCase() : ch; }
@@ -47,7 +53,8 @@
     return { start: start, end: end, closed: end < letters.length - 1 };
   }
 
-  /* Where the tone goes (the traditional placement: hòa, thủy, hoàng, người). */
+  /* Where the tone goes (the placement of today's government forms, as the catalogs use:
+   * hòa, thủy, khỏe; hoàng, người). */
   function toneIndex(letters) {
     var n = nucleus(letters);
     if (!n) { return -1; }
@@ -101,6 +108,7 @@
 
   function build() {
     panel = S.el("div", { className: "osk", id: "osk", role: "group", "aria-label": S.t("keyboard") });
+    panel.appendChild(S.el("p", { className: "osk-hint", id: "osk-hint", text: S.t("telex_hint") }));
     ROWS.forEach(function (row, index) {
       var line = S.el("div", { className: "osk-row" });
       row.split("").forEach(function (ch) {
@@ -191,15 +199,35 @@
     shift = false;
     showShift();
     panel.querySelector("[data-osk-key=newline]").hidden = target.tagName !== "TEXTAREA";
+    panel.querySelector("#osk-hint").hidden = target.dataset.osk === "plain";
     panel.hidden = false;
     document.body.classList.add("osk-open");
+    document.body.style.setProperty("--osk-room", panel.offsetHeight + "px");
     target.setSelectionRange(target.value.length, target.value.length);
-    target.scrollIntoView({ block: "center" });
+    reveal(target);
+  }
+
+  /* Scroll the field (with its label) into the part of the screen above the keys. */
+  function reveal(target) {
+    var label = target.closest("label") || target;
+    var room = panel.getBoundingClientRect().top - MARGIN;
+    var field = target.getBoundingClientRect();
+    var top = Math.min(label.getBoundingClientRect().top, field.top);
+    var shift = 0;
+    if (field.bottom > room) { shift = field.bottom - room; }
+    if (top - shift < 0) { shift = Math.min(shift, top); }
+    if (top < 0) { shift = top; }
+    if (shift) { window.scrollBy(0, shift); }
+    var scroller = target.closest("main");
+    var still = target.getBoundingClientRect();
+    if (scroller && still.bottom > room) { scroller.scrollTop += still.bottom - room; }
+    target.dataset.revealed = "1";
   }
 
   function close() {
     if (panel) { panel.hidden = true; }
     document.body.classList.remove("osk-open");
+    document.body.style.removeProperty("--osk-room");
     field = null;
   }
 

@@ -212,6 +212,15 @@
       entries[index].number = number;
       dirty = true;
       render();
+      tellNext();
+    }
+
+    /* Says what the book's next number becomes with the page numbered as now shown. */
+    function tellNext() {
+      var numbers = entries.map(function (e) { return e.number; });
+      S.api("POST", root.dataset.nextUrl, { numbers: numbers }).then(function (answer) {
+        message(answer.text, answer.changes ? "bad" : "");
+      }, function (failure) { message(failure.error, "bad"); });
     }
 
     function shiftAfter(index, delta) {
@@ -238,6 +247,22 @@
       Array.prototype.forEach.call(document.querySelectorAll("#flags button"), function (b) {
         b.setAttribute("aria-pressed", String(entry.flags.indexOf(b.dataset.flag) >= 0));
       });
+      /* The station's own flags on this entry (faded ink...), each with what it means
+       * and what to do. */
+      var explained = document.getElementById("entry-flags");
+      explained.textContent = "";
+      entry.flags.forEach(function (flag) {
+        if (document.querySelector("#flags button[data-flag='" + flag + "']")) { return; }
+        /* Keys made from the flag's name: every ui.flag_<name> has its ui.flag_help_<name>. */
+        var name = ["flag", flag].join("_");
+        var helpKey = ["flag_help", flag].join("_");
+        var help = S.t(helpKey);
+        explained.appendChild(S.el("li", { "data-flag": flag }, [
+          S.el("strong", { text: S.t(name) }),
+          help === helpKey ? null : S.el("span", { text: " " + help })
+        ]));
+      });
+      explained.hidden = !explained.children.length;
       document.getElementById("remove-cut").disabled = selected >= entries.length - 1;
     }
 
@@ -288,16 +313,48 @@
       });
       var dialog = document.getElementById("number-dialog");
       var input = document.getElementById("number-input");
+      var note = document.getElementById("number-note");
+      var confirmButton = document.getElementById("number-confirm");
+      var confirmed = null;
+      function settleNumber(number) {
+        if (number) { renumber(selected, number); }
+        note.hidden = true;
+        confirmButton.hidden = true;
+        confirmed = null;
+        dialog.close();
+      }
       document.getElementById("number").addEventListener("click", function () {
         input.value = "";
+        note.hidden = true;
+        confirmButton.hidden = true;
+        confirmed = null;
         if (dialog.showModal) { dialog.showModal(); } else { dialog.setAttribute("open", ""); }
       });
-      document.getElementById("number-cancel").addEventListener("click", function () { dialog.close(); });
+      document.getElementById("number-cancel").addEventListener("click", function () { settleNumber(null); });
+      confirmButton.addEventListener("click", function () { settleNumber(confirmed); });
+      /* A new number that moves the book's next number is said, and asked, first: the
+       * station asks what the next number would become (nothing changes yet). */
       document.getElementById("number-form").addEventListener("submit", function (event) {
         event.preventDefault();
         var parts = split(entries[selected].number) || { suffix: "" };
-        if (/^[0-9]{1,6}$/.test(input.value)) { renumber(selected, input.value + parts.suffix); }
-        dialog.close();
+        if (!/^[0-9]{1,6}$/.test(input.value)) { settleNumber(null); return; }
+        var wanted = input.value + parts.suffix;
+        if (confirmed === wanted) { settleNumber(wanted); return; }
+        var numbers = entries.map(function (e, i) { return i === selected ? wanted : e.number; });
+        S.api("POST", root.dataset.nextUrl, { numbers: numbers }).then(function (answer) {
+          if (answer.changes) {
+            note.textContent = answer.text;
+            note.hidden = false;
+            confirmButton.hidden = false;
+            confirmed = wanted;
+          } else {
+            settleNumber(wanted);
+            message(answer.text, "good");
+          }
+        }, function (failure) {
+          note.textContent = failure.error;
+          note.hidden = false;
+        });
       });
     }
 

@@ -40,7 +40,7 @@
       if (!bar.hidden) {
         bar.firstElementChild.style.width = Math.round(100 * capture.pages_saved / capture.count) + "%";
       }
-      text("book-ref", state.book ? state.book.ref : S.t("none"));
+      text("book-ref", state.book ? state.book.name : S.t("none"));
       text("next-entry", state.book ? state.book.next_entry : "");
       text("queue", state.queue);
       text("operator", state.operator || "—");
@@ -78,7 +78,9 @@
       document.getElementById("thumb-empty").hidden = !!page;
       badge.hidden = !page;
       review.hidden = !page;
-      text("last-flags", page ? (page.flag_labels || []).join(", ") : "");
+      text("last-flags", page ? (page.flag_help || []).map(function (f) {
+        return f.label + (f.help ? ": " + f.help : "");
+      }).join(" · ") : "");
       if (!page) { return; }
       badge.className = "page-status badge " + page.status;
       badge.textContent = page.status_label;

@@ -247,6 +247,41 @@
     }, true);
   }
 
+  /* The browser's own complaints about a form field are English ("Please fill out this
+   * field."): each one is replaced by the station's words naming the field by its
+   * label. A complaint is cleared when the field changes or the form is sent again. */
+  function fieldLabel(field) {
+    var label = field.closest("label");
+    var span = label ? label.querySelector("span") : null;
+    var words = span ? span.textContent : (field.getAttribute("aria-label") || field.name);
+    return words.trim();
+  }
+  function sayInvalid() {
+    document.addEventListener("invalid", function (event) {
+      var field = event.target;
+      var v = field.validity;
+      var name = fieldLabel(field);
+      var text = t("field_invalid", { name: name });
+      if (v.valueMissing) { text = t("field_required", { name: name }); }
+      else if (v.rangeUnderflow || v.rangeOverflow) {
+        text = t("field_range", { name: name, low: field.min, high: field.max });
+      }
+      field.setCustomValidity(text);
+    }, true);
+    var clear = function (event) {
+      if (event.target.setCustomValidity) { event.target.setCustomValidity(""); }
+    };
+    document.addEventListener("input", clear, true);
+    document.addEventListener("change", clear, true);
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("[type=submit]") : null;
+      if (!button || !button.form) { return; }
+      Array.prototype.forEach.call(button.form.elements, function (field) {
+        if (field.setCustomValidity) { field.setCustomValidity(""); }
+      });
+    }, true);
+  }
+
   /* Whether an entry's flags ask for a look (a torn page, a repeated number...). */
   function needsAttention(page, flags) {
     return (flags || []).some(function (flag) { return (page.attention_flags || []).indexOf(flag) >= 0; });
@@ -312,6 +347,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     setupKeypads(document);
     guardForms();
+    sayInvalid();
     var toast = document.getElementById("flash");
     if (toast) {
       var hide = function () { toast.hidden = true; };

@@ -154,7 +154,7 @@ _STATUS_TEXT: dict[SaneStatus, _Text] = {
         "The lamp of scanner {device} is not ready: wait for it to warm up, then scan again.",
     ),
     SaneStatus.HW_LOCKED: _Text(
-        "Máy quét {device} đang khoá đầu quét để vận chuyển: mở khoá (thường ở mặt "
+        "Máy quét {device} đang khóa đầu quét để vận chuyển: mở khóa (thường ở mặt "
         "dưới máy) rồi quét lại.",
         "Scanner {device} has its carriage locked for transport: unlock it (usually "
         "underneath), then scan again.",
