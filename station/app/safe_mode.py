@@ -28,7 +28,7 @@ from station.core.errors import ConfigError, UsageError
 from station.core.events import EventBus
 from station.core.identity import PresetNamer, station_identity
 from station.core.models import utc_now
-from station.operators.shifts import Shifts
+from station.operators.shifts import LOCAL, Shifts
 from station.store import Store
 
 log = logging.getLogger(__name__)
@@ -143,9 +143,9 @@ class SafeMode:
         """Whether fixing needs the admin PIN (it does once one was ever set)."""
         return self.shifts.admin_pin_set()
 
-    def check_pin(self, pin: str) -> bool:
-        """The admin PIN, with the touch screen's limit on wrong tries."""
-        return self.shifts.check_admin_pin(pin)
+    def check_pin(self, pin: str, client: str = LOCAL) -> bool:
+        """The admin PIN, with the touch screen's limit on wrong tries (per client)."""
+        return self.shifts.check_admin_pin(pin, client)
 
     # -- fixes --------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from station.capture.job import CaptureJob, CaptureRunner
 from station.core.events import EventBus
 from station.core.models import Book, Shift
 from station.operators.progress import Progress
-from station.operators.shifts import OperatorView, Shifts
+from station.operators.shifts import LOCAL, OperatorView, Shifts
 from station.review import books
 from station.review.overview import build_overview
 from station.review.review import PageView, Review
@@ -181,10 +181,12 @@ class TouchApi:
         """Every operator (id, name, created_at), by name."""
         return self.shifts.list_operators()
 
-    def start_shift(self, operator_id: str, pin: str) -> Shift:
-        """Sign an operator in; a wrong PIN raises AuthError, the fifth in a row locks
-        that operator out for 60 s (LockedOutError). Ends a shift still running."""
-        return self.shifts.start_shift(operator_id, pin)
+    def start_shift(self, operator_id: str, pin: str, client: str = LOCAL) -> Shift:
+        """Sign an operator in; a wrong PIN raises AuthError, the fifth in a row from
+        ``client`` (an address; the station's own screen by default) locks that operator
+        out there for 60 s (LockedOutError), also after a restart. Ends a shift still
+        running."""
+        return self.shifts.start_shift(operator_id, pin, client)
 
     def current_shift(self) -> Shift | None:
         """The shift in progress (operator_id, operator_name, started_at...), or None."""
@@ -202,9 +204,10 @@ class TouchApi:
         """Set the admin PIN (4-8 digits); the first-boot wizard must set one."""
         self.shifts.set_admin_pin(pin)
 
-    def check_admin_pin(self, pin: str) -> bool:
-        """Whether ``pin`` is the admin PIN (False when none is set); rate-limited."""
-        return self.shifts.check_admin_pin(pin)
+    def check_admin_pin(self, pin: str, client: str = LOCAL) -> bool:
+        """Whether ``pin`` is the admin PIN (False when none is set); rate-limited per
+        ``client`` (an address; the station's own screen by default)."""
+        return self.shifts.check_admin_pin(pin, client)
 
     def admin_pin_set(self) -> bool:
         """Whether an admin PIN exists."""

@@ -39,6 +39,12 @@ LOCK_SECONDS = 60.0
 NAME_LIMIT = 60
 NOTE_LIMIT = 2000
 ADMIN_KEY = "admin_pin_hash"
+#: Station setting: PIN locks still running, {key: wall-clock end}, kept through restarts.
+PIN_LOCKS = "pin_locks"
+#: The client name of the station's own screen in lock keys.
+LOCAL = "local"
+#: Clients whose wrong PINs are counted at once (the oldest is forgotten beyond).
+MAX_COUNTED = 1000
 # scrypt cost: 16 MiB and ~0.1 s on a Raspberry Pi 4 per check; PINs are short, so the
 # rate limit, not the hash, is what stops guessing on the touch screen.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -88,12 +94,48 @@ class OperatorView:
 
 
 class PinLimiter:
-    """Counts wrong PINs per key and locks the key for a while after too many."""
+    """Counts wrong PINs per key and locks the key for a while after too many.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    Keys name who tries as well as what (``admin@192.168.1.20``): five wrong PINs from
+    one machine lock that machine, not the station's own screen. Locks are kept through
+    ``save`` (wall-clock deadlines) so a restart does not lift them.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        load: Callable[[], Any] | None = None,
+        save: Callable[[dict[str, float]], None] | None = None,
+    ) -> None:
+        """``load`` gives the saved locks (asked at the first PIN, once the store is
+        open); ``save`` keeps them."""
         self.clock = clock
         self._failures: dict[str, int] = {}
-        self._locked_until: dict[str, float] = {}
+        self._locked: dict[str, float] | None = None
+        self._load = load
+        self._save = save
+
+    @property
+    def _locked_until(self) -> dict[str, float]:
+        if self._locked is None:
+            saved = self._load() if self._load is not None else {}
+            now = self.clock()
+            self._locked = {
+                str(k): float(v)
+                for k, v in (saved if isinstance(saved, dict) else {}).items()
+                if isinstance(v, int | float) and not isinstance(v, bool) and v > now
+            }
+        return self._locked
+
+    @_locked_until.setter
+    def _locked_until(self, value: dict[str, float]) -> None:
+        self._locked = value
+
+    def _store(self) -> None:
+        if self._save is not None:
+            now = self.clock()
+            self._locked_until = {k: v for k, v in self._locked_until.items() if v > now}
+            self._save(dict(self._locked_until))
 
     def check(self, key: str) -> None:
         """Raise LockedOutError while ``key`` is locked."""
@@ -107,14 +149,18 @@ class PinLimiter:
         if count >= MAX_TRIES:
             self._failures.pop(key, None)
             self._locked_until[key] = self.clock() + LOCK_SECONDS
+            self._store()
             log.warning("too many wrong PINs for %s: locked for %d s", key, LOCK_SECONDS)
             raise LockedOutError(seconds=round(LOCK_SECONDS))
+        if len(self._failures) >= MAX_COUNTED and key not in self._failures:
+            self._failures.pop(next(iter(self._failures)))  # memory stays bounded
         self._failures[key] = count
         return MAX_TRIES - count
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
-        self._locked_until.pop(key, None)
+        if self._locked_until.pop(key, None) is not None:
+            self._store()
 
 
 class Shifts:
@@ -125,7 +171,11 @@ class Shifts:
     ) -> None:
         self.store = store
         self.events = events
-        self.limiter = PinLimiter(clock)
+        self.limiter = PinLimiter(
+            clock,
+            lambda: store.get_setting(PIN_LOCKS, {}),
+            lambda locks: store.set_setting(PIN_LOCKS, locks),
+        )
         self._lock = threading.RLock()
 
     # -- operators --------------------------------------------------------------
@@ -161,13 +211,14 @@ class Shifts:
 
     # -- shifts -----------------------------------------------------------------------
 
-    def start_shift(self, operator_id: str, pin: str) -> Shift:
-        """Sign ``operator_id`` in with their PIN; ends a shift still running."""
+    def start_shift(self, operator_id: str, pin: str, client: str = LOCAL) -> Shift:
+        """Sign ``operator_id`` in with their PIN; ends a shift still running. Wrong
+        PINs lock that operator for ``client`` (an address) only."""
         with self._lock:
             operator = next((o for o in self._operators() if o.id == operator_id), None)
             if operator is None:
                 raise NotFoundError("shift.unknown_operator", operator=str(operator_id)[:60])
-            self._verify(f"operator:{operator.id}", pin, operator.pin_hash)
+            self._verify(f"operator:{operator.id}@{client}", pin, operator.pin_hash)
             running = self.current_shift()
             if running is not None:
                 self._end(running, "")
@@ -225,18 +276,20 @@ class Shifts:
         """Whether an admin PIN exists (else the first-boot wizard must set one)."""
         return bool(self.store.get_setting(ADMIN_KEY))
 
-    def check_admin_pin(self, pin: str) -> bool:
+    def check_admin_pin(self, pin: str, client: str = LOCAL) -> bool:
         """Whether ``pin`` is the admin PIN; False when none is set. Too many wrong
-        tries raise LockedOutError for a minute."""
+        tries from ``client`` (an address; the station's own screen by default) raise
+        LockedOutError for a minute, for that client only."""
         stored = self.store.get_setting(ADMIN_KEY)
         if not stored or not isinstance(pin, str):
             return False
+        key = f"admin@{client}"
         with self._lock:
-            self.limiter.check("admin")
+            self.limiter.check(key)
             if verify_pin(pin, stored):
-                self.limiter.succeeded("admin")
+                self.limiter.succeeded(key)
                 return True
-            self.limiter.failed("admin")
+            self.limiter.failed(key)
             return False
 
     # -- helpers ---------------------------------------------------------------------

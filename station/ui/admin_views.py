@@ -66,7 +66,7 @@ def enter() -> Response | tuple[str, int]:
     check_csrf()
     target = request.form.get("next", "")
     try:
-        if not touch().check_admin_pin(request.form.get("pin", "")):
+        if not touch().check_admin_pin(request.form.get("pin", ""), gate.client()):
             raise AuthError("ui.admin_wrong_pin")
     except StationError as exc:
         if wants_json():
@@ -167,7 +167,7 @@ def change_pin() -> Response | tuple[str, int]:
     check_csrf()
     new = request.form.get("pin", "")
     try:
-        if not touch().check_admin_pin(request.form.get("old_pin", "")):
+        if not touch().check_admin_pin(request.form.get("old_pin", ""), gate.client()):
             raise AuthError("ui.pin_old_wrong")
         if request.form.get("pin2", "") != new:
             raise UsageError("ui.pin_mismatch")

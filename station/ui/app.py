@@ -94,6 +94,7 @@ def create_app(station: Station, test_config: dict[str, Any] | None = None) -> F
         app.register_blueprint(views.bp)
     app.register_blueprint(api_blueprint())  # /api/v1: entry PCs (docs/api.md)
     app.register_blueprint(lan_admin_blueprint(_check_csrf))  # pairing forms
+    app.before_request(_guard)
     app.after_request(gate.lock_when_leaving)
     _register_routes(app)
     _register_errors(app)
@@ -107,6 +108,41 @@ def secret_key(data_dir: Path) -> bytes:
         write_atomic(path, secrets.token_bytes(32))
         path.chmod(0o600)
     return path.read_bytes()
+
+
+#: What another machine may reach without the admin PIN, whatever ``[web] host`` is:
+#: the login itself, static files, the wizard (it admits only the station's own screen
+#: until an admin PIN exists), the phone's own pages (its code or paired session is its
+#: key), /upload (it says how to pair), and the entry PCs' API (its own tokens; its
+#: public part is the station's description).
+OPEN_ENDPOINTS = frozenset(
+    {
+        "static",
+        "admin.login",
+        "admin.enter",
+        "upload",
+        "phone.join",
+        "phone.claim",
+        "phone.state",
+        "phone.mobile",
+        "phone.upload",
+    }
+)
+OPEN_BLUEPRINTS = frozenset({"api_v1", "setup"})
+
+
+def _guard() -> Response | tuple[Any, int] | None:
+    """Every other screen and action needs the station's own screen or an admin session."""
+    endpoint = request.endpoint
+    if endpoint is None or gate.local_or_admin():
+        return None  # an unknown path is a 404 for everyone
+    if endpoint in OPEN_ENDPOINTS or request.blueprint in OPEN_BLUEPRINTS:
+        return None
+    if not gate.admin_pin_set():
+        return _error_response(403, "ui.gate_setup_local")
+    if request.method == "GET" and not wants_json() and endpoint != "live.events":
+        return redirect(url_for("admin.login", next=request.full_path))  # a screen
+    return _error_response(403, "ui.admin_needed")
 
 
 def _register_routes(app: Flask) -> None:

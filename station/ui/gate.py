@@ -23,6 +23,7 @@ from typing import Any
 from flask import jsonify, redirect, request, session, url_for
 from werkzeug.wrappers.response import Response
 
+from station.operators.shifts import LOCAL
 from station.ui.context import lang, touch, wants_json
 from station.ui.texts import ui_text
 from station.ui.upload import is_loopback
@@ -75,6 +76,12 @@ def lock_when_leaving(response: Response) -> Response:
 def local() -> bool:
     """Whether the request comes from the station's own screen."""
     return is_loopback(request.remote_addr)
+
+
+def client() -> str:
+    """Who is asking, for PIN lockouts: ``local`` for the station's own screen, else
+    the peer's address (each LAN machine is locked out on its own)."""
+    return LOCAL if local() else str(request.remote_addr or "?")
 
 
 def local_or_admin() -> bool:

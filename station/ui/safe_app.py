@@ -111,7 +111,8 @@ def _refusal(safe: SafeMode) -> str:
             return ""
         return messages.render("safe.local_only", language)
     try:
-        if safe.check_pin(request.form.get("pin", "")):
+        client = "local" if is_loopback(request.remote_addr) else str(request.remote_addr)
+        if safe.check_pin(request.form.get("pin", ""), client):
             return ""
     except LockedOutError as exc:
         return exc.message(language)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, session, url_for
+from flask import render_template, request, session, url_for
 
 from station.core import messages
 from station.ui.context import csrf_token, lang, station
 from station.ui.texts import script_texts, ui_label, ui_text
+from station.ui.upload import is_loopback
 
 #: The bar's links: (name, endpoint); the name picks the label ``nav_<name>``.
 NAV = (
@@ -61,7 +62,7 @@ def banner(language: str) -> dict[str, str] | None:
         level = "bad" if storage.level == "full" else "warn"
         return {"level": level, "text": storage.message(language), "fix": ""}
     waiting = running.pending_pairings()
-    if waiting:
+    if waiting and is_loopback(request.remote_addr):  # the code only on the station's screen
         words = ui_text("ui.pairing_waiting", language, name=waiting[0].name, code=waiting[0].code)
         return {"level": "info", "text": words, "fix": ui_text("ui.pairing_where", language)}
     phones = running.phones.pending()

@@ -71,7 +71,9 @@ def begin() -> Response | tuple[str, int]:
     check_csrf()
     operator_id = request.form.get("operator_id", "")
     try:
-        shift = touch().start_shift(operator_id, request.form.get("pin", "")).to_dict()
+        shift = (
+            touch().start_shift(operator_id, request.form.get("pin", ""), gate.client()).to_dict()
+        )
     except StationError as exc:
         if wants_json() or isinstance(exc, NotFoundError):
             raise
@@ -113,7 +115,7 @@ def add() -> Response | tuple[str, int]:
         if request.form.get("pin2", "") != pin_value:
             raise UsageError("ui.pin_mismatch")
         operator = touch().add_operator(name, pin_value).to_dict()
-        touch().start_shift(operator["id"], pin_value)
+        touch().start_shift(operator["id"], pin_value, gate.client())
     except StationError as exc:
         if wants_json():
             raise

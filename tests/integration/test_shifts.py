@@ -10,6 +10,7 @@ import pytest
 
 from station.app.station import Station
 from station.app.touch import TouchApi
+from station.core import config
 from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
 from station.core.models import BookRef
 from station.operators.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
@@ -141,3 +142,23 @@ def test_captures_record_the_shift_operator_and_may_require_a_shift(station: Sta
     assert progress["per_hour"]["last_hour"] == 2
     assert progress["book"] == {"key": "KS-2007-01", "entries": 2, "expected": None}
     assert progress["station"] == {"entries": 2, "books": 1}
+
+
+def test_pin_lockouts_are_per_client_and_survive_a_restart(station_config: config.Config) -> None:
+    """Five wrong admin PINs from one address lock that address, not the station's own
+    screen nor another machine, and the lock is still there after a restart."""
+    with Station(station_config) as station:
+        touch = TouchApi(station)
+        touch.set_admin_pin("2468")
+        for _ in range(MAX_TRIES - 1):
+            assert not touch.check_admin_pin("0000", "192.168.1.50")
+        with pytest.raises(LockedOutError):
+            touch.check_admin_pin("0000", "192.168.1.50")
+        with pytest.raises(LockedOutError):
+            touch.check_admin_pin("2468", "192.168.1.50")  # even the right PIN, for now
+        assert touch.check_admin_pin("2468")  # the station's own screen
+        assert touch.check_admin_pin("2468", "192.168.1.51")  # another machine
+    with Station(station_config) as station:
+        with pytest.raises(LockedOutError):
+            TouchApi(station).check_admin_pin("2468", "192.168.1.50")
+        assert TouchApi(station).check_admin_pin("2468")
