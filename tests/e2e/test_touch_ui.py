@@ -258,6 +258,9 @@ def visit_the_other_screens(ui: Touch) -> None:
             assert "Sổ Khai sinh năm 2007, quyển số 1" in page.inner_text("#current-book")
     ui.go("/books")
     ui.tap_and_load("[data-nav=scan]", "**/scan")
+    ui.tap_and_load("#phone-open", "**/phone")  # here the web server is on loopback only
+    ui.shot("phone")
+    ui.tap_and_load("[data-nav=scan]", "**/scan")
     ui.tap_and_load("#lang-toggle", "**/scan?lang=en")
     assert "Capture one page" in page.inner_text("#capture")
     ui.shot("scan-english")
