@@ -341,6 +341,18 @@ class Station:
             raise UsageError("capture.no_shift")
         return self.shifts.operator_name(operator)
 
+    def check_space(self) -> None:
+        """Refuse a capture while the disk is below its reserve (DiskFullError, with
+        the disk-full message), before any page is fed."""
+        if self._intake is not None:
+            self._intake.check_space()
+
+    def waiting_for_space(self) -> int:
+        """Pages saved whose processing waits for disk space (0: processing runs)."""
+        if self._worker is None or self._worker.waiting_for_space is None:
+            return 0
+        return self.queue_length()
+
     def get_book(self, key: str) -> Book:
         """The book ``key`` (NotFoundError when unknown)."""
         if not self.store.has_book(key):
@@ -441,6 +453,7 @@ class Station:
             "failed": len(self._intake.queue.failed()) if self._intake else 0,
             "lan": self.lan.status(),
             "storage": self.storage().to_dict(),
+            "waiting_for_space": self.waiting_for_space(),
         }
 
     def storage(self) -> StorageState:
@@ -479,6 +492,8 @@ class Station:
         with self._lock:
             self.results.append(result)
         self.announce_result(result)
+        if result.waits_for_space:
+            self.announce_storage()
 
     def _on_phones_changed(self) -> None:
         self.events.publish("phones", {})

@@ -57,9 +57,11 @@ def banner(language: str) -> dict[str, str] | None:
             "action_label": ui_text("ui.device_connect", language),
         }
     storage = running.storage()
-    if storage.level != "ok":
-        level = "bad" if storage.level == "full" else "warn"
-        return {"level": level, "text": storage.message(language), "fix": ""}
+    paused = running.waiting_for_space()
+    if storage.level != "ok" or paused:
+        level = "bad" if storage.level == "full" or paused else "warn"
+        fix = ui_text("ui.processing_waits_space", language, count=paused) if paused else ""
+        return {"level": level, "text": storage.message(language), "fix": fix}
     waiting = running.pending_pairings()
     if waiting:
         words = ui_text("ui.pairing_waiting", language, name=waiting[0].name, code=waiting[0].code)
