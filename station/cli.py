@@ -355,7 +355,7 @@ def _system_error(exc: OSError) -> StationError:
     """The one line said for an OSError that reached the command."""
     where = exc.filename or ""
     if is_disk_full(exc):
-        return DiskFullError("cli.disk_full", path=where)
+        return DiskFullError("cli.disk_full")
     return StoreError("cli.system_error", path=where, detail=exc.strerror or str(exc))
 
 

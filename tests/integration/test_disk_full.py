@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.support.checks import raw_captures
+from tests.support.commands import RunStation, station_env
 from tests.support.http_client import Client
 from tests.support.mounts import tmpfs
 from tests.support.server import start_server
@@ -122,3 +123,27 @@ def test_a_full_disk_pauses_processing_refuses_captures_and_resumes(tmp_path: Pa
             wait_for(lambda: not list((data / "queue").glob("*.json")), [data], timeout=60)
             state = json.loads(client.get("/api/ui/state", json_wanted=True)[2])
             assert state["banner"] is None or "chờ chỗ trống" not in state["banner"]["fix"]
+
+
+def test_the_commands_say_one_line_on_a_full_disk(data_dir: Path, run_station: RunStation) -> None:
+    """`station resume` and `station scan` on a full disk: one clear line, no traceback,
+    and the page queued before is processed by `station resume` once there is room."""
+    with tmpfs(data_dir, size_mb=96):
+        crash = station_env(data_dir, STATION_CRASHPOINT="process.before_publish")
+        killed = run_station(
+            "scan", "--simulate", "--book", "KS/2007/01", "--pages", "1", env=crash
+        )
+        assert killed.returncode < 0  # the power cut: the page is queued, not processed
+        fill(data_dir / "filler")
+        for args in (("resume",), ("scan", "--simulate", "--book", "KS/2007/01", "--pages", "1")):
+            done = run_station(*args)
+            said = done.stdout + done.stderr
+            assert "Traceback" not in said, said
+            assert done.returncode != 0
+            lines = [line for line in said.splitlines() if "Ổ đĩa đầy" in line or "sắp đầy" in line]
+            assert len(lines) == 1, said
+        assert len(raw_captures(data_dir)) == 1
+        (data_dir / "filler").unlink()
+        resumed = run_station("resume")
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert list((data_dir / "published").rglob("*.pdf"))
