@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from station import __version__
+from station.app.orphans import requeue_orphans
 from station.app.safe_mode import safe_mode_web
 from station.app.station import Station, reindex_data
 from station.capture.drivers.base import CaptureContext
@@ -143,9 +144,25 @@ def _report(args: argparse.Namespace, station: Station) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     """Process whatever is left in the queue (after a power cut, say), then exit."""
     with Station(without_lan(_load_config(args))) as station:
+        kept = _requeue_orphans(args, station) if args.orphans else 0
         if not station.wait_idle(args.timeout):
             return _not_idle(args, station)
-        return _report(args, station)
+        return _report(args, station) or (1 if kept else 0)
+
+
+def _requeue_orphans(args: argparse.Namespace, station: Station) -> int:
+    """Queue the orphans again, one line each; return how many could not be."""
+    outcomes = requeue_orphans(station)
+    for outcome in outcomes:
+        if outcome.error is None:
+            _say(args, "cli.orphan_queued", path=outcome.path, capture=outcome.capture_id)
+        else:
+            _say(
+                args, "cli.orphan_kept", path=outcome.path, detail=outcome.error.message(args.lang)
+            )
+    if not outcomes:
+        _say(args, "cli.no_orphans")
+    return sum(outcome.error is not None for outcome in outcomes)
 
 
 def _not_idle(args: argparse.Namespace, station: Station) -> int:
@@ -308,6 +325,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     resume = sub.add_parser("resume", help="finish processing queued pages, then exit")
     resume.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
+    resume.add_argument(
+        "--orphans",
+        action="store_true",
+        help="first queue again the raw captures a power cut left without a job (orphans/)",
+    )
     resume.set_defaults(handler=cmd_resume)
 
     process = sub.add_parser(

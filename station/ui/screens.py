@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import render_template, session, url_for
 
+from station.capture.intake import list_orphans
 from station.core import messages
 from station.ui.context import csrf_token, lang, station
 from station.ui.texts import script_texts, ui_label, ui_text
@@ -62,6 +63,14 @@ def banner(language: str) -> dict[str, str] | None:
         level = "bad" if storage.level == "full" or paused else "warn"
         fix = ui_text("ui.processing_waits_space", language, count=paused) if paused else ""
         return {"level": level, "text": storage.message(language), "fix": fix}
+    damaged = running.scrub.damaged()
+    if damaged:
+        words = ui_text("ui.damaged_files", language, count=len(damaged), file=damaged[0].file)
+        return {"level": "bad", "text": words, "fix": ui_text("ui.damaged_fix", language)}
+    orphans = len(list_orphans(running.data_dir))
+    if orphans:
+        words = ui_text("ui.orphans", language, count=orphans)
+        return {"level": "warn", "text": words, "fix": ui_text("ui.orphans_fix", language)}
     waiting = running.pending_pairings()
     if waiting:
         words = ui_text("ui.pairing_waiting", language, name=waiting[0].name, code=waiting[0].code)
