@@ -332,8 +332,10 @@ class HotFolder(Driver):
             self._take(name, seen, now)
         except OSError as exc:
             # Permissions, a share gone mid-way: the file stays; try again later.
-            log.warning("hot folder %s: cannot handle %s: %s", self.folder, printable(name), exc)
-            self._retry_later(name, seen, str(exc), now)
+            log.warning(
+                "hot folder %s: cannot handle %s: %s", self.folder, printable(name), printable(exc)
+            )
+            self._retry_later(name, seen, printable(exc), now)
         except Exception as exc:  # a bug with one file must not hold up the others
             log.exception("hot folder %s: unexpected error with %s", self.folder, printable(name))
             self._retry_later(name, seen, repr(exc), now)
