@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from station import __version__
+from station.app.orphans import requeue_orphans
 from station.app.safe_mode import safe_mode_web
 from station.app.station import Station, reindex_data
 from station.capture.drivers.base import CaptureContext
 from station.core import config, config_write, messages, sigpipe
-from station.core.errors import ConfigError, DeviceError, StationError
+from station.core.diskspace import is_disk_full
+from station.core.errors import ConfigError, DeviceError, DiskFullError, StationError, StoreError
 from station.core.models import BYTES_PER_KB, OVER_BUDGET, BookRef
 from station.lan.cli import add_pairing_parser, without_lan
 from station.processing.batch import console as batch_console
@@ -87,9 +89,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
             # Pages fed before the fault are saved; they are processed and reported.
             device_error = exc
         finally:
-            if not station.wait_idle(args.timeout):
-                _say(args, "cli.timeout")
+            idle = station.wait_idle(args.timeout)
             station.release(driver)
+        if not idle:
+            return _not_idle(args, station)
         status = _report(args, station)
         if device_error is not None:
             print(device_error.message(args.lang), file=sys.stderr)
@@ -109,6 +112,8 @@ def _scan_kind(device: str | None, configured: str) -> str:
 def _report(args: argparse.Namespace, station: Station) -> int:
     published = over = review = failures = 0
     for result in station.results:
+        if result.waits_for_space:  # processed again once space is back
+            continue
         if result.error is not None:
             failures += 1
             _say(
@@ -139,10 +144,37 @@ def _report(args: argparse.Namespace, station: Station) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     """Process whatever is left in the queue (after a power cut, say), then exit."""
     with Station(without_lan(_load_config(args))) as station:
+        kept = _requeue_orphans(args, station) if args.orphans else 0
         if not station.wait_idle(args.timeout):
-            _say(args, "cli.timeout")
-            return 75
-        return _report(args, station)
+            return _not_idle(args, station)
+        return _report(args, station) or (1 if kept else 0)
+
+
+def _requeue_orphans(args: argparse.Namespace, station: Station) -> int:
+    """Queue the orphans again, one line each; return how many could not be."""
+    outcomes = requeue_orphans(station)
+    for outcome in outcomes:
+        if outcome.error is None:
+            _say(args, "cli.orphan_queued", path=outcome.path, capture=outcome.capture_id)
+        else:
+            _say(
+                args, "cli.orphan_kept", path=outcome.path, detail=outcome.error.message(args.lang)
+            )
+    if not outcomes:
+        _say(args, "cli.no_orphans")
+    return sum(outcome.error is not None for outcome in outcomes)
+
+
+def _not_idle(args: argparse.Namespace, station: Station) -> int:
+    """Processing did not finish: the disk is full (one line, what to do) or time ran out."""
+    waiting = station.waiting_for_space()
+    if waiting:
+        storage = station.storage()
+        _say(args, "cli.waits_for_space", pages=waiting, free_mb=storage.free_mb,
+             reserve_mb=storage.reserve_mb)  # fmt: skip
+    else:
+        _say(args, "cli.timeout")
+    return 75  # EX_TEMPFAIL: run `station resume` later
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -293,6 +325,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     resume = sub.add_parser("resume", help="finish processing queued pages, then exit")
     resume.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
+    resume.add_argument(
+        "--orphans",
+        action="store_true",
+        help="first queue again the raw captures a power cut left without a job (orphans/)",
+    )
     resume.set_defaults(handler=cmd_resume)
 
     process = sub.add_parser(
@@ -336,6 +373,14 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _system_error(exc: OSError) -> StationError:
+    """The one line said for an OSError that reached the command."""
+    where = exc.filename or ""
+    if is_disk_full(exc):
+        return DiskFullError("cli.disk_full")
+    return StoreError("cli.system_error", path=where, detail=exc.strerror or str(exc))
+
+
 def _language(args: argparse.Namespace) -> str:
     if args.lang:
         return str(args.lang)
@@ -362,6 +407,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("station error", exc_info=True)
         print(exc.message(args.lang), file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the disk or the system, not a bug: one line, what to do
+        log.debug("system error", exc_info=True)
+        error = _system_error(exc)
+        print(error.message(args.lang), file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
 

@@ -34,6 +34,7 @@ from typing import Any
 from station.core.errors import AuthError, ConflictError, NotFoundError, StationError
 from station.core.fsutil import write_atomic
 from station.core.messages import N_
+from station.core.printable import printable
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,8 @@ class PhonePairing:
             )
             self._phones[phone.id] = phone
             self._save()
-        log.info("phone %s at %s asks to send photos, code %s", phone.name, ip, phone.compare)
+        name = printable(phone.name)
+        log.info("phone %s at %s asks to send photos, code %s", name, ip, phone.compare)
         self._changed()
         return phone, token
 
@@ -240,7 +242,7 @@ class PhonePairing:
             phone.status, phone.revoked = REVOKED, now
             self._save()
             done = dataclasses.replace(phone)
-        log.info("phone %s (%s) revoked", done.name, done.ip)
+        log.info("phone %s (%s) revoked", printable(done.name), done.ip)
         self._changed()
         return done
 
@@ -265,7 +267,7 @@ class PhonePairing:
                 phone.confirmed, phone.expires = now, now + SESSION_HOURS * 3600
             self._save()
             done = dataclasses.replace(phone)
-        log.info("phone %s (%s): %s", done.name, done.ip, status)
+        log.info("phone %s (%s): %s", printable(done.name), done.ip, status)
         self._changed()
         return done
 

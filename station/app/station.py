@@ -51,6 +51,7 @@ from station.review.frame import SCREEN_WIDTH
 from station.review.review import Review
 from station.store import ReindexReport, Store, reindex
 from station.store.counts import book_counts
+from station.store.scrub import Scrub
 from station.system import storage_guard
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,16 @@ class Station:
         self._worker: Worker | None = None
         self._intake: Intake | None = None
         self._watcher: HotFolder | None = None
+        #: Published files checked against their recorded SHA-256 (bit rot), slowly.
+        self.scrub = Scrub(
+            self.store,
+            self.data_dir,
+            interval=config.storage.scrub_hours * 3600,
+            rate=config.storage.scrub_kb_per_second * 1024,
+        )
         #: Entry PCs: pairing, API over TLS, zeroconf (started by :meth:`serve_lan`).
         self.lan = LanService(config.lan, self.data_dir, self.info, self.store)
+        self.lan.verifier.damaged = self.scrub.is_damaged  # a rotten file is never served
         #: Live events for the touch UI (station.core.events lists the kinds).
         self.events = EventBus()
         #: Phones paired by QR code to send page photos (kept in db/phones.json).
@@ -147,6 +156,7 @@ class Station:
         self.store.feed.listeners.append(self.announce_feed)
         self._worker = Worker(pipeline, on_result=self._on_result)
         self._worker.start()
+        self.scrub.start()
         self._probe_device()
         self._start_folder()
         self.peripherals.start()
@@ -195,6 +205,7 @@ class Station:
     def stop(self) -> None:
         """Finish the page being processed, stop the worker and close the store."""
         self.lan.stop()
+        self.scrub.stop()
         self.peripherals.stop()
         self.captures.stop()
         if self._watcher is not None:
@@ -341,6 +352,18 @@ class Station:
             raise UsageError("capture.no_shift")
         return self.shifts.operator_name(operator)
 
+    def check_space(self) -> None:
+        """Refuse a capture while the disk is below its reserve (DiskFullError, with
+        the disk-full message), before any page is fed."""
+        if self._intake is not None:
+            self._intake.check_space()
+
+    def waiting_for_space(self) -> int:
+        """Pages saved whose processing waits for disk space (0: processing runs)."""
+        if self._worker is None or self._worker.waiting_for_space is None:
+            return 0
+        return self.queue_length()
+
     def get_book(self, key: str) -> Book:
         """The book ``key`` (NotFoundError when unknown)."""
         if not self.store.has_book(key):
@@ -441,6 +464,8 @@ class Station:
             "failed": len(self._intake.queue.failed()) if self._intake else 0,
             "lan": self.lan.status(),
             "storage": self.storage().to_dict(),
+            "waiting_for_space": self.waiting_for_space(),
+            "damaged_files": len(self.scrub.damaged()),
         }
 
     def storage(self) -> StorageState:
@@ -479,6 +504,8 @@ class Station:
         with self._lock:
             self.results.append(result)
         self.announce_result(result)
+        if result.waits_for_space:
+            self.announce_storage()
 
     def _on_phones_changed(self) -> None:
         self.events.publish("phones", {})

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 640
 #: Previews kept in memory (the newest pages).
 PREVIEWS_KEPT = 8
+#: Raw captures without a job are moved here, per book, at start-up.
+ORPHANS_DIR = "orphans"
 #: File suffix for each format a device may hand over verbatim.
 SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}
 
@@ -241,7 +243,7 @@ class Intake:
         return [self._move_aside(raw) for raw in orphans]
 
     def _move_aside(self, raw: Path) -> Path:
-        target = self.captures_dir.parent / "orphans" / raw.parent.name / raw.name
+        target = self.captures_dir.parent / ORPHANS_DIR / raw.parent.name / raw.name
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(raw, target)
         fsync_dir(target.parent)
@@ -259,6 +261,17 @@ class Intake:
         """A job could not be processed: keep it aside with the reason in both languages."""
         reason = {lang: error.message(lang) for lang in messages.LANGUAGES}
         self.queue.fail(job, reason)
+
+
+def list_orphans(data_dir: Path) -> list[Path]:
+    """Raw captures moved aside for want of a job (``orphans/<book>/<file>``), oldest
+    name first; those already queued again (``orphans/.requeued/``) left out."""
+    root = data_dir / ORPHANS_DIR
+    return sorted(
+        path
+        for path in root.glob("*/*")
+        if not path.parent.name.startswith(".") and not path.name.startswith(".")
+    )
 
 
 def _is_processed(raw: Path) -> bool:

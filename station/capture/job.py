@@ -111,6 +111,10 @@ class CaptureHost(Protocol):
         when the admin requires a shift and none is running."""
         ...
 
+    def check_space(self) -> None:
+        """Raise DiskFullError while the disk is below its reserve (nothing is fed)."""
+        ...
+
     def get_book(self, key: str) -> Book: ...
 
     def make_driver(
@@ -176,6 +180,7 @@ class CaptureRunner:
         if book is None:
             raise UsageError("capture.no_book")
         name = station.capture_operator(operator)
+        station.check_space()
         return CaptureJob(new_id("j"), book, count, name, source)
 
     def cancel(self) -> bool:

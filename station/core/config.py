@@ -113,6 +113,12 @@ class StorageSection:
     data_dir: str = _opt("", "Data folder; empty: $STATION_DATA_DIR or ~/.local/share/...")
     reserve_mb: int = _opt(500, "Free space kept in reserve; captures stop below it.", min=50)
     warn_mb: int = _opt(2000, "Free space below which the screen warns the disk is filling.", min=0)
+    scrub_hours: float = _opt(
+        24.0, "Hours between two checks of every published file (bit rot); 0: never.", min=0
+    )
+    scrub_kb_per_second: int = _opt(
+        2048, "Reading speed of that check, in KB/s, kept low to spare the SD card.", min=16
+    )
 
 
 @dataclass(frozen=True)

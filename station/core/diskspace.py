@@ -7,6 +7,7 @@ safe. What may be cleaned to make room is :mod:`station.system.storage_guard`'s 
 
 from __future__ import annotations
 
+import errno
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,3 +72,20 @@ def check_room(path: Path, reserve_mb: int, incoming: int = 0) -> None:
     free = shutil.disk_usage(path).free
     if free - incoming < reserve_mb * MB:
         raise DiskFullError(free_mb=free // MB, reserve_mb=reserve_mb)
+
+
+#: OSError numbers that mean "no room": the disk or the user's quota is full.
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an error it was raised from, says the disk is full."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, DiskFullError):
+            return True
+        if isinstance(exc, OSError) and exc.errno in NO_ROOM:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

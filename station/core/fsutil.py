@@ -38,10 +38,15 @@ def write_atomic(path: Path, data: bytes, *, replace: bool = True) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)
-    with open(tmp, "xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:  # a full disk, say: no half-written temp left to eat space
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
     publish_file(tmp, path, replace=replace)
 
 

@@ -23,6 +23,7 @@ from station import __version__
 from station.core import messages
 from station.core.errors import StationError, StoreError
 from station.core.models import Entry
+from station.core.printable import printable
 from station.lan.acks import judge, parse_items
 from station.lan.errors import LanError, bad_request, not_found
 from station.lan.export import stream_zip
@@ -233,7 +234,13 @@ def _private_routes(bp: Blueprint) -> None:
             raise not_found("unknown_entry", entry=entry_id)
         collector = _collector()
         rescan_id = _lan().rescans.add(entry, reason, collector.id, collector.name)
-        log.info("rescan %s of %s asked by %s: %s", rescan_id, entry.id, collector.name, reason)
+        log.info(
+            "rescan %s of %s asked by %s: %s",
+            rescan_id,
+            entry.id,
+            printable(collector.name),
+            printable(reason),
+        )
         return jsonify(id=rescan_id), 201
 
     @bp.get("/rescans")
@@ -347,17 +354,18 @@ def _http_lan_error(status: int) -> LanError:
 def _station_error(exc: StationError) -> Response:
     if isinstance(exc, LanError):
         if exc.status >= 500:
-            log.error("API %s %s: %s", request.method, request.path, exc.message("en"))
+            log.error("API %s %s: %s", request.method, printable(request.path), exc.message("en"))
         return _error_json(exc)
     if isinstance(exc, StoreError):  # the station's disk or database: not the caller's fault
-        log.error("API %s %s failed: %s", request.method, request.path, exc.message("en"))
+        path = printable(request.path)
+        log.error("API %s %s failed: %s", request.method, path, exc.message("en"))
         return _error_json(LanError(500, "internal"))
-    log.warning("API %s %s refused: %s", request.method, request.path, exc.message("en"))
+    log.warning("API %s %s refused: %s", request.method, printable(request.path), exc.message("en"))
     return _error_json(LanError(400, "bad_request", detail=exc.message("en")))
 
 
 def _bug(exc: Exception) -> Response:
-    log.exception("unexpected error serving %s %s", request.method, request.path)
+    log.exception("unexpected error serving %s %s", request.method, printable(request.path))
     return _error_json(LanError(500, "internal"))
 
 

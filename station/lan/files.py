@@ -4,7 +4,9 @@ The file is opened first and checked against the version's SHA-256 before a byte
 sent, so a replacement landing between the lookup and the open is noticed (the entry
 is then looked up again: the earlier version has moved to ``_versions``). A file's
 hash is remembered by (device, inode, size, mtime): published files are never changed
-in place, only replaced by a rename, so a remembered hash stays true.
+in place, only replaced by a rename, so a remembered hash stays true, except for bit
+rot, which changes none of these: a file the scrub (:mod:`station.store.scrub`) found
+damaged is never served, whatever is remembered.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
@@ -34,10 +37,15 @@ CHUNK = 64 * 1024
 REMEMBERED = 16384
 
 
+#: Whether a published file (relative name, recorded SHA-256) is known to be damaged.
+DamageCheck = Callable[[str, str], bool]
+
+
 class Verifier:
     """Checks files against their SHA-256, remembering files already checked."""
 
-    def __init__(self) -> None:
+    def __init__(self, damaged: DamageCheck = lambda file, sha256: False) -> None:
+        self.damaged = damaged
         self._known: OrderedDict[tuple[int, int, int, int], str] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -83,6 +91,9 @@ def open_version(
             handle = open(store.published_path(version.file), "rb")  # noqa: SIM115
         except FileNotFoundError:
             continue  # moved to _versions by a replacement just now: look again
+        if verifier.damaged(version.file, version.sha256):
+            handle.close()
+            break
         if verifier.matches(handle, version.sha256):
             return handle, version
         handle.close()

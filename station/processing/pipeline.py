@@ -19,7 +19,8 @@ from numpy.typing import NDArray
 
 from station.capture.intake import Intake, Job
 from station.core import faults
-from station.core.errors import StationError
+from station.core.diskspace import is_disk_full
+from station.core.errors import DiskFullError, StationError
 from station.core.layouts import LayoutProfile, get_profile
 from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id, numeric
 from station.processing import numbering
@@ -30,6 +31,9 @@ from station.processing.recapture import take_over
 from station.store import Store
 
 log = logging.getLogger(__name__)
+
+#: How often a worker paused by a full disk looks whether space is back (seconds).
+RETRY_SECONDS = 5.0
 
 
 @dataclass
@@ -44,6 +48,11 @@ class PageResult:
     #: The page's decoded pixels, for the listener that makes its screen views; the
     #: station drops them once the result is announced.
     rgb: NDArray[np.uint8] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def waits_for_space(self) -> bool:
+        """Stopped only by a full disk: the job stays queued and runs again later."""
+        return isinstance(self.error, DiskFullError)
 
     @property
     def needs_review(self) -> bool:
@@ -77,9 +86,14 @@ class Pipeline:
         try:
             with self.lock:
                 result.page, result.entries, result.rgb = self._process(job)
-        except StationError as exc:
-            log.warning("capture %s failed: %s", job.capture.id, exc.message("en"))
-            result.error = exc
+        except Exception as exc:
+            if not is_disk_full(exc):
+                if not isinstance(exc, StationError):
+                    raise
+                log.warning("capture %s failed: %s", job.capture.id, exc.message("en"))
+                result.error = exc
+            else:
+                result.error = DiskFullError("processing.waits_for_space", detail=str(exc))
         result.seconds = time.perf_counter() - started
         return result
 
@@ -192,33 +206,62 @@ def publish_entry(
 
 
 class Worker(threading.Thread):
-    """Background processing of the queue, in capture order; capture never waits for it."""
+    """Background processing of the queue, in capture order; capture never waits for it.
 
-    def __init__(self, pipeline: Pipeline, on_result: ResultCallback | None = None) -> None:
+    A page that fails is set aside with its reason and the queue moves on. A full disk
+    is no fault of the page: its job stays first in the queue, processing pauses
+    (:attr:`waiting_for_space`) and the same job runs again once the disk has its
+    reserve back, looked at every ``retry_seconds``.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        on_result: ResultCallback | None = None,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> None:
         super().__init__(name="station-worker", daemon=True)
         self.pipeline = pipeline
         self.on_result = on_result
+        self.retry_seconds = retry_seconds
+        #: The full disk that paused processing, or None while it runs.
+        self.waiting_for_space: DiskFullError | None = None
         self._stop_event = threading.Event()
         self._idle = threading.Event()
 
     def run(self) -> None:
         queue = self.pipeline.intake.queue
         while not self._stop_event.is_set():
-            jobs = queue.pending()
-            if not jobs:
-                self._idle.set()
-                queue.wait_for_change(timeout=1.0)
+            if self.waiting_for_space is not None and not self._space_back():
+                queue.wait_for_change(timeout=self.retry_seconds)
                 continue
-            self._idle.clear()
-            self._run_one(jobs[0])
+            try:
+                jobs = queue.pending()
+                if not jobs:
+                    self._idle.set()
+                    queue.wait_for_change(timeout=1.0)
+                    continue
+                self._idle.clear()
+                self._run_one(jobs[0])
+            except Exception as exc:  # the worker outlives any fault; the job stays queued
+                if is_disk_full(exc):
+                    self._pause(DiskFullError("processing.waits_for_space", detail=str(exc)))
+                    continue
+                log.exception("processing: unexpected error; trying again shortly")
+                self._stop_event.wait(self.retry_seconds)
 
     def _run_one(self, job: Job) -> None:
         try:
             result = self.pipeline.process(job)
         except Exception as exc:  # a bug must not stop the queue; the raw file stays
+            if is_disk_full(exc):
+                raise
             log.exception("processing %s failed", job.capture.id)
             result = PageResult(job.capture, error=StationError(detail=repr(exc)))
-        if result.error is None:
+        if result.waits_for_space:
+            assert isinstance(result.error, DiskFullError)
+            self._pause(result.error, job)
+        elif result.error is None:
             self.pipeline.intake.finish(job)
         else:
             # Kept aside with its reason, raw file and all, so the queue moves on.
@@ -226,12 +269,32 @@ class Worker(threading.Thread):
         if self.on_result is not None:
             self.on_result(result)
 
+    def _pause(self, error: DiskFullError, job: Job | None = None) -> None:
+        """Stop taking jobs until the disk has room again; nothing is set aside."""
+        what = f"capture {job.capture.id}" if job is not None else "the queue"
+        if self.waiting_for_space is None:
+            log.warning("disk full: %s waits for space (%s)", what, error.values.get("detail"))
+        self.waiting_for_space = error
+
+    def _space_back(self) -> bool:
+        """Whether the disk has its reserve again (processing then resumes)."""
+        try:
+            self.pipeline.intake.check_space()
+        except DiskFullError:
+            return False
+        log.info("disk space is back: processing resumes")
+        self.waiting_for_space = None
+        return True
+
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until the queue is empty; False if ``timeout`` seconds passed first."""
+        """Wait until the queue is empty; False if ``timeout`` seconds passed first, or
+        at once while processing waits for disk space (:attr:`waiting_for_space`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if len(self.pipeline.intake.queue) == 0 and self._idle.is_set():
                 return True
+            if self.waiting_for_space is not None:
+                return False
             self.pipeline.intake.queue.wait_for_change(timeout=0.2)
         return False
 

@@ -328,7 +328,10 @@ class Review:
                 frame = ViewFrame.from_dict(_json_load(path.read_bytes()))
             except (FileNotFoundError, ValueError, KeyError, TypeError):
                 frame = self._compute(page, capture, rgb)
-                write_atomic(path, _json_dump(frame.to_dict()))
+                try:
+                    write_atomic(path, _json_dump(frame.to_dict()))
+                except OSError as exc:  # a full disk: the frame is kept in memory only
+                    log.warning("view frame of %s not kept on disk: %s", capture.id, exc)
             self._frames[capture.id] = frame
             while len(self._frames) > FRAMES_CACHED:
                 self._frames.popitem(last=False)

@@ -25,6 +25,7 @@ from station.capture.usb_table import DeviceTable
 from station.core import config
 from station.core.errors import ConfigError, StationError
 from station.core.messages import N_
+from station.system.doctor_data import DATA_CHECKS
 from station.system.doctor_system import SYSTEM_CHECKS
 from station.system.findings import (
     EXIT_CONFIG,
@@ -312,8 +313,9 @@ def _real_device_hints(context: Context) -> list[Finding]:
 
 def default_checks() -> list[Check]:
     """The device checks, then the appliance checks (``station.system.doctor_system``: disk
-    health, clock, network, certificate, service, permissions), then the device choice."""
-    return [*CHECKS[:-1], *SYSTEM_CHECKS, CHECKS[-1]]
+    health, clock, network, certificate, service, permissions), the data folder's content
+    (``station.system.doctor_data``: orphans, damaged files), then the device choice."""
+    return [*CHECKS[:-1], *DATA_CHECKS, *SYSTEM_CHECKS, CHECKS[-1]]
 
 
 CHECKS: list[Check] = [

@@ -30,8 +30,10 @@ from station.app.station import Station
 from station.app.touch import TouchApi
 from station.capture.drivers.camera.driver import MJPEG_MIMETYPE, CameraDriver, mjpeg_parts
 from station.core import messages
-from station.core.errors import StationBusyError, StationError
+from station.core.diskspace import is_disk_full
+from station.core.errors import DiskFullError, StationBusyError, StationError
 from station.core.fsutil import write_atomic
+from station.core.printable import printable
 from station.lan.admin import admin_blueprint as lan_admin_blueprint
 from station.lan.api import API_PREFIX, api_blueprint, api_error_response
 from station.ui import (
@@ -267,7 +269,12 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def bug(exc: Exception) -> tuple[Any, int]:
-        log.exception("unexpected error serving %s", request.path)
+        if is_disk_full(exc):  # no bug: the disk is full, and the operator is told so
+            storage = _station().storage()
+            return station_error(
+                DiskFullError(free_mb=storage.free_mb, reserve_mb=storage.reserve_mb)
+            )
+        log.exception("unexpected error serving %s", printable(request.path))
         return _error_response(500, "ui.http.500")
 
 

@@ -25,6 +25,7 @@ from werkzeug.wrappers.response import Response
 from station.app.phones import ACTIVE, CODE_TTL, PENDING, Phone, PhonePairing
 from station.core.errors import AuthError, NotFoundError, StationError, UsageError
 from station.core.messages import N_
+from station.core.printable import printable
 from station.ui import gate, screens
 from station.ui.context import check_csrf, csrf_token, lang, station
 from station.ui.phone_link import qr_svg, station_base_url
@@ -189,7 +190,9 @@ def upload() -> tuple[Response, int]:
         return _refused(ui_text("ui.no_book", language), 409)
     peer = request.remote_addr or ""
     result = take_uploads(running, files, language, peer, device=phone.device)[0]
-    log.info("phone %s sent %s (saved: %s)", phone.name, result.name, result.saved)
+    log.info(
+        "phone %s sent %s (saved: %s)", printable(phone.name), printable(result.name), result.saved
+    )
     return jsonify(result.to_dict()), 200 if result.saved else 422
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import render_template, request, session, url_for
 
+from station.capture.intake import list_orphans
 from station.core import messages
 from station.ui.context import csrf_token, lang, station
 from station.ui.texts import script_texts, ui_label, ui_text
@@ -58,9 +59,19 @@ def banner(language: str) -> dict[str, str] | None:
             "action_label": ui_text("ui.device_connect", language),
         }
     storage = running.storage()
-    if storage.level != "ok":
-        level = "bad" if storage.level == "full" else "warn"
-        return {"level": level, "text": storage.message(language), "fix": ""}
+    paused = running.waiting_for_space()
+    if storage.level != "ok" or paused:
+        level = "bad" if storage.level == "full" or paused else "warn"
+        fix = ui_text("ui.processing_waits_space", language, count=paused) if paused else ""
+        return {"level": level, "text": storage.message(language), "fix": fix}
+    damaged = running.scrub.damaged()
+    if damaged:
+        words = ui_text("ui.damaged_files", language, count=len(damaged), file=damaged[0].file)
+        return {"level": "bad", "text": words, "fix": ui_text("ui.damaged_fix", language)}
+    orphans = len(list_orphans(running.data_dir))
+    if orphans:
+        words = ui_text("ui.orphans", language, count=orphans)
+        return {"level": "warn", "text": words, "fix": ui_text("ui.orphans_fix", language)}
     waiting = running.pending_pairings()
     if waiting and is_loopback(request.remote_addr):  # the code only on the station's screen
         words = ui_text("ui.pairing_waiting", language, name=waiting[0].name, code=waiting[0].code)

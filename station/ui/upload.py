@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 from station.app.station import Station
 from station.capture.image_file import captured_from_bytes
 from station.core.errors import StationError
+from station.core.printable import printable
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def take_uploads(
             )
             station.deliver(captured)
         except StationError as exc:
-            log.warning("upload %s refused: %s", name, exc.message("en"))
+            log.warning("upload %s refused: %s", printable(name), exc.message("en"))
             results.append(UploadResult(name, False, exc.message(lang)))
         else:
             results.append(UploadResult(name, True))

@@ -8,6 +8,9 @@ loses a good page.
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +26,11 @@ from station.core.errors import DeviceError
 from station.core.models import BookRef
 from tests.support.checks import published_pdfs, qpdf_ok, raw_captures
 from tests.support.hotfolder import Taker
+from tests.support.http_client import Client
 from tests.support.images import jpeg_bytes, ledger_jpeg, png_bomb
+from tests.support.mounts import tmpfs
+from tests.support.server import start_server
+from tests.support.watching import wait_for
 
 SETTLE = 0.4
 BOOK = BookRef.parse("KS/2007/01")
@@ -225,3 +232,45 @@ def test_notifications_wake_the_folder_between_rescans(hot: Path, polling: bool)
     finally:
         folder.close()
     assert names(hot / "done") == ["scan.jpg"]
+
+
+def test_hostile_files_in_a_served_station_are_refused_and_it_still_stops(
+    tmp_path: Path,
+) -> None:
+    """Issue 15 (H2): a link to a secret, a FIFO, a device node and a forged name in the
+    hot folder of a running station, its rejected folder on another file system: none is
+    read, each has its reason, and SIGTERM still stops the station in time."""
+    hot = tmp_path / "hot"
+    hot.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:the-secret\n", encoding="utf-8")
+    with tmpfs(tmp_path / "refused") as refused:
+        (hot / "link.jpg").symlink_to(secret)
+        os.mkfifo(hot / "fifo.jpg")
+        os.mknod(hot / "device.jpg", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        (hot / "forged\nERROR station: x.jpg").write_bytes(jpeg_bytes())
+        text = f"""
+[capture.folder]
+path = "{hot}"
+rejected_dir = "{refused}"
+settle_seconds = 0.2
+rescan_seconds = 0.5
+"""
+        with start_server(tmp_path, text) as server:
+            Client(server.url).set_up("2468", "Trần Văn Bình", book="2010/2", profile="page-1")
+            left = [hot / f"{name}.reason.txt" for name in ("link.jpg", "fifo.jpg", "device.jpg")]
+            moved = refused / "forged\nERROR station: x.jpg.reason.txt"
+            wait_for(lambda: all(p.exists() for p in [*left, moved]), [hot, refused])
+            for path in left:
+                assert "not a regular file" in path.read_text(encoding="utf-8")
+            assert "control characters" in moved.read_text(encoding="utf-8")
+            assert all(
+                "the-secret" not in p.read_bytes().decode(errors="replace")
+                for p in refused.iterdir()
+            )
+            assert raw_captures(server.data_dir) == []  # nothing of them taken
+            server.process.send_signal(signal.SIGTERM)
+            server.process.wait(timeout=20)  # the FIFO holds nothing up
+        assert os.path.islink(hot / "link.jpg") and stat.S_ISFIFO(
+            os.lstat(hot / "fifo.jpg").st_mode
+        )

@@ -18,6 +18,10 @@ from station.core.models import Entry
 from station.lan.api import API_PREFIX
 from station.lan.pairing import Pairing
 from station.processing.page import publish_pdf
+from station.store.scrub import load_report
+from station.system import doctor_data
+from station.system.findings import Context
+from station.ui import screens
 from station.ui.app import create_app
 from tests.support.lan import BOOK, Client, lan_config, pair, publish_entries
 from tests.support.store import image_pdf
@@ -451,3 +455,41 @@ def test_a_book_export_streams_large_books(lan_station: Station, client: Client)
     assert answer.headers.get("Transfer-Encoding") == "chunked"  # streamed, no length known
     names = zipfile.ZipFile(io.BytesIO(answer.body)).namelist()
     assert len(names) == 44 and names[-1] == f"{BOOK}.xlsx"
+
+
+def test_a_rotten_file_is_found_by_the_scrub_and_never_served_as_good(
+    lan_station: Station, client: Client
+) -> None:
+    """Issue 15 (M2): bit rot changes neither inode, size nor time; the scrub reads the
+    file again, and from then on the API refuses it, the screen and the doctor say so."""
+    client.token = pair(client, lan_station)
+    entry = _entries(lan_station)[0]
+    version = entry.versions[0]
+    assert client.get(_file_path(entry)).status == 200  # checked and remembered
+    path = lan_station.store.published_path(version.file)
+    before = path.stat()
+    with open(path, "r+b") as handle:  # one flipped byte, in place
+        handle.seek(before.st_size // 2)
+        byte = handle.read(1)
+        handle.seek(before.st_size // 2)
+        handle.write(bytes([byte[0] ^ 0x40]))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    report = lan_station.scrub.run_once()
+    assert report.checked == 3 and [d.entry for d in report.damaged] == [entry.id]
+    refused = client.get(_file_path(entry))
+    assert refused.status == 500 and refused.json()["error"] == "file_damaged"
+    assert client.get(_file_path(_entries(lan_station)[1])).status == 200  # the others are
+
+    lan_station.device.message_key = ""  # no device configured: its banner would come first
+    with create_app(lan_station).test_request_context("/"):
+        shown = screens.banner("en")
+    assert shown is not None and "damaged" in shown["text"] and shown["level"] == "bad"
+    [finding] = doctor_data.check_scrub(Context(lan_station.config, "test"))
+    assert finding.status == "fail" and finding.values["count"] == 1
+    assert load_report(lan_station.data_dir).damaged == report.damaged  # kept for doctor
+
+    # Published again: the new version is served; the next scrub still finds the old one.
+    publish_pdf(lan_station.store, entry, image_pdf(200), "test")
+    assert client.get(_file_path(entry, 2)).status == 200
+    assert [d.version for d in lan_station.scrub.run_once().damaged] == [1]

@@ -8,7 +8,10 @@ pipeline are exercised in tests/integration/test_hotfolder.py.
 from __future__ import annotations
 
 import io
+import logging
 import os
+import socket
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +19,15 @@ import pytest
 from PIL import Image
 
 from station.capture.drivers.base import CaptureContext, CapturedImage, DeviceState, DriverEvent
-from station.capture.drivers.folder.files import free_name, ignored, move_unique
+from station.capture.drivers.folder.files import free_name, ignored, move_unique, read_bounded
 from station.capture.drivers.folder.settings import parse_options
 from station.capture.drivers.folder.watcher import CLAIM_DIR, HotFolder, Sink
 from station.capture.image_file import inspect_image
 from station.core.errors import ConfigError, DeviceError, DiskFullError, ImageError
+from station.core.printable import has_control, printable
 from tests.support.hotfolder import Taker
 from tests.support.images import jpeg_bytes, png_bomb
+from tests.support.mounts import tmpfs
 
 SETTLE = 2.0
 DAMAGED_WAIT = 10.0
@@ -404,3 +409,104 @@ def test_watching_starts_and_stops_its_threads(hot: Path) -> None:
     folder.close()
     assert folder.state is DeviceState.OFFLINE
     assert not os.path.exists(hot / "done")
+
+
+# --- hostile files (issue 15, H2) -----------------------------------------------------------
+
+
+def hostile_files(hot: Path, outside: Path) -> dict[str, str]:
+    """A link to a file outside, a FIFO, a device node (or a socket), a name with a line
+    break and another user's file; each name with the start of its expected reason."""
+    outside.write_bytes(jpeg_bytes())
+    (hot / "link.jpg").symlink_to(outside)
+    os.mkfifo(hot / "fifo.jpg")
+    try:
+        os.mknod(hot / "device.jpg", 0o600 | stat.S_IFCHR, os.makedev(1, 3))  # /dev/null
+    except PermissionError:  # not root: a socket is no file either
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(hot / "device.jpg"))
+        listener.close()
+    (hot / "forged\nERROR station: x.jpg").write_bytes(jpeg_bytes())
+    expected = {
+        "link.jpg": "not a regular file",
+        "fifo.jpg": "not a regular file",
+        "device.jpg": "not a regular file",
+        "forged\nERROR station: x.jpg": "control characters",
+    }
+    if os.geteuid() == 0:  # only root can give a file away
+        (hot / "theirs.jpg").write_bytes(jpeg_bytes())
+        os.chown(hot / "theirs.jpg", 54321, -1)
+        expected["theirs.jpg"] = "another user"
+    return expected
+
+
+def test_printable_escapes_what_would_forge_a_log_line() -> None:
+    assert printable("a\nb\r\x1b[2Jc\u202ed") == "a\\x0ab\\x0d\\x1b[2Jc\\u202ed"
+    assert printable("Sổ hộ tịch 01.jpg") == "Sổ hộ tịch 01.jpg"
+    assert has_control("x\ny") and not has_control("trang 1.jpg")
+
+
+def test_opening_refuses_links_fifos_and_others_files_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")  # a blocking open would hang here for good
+    (tmp_path / "link").symlink_to(tmp_path / "fifo")
+    for name in ("fifo", "link"):
+        with pytest.raises(ImageError, match="not a regular file"):
+            read_bounded(tmp_path / name, 100)
+    (tmp_path / "mine").write_bytes(b"data")
+    assert read_bounded(tmp_path / "mine", 100, frozenset({os.geteuid()})) == b"data"
+    with pytest.raises(ImageError, match="another user") as refused:
+        read_bounded(tmp_path / "mine", 100, frozenset({os.geteuid() + 1}))
+    assert refused.value.key == "folder.not_owner"
+
+
+def test_hostile_files_are_refused_unread_and_renamed_as_themselves(
+    hot: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    expected = hostile_files(hot, tmp_path / "secret.jpg")
+    taker = Taker()
+    folder = make_folder(hot, taker)
+    caplog.set_level(logging.INFO)
+    folder.poll(now=0.0)
+    folder.poll(now=SETTLE)
+    assert taker.pages == []
+    rejected = hot / "rejected"
+    assert (rejected / "link.jpg").is_symlink()
+    assert stat.S_ISFIFO((rejected / "fifo.jpg").lstat().st_mode)
+    assert not stat.S_ISREG((rejected / "device.jpg").lstat().st_mode)
+    for name, reason in expected.items():
+        assert os.path.lexists(rejected / name)
+        assert reason in (rejected / f"{name}.reason.txt").read_text(encoding="utf-8")
+    assert all("\n" not in record.getMessage() for record in caplog.records)
+    assert "forged\\x0aERROR station: x.jpg" in caplog.text
+
+
+def test_hostile_files_stay_unread_when_rejected_is_on_another_file_system(
+    hot: Path, tmp_path: Path
+) -> None:
+    """No rename reaches rejected/: a link or FIFO is left where it is, never copied."""
+    with tmpfs(tmp_path / "elsewhere") as elsewhere:
+        expected = hostile_files(hot, tmp_path / "secret.jpg")
+        taker = Taker()
+        folder = make_folder(hot, taker, rejected_dir=str(elsewhere))
+        folder.poll(now=0.0)
+        folder.poll(now=SETTLE)
+        assert taker.pages == []
+        for name in ("link.jpg", "fifo.jpg", "device.jpg"):
+            assert os.path.lexists(hot / name) and not os.path.lexists(elsewhere / name)
+            assert expected[name] in (hot / f"{name}.reason.txt").read_text(encoding="utf-8")
+        # A regular file of ours with a bad name may be copied; another's is left too.
+        assert (elsewhere / "forged\nERROR station: x.jpg.reason.txt").exists()
+        if os.geteuid() == 0:
+            assert (hot / "theirs.jpg.reason.txt").exists()
+        assert sorted(p.name for p in elsewhere.iterdir()) == [
+            "forged\nERROR station: x.jpg",
+            "forged\nERROR station: x.jpg.reason.txt",
+        ]  # nothing of the secret's, the FIFO's or the device's
+        rejected_before = folder.counts.rejected
+        folder.poll(now=2 * SETTLE)
+        folder.poll(now=3 * SETTLE)  # left alone from now on, even after a restart
+        assert folder.counts.rejected == rejected_before
+        again = make_folder(hot, taker, rejected_dir=str(elsewhere))
+        again.poll(now=0.0)
+        again.poll(now=SETTLE)
+        assert again.counts.rejected == 0 and taker.pages == []

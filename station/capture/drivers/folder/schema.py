@@ -24,4 +24,8 @@ class FolderSection:
     rejected_dir: str = option(
         "", "Where unusable files go, with a reason; empty: 'rejected' inside the hot folder."
     )
+    owners: tuple[str, ...] = option(
+        (),
+        "Users whose files are taken (names or uids; '*': anyone); empty: the station's user.",
+    )
     max_file_mb: int = option(100, "Largest file taken, in MB; larger ones are rejected.", min=1)

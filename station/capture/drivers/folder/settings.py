@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ class FolderSettings:
     rescan_seconds: float = 10.0
     polling: bool = False
     max_file_mb: int = 100
+    #: Whose files are taken (uids); empty: anyone's.
+    owners: frozenset[int] = frozenset()
 
     @property
     def max_bytes(self) -> int:
@@ -33,7 +36,7 @@ class FolderSettings:
 def parse_options(options: Mapping[str, Any]) -> FolderSettings:
     """Check the options; a ConfigError names the key."""
     known = {"path", "done_dir", "rejected_dir", "dpi", "settle_seconds"}
-    known |= {"damaged_wait_seconds", "rescan_seconds", "polling", "max_file_mb"}
+    known |= {"damaged_wait_seconds", "rescan_seconds", "polling", "max_file_mb", "owners"}
     for key, value in options.items():
         if key not in known:
             raise ConfigError("folder.bad_option", key=key, value=value, detail="unknown option")
@@ -47,9 +50,36 @@ def parse_options(options: Mapping[str, Any]) -> FolderSettings:
     for key in ("settle_seconds", "damaged_wait_seconds", "rescan_seconds"):
         if key in options:
             values[key] = _typed(key, options[key], float)
+    values["owners"] = _owners(options.get("owners", ()))
     done = _side_dir(path, options.get("done_dir"), "done")
     rejected = _side_dir(path, options.get("rejected_dir"), "rejected")
     return FolderSettings(path=path, done_dir=done, rejected_dir=rejected, **values)
+
+
+def _owners(configured: Any) -> frozenset[int]:
+    """Uids from user names or numbers; none configured: the station's own user.
+
+    ``*`` takes anyone's files (a share that maps every writer to one user anyway).
+    """
+    if isinstance(configured, str):
+        configured = [configured]
+    if not configured:
+        return frozenset({os.geteuid()})
+    if "*" in configured:
+        return frozenset()
+    uids = set()
+    for owner in configured:
+        text = str(owner).strip()
+        if text.isdigit():
+            uids.add(int(text))
+            continue
+        try:
+            uids.add(pwd.getpwnam(text).pw_uid)
+        except KeyError:
+            raise ConfigError(
+                "folder.bad_option", key="owners", value=owner, detail="no such user"
+            ) from None
+    return frozenset(uids)
 
 
 def _typed(key: str, value: Any, kind: type) -> Any:

@@ -8,6 +8,9 @@ with its reason rather than crashing anything. The life of one file::
     seen ─(unchanged for settle_seconds)─► claimed: renamed into .taking/
       ─► decoded in full ─► handed to intake (raw copy fsynced) ─► renamed into done/
                        └──► not an image, damaged, too large, a bomb: rejected/ + reason
+    a link, FIFO, device, socket, another user's file or a name with control
+    characters is never opened: renamed into rejected/ as itself + reason, or left
+    in place with ``<name>.reason.txt`` beside it when no rename reaches rejected/
 
 Nothing is ever deleted, and a file reaches ``done/`` only after intake holds its
 own fsynced copy. A claimed file left in ``.taking/`` by a crash is checked against
@@ -48,18 +51,23 @@ from station.capture.drivers.base import (
     EventCallback,
 )
 from station.capture.drivers.folder.files import (
+    NotMovable,
     ignored,
     move_unique,
     read_bounded,
+    refusal,
     write_reason,
 )
 from station.capture.drivers.folder.settings import parse_options
 from station.capture.image_file import captured_from_bytes, utc_from_timestamp
 from station.core import messages
 from station.core.errors import DeviceError, ImageError, StationError
+from station.core.printable import printable
 
 log = logging.getLogger(__name__)
 
+#: A file that cannot be moved aside keeps its reason beside it, under this suffix.
+REASON_SUFFIX = ".reason.txt"
 #: Claimed files wait here (inside the hot folder, so the rename is atomic).
 CLAIM_DIR = ".taking"
 #: After a notification, wait this long for the burst of further ones to pass.
@@ -90,7 +98,7 @@ class _Seen:
 
     size: int
     mtime_ns: int
-    regular: bool
+    refused: ImageError | None  # never to be opened: a link, FIFO, device, another's file
     since: float
     not_before: float = 0.0  # retry no earlier than this
     damaged: ImageError | None = None  # failed to decode at this size and time
@@ -288,8 +296,8 @@ class HotFolder(Driver):
                 continue
             seen = self._seen.get(name)
             if seen is None or (seen.size, seen.mtime_ns) != (info.st_size, info.st_mtime_ns):
-                regular = stat.S_ISREG(info.st_mode)
-                self._seen[name] = _Seen(info.st_size, info.st_mtime_ns, regular, now)
+                refused = refusal(info, name, self.settings.owners)
+                self._seen[name] = _Seen(info.st_size, info.st_mtime_ns, refused, now)
                 next_due = min(next_due, now + self.settings.settle_seconds)
                 continue
             ripe = max(seen.since + self.settings.settle_seconds, seen.not_before)
@@ -308,8 +316,12 @@ class HotFolder(Driver):
             self._list_error = str(exc)
             return
         self._list_error = ""
+        # A file that could not be moved aside has its reason beside it: leave it be.
+        names = {entry.name for entry in entries}
         for entry in entries:
             if ignored(entry.name) or entry.is_dir(follow_symlinks=False):
+                continue
+            if entry.name + REASON_SUFFIX in names:
                 continue
             yield entry.name
 
@@ -320,10 +332,12 @@ class HotFolder(Driver):
             self._take(name, seen, now)
         except OSError as exc:
             # Permissions, a share gone mid-way: the file stays; try again later.
-            log.warning("hot folder %s: cannot handle %s: %s", self.folder, name, exc)
-            self._retry_later(name, seen, str(exc), now)
+            log.warning(
+                "hot folder %s: cannot handle %s: %s", self.folder, printable(name), printable(exc)
+            )
+            self._retry_later(name, seen, printable(exc), now)
         except Exception as exc:  # a bug with one file must not hold up the others
-            log.exception("hot folder %s: unexpected error with %s", self.folder, name)
+            log.exception("hot folder %s: unexpected error with %s", self.folder, printable(name))
             self._retry_later(name, seen, repr(exc), now)
 
     def _retry_later(self, name: str, seen: _Seen, problem: str, now: float) -> None:
@@ -336,8 +350,8 @@ class HotFolder(Driver):
         if seen.damaged is not None:
             self._reject(source, name, seen.damaged)
             return
-        if not seen.regular:
-            self._reject(source, name, ImageError("folder.not_file", source=name))
+        if seen.refused is not None:
+            self._reject(source, name, seen.refused)
             return
         if seen.size > self.settings.max_bytes:
             self._reject(source, name, self._too_big(name, seen.size))
@@ -356,7 +370,7 @@ class HotFolder(Driver):
     def _process_claimed(self, claimed: Path, name: str, seen: _Seen, now: float) -> None:
         assert self._sink is not None
         try:
-            data = read_bounded(claimed, self.settings.max_bytes)
+            data = read_bounded(claimed, self.settings.max_bytes, self.settings.owners)
             if len(data) > self.settings.max_bytes:
                 raise self._too_big(name, len(data))
             captured = captured_from_bytes(
@@ -378,17 +392,17 @@ class HotFolder(Driver):
         except Exception as exc:  # disk full, no book after all, a bug: keep it for later
             if isinstance(exc, StationError):
                 problem = exc.message("en")
-                log.warning("hot folder: %s waits: %s", name, problem)
+                log.warning("hot folder: %s waits: %s", printable(name), problem)
             else:
                 problem = repr(exc)
-                log.exception("hot folder: handing over %s failed", name)
+                log.exception("hot folder: handing over %s failed", printable(name))
             retry_at = now + self.settings.rescan_seconds
             again = self._put_back(claimed, name, seen, None, retry_at)
             again.problem = problem
             return
-        done = move_unique(claimed, self.settings.done_dir, name)
+        done = move_unique(claimed, self.settings.done_dir, name, self.settings.owners)
         self.counts.taken += 1
-        log.info("hot folder: took %s (moved to %s)", name, done)
+        log.info("hot folder: took %s (moved to %s)", printable(name), printable(done))
         self._emit_progress(name)
 
     def _put_back(
@@ -401,7 +415,7 @@ class HotFolder(Driver):
     ) -> _Seen:
         """Return a claimed file to the folder to be looked at again later."""
         back = move_unique(claimed, self.folder, name)
-        again = _Seen(seen.size, seen.mtime_ns, seen.regular, seen.since)
+        again = _Seen(seen.size, seen.mtime_ns, seen.refused, seen.since)
         self._seen[back.name] = again
         if damaged is not None:
             self._damaged(back.name, again, damaged)
@@ -413,7 +427,7 @@ class HotFolder(Driver):
         """Give a file that does not decode until ``damaged_wait_seconds`` to complete."""
         seen.damaged = error
         seen.not_before = seen.since + self.settings.damaged_wait_seconds
-        log.info("hot folder: %s does not decode yet; waiting for more data", name)
+        log.info("hot folder: %s does not decode yet; waiting for more data", printable(name))
 
     def _too_big(self, name: str, size: int) -> ImageError:
         size_mb = round(size / (1024 * 1024), 1)
@@ -422,20 +436,39 @@ class HotFolder(Driver):
         )
 
     def _reject(self, path: Path, name: str, error: StationError) -> None:
-        """Move a file aside with its reason; it is never deleted."""
+        """Move a file aside with its reason; it is never deleted (nor read, if refused)."""
         try:
-            target = move_unique(path, self.settings.rejected_dir, name)
+            target = move_unique(path, self.settings.rejected_dir, name, self.settings.owners)
         except FileNotFoundError:
             self._seen.pop(name, None)
+            return
+        except NotMovable:
+            self._leave(path, name, error)
             return
         self._seen.pop(name, None)
         try:
             write_reason(target, error)
         except OSError as exc:
-            log.error("cannot write the reason beside %s: %s", target, exc)
+            log.error("cannot write the reason beside %s: %s", printable(target), exc)
+        self._count_rejected(name, error, printable(target))
+
+    def _leave(self, path: Path, name: str, error: StationError) -> None:
+        """Leave a file no rename can take aside in the hot folder, its reason beside it.
+
+        The rejected folder is on another file system and this is no file to copy (a
+        link, a FIFO, another user's file): it stays, and the reason file beside it
+        tells the loop (now and after a restart) to leave it alone.
+        """
+        if path.parent != self.folder:  # claimed: back first (a rename on one file system)
+            path = move_unique(path, self.folder, name)
+        self._seen.pop(name, None)
+        write_reason(path, error)
+        self._count_rejected(name, error, "its place (rejected folder on another file system)")
+
+    def _count_rejected(self, name: str, error: StationError, where: str) -> None:
         self.counts.rejected += 1
-        self.counts.last_rejected = name
-        log.warning("hot folder: %s moved to %s: %s", name, target, error.message("en"))
+        self.counts.last_rejected = printable(name)
+        log.warning("hot folder: %s moved to %s: %s", printable(name), where, error.message("en"))
         self._emit_error(name, error)
 
     # recovery ------------------------------------------------------------------------
@@ -446,13 +479,21 @@ class HotFolder(Driver):
             return []
         moved = []
         for leftover in sorted(claim_dir.iterdir()):
-            if not leftover.is_file() or ignored(leftover.name):
+            info = leftover.lstat()
+            if ignored(leftover.name) or stat.S_ISDIR(info.st_mode):
                 continue
-            data = read_bounded(leftover, self.settings.max_bytes)
+            if refusal(info, leftover.name, self.settings.owners) is not None:
+                moved.append(move_unique(leftover, self.folder, leftover.name))  # refused there
+                continue
+            data = read_bounded(leftover, self.settings.max_bytes, self.settings.owners)
             delivered = self._sink is not None and self._sink.holds(data)
             target_dir = self.settings.done_dir if delivered else self.folder
             moved.append(move_unique(leftover, target_dir, leftover.name))
-            log.warning("hot folder: %s was left claimed; moved to %s", leftover, moved[-1])
+            log.warning(
+                "hot folder: %s was left claimed; moved to %s",
+                printable(leftover),
+                printable(moved[-1]),
+            )
         return moved
 
     # status --------------------------------------------------------------------------
@@ -485,5 +526,5 @@ class HotFolder(Driver):
         self._emit(DriverEvent("progress", self.device, None, "", {"taken": name}))
 
     def _emit_error(self, name: str, error: StationError) -> None:
-        values = {"file": name, "reason_key": error.key, **error.values}
+        values = {"file": printable(name), "reason_key": error.key, **error.values}
         self._emit(DriverEvent("error", self.device, None, error.key, values))
