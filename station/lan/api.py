@@ -27,7 +27,7 @@ from station.lan.acks import judge, parse_items
 from station.lan.errors import LanError, bad_request, not_found
 from station.lan.export import stream_zip
 from station.lan.files import check_entry_id, file_response, open_version
-from station.lan.pairing import REQUEST_TTL, Collector
+from station.lan.pairing import PAIRING_SECRET_HEADER, REQUEST_TTL, Collector
 from station.lan.rescans import clean_reason
 from station.lan.service import LanService
 from station.store import Store
@@ -150,17 +150,19 @@ def _public_routes(bp: Blueprint) -> None:
     def pair() -> tuple[Response, int]:
         body = _json_body()
         name = body.get("name") if isinstance(body, dict) else None
-        pairing_request = _lan().pairing.request(name, request.remote_addr or "")
+        made = _lan().pairing.request(name, request.remote_addr or "")
         answer = {
-            "request_id": pairing_request.id,
-            "code": pairing_request.code,
+            "request_id": made.request.id,
+            "code": made.request.code,
+            "secret": made.secret,
             "expires_in": REQUEST_TTL,
         }
         return jsonify(answer), 202
 
     @bp.get("/pair/<request_id>")
     def pair_status(request_id: str) -> Response:
-        return jsonify(_lan().pairing.poll(request_id))
+        secret = request.headers.get(PAIRING_SECRET_HEADER, "")
+        return jsonify(_lan().pairing.poll(request_id, secret.strip()))
 
 
 def _private_routes(bp: Blueprint) -> None:
