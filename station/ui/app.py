@@ -216,8 +216,11 @@ def _register_routes(app: Flask) -> None:
 
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Any, int]:
-        return _error_response(exc.code or 500, f"ui.http.{exc.code}")
+    def http_error(exc: HTTPException) -> tuple[Any, int, dict[str, str]]:
+        # A 405 names the methods the path allows (RFC 9110), in HTML, JSON and the API.
+        allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+        body, code = _error_response(exc.code or 500, f"ui.http.{exc.code}", allow=allow)
+        return body, code, allow
 
     @app.errorhandler(StationError)
     def station_error(exc: StationError) -> tuple[Any, int]:
@@ -231,9 +234,11 @@ def _register_errors(app: Flask) -> None:
         return _error_response(500, "ui.http.500")
 
 
-def _error_response(code: int, key: str, text: str = "") -> tuple[Any, int]:
+def _error_response(
+    code: int, key: str, text: str = "", allow: dict[str, str] | None = None
+) -> tuple[Any, int]:
     if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
-        return api_error_response(code), code  # programs read the API: JSON, always
+        return api_error_response(code, allow), code  # programs read the API: JSON, always
     lang = request.args.get("lang") or session.get("lang")
     lang = lang if lang in messages.LANGUAGES else "vi"
     if not text:

@@ -292,6 +292,41 @@ def test_malformed_and_traversal_requests_get_4xx_json_and_touch_nothing(
     assert lan_station.lan.pairing.pending() == []
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"name": "PC", "n": ' + b"7" * 5000 + b"}", "number that is too long"),
+        (b'{"name": "PC", "n": NaN}', "not valid"),
+    ],
+)
+def test_hostile_json_gets_a_clear_400_not_a_traceback(
+    lan_station: Station, client: Client, body: bytes, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client.token = pair(client, lan_station)
+    for path in ("/pair", "/acks", "/rescans"):
+        answer = client.post(path, raw=body, headers={"Content-Type": "application/json"})
+        assert answer.status == 400, (path, answer.json())
+        assert answer.json()["error"] == "bad_request" and said in answer.json()["message"]["en"]
+        assert answer.json()["message"]["vi"]
+    assert "Traceback" not in caplog.text
+
+
+def test_405_answers_name_the_allowed_methods(lan_station: Station, client: Client) -> None:
+    for method, path, allowed in (
+        ("DELETE", "/books", {"GET", "HEAD", "OPTIONS"}),
+        ("PUT", "/pair", {"POST", "OPTIONS"}),
+        ("POST", "/station", {"GET", "HEAD", "OPTIONS"}),
+    ):
+        answer = client.request(method, path)
+        assert answer.status == 405 and answer.json()["error"] == "method", path
+        assert {m.strip() for m in answer.headers["Allow"].split(",")} == allowed, path
+    app = lan_station.lan.app
+    assert app is not None
+    screen = app.test_client().put("/", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert screen.status_code == 405 and "GET" in screen.headers["Allow"]
+
+
 def test_pairing_requests_are_rate_limited_per_address(client: Client) -> None:
     for _ in range(5):
         assert client.post("/pair", {"name": "PC"}).status == 202
