@@ -164,6 +164,7 @@ class Pairing:
         self.limit = RateLimit(RATE_LIMIT, RATE_WINDOW)
         self._seen: dict[str, tuple[str, str]] = {}  # collector id -> (time, address)
         self._seen_lock = threading.Lock()
+        self._probed: set[str] = set()  # requests polled without their secret, warned once
 
     # -- the collector's side -----------------------------------------------------
 
@@ -205,7 +206,7 @@ class Pairing:
             table = _purged(db, now)
             request = _find(table, request_id)
             if not _secret_matches(request, secret):
-                log.warning("pairing request %s polled without its secret", request.label)
+                self._warn_probe(request)
                 raise not_found("unknown_request", request=request_id)
             if request.status != "approved":
                 return {"status": request.status}
@@ -222,6 +223,19 @@ class Pairing:
             table.update({"status": "collected"}, where("id") == request.id)
         log.info("collector %s (%s) received its token", collector.id, collector.name)
         return {"status": "approved", "token": token, "collector_id": collector.id}
+
+    def _warn_probe(self, request: PairRequest) -> None:
+        """Say once per request that someone polls it without its secret (a host on
+        the LAN that learnt its id); a loop of such polls must not flood the log."""
+        with self._seen_lock:
+            first = request.id not in self._probed
+            if len(self._probed) >= MAX_PENDING:
+                self._probed.clear()
+            self._probed.add(request.id)
+        if first:
+            log.warning(
+                "pairing request %s (%s) polled without its secret", request.label, request.name
+            )
 
     # -- the staff's side ---------------------------------------------------------
 

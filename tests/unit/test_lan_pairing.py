@@ -59,6 +59,17 @@ def test_only_the_requester_s_secret_releases_the_token(pairing: Pairing, secret
     assert pairing.poll(made.request.id, made.secret)["status"] == "approved"
 
 
+def test_polls_without_the_secret_are_logged_once(
+    pairing: Pairing, caplog: pytest.LogCaptureFixture
+) -> None:
+    made = pairing.request("Máy 1", "192.0.2.7")
+    for _ in range(50):
+        with pytest.raises(LanError):
+            pairing.poll(made.request.id, "")
+    warned = [r for r in caplog.records if "without its secret" in r.getMessage()]
+    assert len(warned) == 1 and made.request.label in warned[0].getMessage()
+
+
 def test_the_log_never_shows_request_ids_codes_or_secrets(
     pairing: Pairing, caplog: pytest.LogCaptureFixture
 ) -> None:
