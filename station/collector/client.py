@@ -252,11 +252,17 @@ class StationClient:
     # -- JSON calls ------------------------------------------------------------------
 
     def call(
-        self, method: str, path: str, payload: Any = None, *, ok: tuple[int, ...] = (200,)
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        ok: tuple[int, ...] = (200,),
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         """Send ``payload`` as JSON and return (status, decoded JSON body)."""
         body = None if payload is None else json.dumps(payload).encode()
-        response = self._send(method, path, body)
+        response = self._send(method, path, body, headers)
         data = self._read_body(response)
         if response.status == 401:
             raise UnauthorizedError(station=self.label)
@@ -284,9 +290,11 @@ class StationClient:
             self.close()
         return data
 
-    def get(self, path: str, *, ok: tuple[int, ...] = (200,)) -> Any:
+    def get(
+        self, path: str, *, ok: tuple[int, ...] = (200,), headers: dict[str, str] | None = None
+    ) -> Any:
         """GET a JSON resource."""
-        return self.call("GET", path, ok=ok)[1]
+        return self.call("GET", path, ok=ok, headers=headers)[1]
 
     # -- files -------------------------------------------------------------------------
 

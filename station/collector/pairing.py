@@ -4,6 +4,9 @@ The station's certificate fingerprint comes from its zeroconf announcement (and 
 handshake must match it), or, when an address is typed in, from the handshake itself;
 either way it is shown so that staff can compare it with the station's screen, and
 the short pairing code confirms that this PC's request is the one being approved.
+
+The station answers the request with a secret for this PC alone; polls show it, so
+only this PC can receive the token, and the request id is never shown or logged.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: How often the station is asked whether the request was approved.
 POLL_SECONDS = 1.0
+#: The header the pairing secret is shown in (docs/api.md).
+SECRET_HEADER = "X-Pairing-Secret"
 
 
 @dataclass
@@ -68,14 +73,9 @@ def pair(
         grouped = " ".join(fingerprint[i : i + 4] for i in range(0, 16, 4)).upper()
         console("collect.fingerprint_show", fingerprint=fingerprint, grouped=grouped)
         _, answer = client.call("POST", "/pair", {"name": request.name}, ok=(200, 201, 202))
-        request_id, code, expires = _pair_answer(client, answer)
-        console(
-            "collect.pair_code",
-            code=code,
-            request_id=request_id,
-            minutes=max(1, round(expires / 60)),
-        )
-        token, collector_id = _await_approval(client, request, request_id, expires, stop)
+        ticket = _pair_answer(client, answer)
+        console("collect.pair_code", code=ticket.code, minutes=max(1, round(ticket.expires / 60)))
+        token, collector_id = _await_approval(client, request, ticket, stop)
     finally:
         client.close()
     assert client.peer_fingerprint is not None
@@ -181,36 +181,46 @@ def _describe(client: StationClient, advert: Advert | None, request: PairRequest
     return {key: str(value) for key, value in info.items()}
 
 
-def _pair_answer(client: StationClient, answer: Any) -> tuple[str, str, float]:
+@dataclass(frozen=True)
+class _Ticket:
+    """The station's answer to ``POST /pair``: what this PC needs to poll its request."""
+
+    request_id: str
+    code: str
+    secret: str
+    expires: float
+
+
+def _pair_answer(client: StationClient, answer: Any) -> _Ticket:
     if not isinstance(answer, dict):
         raise ProtocolError(station=client.label, detail="/pair: not an object")
-    request_id, code, expires = (
+    request_id, code, secret, expires = (
         answer.get("request_id"),
         answer.get("code"),
+        answer.get("secret"),
         answer.get("expires_in", 600),
     )
     if not isinstance(request_id, str) or not request_id or not isinstance(code, str):
         raise ProtocolError(station=client.label, detail="/pair: no request_id or code")
+    if not isinstance(secret, str) or not secret:
+        raise ProtocolError(station=client.label, detail="/pair: no secret")
     if not isinstance(expires, int | float) or expires <= 0:
         expires = 600
-    return request_id, code, float(expires)
+    return _Ticket(request_id, code, secret, float(expires))
 
 
 def _await_approval(
-    client: StationClient,
-    request: PairRequest,
-    request_id: str,
-    expires: float,
-    stop: threading.Event,
+    client: StationClient, request: PairRequest, ticket: _Ticket, stop: threading.Event
 ) -> tuple[str, str]:
     """Poll the request until the station approves it; returns (token, collector id)."""
-    deadline = time.monotonic() + min(expires, request.wait_seconds)
-    path = f"/pair/{urllib.parse.quote(request_id, safe='')}"
+    deadline = time.monotonic() + min(ticket.expires, request.wait_seconds)
+    path = f"/pair/{urllib.parse.quote(ticket.request_id, safe='')}"
+    headers = {SECRET_HEADER: ticket.secret}
     while time.monotonic() < deadline:
         if stop.wait(request.poll_seconds):
             raise StoppedError()
         try:
-            answer = client.get(path)
+            answer = client.get(path, headers=headers)
         except UnreachableError as exc:
             log.info("pairing poll failed (%s); trying again", exc)
             continue
@@ -229,7 +239,8 @@ def _await_approval(
         if status == "denied":
             raise PairingError("collect.pair_denied", station=client.label)
         if status == "collected":
-            # Someone else fetched the token of this request: never trust it.
-            raise PairingError("collect.pair_expired")
+            # The token went to a poll with this PC's secret that this PC never saw
+            # answered: a lost answer, or the secret leaked. Either way, pair again.
+            raise PairingError("collect.pair_taken", station=client.label)
         raise ProtocolError(station=client.label, detail=f"pairing status {status!r}")
     raise PairingError("collect.pair_expired")

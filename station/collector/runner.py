@@ -361,6 +361,11 @@ class _Worker:
 
     def _connected(self, pairing: Pairing) -> None:
         if self.down:
+            # The link is back: a fault from here on is a new one, so its wait starts
+            # short again (on a flapping link the waits grew to a minute otherwise).
+            # Only an unreachable station's streak ends here: one that answers and
+            # fails keeps backing off.
+            self.backoff.reset()
             self.collector.console("collect.station_back", station=pairing.name)
             self.down = False
             self.back_said = True

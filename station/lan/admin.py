@@ -82,7 +82,7 @@ def lan_view() -> dict[str, Any]:
         "fingerprint": grouped(lan.fingerprint) if lan.fingerprint else "",
         "local": is_loopback(request.remote_addr),
         "pending": [
-            {**r.to_dict(), "minutes": max(1, round(pairing.expires_in(r) / 60))}
+            {**r.public(), "minutes": max(1, round(pairing.expires_in(r) / 60))}
             for r in pairing.pending()
         ],
         "collectors": [

@@ -9,7 +9,6 @@ valid, unrevoked token, before looking at anything else in the request.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -20,15 +19,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers.response import Response
 
 from station import __version__
-from station.core import messages
+from station.core import jsonbody, messages
 from station.core.errors import StationError, StoreError
+from station.core.jsonbody import JsonBodyError
 from station.core.models import Entry
 from station.core.printable import printable
 from station.lan.acks import judge, parse_items
 from station.lan.errors import LanError, bad_request, not_found
 from station.lan.export import stream_zip
 from station.lan.files import check_entry_id, file_response, open_version
-from station.lan.pairing import REQUEST_TTL, Collector
+from station.lan.pairing import PAIRING_SECRET_HEADER, REQUEST_TTL, Collector
 from station.lan.rescans import clean_reason
 from station.lan.service import LanService
 from station.store import Store
@@ -73,9 +73,10 @@ def api_blueprint() -> Blueprint:
     return bp
 
 
-def api_error_response(status: int) -> Response:
-    """A JSON error for ``status`` raised outside the blueprint (routing: 404, 405)."""
-    return _error_json(_http_lan_error(status))
+def api_error_response(status: int, headers: dict[str, str] | None = None) -> Response:
+    """A JSON error for ``status`` raised outside the blueprint (routing: 404, 405 with
+    its ``Allow`` in ``headers``)."""
+    return _error_json(_http_lan_error(status), headers)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -111,9 +112,9 @@ def _json_body() -> Any:
         raise LanError(415, "not_json")
     raw = request.get_data(cache=False)  # raises 413 beyond the limit
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad_request(f"not valid JSON: {exc}") from None
+        return jsonbody.loads(raw)
+    except JsonBodyError as exc:  # malformed, too deep, a huge number: said in both languages
+        raise LanError(400, "bad_request", exc.key, **exc.values) from None
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -151,17 +152,19 @@ def _public_routes(bp: Blueprint) -> None:
     def pair() -> tuple[Response, int]:
         body = _json_body()
         name = body.get("name") if isinstance(body, dict) else None
-        pairing_request = _lan().pairing.request(name, request.remote_addr or "")
+        made = _lan().pairing.request(name, request.remote_addr or "")
         answer = {
-            "request_id": pairing_request.id,
-            "code": pairing_request.code,
+            "request_id": made.request.id,
+            "code": made.request.code,
+            "secret": made.secret,
             "expires_in": REQUEST_TTL,
         }
         return jsonify(answer), 202
 
     @bp.get("/pair/<request_id>")
     def pair_status(request_id: str) -> Response:
-        return jsonify(_lan().pairing.poll(request_id))
+        secret = request.headers.get(PAIRING_SECRET_HEADER, "")
+        return jsonify(_lan().pairing.poll(request_id, secret.strip()))
 
 
 def _private_routes(bp: Blueprint) -> None:

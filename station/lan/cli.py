@@ -58,7 +58,7 @@ def without_lan(cfg: config.Config) -> config.Config:
 
 def _list(pairing: Pairing, args: argparse.Namespace) -> int:
     pending = [
-        {**r.to_dict(), "expires_in": round(pairing.expires_in(r))} for r in pairing.pending()
+        {**r.public(), "expires_in": round(pairing.expires_in(r))} for r in pairing.pending()
     ]
     collectors = [c.public() for c in pairing.collectors(include_revoked=args.all)]
     if args.json:

@@ -1,17 +1,25 @@
 """Pairing entry PCs with the station, in the manner of OctoPrint's application keys.
 
 1. A collector asks with its name (``POST /api/v1/pair``); it gets an opaque request
-   id and a 6-digit code, which it shows on its screen.
+   id, a 6-digit code, which it shows on its screen, and a secret, answered to it
+   alone (the station keeps the secret's SHA-256).
 2. The touch screen lists the request with the same name and code; a staff member
    approves (or denies) it there, or a technician runs ``station pairing approve``.
-3. The collector polls its request. The first poll after approval creates its token
-   and answers it, once: the station keeps only the token's SHA-256, so a lost
-   answer means pairing again. Later polls answer ``collected``.
+3. The collector polls its request with the secret (header ``X-Pairing-Secret``). The
+   first such poll after approval creates its token and answers it, once: the station
+   keeps only the token's SHA-256, so a lost answer means pairing again. Later polls
+   answer ``collected``. A poll without the secret, or with another one, is told the
+   request does not exist (404) and changes nothing, so another host on the LAN that
+   learnt the id cannot take the token.
 
 Tokens are 256 random bits, so an unsalted SHA-256 is as good as a password hash
 here; they are compared with :func:`hmac.compare_digest`. A revoked collector's token
 stops working at the next request, also when another process (the CLI) revoked it.
-Requests are limited per client address and expire after ten minutes.
+Requests are limited per client address (five a minute, two pending: a third replaces
+the address's oldest) and expire after ten minutes; the global cap on pending requests
+only bounds memory, so a few hosts cannot block everyone's pairing. Request ids,
+codes and secrets never go to the log: it names a request by a short label, a hash
+of its id that opens nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ from station.lan.ratelimit import RateLimit
 log = logging.getLogger(__name__)
 
 REQUEST_TTL = 600  # seconds a request waits for approval, and then for its poll
-MAX_PENDING = 20  # requests waiting at once, whatever their addresses
+MAX_PENDING = 200  # requests waiting at once, whatever their addresses (a memory bound)
+PENDING_PER_ADDRESS = 2  # a third request from one address replaces its oldest
 RATE_LIMIT = 5  # pairing requests per client address...
 RATE_WINDOW = 60.0  # ...per this many seconds
 MAX_NAME = 64
@@ -47,6 +56,9 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 COLLECTOR_ID = re.compile(r"^pc-[0-9a-f]{12}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 CODE = re.compile(r"^[0-9]{6}$")
+#: The header a collector shows its pairing secret in when polling.
+PAIRING_SECRET_HEADER = "X-Pairing-Secret"
+SECRET = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
 
 @dataclass
@@ -62,13 +74,33 @@ class PairRequest:
     status: str = "pending"  # pending, approved, denied, collected
     collector_id: str = ""
     decided_at: str = ""
+    secret_hash: str = ""  # SHA-256 of the secret only the requester was told
+
+    @property
+    def label(self) -> str:
+        """A short name for the log, which cannot be used to poll the request."""
+        return request_label(self.id)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def public(self) -> dict[str, Any]:
+        """What the UI and the CLI show (never the secret's hash)."""
+        data = self.to_dict()
+        del data["secret_hash"]
+        return data
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PairRequest:
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A request just made, with the secret its requester must show to poll it."""
+
+    request: PairRequest
+    secret: str
 
 
 @dataclass
@@ -102,8 +134,13 @@ class Collector:
 
 
 def hash_token(token: str) -> str:
-    """What the station stores of a token."""
+    """What the station stores of a token (and of a pairing secret)."""
     return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def request_label(request_id: str) -> str:
+    """The log's name for a request: 8 hex digits of a hash of its id."""
+    return hashlib.sha256(request_id.encode("utf-8")).hexdigest()[:8]
 
 
 def clean_name(value: Any) -> str:
@@ -127,16 +164,18 @@ class Pairing:
         self.limit = RateLimit(RATE_LIMIT, RATE_WINDOW)
         self._seen: dict[str, tuple[str, str]] = {}  # collector id -> (time, address)
         self._seen_lock = threading.Lock()
+        self._probed: set[str] = set()  # requests polled without their secret, warned once
 
     # -- the collector's side -----------------------------------------------------
 
-    def request(self, name: Any, ip: str) -> PairRequest:
+    def request(self, name: Any, ip: str) -> NewRequest:
         """Record a new request from ``ip`` (rate limited); raises LanError 429."""
         clean = clean_name(name)
         wait = self.limit.hit(ip or "?")
         if wait:
             raise LanError(429, "rate_limited", seconds=wait)
         now = self._clock()
+        secret = secrets.token_urlsafe(32)
         request = PairRequest(
             # A leading letter: a random id starting with "-" read as an option on the
             # command line (`station pairing approve <id>`).
@@ -146,23 +185,29 @@ class Pairing:
             ip=ip,
             created_at=utc_now(),
             expires=now + REQUEST_TTL,
+            secret_hash=hash_token(secret),
         )
         with self.db.session() as db:
             table = _purged(db, now)
-            if len(table.search(where("status") == "pending")) >= MAX_PENDING:
-                raise LanError(429, "too_many_pending", seconds=REQUEST_TTL)
+            _make_room(table, ip)
             table.insert(request.to_dict())
-        log.info("pairing request %s from %s (%s), code %s", request.id, clean, ip, request.code)
-        return request
+        log.info("pairing request %s from %s (%s)", request.label, clean, ip)
+        return NewRequest(request, secret)
 
-    def poll(self, request_id: str) -> dict[str, Any]:
-        """The answer to a collector polling its request (the token comes once)."""
+    def poll(self, request_id: str, secret: str) -> dict[str, Any]:
+        """The answer to a collector polling its request (the token comes once).
+
+        Only the requester's ``secret`` opens the request: without it, the request is
+        unknown (404) and nothing changes."""
         if not REQUEST_ID.match(request_id):
             raise not_found("unknown_request", request=request_id[:64])
         now = self._clock()
         with self.db.session() as db:
             table = _purged(db, now)
             request = _find(table, request_id)
+            if not _secret_matches(request, secret):
+                self._warn_probe(request)
+                raise not_found("unknown_request", request=request_id)
             if request.status != "approved":
                 return {"status": request.status}
             token = secrets.token_urlsafe(32)
@@ -178,6 +223,19 @@ class Pairing:
             table.update({"status": "collected"}, where("id") == request.id)
         log.info("collector %s (%s) received its token", collector.id, collector.name)
         return {"status": "approved", "token": token, "collector_id": collector.id}
+
+    def _warn_probe(self, request: PairRequest) -> None:
+        """Say once per request that someone polls it without its secret (a host on
+        the LAN that learnt its id); a loop of such polls must not flood the log."""
+        with self._seen_lock:
+            first = request.id not in self._probed
+            if len(self._probed) >= MAX_PENDING:
+                self._probed.clear()
+            self._probed.add(request.id)
+        if first:
+            log.warning(
+                "pairing request %s (%s) polled without its secret", request.label, request.name
+            )
 
     # -- the staff's side ---------------------------------------------------------
 
@@ -199,7 +257,7 @@ class Pairing:
                 changes["collector_id"] = f"pc-{secrets.token_hex(6)}"
                 changes["expires"] = now + REQUEST_TTL  # time left to fetch the token
             table.update(changes, where("id") == request.id)
-        log.info("pairing request %s (%s) %s", request.id, request.name, status)
+        log.info("pairing request %s (%s) %s", request.label, request.name, status)
         return dataclasses.replace(request, **changes)
 
     def revoke(self, collector_id: str) -> Collector:
@@ -267,6 +325,25 @@ def _purged(db: TinyDB, now: float) -> Any:
     if table.search(expired):  # every write rewrites the file: only when needed
         table.remove(expired)
     return table
+
+
+def _make_room(table: Any, ip: str) -> None:
+    """Room for one more pending request from ``ip``: its oldest beyond the per-address
+    cap is dropped; raises LanError 429 when the station holds MAX_PENDING in all."""
+    pending = [PairRequest.from_dict(dict(d)) for d in table.search(where("status") == "pending")]
+    mine = sorted((r for r in pending if r.ip == ip), key=lambda r: r.created_at)
+    replaced = mine[: max(0, len(mine) - PENDING_PER_ADDRESS + 1)]
+    if len(pending) - len(replaced) >= MAX_PENDING:
+        raise LanError(429, "too_many_pending", seconds=REQUEST_TTL)
+    for old in replaced:
+        table.remove(where("id") == old.id)
+        log.info("pairing request %s replaced by a newer one from %s", old.label, ip)
+
+
+def _secret_matches(request: PairRequest, secret: str) -> bool:
+    if not request.secret_hash or not SECRET.match(secret):
+        return False
+    return hmac.compare_digest(hash_token(secret), request.secret_hash)
 
 
 def _find(table: Any, request_id: str) -> PairRequest:

@@ -97,10 +97,19 @@ def ensure_certificate(
     return made
 
 
+#: TLS 1.2 suites: forward secret (ECDHE) and authenticated encryption (AES-GCM,
+#: ChaCha20-Poly1305) only; no CBC, no SHA-1 MACs. TLS 1.3's suites are all AEAD.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+
 def server_context(certificate: Certificate) -> ssl.SSLContext:
-    """The listener's TLS settings: TLS 1.2 or newer, the station's certificate."""
+    """The listener's TLS settings: TLS 1.2 (ECDHE with AEAD) or 1.3, the station's
+    certificate, no compression or renegotiation."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(TLS12_CIPHERS)
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
+    context.options |= ssl.OP_NO_RENEGOTIATION
     context.load_cert_chain(certificate.cert_path, certificate.key_path)
     return context
 

@@ -256,10 +256,14 @@ def _register_routes(app: Flask) -> None:
 
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Any, int]:
+    def http_error(exc: HTTPException) -> tuple[Any, int, dict[str, str]]:
         if isinstance(exc, RequestEntityTooLarge):
-            return _too_large()
-        return _error_response(exc.code or 500, f"ui.http.{exc.code}")
+            body, code = _too_large()
+            return body, code, {}
+        # A 405 names the methods the path allows (RFC 9110), in HTML, JSON and the API.
+        allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+        body, code = _error_response(exc.code or 500, f"ui.http.{exc.code}", allow=allow)
+        return body, code, allow
 
     @app.errorhandler(StationError)
     def station_error(exc: StationError) -> tuple[Any, int]:
@@ -287,9 +291,11 @@ def _too_large() -> tuple[Any, int]:
     return _error_response(413, "", messages.render("ui.http.413_limit", lang, limit=size))
 
 
-def _error_response(code: int, key: str, text: str = "") -> tuple[Any, int]:
+def _error_response(
+    code: int, key: str, text: str = "", allow: dict[str, str] | None = None
+) -> tuple[Any, int]:
     if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
-        return api_error_response(code), code  # programs read the API: JSON, always
+        return api_error_response(code, allow), code  # programs read the API: JSON, always
     lang = request.args.get("lang") or session.get("lang")
     lang = lang if lang in messages.LANGUAGES else "vi"
     if not text:

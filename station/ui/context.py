@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from flask import abort, current_app, request, session
 
 from station.app.station import Station
 from station.app.touch import TouchApi
-from station.core import messages
+from station.core import jsonbody, messages
 
 #: Header a script sends its CSRF token in (forms send the ``csrf`` field).
 CSRF_HEADER = "X-CSRF-Token"
@@ -55,6 +56,14 @@ def check_csrf() -> None:
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(str(sent), str(expected)):
         abort(400, description="csrf")
+
+
+def json_payload() -> Any:
+    """The request's JSON body, or None when it is not JSON (a form, say); a malformed,
+    too deeply nested or huge-numbered body raises ``JsonBodyError`` (400)."""
+    if not request.is_json:
+        return None
+    return jsonbody.loads(request.get_data(cache=True))
 
 
 def wants_json() -> bool:

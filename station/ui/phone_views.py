@@ -27,7 +27,7 @@ from station.core.errors import AuthError, NotFoundError, StationError, UsageErr
 from station.core.messages import N_
 from station.core.printable import printable
 from station.ui import gate, screens
-from station.ui.context import check_csrf, csrf_token, lang, station
+from station.ui.context import check_csrf, csrf_token, json_payload, lang, station
 from station.ui.phone_link import qr_svg, station_base_url
 from station.ui.texts import script_texts, ui_text
 from station.ui.upload import chosen, take_uploads
@@ -139,7 +139,7 @@ def join(code: str) -> tuple[str, int] | Response:
 def claim() -> Response:
     """Spend a QR code: this browser's session waits for the screen's answer."""
     check_csrf()
-    payload = request.get_json(silent=True)
+    payload = json_payload()
     sent = payload.get("code") if isinstance(payload, dict) else request.form.get("code")
     code = str(sent or "")[:64]
     _phone, token = phones().claim(code, request.remote_addr or "")

@@ -16,7 +16,7 @@ from station.core.errors import UsageError
 from station.core.models import OPERATOR_FLAGS
 from station.review.cuts import DUPLICATE_FLAG
 from station.ui import gate, screens
-from station.ui.context import check_csrf, lang, touch, wants_json
+from station.ui.context import check_csrf, json_payload, lang, touch, wants_json
 from station.ui.scan_views import page_for_screen
 from station.ui.texts import ui_text
 
@@ -57,7 +57,7 @@ def page_json(key: str, capture_id: str) -> Response:
 def save_cuts(key: str, capture_id: str) -> Response:
     """Re-cut the page with the operator's cuts (JSON ``{"cuts": [...], "accept": bool}``)."""
     check_csrf()
-    data = request.get_json(silent=True)
+    data = json_payload()
     if not isinstance(data, dict) or not isinstance(data.get("cuts"), list):
         raise UsageError("review.bad_cuts", detail='a JSON object {"cuts": [...]} expected')
     operator = _operator()

@@ -77,10 +77,23 @@ def test_malformed_forms_and_bodies_say_what_is_wrong(ready: tuple[Server, Clien
     )
     assert status == 400 and kind == "application/json", body
     no_traceback(body)
+    for hostile, said in (
+        (b"[" * 50_000 + b"]" * 50_000, "lồng nhau quá sâu"),
+        (b'{"cuts": [' + b"9" * 5000 + b"]}", "số quá dài"),
+    ):
+        status, kind, body = client.post(
+            "/api/ui/pages/KS-2010-02/nope/cuts",
+            body=hostile,
+            **{"Content-Type": "application/json", "X-CSRF-Token": client.csrf},
+        )
+        assert status == 400 and kind == "application/json", body
+        assert said in json.loads(body)["error"], body
+        no_traceback(body)
     status, _, body = client.post("/books/new", {"code": "KS", "year": "2012", "book": "1"})
     assert status == 400 and "Yêu cầu không hợp lệ" in body  # no CSRF token
     status, _, body = client.get("/scan/capture")
     assert status == 405
+    assert "POST" in client.last_headers["Allow"]
     no_traceback(body)
 
 

@@ -48,8 +48,10 @@ def test_pair_shows_the_code_and_fingerprint_and_keeps_the_token_private(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "482-913" in out and fake.certificate.fingerprint in out
-    [request] = fake.pairs.values()
-    assert request["name"] == "PC-01" and request["polls"] == 3
+    [(request_id, request)] = fake.pairs.items()
+    assert request["name"] == "PC-01" and request["polls"] == 3  # every poll had the secret
+    log = (state / "collect.log").read_text(encoding="utf-8")
+    assert request_id not in out + log and request["secret"] not in out + log
     with State(state) as st:
         [pairing] = st.pairings()
         assert pairing.fingerprint == fake.certificate.fingerprint
@@ -72,6 +74,11 @@ def test_pair_refused_or_expired_says_so(
     fake.expire = True
     assert collect(tmp_path / "s2", "pair", "--station", str(fake.address)) == 69
     assert "expired" in capsys.readouterr().out
+    fake.expire = False
+    fake.taken = True
+    assert collect(tmp_path / "s3", "pair", "--station", str(fake.address)) == 69
+    out = capsys.readouterr().out
+    assert "already received" in out and "revoke" in out
 
 
 def test_pair_checks_the_office(fake: FakeStation, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import threading
@@ -13,8 +14,10 @@ import pytest
 
 from station.collector import sync
 from station.collector.console import Console
-from station.collector.runner import Collector, Options
+from station.collector.errors import StoppedError, UnreachableError
+from station.collector.runner import Collector, Options, _Worker
 from station.collector.state import Pairing, State, dest_key
+from station.collector.sync import PassResult
 from tests.support.fake_station import Certificate, FakeStation, make_certificate, running
 
 
@@ -436,3 +439,37 @@ def test_a_file_that_cannot_be_moved_waits_and_the_rest_arrives(
         "Q/2.pdf": pdf(3),
         "_replaced/Q/1.v1.pdf": pdf(1),
     }
+
+
+class FlappingCollector(Collector):
+    """A link that fails again and again: (connected first?) per pass; sleeps recorded."""
+
+    def __init__(self, options: Options, passes: list[bool]) -> None:
+        super().__init__(options, RecordingConsole())
+        self.passes = passes
+        self.delays: list[float] = []
+
+    def sync(self, state: State, pairing: Pairing, on_connected: object = None) -> PassResult:
+        if not self.passes:
+            self.stop.set()
+            raise StoppedError()
+        if self.passes.pop(0) and callable(on_connected):
+            on_connected()  # the station answered, then the link dropped mid-pass
+        raise UnreachableError(station=pairing.name, detail="link down")
+
+    def sleep(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def test_the_backoff_starts_again_after_a_reconnect(options: Options) -> None:
+    # Four passes that cannot connect wait longer each time; on a flapping link that
+    # comes back, each pass connects first, so the next wait is short again (it was
+    # 38 s after a few flaps).
+    options = dataclasses.replace(options, backoff_first=1.0, backoff_max=60.0)
+    collector = FlappingCollector(options, [False] * 4 + [True] * 3)
+    with State(options.state_dir) as state:
+        [pairing] = state.pairings()
+        _Worker(collector, state, pairing.id).loop()
+    growing, after_reconnects = collector.delays[:4], collector.delays[4:]
+    assert [0.8 * 2**n <= d <= 1.2 * 2**n for n, d in enumerate(growing)] == [True] * 4
+    assert len(after_reconnects) == 3 and max(after_reconnects) <= 1.2, collector.delays

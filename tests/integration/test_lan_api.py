@@ -100,17 +100,23 @@ def test_pairing_end_to_end_gives_the_token_once(lan_station: Station, client: C
     assert asked.status == 202
     request = asked.json()
     assert re.fullmatch(r"[0-9]{6}", request["code"]) and request["expires_in"] == 600
-    assert client.get(f"/pair/{request['request_id']}").json() == {"status": "pending"}
+    poll = f"/pair/{request['request_id']}"
+    mine = {"X-Pairing-Secret": request["secret"]}
+    assert client.get(poll, headers=mine).json() == {"status": "pending"}
     listed = lan_station.lan.pairing.pending()
     assert [(r.name, r.code) for r in listed] == [("Máy nhập liệu 1", request["code"])]
 
     lan_station.approve_pairing(request["request_id"])
-    answer = client.get(f"/pair/{request['request_id']}").json()
+    # Another host that learnt the id gets nothing, and takes nothing.
+    for stranger in ({}, {"X-Pairing-Secret": "A" * 43}):
+        refused = client.get(poll, headers=stranger)
+        assert refused.status == 404 and refused.json()["error"] == "unknown_request"
+    answer = client.get(poll, headers=mine).json()
     assert answer["status"] == "approved" and answer["collector_id"].startswith("pc-")
-    assert client.get(f"/pair/{request['request_id']}").json() == {"status": "collected"}
+    assert client.get(poll, headers=mine).json() == {"status": "collected"}
     # Only a hash is kept.
     stored = (lan_station.data_dir / "db" / "lan" / "pairing.json").read_text()
-    assert answer["token"] not in stored
+    assert answer["token"] not in stored and request["secret"] not in stored
     assert hashlib.sha256(answer["token"].encode()).hexdigest() in stored
 
     client.token = answer["token"]
@@ -118,7 +124,8 @@ def test_pairing_end_to_end_gives_the_token_once(lan_station: Station, client: C
 
     denied = client.post("/pair", {"name": "Máy lạ"}).json()
     lan_station.deny_pairing(denied["code"])  # by the code on screen
-    assert client.get(f"/pair/{denied['request_id']}").json() == {"status": "denied"}
+    shown = {"X-Pairing-Secret": denied["secret"]}
+    assert client.get(f"/pair/{denied['request_id']}", headers=shown).json() == {"status": "denied"}
     unknown = client.get("/pair/AAAAAAAAAAAAAAAAAAAAAAAA")
     assert unknown.status == 404 and unknown.json()["error"] == "unknown_request"
 
@@ -289,12 +296,55 @@ def test_malformed_and_traversal_requests_get_4xx_json_and_touch_nothing(
     assert lan_station.lan.pairing.pending() == []
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"name": "PC", "n": ' + b"7" * 5000 + b"}", "number that is too long"),
+        (b'{"name": "PC", "n": NaN}', "not valid"),
+    ],
+)
+def test_hostile_json_gets_a_clear_400_not_a_traceback(
+    lan_station: Station, client: Client, body: bytes, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client.token = pair(client, lan_station)
+    for path in ("/pair", "/acks", "/rescans"):
+        answer = client.post(path, raw=body, headers={"Content-Type": "application/json"})
+        assert answer.status == 400, (path, answer.json())
+        assert answer.json()["error"] == "bad_request" and said in answer.json()["message"]["en"]
+        assert answer.json()["message"]["vi"]
+    assert "Traceback" not in caplog.text
+
+
+def test_405_answers_name_the_allowed_methods(lan_station: Station, client: Client) -> None:
+    for method, path, allowed in (
+        ("DELETE", "/books", {"GET", "HEAD", "OPTIONS"}),
+        ("PUT", "/pair", {"POST", "OPTIONS"}),
+        ("POST", "/station", {"GET", "HEAD", "OPTIONS"}),
+    ):
+        answer = client.request(method, path)
+        assert answer.status == 405 and answer.json()["error"] == "method", path
+        assert {m.strip() for m in answer.headers["Allow"].split(",")} == allowed, path
+    app = lan_station.lan.app
+    assert app is not None
+    screen = app.test_client().put("/", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert screen.status_code == 405 and "GET" in screen.headers["Allow"]
+
+
 def test_pairing_requests_are_rate_limited_per_address(client: Client) -> None:
     for _ in range(5):
         assert client.post("/pair", {"name": "PC"}).status == 202
     refused = client.post("/pair", {"name": "PC"})
     assert refused.status == 429 and refused.json()["error"] == "rate_limited"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_one_address_holds_at_most_two_pending_requests(
+    lan_station: Station, client: Client
+) -> None:
+    asked = [client.post("/pair", {"name": f"PC {n}"}).json() for n in range(4)]
+    pending = [r.id for r in lan_station.lan.pairing.pending()]
+    assert pending == [a["request_id"] for a in asked[-2:]]  # newer ones replace older
 
 
 def test_acks_and_rescans_show_per_book_on_the_status_page(
@@ -370,10 +420,13 @@ def test_status_page_approves_and_revokes_from_loopback_only(
         approve, data={"csrf": csrf.group(1)}, environ_base={"REMOTE_ADDR": "192.0.2.7"}
     )
     assert remote.status_code == 403
-    assert client.get(f"/pair/{asked['request_id']}").json() == {"status": "pending"}
+    secret = {"X-Pairing-Secret": asked["secret"]}
+    assert client.get(f"/pair/{asked['request_id']}", headers=secret).json() == {
+        "status": "pending"
+    }
     done = browser.post(approve, data={"csrf": csrf.group(1)}, environ_base=loopback)
     assert done.status_code == 302
-    token = client.get(f"/pair/{asked['request_id']}").json()["token"]
+    token = client.get(f"/pair/{asked['request_id']}", headers=secret).json()["token"]
 
     client.token = token
     assert client.get("/books").status == 200

@@ -12,7 +12,8 @@ from tests.support.commands import RunStation
 
 def test_list_approve_by_code_and_revoke(run_station: RunStation, data_dir: Path) -> None:
     pairing = Pairing(LanDB.for_data_dir(data_dir))  # what `station serve` would record
-    request = pairing.request("Máy kế toán", "192.0.2.7")
+    made = pairing.request("Máy kế toán", "192.0.2.7")
+    request = made.request
 
     listed = run_station("pairing", "list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -24,7 +25,7 @@ def test_list_approve_by_code_and_revoke(run_station: RunStation, data_dir: Path
     approved = run_station("--lang", "en", "pairing", "approve", request.code)
     assert approved.returncode == 0, approved.stderr
     assert "Approved Máy kế toán" in approved.stdout
-    token = pairing.poll(request.id)["token"]
+    token = pairing.poll(request.id, made.secret)["token"]
     collector = pairing.authenticate(token)
     assert collector is not None
 

@@ -336,6 +336,62 @@ def replace_two_entries(env: dict[str, str]) -> dict[str, dict[str, object]]:
     return result
 
 
+# -- a stranger on the LAN -------------------------------------------------------------------
+
+#: Polls a pairing request without its secret as fast as it can, from its own address,
+#: until the stop file appears; prints one JSON line per answer (time, status, body).
+STRANGER = r"""
+import http.client, json, os, ssl, sys, time
+host, port, source, request_id, stop = sys.argv[1:6]
+context = ssl.create_default_context()
+context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+print("started", flush=True)
+while not os.path.exists(stop):
+    conn = http.client.HTTPSConnection(host, int(port), context=context, timeout=5,
+                                       source_address=(source, 0))
+    try:
+        conn.request("GET", f"/api/v1/pair/{request_id}")
+        answer = conn.getresponse()
+        body = answer.read().decode()
+        print(json.dumps([time.time(), answer.status, body]), flush=True)
+    except OSError as exc:
+        print(json.dumps([time.time(), 0, str(exc)]), flush=True)
+    finally:
+        conn.close()
+    time.sleep(0.01)
+"""
+
+
+@dataclass
+class Stranger:
+    """Another host on the PC's side of the LAN (a third address on its link)."""
+
+    lan: Lan
+    folder: Path
+    request_id: str
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir()
+        self.address = self.lan.pc_ip.rsplit(".", 1)[0] + ".3"
+        _ip("-n", self.lan.pc_ns, "addr", "add", f"{self.address}/24", "dev", self.lan.pc_if)
+
+    def command(self) -> list[str]:
+        return self.lan.in_pc(
+            sys.executable, "-c", STRANGER, self.lan.station_ip, str(PORT), self.address,
+            self.request_id, str(self.folder / "stop"),
+        )  # fmt: skip
+
+    def wait_started(self, poller: Process) -> None:
+        poller.wait_for(r"(?m)^started$", 20)
+        poller.wait_for(r"(?m)^\[", 20)  # its first answer: it polls before the approval
+
+    def stop(self, poller: Process) -> list[tuple[float, int, str]]:
+        (self.folder / "stop").touch()
+        assert poller.wait(20) == 0, poller.text()
+        lines = [line for line in poller.text().splitlines() if line.startswith("[")]
+        return [(float(t), int(status), str(body)) for t, status, body in map(json.loads, lines)]
+
+
 # -- avahi ----------------------------------------------------------------------------------
 
 BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -416,12 +472,23 @@ def test_an_entry_pc_collects_everything_over_the_lan(
                                    "--discover-seconds", "30", "--timeout", "5")),
         collector_env(),
     )  # fmt: skip
-    request_id = pair.wait_for(r"\(request (\S+?), ", 45)[1]
+    code = pair.wait_for(r"Pairing code: ([0-9]{6})", 45)[1]
     fingerprint = pair.wait_for(r"fingerprint: ([0-9a-f]{64})", 5)[1]
-    # "--": request ids are URL-safe base64 and may start with "-".
-    approved = run_station("pairing", "approve", "--", request_id, env=env)
+    assert "request r" not in pair.text()  # the request id stays between PC and station
+    # A third host on the LAN that learnt the request id polls it all through the approval.
+    listed = run_station("pairing", "list", "--json", env=env)
+    [request] = json.loads(listed.stdout)["pending"]
+    stranger = Stranger(lan, tmp_path / "stranger", request["id"])
+    poller = processes.start("stranger", stranger.command(), collector_env())
+    stranger.wait_started(poller)
+    approved_at = time.time()
+    approved = run_station("pairing", "approve", code, env=env)
     assert approved.returncode == 0, approved.stdout + approved.stderr
     assert pair.wait(30) == 0, pair.text()
+    polls = stranger.stop(poller)
+    assert [p for p in polls if p[0] > approved_at], "the stranger never polled after approval"
+    assert {status for _, status, _ in polls} == {404}, polls  # nothing, and nothing taken
+    assert not any("token" in body for _, _, body in polls)
     assert f"{lan.station_ip}:{PORT}" in pair.text()
     assert (data_dir / "tls").is_dir()
 

@@ -98,9 +98,9 @@ def test_collected_entries_come_from_the_lan_acknowledgements(station: Station) 
     [view] = capture(station)
     assert TouchApi(station).collected_entries("KS-2007-01") == set()  # nobody paired yet
     pairing = station.lan.pairing
-    request = pairing.request("Máy nhập liệu 1", "192.0.2.7")
-    pairing.approve(request.id)
-    collector_id = pairing.poll(request.id)["collector_id"]
+    made = pairing.request("Máy nhập liệu 1", "192.0.2.7")
+    pairing.approve(made.request.id)
+    collector_id = pairing.poll(made.request.id, made.secret)["collector_id"]
     first, second = (station.store.get_entry(e.entry_id) for e in view.entries)
     assert first.current is not None and second.current is not None
     station.lan.acks.record(

@@ -95,9 +95,9 @@ def test_with_collectors_only_what_every_one_acknowledged_is_cleanable(station: 
     pairing = Pairing(lan)
     collectors = []
     for name in ("PC 1", "PC 2"):
-        request = pairing.request(name, "192.0.2.10")
-        pairing.approve(request.id)
-        collectors.append(pairing.poll(request.id)["collector_id"])
+        made = pairing.request(name, "192.0.2.10")
+        pairing.approve(made.request.id)
+        collectors.append(pairing.poll(made.request.id, made.secret)["collector_id"])
     acks = Acks(lan.folder / "acks")
     items = [AckItem(e.id, e.current.version, e.current.sha256) for e in entries if e.current]
     acks.record(collectors[0], BOOK.key, items)

@@ -91,7 +91,7 @@ def test_a_filling_disk_warns_and_a_full_one_stops(
 
 
 def test_a_pairing_request_shows_on_every_screen(client: FlaskClient, station: Station) -> None:
-    request = station.lan.pairing.request("PC nhập liệu 2", "192.168.1.20")
+    request = station.lan.pairing.request("PC nhập liệu 2", "192.168.1.20").request
     text = state(client)["banner"]["text"]
     assert "PC nhập liệu 2" in text and request.code in text
     assert "/admin/login" in client.get("/admin/pairing").headers["Location"]  # admin PIN

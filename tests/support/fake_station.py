@@ -89,6 +89,7 @@ class FakeStation:
         self.approve_after = 1  # polls before a request is approved (None: never)
         self.deny = False
         self.expire = False  # pairing requests answer 404, as when expired
+        self.taken = False  # pairing requests answer "collected": the token went elsewhere
         self.acks: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.faults = Faults()
@@ -253,13 +254,14 @@ def _handler(fake: FakeStation) -> type[BaseHTTPRequestHandler]:
 
         def _pair_status(self, request_id: str) -> None:
             request = fake.pairs.get(request_id)
-            if request is None or fake.expire:
+            secret = self.headers.get("X-Pairing-Secret")
+            if request is None or fake.expire or secret != request["secret"]:
                 self._json(404, {"error": "expired"})
                 return
             request["polls"] += 1
             if fake.deny:
                 self._json(200, {"status": "denied"})
-            elif request["status"] == "collected":
+            elif request["status"] == "collected" or fake.taken:
                 self._json(200, {"status": "collected"})
             elif fake.approve_after is not None and request["polls"] >= fake.approve_after:
                 request["status"] = "collected"
@@ -312,8 +314,15 @@ def _handler(fake: FakeStation) -> type[BaseHTTPRequestHandler]:
                 return
             if path == "/pair":
                 request_id = secrets.token_hex(8)
-                fake.pairs[request_id] = {"name": payload["name"], "status": "pending", "polls": 0}
-                self._json(202, {"request_id": request_id, "code": "482-913", "expires_in": 300})
+                secret = secrets.token_urlsafe(32)
+                fake.pairs[request_id] = {
+                    "name": payload["name"],
+                    "status": "pending",
+                    "polls": 0,
+                    "secret": secret,
+                }
+                answer = {"request_id": request_id, "code": "482-913", "expires_in": 300}
+                self._json(202, {**answer, "secret": secret})
                 return
             if not self._authorised():
                 return

@@ -19,6 +19,7 @@ class Client:
             urllib.request.HTTPCookieProcessor(jar), _NoRedirect()
         )
         self.csrf = ""
+        self.last_headers: dict[str, str] = {}  # of the last answer
 
     def get(self, path: str, json_wanted: bool = False) -> tuple[int, str, str]:
         headers = {"Accept": "application/json"} if json_wanted else {"Accept": "text/html"}
@@ -49,9 +50,11 @@ class Client:
     def _open(self, request: urllib.request.Request) -> tuple[int, str, str]:
         try:
             with self.opener.open(request, timeout=60) as response:
+                self.last_headers = dict(response.headers)
                 kind = response.headers.get("Content-Type", "")
                 return response.status, kind, response.read().decode(errors="replace")
         except urllib.error.HTTPError as error:
+            self.last_headers = dict(error.headers)
             kind = error.headers.get("Content-Type", "")
             return error.code, kind, error.read().decode(errors="replace")
 

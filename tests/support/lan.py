@@ -139,6 +139,7 @@ def pair(client: Client, station: Station, name: str = "Máy nhập liệu 1") -
     """Pair through HTTP, approving in-process; returns the token."""
     asked = client.post("/pair", {"name": name}).json()
     station.approve_pairing(asked["request_id"])
-    answer = client.get(f"/pair/{asked['request_id']}").json()
+    secret = {"X-Pairing-Secret": asked["secret"]}
+    answer = client.get(f"/pair/{asked['request_id']}", headers=secret).json()
     assert answer["status"] == "approved"
     return str(answer["token"])

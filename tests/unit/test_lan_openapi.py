@@ -50,3 +50,30 @@ def test_openapi_lists_every_route_of_the_blueprint() -> None:
 
 def test_openapi_servers_point_at_the_api_prefix() -> None:
     assert f"url: https://{{host}}:{{port}}{API_PREFIX}" in OPENAPI.read_text(encoding="utf-8")
+
+
+def test_the_limits_stated_are_the_ones_enforced() -> None:
+    from station.core import jsonbody
+    from station.lan import api, front, pairing, server
+
+    text = OPENAPI.read_text(encoding="utf-8")
+    stated = {
+        f"x-max-header-bytes: {server.MAX_HEADERS}",
+        f"x-max-body-bytes: {server.MAX_BODY}",
+        f"x-max-body-bytes: {api.MAX_JSON}",
+        f"x-max-json-depth: {jsonbody.MAX_DEPTH}",
+        f"x-max-json-number-chars: {jsonbody.MAX_NUMBER}",
+        f"per-address: {front.PER_ADDRESS}",
+        f"in-all: {front.MAX_CONNECTIONS}",
+        f"handshake-seconds: {front.HANDSHAKE_TIMEOUT:g}",
+        f"head-seconds: {front.HEAD_TIMEOUT:g}",
+        f"body-min-bytes-per-second: {front.MIN_BODY_RATE}",
+        f"body-grace-seconds: {front.BODY_GRACE:g}",
+        f"requests: {pairing.RATE_LIMIT}",
+        f"per-seconds: {pairing.RATE_WINDOW:g}",
+        f"pending-per-address: {pairing.PENDING_PER_ADDRESS}",
+        f"pending-in-all: {pairing.MAX_PENDING}",
+        f"maximum: {api.FEED_MAX}",
+        f"default: {api.FEED_LIMIT}",
+    }
+    assert {line for line in stated if line not in text} == set()
