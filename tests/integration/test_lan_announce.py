@@ -1,7 +1,12 @@
-"""The zeroconf announcement, observed by a real zeroconf browser on loopback."""
+"""The zeroconf announcement, observed by a real zeroconf browser on loopback.
+
+Each test names its stations uniquely and watches only those names: other programs on
+this machine (another test run, a station) may announce on loopback at the same time.
+"""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +16,7 @@ from zeroconf import ServiceBrowser, ServiceStateChange, Zeroconf
 
 import station
 from station.app.station import Station
+from station.core.config import replace_key
 from station.core.models import StationInfo
 from station.lan.announce import HTTP_TYPE, SERVICE_TYPE, Announcer
 from station.ui.app import create_app
@@ -22,9 +28,11 @@ FINGERPRINT = "ab" * 32
 class Watch:
     """A browser on loopback noting every instance of a service type as it comes and goes."""
 
-    def __init__(self, zeroconf: Zeroconf, kind: str) -> None:
+    def __init__(self, zeroconf: Zeroconf, kind: str, mark: str) -> None:
+        """Only instances whose name holds ``mark`` (the test's own) are noted."""
         self.zeroconf = zeroconf
         self.kind = kind
+        self.mark = mark
         self.present: set[str] = set()
         self.changed = threading.Condition()
         self.browser = ServiceBrowser(zeroconf, kind, handlers=[self._on_change])
@@ -32,6 +40,8 @@ class Watch:
     def _on_change(
         self, zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
     ) -> None:
+        if self.mark not in name:
+            return
         with self.changed:
             if state_change is ServiceStateChange.Removed:
                 self.present.discard(name)
@@ -56,26 +66,28 @@ def zeroconf() -> Iterator[Zeroconf]:
     browser.close()
 
 
-def _announcer(station_id: str, name: str = "Trạm Đông Hòa") -> Announcer:
+def _announcer(station_id: str, name: str) -> Announcer:
     info = StationInfo(station_id, name, "xa-dong-hoa", "UBND xã Đông Hòa")
     # Long enough for the first station's answer over loopback, with room to spare.
     return Announcer(info, 8443, FINGERPRINT, ["lo"], settle_seconds=2.5)
 
 
 def test_announced_with_txt_records_renamed_on_a_clash_and_withdrawn(zeroconf: Zeroconf) -> None:
-    watch = Watch(zeroconf, SERVICE_TYPE)
-    http = Watch(zeroconf, HTTP_TYPE)
-    first, second = _announcer("st-aaaa"), _announcer("st-bbbb")
+    tag = secrets.token_hex(3)
+    base = f"Trạm Đông Hòa {tag}"
+    watch = Watch(zeroconf, SERVICE_TYPE, tag)
+    http = Watch(zeroconf, HTTP_TYPE, tag)
+    first, second = _announcer("st-aaaa", base), _announcer("st-bbbb", base)
     try:
         first.start()
         assert first.registered.wait(15)
-        own = f"Trạm Đông Hòa.{SERVICE_TYPE}"
+        own = f"{base}.{SERVICE_TYPE}"
         assert watch.wait_for({own})
-        assert http.wait_for({f"Trạm Đông Hòa.{HTTP_TYPE}"})
+        assert http.wait_for({f"{base}.{HTTP_TYPE}"})
         txt = watch.txt(own)
         assert txt == {
             "id": "st-aaaa",
-            "name": "Trạm Đông Hòa",
+            "name": base,
             "office": "xa-dong-hoa",
             "api": "1",
             "path": "/api/v1",
@@ -89,12 +101,12 @@ def test_announced_with_txt_records_renamed_on_a_clash_and_withdrawn(zeroconf: Z
 
         second.start()  # a second station with the same name in the same office
         assert second.registered.wait(15)
-        assert second.name == "Trạm Đông Hòa (2)"
-        assert watch.wait_for({own, f"Trạm Đông Hòa (2).{SERVICE_TYPE}"})
-        assert watch.txt(f"Trạm Đông Hòa (2).{SERVICE_TYPE}")["id"] == "st-bbbb"
+        assert second.name == f"{base} (2)"
+        assert watch.wait_for({own, f"{base} (2).{SERVICE_TYPE}"})
+        assert watch.txt(f"{base} (2).{SERVICE_TYPE}")["id"] == "st-bbbb"
         assert second.status()["state"] == "announced"
         first.stop()
-        assert watch.wait_for({f"Trạm Đông Hòa (2).{SERVICE_TYPE}"}), "withdrawn at stop"
+        assert watch.wait_for({f"{base} (2).{SERVICE_TYPE}"}), "withdrawn at stop"
         second.stop()
         assert watch.wait_for(set())
     finally:
@@ -105,13 +117,17 @@ def test_announced_with_txt_records_renamed_on_a_clash_and_withdrawn(zeroconf: Z
 
 
 def test_station_start_announces_and_stop_withdraws(tmp_path: Path, zeroconf: Zeroconf) -> None:
-    watch = Watch(zeroconf, SERVICE_TYPE)
-    station = Station(lan_config(tmp_path / "data", announce=True)).start()
+    tag = secrets.token_hex(3)
+    watch = Watch(zeroconf, SERVICE_TYPE, tag)
+    config = replace_key(
+        lan_config(tmp_path / "data", announce=True), "station.name", f"Trạm {tag}"
+    )
+    station = Station(config).start()
     try:
         station.serve_lan(create_app(station))
         announcer = station.lan.announcer
         assert announcer is not None and announcer.registered.wait(15)
-        name = f"Trạm thử.{SERVICE_TYPE}"
+        name = f"Trạm {tag}.{SERVICE_TYPE}"
         assert watch.wait_for({name})
         txt = watch.txt(name)
         assert txt["fp"] == station.lan.fingerprint and txt["id"] == station.info.id
