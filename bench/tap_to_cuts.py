@@ -47,7 +47,7 @@ ADMIN_PIN = "2580"
 OPERATOR_PIN = "1357"
 
 
-def station_env(data_dir: Path, port: int) -> dict[str, str]:
+def station_env(data_dir: Path, port: int, ahead: bool = True) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATION")}
     env.update(
         STATION_DATA_DIR=str(data_dir),
@@ -56,6 +56,7 @@ def station_env(data_dir: Path, port: int) -> dict[str, str]:
         STATION__CAPTURE__DEVICE="simulated",
         STATION__CAPTURE__DPI=str(DPI),
         STATION__CAPTURE__SIMULATED__PROFILE=PROFILE,
+        STATION__CAPTURE__SIMULATED__RENDER_AHEAD="true" if ahead else "false",
         STATION__LAN__ENABLED="false",
         STATION__USB__ENABLED="false",
         STATION__STORAGE__RESERVE_MB="50",
@@ -222,12 +223,15 @@ def durable_copy_cpu() -> tuple[float, float, float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--taps", type=int, default=7, help="taps measured (after one warm-up)")
+    parser.add_argument(
+        "--no-render-ahead", action="store_true", help="the simulator draws each page when asked"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tap-bench-") as folder:
         data_dir = Path(folder) / "data"
         data_dir.mkdir()
         port = free_port()
-        env = station_env(data_dir, port)
+        env = station_env(data_dir, port, not args.no_render_ahead)
         Path(env["STATION_CONFIG"]).write_text("", encoding="utf-8")
         prepare(data_dir, env)
         with serving(data_dir, env, port):

@@ -17,7 +17,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
+import numpy as np
 from flask import Flask
+from numpy.typing import NDArray
 
 from station.app.phones import PhonePairing
 from station.capture.drivers import configured_options, create_driver, driver_class
@@ -39,7 +41,7 @@ from station.core.errors import NotFoundError, StationError, StoreError, UsageEr
 from station.core.events import EventBus
 from station.core.identity import PresetNamer, station_identity
 from station.core.layouts import get_profile
-from station.core.models import Book, BookRef, Entry, FeedEvent, kb_bytes
+from station.core.models import Book, BookRef, Capture, Entry, FeedEvent, Page, kb_bytes
 from station.lan.pairing import PairRequest
 from station.lan.service import LanService
 from station.operators.progress import Progress
@@ -153,6 +155,7 @@ class Station:
         self._intake = Intake(self.data_dir, self.config.storage.reserve_mb)
         budget = kb_bytes(self.config.processing.budget_kb)
         pipeline = Pipeline(self.store, self._intake, budget, self.book_lock)
+        pipeline.prepare_view = self._prepare_view
         self.store.feed.listeners.append(self.announce_feed)
         self._worker = Worker(pipeline, on_result=self._on_result)
         self._worker.start()
@@ -494,13 +497,12 @@ class Station:
         if self._worker is not None:
             self._worker.pipeline.budget_bytes = kb_bytes(config.processing.budget_kb)
 
+    def _prepare_view(self, page: Page, capture: Capture, rgb: NDArray[np.uint8]) -> None:
+        """A processed page's view frame and main-screen image, from its pixels in
+        memory, made while its entries are encoded (so its fetches decode nothing)."""
+        self.review.warm(page.book, capture.id, rgb, SCREEN_WIDTH)
+
     def _on_result(self, result: PageResult) -> None:
-        rgb, result.rgb = result.rgb, None  # the results kept must not hold pixels
-        if rgb is not None and result.page is not None:
-            try:
-                self.review.warm(result.page.book, result.capture.id, rgb, SCREEN_WIDTH)
-            except (StationError, OSError) as exc:  # the screen makes it later instead
-                log.warning("view of %s not prepared: %s", result.capture.id, exc)
         with self._lock:
             self.results.append(result)
         self.announce_result(result)

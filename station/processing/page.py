@@ -25,7 +25,7 @@ from station.processing.imaging import geometry as geo
 from station.processing.imaging.load import Decoded, StoredGrid
 from station.processing.imaging.segment import Box, ProposedRegion, crop_region, region_polygon
 from station.processing.numbering import NUMBER_FLAG
-from station.processing.pdf.encode import Pixels, encode_entry
+from station.processing.pdf.encode import EncodeResult, Pixels, encode_entry
 from station.processing.pdf.metadata import apply_metadata, metadata_reserve
 from station.store import Store
 from station.store.publish import PublishPlan
@@ -118,8 +118,21 @@ def entry_pdf(
     smallest rung does not fit; ``plan_for`` is asked again whenever the flags change,
     so the record inside the file always says what the file is.
     """
-    reserve = metadata_reserve(plan_for(entry, DRAFT_ENCODING).record)
+    reserve = draft_reserve(entry, plan_for)
     encoded = encode_entry(image, dpi, budget_bytes - reserve, info=info, entry=entry.number)
+    return finish_encoded(encoded, budget_bytes, entry, plan_for)
+
+
+def draft_reserve(entry: Entry, plan_for: PlanFor) -> int:
+    """Bytes to leave for the record the finished PDF of ``entry`` will carry."""
+    return metadata_reserve(plan_for(entry, DRAFT_ENCODING).record)
+
+
+def finish_encoded(
+    encoded: EncodeResult, budget_bytes: int, entry: Entry, plan_for: PlanFor
+) -> FinishedPdf:
+    """The finished PDF of an entry encoded within its budget less its draft reserve:
+    ``entry.flags`` gain the encoder's flags, then the record is put in."""
     entry.flags += [f for f in encoded.flags if f not in entry.flags]
     return finish_pdf(encoded.data, encoded.encoding, budget_bytes, entry, plan_for)
 

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,15 +23,27 @@ from station.core import faults
 from station.core.diskspace import is_disk_full
 from station.core.errors import DiskFullError, StationError
 from station.core.layouts import LayoutProfile, get_profile
-from station.core.models import Book, Capture, Entry, EntryStatus, Page, new_id, numeric
+from station.core.models import Book, Capture, Entry, EntryStatus, Page, Region, new_id, numeric
 from station.processing import numbering
 from station.processing.imaging.load import Decoded, load_image
 from station.processing.imaging.segment import Segmentation, segment
-from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
+from station.processing.page import (
+    REVIEW_FLAGS,
+    cut_entry,
+    draft_reserve,
+    entry_pdf,
+    finish_encoded,
+    make_region,
+)
+from station.processing.pdf.encode import encode_entry
 from station.processing.recapture import take_over
 from station.store import Store
 
 log = logging.getLogger(__name__)
+
+#: Entries of one page encoded at once (the station has 2-4 cores; each encoding holds
+#: its entry's pixels two or three times over).
+ENCODERS = 2
 
 #: How often a worker paused by a full disk looks whether space is back (seconds).
 RETRY_SECONDS = 5.0
@@ -45,9 +58,6 @@ class PageResult:
     entries: list[Entry] = field(default_factory=list)
     error: StationError | None = None
     seconds: float = 0.0
-    #: The page's decoded pixels, for the listener that makes its screen views; the
-    #: station drops them once the result is announced.
-    rgb: NDArray[np.uint8] | None = field(default=None, repr=False, compare=False)
 
     @property
     def waits_for_space(self) -> bool:
@@ -78,6 +88,9 @@ class Pipeline:
         #: Held while a page is processed; review takes it too, so numbering and an
         #: operator's edits of the same book never interleave.
         self.lock = lock or threading.RLock()
+        #: Makes a page's screen views from its pixels (the station sets it); run on a
+        #: thread of its own while the page's entries are encoded.
+        self.prepare_view: Callable[[Page, Capture, NDArray[np.uint8]], None] | None = None
 
     def process(self, job: Job) -> PageResult:
         """Process one job; a bad image is reported in the result, never raised."""
@@ -85,7 +98,7 @@ class Pipeline:
         result = PageResult(job.capture)
         try:
             with self.lock:
-                result.page, result.entries, result.rgb = self._process(job)
+                result.page, result.entries = self._process(job)
         except Exception as exc:
             if not is_disk_full(exc):
                 if not isinstance(exc, StationError):
@@ -97,7 +110,7 @@ class Pipeline:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _process(self, job: Job) -> tuple[Page, list[Entry], NDArray[np.uint8]]:
+    def _process(self, job: Job) -> tuple[Page, list[Entry]]:
         capture = job.capture
         book = self.store.get_book(capture.book)
         profile = get_profile(job.profile)
@@ -115,9 +128,68 @@ class Pipeline:
                 book, capture, profile, found, decoded
             )
         entries = [self.store.get_entry(entry_id) for entry_id in page.entry_ids]
-        if not REVIEW_FLAGS.intersection(page.flags):
-            entries = [self._publish(entry, rgb, capture) for entry in entries]
-        return page, entries, rgb
+        view = self._start_view(page, capture, rgb)
+        try:
+            if not REVIEW_FLAGS.intersection(page.flags):
+                entries = self._publish_all(entries, rgb, capture)
+        finally:
+            if view is not None:
+                view.join()  # the page is announced with its views ready
+        return page, entries
+
+    def _start_view(
+        self, page: Page, capture: Capture, rgb: NDArray[np.uint8]
+    ) -> threading.Thread | None:
+        prepare = self.prepare_view
+        if prepare is None:
+            return None
+
+        def run() -> None:
+            try:
+                prepare(page, capture, rgb)
+            except Exception:  # the screen makes the view itself when asked
+                log.warning("view of %s not prepared", capture.id, exc_info=True)
+
+        thread = threading.Thread(target=run, name="station-view", daemon=True)
+        thread.start()
+        return thread
+
+    def _publish_all(
+        self, entries: list[Entry], rgb: NDArray[np.uint8], capture: Capture
+    ) -> list[Entry]:
+        """Publish the page's entries in order; with several to do, encode them two at a
+        time (the encoder's OpenCV, numpy and zlib work lets go of the GIL), each
+        within its budget less the record's reserve planned before any is published.
+        The records are planned and the files published one by one, in order, as
+        before: only the encoding overlaps."""
+        todo = [e for e in entries if e.status is not EntryStatus.PUBLISHED]
+        if len(todo) < 2:
+            return [self._publish(entry, rgb, capture) for entry in entries]
+        store, budget = self.store, self.budget_bytes
+        reserves = {e.id: draft_reserve(e, store.plan_publish) for e in todo}
+        with ThreadPoolExecutor(ENCODERS, thread_name_prefix="station-encode") as pool:
+            encoding = {
+                e.id: pool.submit(
+                    encode_entry,
+                    cut_entry(rgb, _region_of(e, capture)),
+                    capture.dpi,
+                    budget - reserves[e.id],
+                    entry=e.number,
+                )
+                for e in todo
+            }
+            published = []
+            for entry in entries:
+                if entry.id not in encoding:
+                    published.append(entry)
+                    continue
+                finished = finish_encoded(
+                    encoding[entry.id].result(), budget, entry, store.plan_publish
+                )
+                faults.checkpoint("process.before_publish")
+                store.publish(finished.plan, finished.data)
+                published.append(store.get_entry(entry.id))
+        return published
 
     def _decoded(self, job: Job) -> Decoded:
         """The page's pixels: handed over by intake when it just saved them (the file
@@ -196,13 +268,21 @@ def publish_entry(
 ) -> Entry:
     """Cut the entry's region from ``rgb`` (its capture), make its finished PDF within
     the budget and publish it as the entry's next version; returns the entry as stored."""
-    region = next((r for r in entry.regions if r.capture_id == capture.id), entry.regions[0])
     finished = entry_pdf(
-        cut_entry(rgb, region), capture.dpi, budget_bytes, entry, store.plan_publish
+        cut_entry(rgb, _region_of(entry, capture)),
+        capture.dpi,
+        budget_bytes,
+        entry,
+        store.plan_publish,
     )
     faults.checkpoint("process.before_publish")
     store.publish(finished.plan, finished.data)
     return store.get_entry(entry.id)
+
+
+def _region_of(entry: Entry, capture: Capture) -> Region:
+    """The entry's region on ``capture`` (its first region when it has none there)."""
+    return next((r for r in entry.regions if r.capture_id == capture.id), entry.regions[0])
 
 
 class Worker(threading.Thread):

@@ -46,7 +46,7 @@ class StubPipeline(Pipeline):
         self.runs.append(job.capture.id)
         if self.outcomes:
             raise self.outcomes.pop(0)
-        return None, [], None
+        return None, []
 
 
 @pytest.fixture
