@@ -152,6 +152,7 @@ class Station:
     def start(self) -> Station:
         """Open the store (recovering from any crash), then start processing the queue."""
         self.store.open()
+        self.review.remove_stale_temps()  # a view being written when the power went
         self._intake = Intake(self.data_dir, self.config.storage.reserve_mb)
         budget = kb_bytes(self.config.processing.budget_kb)
         pipeline = Pipeline(self.store, self._intake, budget, self.book_lock)

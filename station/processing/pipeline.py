@@ -147,8 +147,10 @@ class Pipeline:
         def run() -> None:
             try:
                 prepare(page, capture, rgb)
-            except Exception:  # the screen makes the view itself when asked
-                log.warning("view of %s not prepared", capture.id, exc_info=True)
+            except (StationError, OSError) as exc:  # a full disk: the screen makes it later
+                log.warning("view of %s not prepared: %s", capture.id, exc)
+            except Exception:  # a bug: logged, the page goes on
+                log.exception("view of %s not prepared", capture.id)
 
         thread = threading.Thread(target=run, name="station-view", daemon=True)
         thread.start()

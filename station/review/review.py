@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 
 from station.core.errors import ImageError, NotFoundError, StationError, UsageError
 from station.core.events import EventBus
-from station.core.fsutil import write_atomic
+from station.core.fsutil import remove_stale_temps, write_atomic
 from station.core.layouts import get_profile
 from station.core.models import (
     Book,
@@ -302,6 +302,10 @@ class Review:
         return self._announce(page, capture, frame)
 
     # -- frames ------------------------------------------------------------------
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Delete the view cache's temporary files a crash left (at start)."""
+        return remove_stale_temps(self.data_dir / VIEWS)
 
     def warm(self, book_key: str, capture_id: str, rgb: NDArray[np.uint8], width: int) -> None:
         """Make a just-processed page's view frame and its ``width`` image from its
