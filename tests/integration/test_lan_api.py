@@ -23,7 +23,7 @@ from station.system import doctor_data
 from station.system.findings import Context
 from station.ui import screens
 from station.ui.app import create_app
-from tests.support.lan import BOOK, Client, lan_config, pair, publish_entries
+from tests.support.lan import BOOK, Client, lan_config, pair, publish_entries, serving_lan
 from tests.support.store import image_pdf
 
 #: The API's public routes; every other route must refuse requests without a token.
@@ -33,14 +33,8 @@ PUBLIC = {("GET", "/station"), ("POST", "/pair"), ("GET", "/pair/<request_id>")}
 @pytest.fixture
 def lan_station(tmp_path: Path) -> Iterator[Station]:
     """A started station with the LAN listener up and three published entries."""
-    station = Station(lan_config(tmp_path / "data")).start()
-    try:
-        station.serve_lan(create_app(station))
-        assert station.lan.listener is not None, station.lan.error
-        publish_entries(station, 3)
+    with serving_lan(lan_config(tmp_path / "data"), 3) as station:
         yield station
-    finally:
-        station.stop()
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ import pytest
 
 from station.app.station import Station
 from station.lan.api import API_PREFIX
-from station.ui.app import create_app
-from tests.support.lan import Client, lan_config, pair, publish_entries
+from tests.support.lan import Client, lan_config, pair, serving_lan
 
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
@@ -34,14 +33,8 @@ EXAMPLES = 12
 
 @pytest.fixture
 def lan_station(tmp_path: Path) -> Iterator[Station]:
-    station = Station(lan_config(tmp_path / "data")).start()
-    try:
-        station.serve_lan(create_app(station))
-        assert station.lan.listener is not None, station.lan.error
-        publish_entries(station, 2)
+    with serving_lan(lan_config(tmp_path / "data"), 2) as station:
         yield station
-    finally:
-        station.stop()
 
 
 def test_every_operation_answers_as_the_schema_says(lan_station: Station) -> None:

@@ -23,8 +23,8 @@ import pytest
 
 from station.app.station import Station
 from station.core import config
-from station.ui.app import create_app
-from tests.support.lan import publish_entries
+from station.core.config import replace_key
+from tests.support.lan import lan_config, serving_lan
 from tests.support.netns import Peer, peer_namespace
 
 pytestmark = pytest.mark.slow
@@ -74,22 +74,9 @@ print("rounds", rounds, flush=True)
 
 
 def _station_config(data_dir: Path, host: str) -> config.Config:
-    text = f"""
-[storage]
-data_dir = "{data_dir}"
-reserve_mb = 50
-[station]
-name = "Trạm thử"
-office_code = "xa-dong-hoa"
-office_name = "UBND xã Đông Hòa"
-[lan]
-host = "{host}"
-port = 0
-interfaces = ["lo"]
-announce = false
-threads = 8
-"""
-    return config.parse(text, "test", environ={})
+    """The test station's LAN listener on ``host`` (the namespace's link), 8 threads."""
+    listening = replace_key(lan_config(data_dir), "lan.host", host)
+    return replace_key(listening, "lan.threads", 8)
 
 
 @pytest.fixture
@@ -100,14 +87,8 @@ def peer() -> Iterator[Peer]:
 
 @pytest.fixture
 def station(peer: Peer, tmp_path: Path) -> Iterator[Station]:
-    station = Station(_station_config(tmp_path / "data", peer.host_ip)).start()
-    try:
-        station.serve_lan(create_app(station))
-        assert station.lan.listener is not None, station.lan.error
-        publish_entries(station, FILES)
+    with serving_lan(_station_config(tmp_path / "data", peer.host_ip), FILES) as station:
         yield station
-    finally:
-        station.stop()
 
 
 def _collect(peer: Peer, state: Path, *args: str) -> list[str]:

@@ -14,6 +14,7 @@ from station.core import config
 from station.core.errors import AuthError, ConflictError, LockedOutError, NotFoundError, UsageError
 from station.core.models import BookRef
 from station.operators.shifts import LOCK_SECONDS, MAX_TRIES, hash_pin, verify_pin
+from tests.support.clock import Clock
 from tests.support.events import next_of
 from tests.support.stations import capture, running_station
 from tests.support.store import store_index
@@ -23,14 +24,6 @@ from tests.support.store import store_index
 def station(data_dir: Path) -> Iterator[Station]:
     with running_station(data_dir) as running:
         yield running
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_pins_are_salted_scrypt_hashes() -> None:
@@ -89,7 +82,7 @@ def test_a_shift_starts_with_the_right_pin_and_ends_with_a_note(station: Station
 
 
 def test_five_wrong_pins_lock_that_operator_for_a_minute(station: Station) -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     station.shifts.limiter.clock = clock
     lan = TouchApi(station).add_operator("Lan", "2468")
     minh = TouchApi(station).add_operator("Minh", "1357")
@@ -108,7 +101,7 @@ def test_five_wrong_pins_lock_that_operator_for_a_minute(station: Station) -> No
 
 
 def test_the_admin_pin_is_set_once_checked_and_rate_limited(station: Station) -> None:
-    station.shifts.limiter.clock = Clock()
+    station.shifts.limiter.clock = Clock(1000.0)
     assert not TouchApi(station).admin_pin_set() and not TouchApi(station).check_admin_pin("1234")
     assert TouchApi(station).settings_view()["admin_pin_set"] is False
     with pytest.raises(UsageError):

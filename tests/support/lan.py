@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from station.app.station import Station
 from station.core import config
 from station.core.models import Book, BookRef, Capture, Entry, Region, new_id
 from station.processing.page import publish_pdf
+from station.ui.app import create_app
 from tests.support.store import image_pdf
 
 BOOK = "KS-2007-01"
@@ -36,6 +39,19 @@ interfaces = ["lo"]
 announce = {"true" if announce else "false"}
 """
     return config.parse(text, "test", environ={})
+
+
+@contextlib.contextmanager
+def serving_lan(station_config: config.Config, entries: int) -> Iterator[Station]:
+    """A started station with its LAN listener up and ``entries`` published entries."""
+    station = Station(station_config).start()
+    try:
+        station.serve_lan(create_app(station))
+        assert station.lan.listener is not None, station.lan.error
+        publish_entries(station, entries)
+        yield station
+    finally:
+        station.stop()
 
 
 def publish_entries(station: Station, count: int, first: int = 1) -> list[Entry]:

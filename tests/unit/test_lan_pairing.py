@@ -11,19 +11,12 @@ from station.lan.db import LanDB
 from station.lan.errors import LanError
 from station.lan.pairing import PENDING_PER_ADDRESS, REQUEST_TTL, Pairing
 from station.lan.ratelimit import RateLimit
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_700_000_000.0)
 
 
 @pytest.fixture

@@ -20,14 +20,7 @@ from station.core import config
 from station.core.errors import AuthError, ConflictError, NotFoundError
 from station.lan.interfaces import Address
 from station.ui.phone_link import qr_svg, station_base_url
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 @pytest.fixture
