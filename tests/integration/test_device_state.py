@@ -16,13 +16,12 @@ from flask.testing import FlaskClient
 pytest.importorskip("sane")
 
 from station.app.station import Station
-from station.app.touch import TouchApi
 from station.core import messages
 from station.core.config import replace_key
 from station.ui.app import create_app
 from tests.support.configs import simulated_config
 from tests.support.sane_backend import sane_test_backend
-from tests.support.stations import TEST_APP_CONFIG
+from tests.support.stations import TEST_APP_CONFIG, past_the_wizard
 
 PIN = "4321"
 
@@ -34,11 +33,7 @@ def sane_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def _client(station: Station) -> FlaskClient:
-    touch = TouchApi(station)
-    touch.set_admin_pin(PIN)
-    operator = touch.add_operator("Lê Thị Hoa", PIN)
-    touch.start_shift(operator.id, PIN)
-    touch.create_book("KS", 2007, 1, None, "page-1", 1, None)
+    past_the_wizard(station, PIN, PIN, profile="page-1")
     return create_app(station, TEST_APP_CONFIG).test_client()
 
 

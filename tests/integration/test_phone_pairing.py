@@ -19,6 +19,7 @@ from station.core import config
 from station.core.models import Capture
 from tests.support.configs import simulated_config
 from tests.support.images import jpeg_bytes, ledger_jpeg
+from tests.support.stations import past_the_wizard
 
 PIN = "4321"
 HOST = "192.0.2.50"  # the web server's LAN address in station.toml
@@ -35,11 +36,7 @@ def station_config(data_dir: Any) -> config.Config:
 @pytest.fixture
 def touch(client: FlaskClient, station: Station) -> FlaskClient:
     """The station's own screen, past the wizard, with a shift and a book."""
-    api = TouchApi(station)
-    api.set_admin_pin(PIN)
-    operator = api.add_operator("Lê Thị Hoa", PIN)
-    api.start_shift(operator.id, PIN)
-    api.create_book("KS", 2007, 1, None, "spread-2", 1, None)
+    past_the_wizard(station, PIN, PIN)
     return client
 
 

@@ -21,6 +21,7 @@ from station.app.touch import TouchApi
 from station.core import messages
 from station.core.diskspace import StorageState
 from tests.support.events import next_of
+from tests.support.stations import past_the_wizard
 
 PIN = "4321"
 
@@ -28,10 +29,7 @@ PIN = "4321"
 @pytest.fixture
 def client(client: FlaskClient, station: Station) -> FlaskClient:
     """A browser session on a station past the wizard, with a shift and a book."""
-    TouchApi(station).set_admin_pin(PIN)
-    operator = TouchApi(station).add_operator("Lê Thị Hoa", PIN)
-    TouchApi(station).start_shift(operator.id, PIN)
-    TouchApi(station).create_book("KS", 2007, 1, None, "spread-2", 1, None)
+    past_the_wizard(station, PIN, PIN)
     return client
 
 

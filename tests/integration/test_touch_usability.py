@@ -21,7 +21,7 @@ from station.core import messages
 from station.review.review import next_entry_after
 from station.ui import formats, system_time
 from station.ui.scan_views import flag_help
-from tests.support.stations import capture
+from tests.support.stations import capture, past_the_wizard
 
 PIN = "4321"
 ADMIN = "2580"
@@ -30,11 +30,7 @@ ADMIN = "2580"
 @pytest.fixture
 def client(client: FlaskClient, station: Station) -> FlaskClient:
     """A browser session on a station past the wizard, with a shift and a book."""
-    touch = TouchApi(station)
-    touch.set_admin_pin(ADMIN)
-    operator = touch.add_operator("Lê Thị Hòa", PIN)
-    touch.start_shift(operator.id, PIN)
-    touch.create_book("KS", 2007, 1, None, "spread-2", 1, None)
+    past_the_wizard(station, ADMIN, PIN, name="Lê Thị Hòa")
     return client
 
 

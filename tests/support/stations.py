@@ -32,6 +32,22 @@ def running_station(data_dir: Path, extra: str = "") -> Iterator[Station]:
         yield running
 
 
+def past_the_wizard(
+    station: Station,
+    admin_pin: str,
+    operator_pin: str,
+    name: str = "Lê Thị Hoa",
+    profile: str = "spread-2",
+) -> None:
+    """The admin PIN set, ``name``'s shift started and book KS/2007/01 (``profile``) open,
+    as the touch screens leave a station ready to scan."""
+    touch = TouchApi(station)
+    touch.set_admin_pin(admin_pin)
+    operator = touch.add_operator(name, operator_pin)
+    touch.start_shift(operator.id, operator_pin)
+    touch.create_book("KS", 2007, 1, None, profile, 1, None)
+
+
 def capture(station: Station, count: int = 1) -> list[PageView]:
     """Capture ``count`` pages into the open book, process them, return their views."""
     job = TouchApi(station).start_capture(count)
