@@ -122,6 +122,22 @@ def test_a_slightly_skewed_page_is_cut_along_its_writing() -> None:
     assert abs(found.slope + np.tan(np.radians(0.6))) < 0.004  # rows fall to the right
 
 
+def test_a_printed_table_with_pale_broken_rules_and_a_heavy_frame_is_cut_at_its_numbers() -> None:
+    # As on the microfilmed repertories: the table's printed rules are lighter than the
+    # writing and break into dashes at the ink level, and the frame is a double rule
+    # that reads as one line too thick to be a rule. The first column is still found,
+    # between the frame and the first rule, and the entries are cut at its numbers.
+    drawn = draw([1, 3, 2, 1, 4, 2, 1, 1], rules=185)
+    page = drawn.flat.copy()
+    cv2.rectangle(page, (57, 150), (63, 1060), 20, -1)  # the frame's heavy left edge
+    for top in range(150, 1060, 18):  # the first column's rule, dashed at the ink level
+        cv2.line(page, (110, top), (110, top + 9), 60, 1)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert found.key[1] - found.key[0] < 80
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_page_without_numbers_is_left_whole() -> None:
     found = found_bands(draw([1, 2, 1, 3], numbers=False))
     assert found is None

@@ -54,6 +54,8 @@ KEY_WIDTH_SHARE = 0.22
 #: Flattened level under which a pixel in the key column is writing: lighter than the
 #: page's ink level, as numbers there are often small and faint (microfilm, old ink).
 MARK_LEVEL = 200
+#: A start mark is at most this many letters high (a number written with a flourish).
+MARK_LETTERS = 4.5
 #: A page with less ink than this share at the page's ink level is written in pale
 #: ink (brown, faded iron-gall): its writing level is found from the page itself.
 PALE_SHARE = 0.015
@@ -147,22 +149,37 @@ def find_entries(
     # Rules beyond the writing are page edges (a book block's stacked leaves), not the
     # table's: the table's own rules lie within a few letters of its writing.
     near = 4 * letter
-    rules_x = [x for x in _vertical_rules(vertical, height) if left - near <= x <= right + near]
-    left = float(min([*rules_x[:1], left]))
-    right = float(max([*rules_x[-1:], right]))
-    key = _key_column(text, rules_x, left, right, dpi)
+    # Printed column rules are often lighter than the writing, or broken at the ink
+    # level: they are sought at the key column's lighter level too.
+    faint = u8(cv2.threshold(lighter, MARK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
+    lighter_mask = faint
+    key = None
+    for pale_rules in (False, True):
+        if pale_rules:
+            vertical = u8(cv2.bitwise_or(vertical, _rules(faint, dpi)[1]))
+        rules_x = [x for x in _vertical_rules(vertical, height) if left - near <= x <= right + near]
+        ruled = (float(min([*rules_x[:1], left])), float(max([*rules_x[-1:], right])))
+        marked = cv2.bitwise_and(
+            faint, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3)))
+        )
+        marked = _without_specks(u8(marked), dpi)
+        key = _key_column(text, marked, rules_x, ruled, letter, dpi)
+        if key is not None:
+            break
+    left, right = ruled
+    faint = marked
     trace.update(
         text=text, slope=slope, letter=letter, rules_x=rules_x, key=key, span=(left, right)
     )
     if key is None:
         return None
-    faint = u8(cv2.threshold(lighter, MARK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
-    faint = cv2.bitwise_and(faint, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3))))
-    marks = _marks(_without_specks(u8(faint), dpi), key, letter)
+    marks = _marks(faint, key, letter)
     trace.update(marks=[(m.top, m.bottom) for m in marks])
     if not marks:
         return None
-    marks, ceiling = _below_headings(marks, horizontal, left, right, height)
+    # The rule under the column headings may be printed lighter than the writing.
+    across = u8(cv2.bitwise_or(horizontal, _rules(lighter_mask, dpi)[0]))
+    marks, ceiling = _below_headings(marks, across, left, right, height)
     trace.update(ceiling=ceiling)
     if not marks:
         return None
@@ -213,7 +230,7 @@ def _residual_slope(text: Gray) -> float:
     step = max(1, ys.size // 40_000)  # enough pixels for the profile, few for speed
     ys, xs = ys[::step].astype(np.float64), xs[::step].astype(np.float64) - text.shape[1] / 2
     best, best_score = 0.0, -1.0
-    for degrees in np.arange(-2.0, 2.0001, 0.05):
+    for degrees in np.arange(-0.75, 0.7501, 0.05):
         slope = float(np.tan(np.radians(degrees)))
         rows = np.round(ys - xs * slope).astype(np.int64)
         counts = np.bincount(rows - rows.min()).astype(np.float64)
@@ -339,18 +356,40 @@ def _vertical_rules(vertical: Gray, height: int) -> list[float]:
 
 
 def _key_column(
-    text: Gray, rules_x: list[float], left: float, right: float, dpi: float
+    text: Gray,
+    faint: Gray,
+    rules_x: list[float],
+    span_x: tuple[float, float],
+    letter: float,
+    dpi: float,
 ) -> tuple[float, float] | None:
     """The column entries start in: a narrow first ruled column, else the first band
-    of writing left of the first empty channel down the page."""
+    of writing left of the first empty channel down the page.
+
+    ``faint`` is the writing at the key column's lighter level: numbers there are often
+    paler than the rest. Rules closer than a double rule's spacing are one rule; the
+    table's left edge bounds the first column when its own rule is not found (a frame
+    line too thick to pass for a rule, or the page's edge).
+    """
+    left, right = span_x
     span = right - left
     written, scale = _column_ink(text)
-    for a, b in itertools.pairwise(rules_x):
-        if b - a < dpi * 0.12:
-            continue  # a double rule
-        if b - a <= KEY_WIDTH_SHARE * span and written[int(a) + 1 : int(b)].sum() > 0:
+    pale = np.asarray(faint.sum(axis=0), np.float64) / 255.0
+    rules: list[float] = []
+    for x in rules_x:
+        if rules and x - rules[-1] < dpi * 0.12:
+            continue  # the second line of a double rule
+        rules.append(x)
+    for a, b in itertools.pairwise(rules):
+        if b - a <= KEY_WIDTH_SHARE * span and pale[int(a) + 2 : int(b) - 1].sum() > 0:
             return (a, b)
         break
+    first = rules[0] - left if rules else 0.0
+    if (
+        dpi * 0.2 <= first <= KEY_WIDTH_SHARE * span
+        and len(_marks(faint, (left, rules[0]), letter)) >= 2
+    ):
+        return (left, rules[0])
     # No narrow ruled column: the first band of writing and the channel after it.
     limit = min(len(written), int(left + KEY_WIDTH_SHARE * span))
     blank = (written <= max(1.0, 0.03 * scale)).astype(np.uint8)
@@ -386,18 +425,23 @@ def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
     column = np.ascontiguousarray(text[:, a:b])
     _, _, stats, _ = cv2.connectedComponentsWithStats(column, connectivity=8)
     stats = np.asarray(stats)
-    tops = stats[1:, cv2.CC_STAT_TOP]
-    pieces = sorted(
-        zip(tops.tolist(), (tops + stats[1:, cv2.CC_STAT_HEIGHT]).tolist(), strict=True)
-    )
+    stats = stats[1:]
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    # A sliver one or two pixels wide and several times as high is what is left of a
+    # rule down the column, not a stroke of a number (a hand-written "1" slants).
+    stats = stats[~((widths <= 2) & (heights > 4 * widths))]
+    tops = stats[:, cv2.CC_STAT_TOP]
+    pieces = sorted(zip(tops.tolist(), (tops + stats[:, cv2.CC_STAT_HEIGHT]).tolist(), strict=True))
     marks: list[list[int]] = []
     for top, bottom in pieces:
+        if bottom - top > 6 * letter:
+            continue  # a rule down the column, a frame's edge, a blot: not a number
         if marks and top <= marks[-1][1] + 0.3 * letter:
             marks[-1][1] = max(marks[-1][1], bottom)
         else:
             marks.append([top, bottom])
     # Letter-sized: a dot is not a number, nor is a frame's edge or a blot.
-    return [_Mark(t, b) for t, b in marks if 0.5 * letter <= b - t <= 3 * letter]
+    return [_Mark(t, b) for t, b in marks if 0.5 * letter <= b - t <= MARK_LETTERS * letter]
 
 
 def _share_held(profile: NDArray[np.float64], bands: list[Band]) -> float:
