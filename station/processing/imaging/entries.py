@@ -188,7 +188,10 @@ def find_entries(
     marks = _one_per_row(marks, pitch)
     bands = _bands(text, profile, marks, ceiling, pitch, letter)
     held = _share_held(profile, bands)
-    above = _rows_above(profile, bands, ceiling, pitch)
+    # Rows of a title in large letters, or of a book block's stacked leaves, are no
+    # entry's: only rows of letter-sized writing count as rows above the first entry.
+    letters = _row_profile(_letter_pieces(text, letter), left, right, letter)
+    above = _rows_above(letters, bands, ceiling, pitch)
     trace.update(held=held, rows_above=above)
     if held < MIN_HELD or above > MAX_HEADER_ROWS:
         log.info(
@@ -458,6 +461,14 @@ def _share_held(profile: NDArray[np.float64], bands: list[Band]) -> float:
     for band in bands:
         held[max(0, int(np.floor(band.top))) : int(np.ceil(band.bottom)) + 1] = True
     return float(profile[start:][held[start:]].sum()) / total
+
+
+def _letter_pieces(text: Gray, letter: float) -> Gray:
+    """``text`` without its pieces more than three letters high (titles, streaks)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[1:] = np.asarray(stats)[1:, cv2.CC_STAT_HEIGHT] <= 3 * letter
+    return np.where(keep[np.asarray(labels)], 255, 0).astype(np.uint8)
 
 
 def _rows_above(
