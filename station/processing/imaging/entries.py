@@ -59,6 +59,8 @@ MARK_LETTERS = 4.5
 #: A page with less ink than this share at the page's ink level is written in pale
 #: ink (brown, faded iron-gall): its writing level is found from the page itself.
 PALE_SHARE = 0.015
+#: The share of a page's width on either side left out when judging its ink pale.
+PALE_SIDE_SHARE = 0.15
 #: The range a pale page's own writing level (Otsu's) is kept in.
 PALE_LEVELS = (150, 215)
 #: Bands from marks must hold this share of the writing below the headings; else the
@@ -217,7 +219,11 @@ def _pale_writing(flat: Gray) -> Gray | None:
     """The writing of a page in pale ink (None for a page in dark ink): the flattened
     page under the level Otsu's method finds between its writing and its paper."""
     inner = flat[flat < 250]
-    if inner.size < 100 or (flat < PALE_LEVELS[0]).mean() >= PALE_SHARE:
+    # Judged away from the page's sides: a book block's stacked leaves and the cover
+    # beside a page are dark, and are no writing.
+    side = flat.shape[1] * PALE_SIDE_SHARE
+    middle = flat[:, int(side) : int(flat.shape[1] - side)]
+    if inner.size < 100 or middle.size == 0 or (middle < PALE_LEVELS[0]).mean() >= PALE_SHARE:
         return None
     otsu, _ = cv2.threshold(inner.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = float(np.clip(otsu, *PALE_LEVELS))
@@ -464,10 +470,13 @@ def _share_held(profile: NDArray[np.float64], bands: list[Band]) -> float:
 
 
 def _letter_pieces(text: Gray, letter: float) -> Gray:
-    """``text`` without its pieces more than three letters high (titles, streaks)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
-    keep = np.zeros(count, bool)
-    keep[1:] = np.asarray(stats)[1:, cv2.CC_STAT_HEIGHT] <= 3 * letter
+    """``text`` without its pieces more than three letters high (titles, streaks) and
+    its slivers (what the edges of stacked leaves break into)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    stats = np.asarray(stats)
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    keep = (heights <= 3 * letter) & ~((widths < 0.35 * letter) & (heights > 2 * widths))
+    keep[0] = False
     return np.where(keep[np.asarray(labels)], 255, 0).astype(np.uint8)
 
 
