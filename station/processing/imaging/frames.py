@@ -44,12 +44,50 @@ def find_gutter(ink: Gray) -> int:
     return lo + int(np.argmin(smooth + centre_cost))
 
 
-def page_columns(ink: Gray, pages: int) -> tuple[list[tuple[int, int]], int | None]:
-    """Column ranges of each page of the normalised image, and the gutter if any."""
+#: A spread's fold shades the paper beside it: the paper's brightness, averaged over
+#: this many inches of columns, dips at least :data:`FOLD_DEPTH` below its median
+#: across the middle of the spread. Measured (``docs/developers.md``): 0.07-0.14 on
+#: the real spreads, 0.27-0.51 on the simulator's; a single page: 0.002-0.08.
+FOLD_WIDTH_IN = 0.4
+FOLD_DEPTH = 0.05
+#: The crease is the darkest column within this many inches of the shaded band.
+CREASE_REACH_IN = 0.3
+
+
+def find_fold(shade: NDArray[np.float32], dpi: float) -> int | None:
+    """Column of a spread's fold from the paper's shading (``Normalised.shade``): the
+    darkest column (the crease) in the band the fold shades; None when no band near
+    the middle is shaded enough to be a fold (a flat, evenly lit spread)."""
+    width = len(shade)
+    lo, hi = int(width * 0.35), int(width * 0.65)
+    if hi - lo < 3:
+        return None
+    values = shade.astype(np.float64)
+    broad = np.convolve(values, np.ones(max(3, round(dpi * FOLD_WIDTH_IN))), mode="same")
+    broad /= np.convolve(np.ones(width), np.ones(max(3, round(dpi * FOLD_WIDTH_IN))), mode="same")
+    valley = lo + int(np.argmin(broad[lo:hi]))
+    middle = float(np.median(broad[lo:hi]))
+    if middle <= 0 or (middle - broad[valley]) / middle < FOLD_DEPTH:
+        return None
+    reach = max(2, round(dpi * CREASE_REACH_IN))
+    narrow = np.convolve(values, np.ones(5) / 5, mode="same")
+    a, b = max(lo, valley - reach), min(hi, valley + reach + 1)
+    return a + int(np.argmin(narrow[a:b]))
+
+
+def page_columns(
+    ink: Gray, pages: int, shade: NDArray[np.float32] | None = None, dpi: float = 100.0
+) -> tuple[list[tuple[int, int]], int | None]:
+    """Column ranges of each page of the normalised image, and the gutter if any: at
+    the fold when the paper's ``shade`` shows one, else the emptiest column band near
+    the middle (:func:`find_gutter`)."""
     width = ink.shape[1]
     if pages == 1:
         return [(0, width)], None
-    gutter = find_gutter(ink)
+    fold = find_fold(shade, dpi) if shade is not None else None
+    if fold is None:
+        log.info("no fold shading found: the gutter is the emptiest column near the middle")
+    gutter = find_gutter(ink) if fold is None else fold
     return [(0, gutter), (gutter, width)], gutter
 
 

@@ -87,6 +87,10 @@ class Normalised:
     orientation_uncertain: bool = False
     #: The letters (OSD) gave the turn, direction included: no header vote after it.
     turned_by_text: bool = False
+    #: The paper's brightness down each column of the normalised frame, unflattened
+    #: (the 90th percentile of the grey over the middle rows): the shading and the
+    #: crease of a spread's fold, which flattening takes away. None when not measured.
+    shade: NDArray[np.float32] | None = None
 
     def to_capture(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
         """Map normalised small-frame points back to capture pixels."""
@@ -340,10 +344,21 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         camera, widened, turn.turns, turn.how, angle,
     )  # fmt: skip
     writing = _rewarp(darkest, matrix, factor, size, work_dpi)
+    shade = column_shade(_warp(grey, matrix @ geo.scale(1 / factor), size))
     return Normalised(
         flat, ink_of(flat), writing, matrix, factor, angle, turn.turns, camera, widened,
-        orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text",
+        orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text", shade=shade,
     )  # fmt: skip
+
+
+def column_shade(grey: Gray) -> NDArray[np.float32]:
+    """The paper's brightness down each column of ``grey``: its 90th percentile over
+    the middle 80% of rows (ink and the page's top and bottom edges left out)."""
+    height = grey.shape[0]
+    band = grey[height // 10 : height - height // 10]
+    if band.size == 0:
+        band = grey
+    return np.asarray(np.percentile(band, 90, axis=0), np.float32)
 
 
 @dataclass(frozen=True)
@@ -398,6 +413,7 @@ def turn_half(norm: Normalised) -> Normalised:
         flat, ink_of(flat), writing, half @ norm.matrix, norm.work_scale, norm.angle,
         (norm.turns + 2) % 4, norm.camera, norm.outline_uncertain,
         norm.orientation_uncertain, norm.turned_by_text,
+        None if norm.shade is None else np.ascontiguousarray(norm.shade[::-1]),
     )  # fmt: skip
 
 

@@ -103,12 +103,13 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
     norm = nm.normalise(rgb, dpi, landscape=profile.pages_per_image == 2)
     work_dpi = dpi * norm.work_scale
     ink = _inner(norm.ink, 0)
-    frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
+    frames, gutter = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
     if not norm.turned_by_text and _upside_down(norm, frames):
         norm = nm.turn_half(norm)
         ink = _inner(norm.ink, 0)
-        frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
-    page = _Page(norm, ink, rgb)
+        frames, gutter = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
+    fold = None if gutter is None else (gutter, max(1, round(work_dpi * FOLD_HALF_IN)))
+    page = _Page(norm, _blank_fold(ink, fold, 0), rgb, fold)
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     for side, (frame, columns) in enumerate(frames):
@@ -152,30 +153,53 @@ def _ink_below(
 
 
 def _frames(
-    ink: nm.Gray, pages: int, work_dpi: float
+    ink: nm.Gray, pages: int, work_dpi: float, shade: NDArray[np.float32] | None = None
 ) -> tuple[list[tuple[Frame | None, tuple[int, int]]], int | None]:
     """Each page's table frame (None when none is ruled) and its columns, on the ink
-    without its border (:func:`_inner`)."""
-    columns, gutter = page_columns(ink, pages)
+    without its border (:func:`_inner`); ``shade`` shows a spread's fold."""
+    columns, gutter = page_columns(ink, pages, shade, work_dpi)
     horizontal, vertical = line_masks(ink, work_dpi)
     return [(find_frame(horizontal, vertical, x0, x1), (x0, x1)) for x0, x1 in columns], gutter
+
+
+#: Half the width of the band down a spread's fold that is no page's writing (inches).
+FOLD_HALF_IN = 0.08
 
 
 class _Page:
     """The normalised image with its border blanked, read by every page of a spread:
     the ink at once, the darkest channel the first time entries are sought by marks."""
 
-    def __init__(self, norm: nm.Normalised, ink: nm.Gray, rgb: NDArray[np.uint8]) -> None:
+    def __init__(
+        self,
+        norm: nm.Normalised,
+        ink: nm.Gray,
+        rgb: NDArray[np.uint8],
+        fold: tuple[int, int] | None = None,
+    ) -> None:
         self.norm = norm
         self.ink = ink
         self.rgb = rgb  # the capture, where the boundaries found are refined
+        self.fold = fold
         self._writing: nm.Gray | None = None
 
     @property
     def writing(self) -> nm.Gray:
         if self._writing is None:
-            self._writing = _inner(self.norm.writing, 255)
+            self._writing = _blank_fold(_inner(self.norm.writing, 255), self.fold, 255)
         return self._writing
+
+
+def _blank_fold(image: nm.Gray, fold: tuple[int, int] | None, fill: int) -> nm.Gray:
+    """``image`` with the columns of a spread's fold (column, half width) set to
+    ``fill``: the crease's shadow is a dark line down the page, which the pages on
+    either side would take for a rule or for their table's edge."""
+    if fold is None:
+        return image
+    image = image.copy()
+    column, half = fold
+    image[:, max(0, column - half) : column + half + 1] = fill
+    return image
 
 
 def _inner(image: nm.Gray, fill: int) -> nm.Gray:
