@@ -58,6 +58,13 @@ GROUND_NOT_PAGE = 0.1
 OUTSIDE_WIDEN = 0.003
 #: ... and above which the outline is no page outline at all: the image is kept whole.
 OUTSIDE_NOT_PAGE = 0.08
+#: A paper outline is simplified within this share of its perimeter to find torn
+#: corners (:func:`_corners_past_tears`); a side up to ``TEAR_SIDE`` of the shortest
+#: edge is a missing corner, and the edges met past it may add up to ``TEAR_AREA`` - 1
+#: of the outline's area.
+TEAR_SIMPLIFY = 0.005
+TEAR_SIDE = 0.5
+TEAR_AREA = 1.08
 
 
 def u8(array: object) -> Gray:
@@ -151,12 +158,45 @@ def find_paper(grey: Gray) -> NDArray[np.float64] | None:
     if not 0.25 < float(cv2.contourArea(hull)) / area < CAMERA_PAPER_SHARE:
         return None
     perimeter = float(cv2.arcLength(hull, True))
+    torn = _corners_past_tears(hull, perimeter)
+    if torn is not None:
+        return torn
     for fraction in (0.01, 0.02, 0.03, 0.05):
         approx = cv2.approxPolyDP(hull, fraction * perimeter, True)
         if len(approx) == 4:
             return geo.order_corners(np.asarray(approx, dtype=np.float64))
     box = cv2.boxPoints(cv2.minAreaRect(hull))
     return geo.order_corners(np.asarray(box, dtype=np.float64))
+
+
+def _corners_past_tears(hull: NDArray[np.int32], perimeter: float) -> NDArray[np.float64] | None:
+    """The paper's corners when its outline is a quadrilateral with corners cut off
+    (torn or missing corners), else None.
+
+    The outline is simplified finely; its four longest sides are the paper's edges,
+    and each short side between two of them is a missing corner: the two edges are
+    met where they cross. Simplifying coarsely instead would cut the corner with a
+    diagonal through the page, and the warp would pull that line into the text.
+    """
+    approx = cv2.approxPolyDP(hull, TEAR_SIMPLIFY * perimeter, True).reshape(-1, 2)
+    if len(approx) <= 4 or len(approx) > 8:
+        return None
+    points = approx.astype(np.float64)
+    sides = np.roll(points, -1, axis=0) - points
+    lengths = np.hypot(sides[:, 0], sides[:, 1])
+    edges = sorted(np.argsort(lengths)[-4:])
+    if lengths[[i for i in range(len(points)) if i not in edges]].max() > TEAR_SIDE * min(
+        lengths[edges]
+    ):
+        return None
+    corners = []
+    for a, b in zip(edges, edges[1:] + edges[:1], strict=True):
+        corners.append(geo.intersect((points[a], sides[a]), (points[b], sides[b])))
+    quad = np.array(corners, np.float64)
+    hull_area = float(cv2.contourArea(hull))
+    if not np.isfinite(quad).all() or geo.polygon_area(quad) > TEAR_AREA * hull_area:
+        return None
+    return geo.order_corners(quad)
 
 
 @dataclass(frozen=True)
