@@ -145,7 +145,10 @@ def test_a_torn_corner_does_not_pull_the_outline_into_the_text() -> None:
     page = render_page(spec)
     rgb = np.asarray(page.image)
     grey, red, factor = nm.downscale(rgb, 150)
-    quad = nm.find_paper(grey)
+    cut = nm.find_paper(grey)  # the plain outline cuts the corner with a diagonal ...
+    assert cut is not None and nm.check_outline(red, cut, 150 * factor) is not None
+    assert nm.check_outline(red, cut, 150 * factor).widened  # type: ignore[union-attr]
+    quad = nm.find_paper(grey, past_tears=True)  # ... the edges met past the tear do not
     assert quad is not None
     # Where the paper's corner would be, torn or not (the renderer's own transform).
     width, _ = sheet_size(spec)
@@ -153,6 +156,7 @@ def test_a_torn_corner_does_not_pull_the_outline_into_the_text() -> None:
     assert np.hypot(*(quad[1] - corner)) < 0.1 * factor * 150, (quad[1], corner)  # 0.1 inch
     outline = nm.check_outline(red, quad, 150 * factor)
     assert outline is not None and not outline.widened
+    assert nm.normalise(rgb, 150).camera and not nm.normalise(rgb, 150).outline_uncertain
     found = segment(rgb, 150, get_profile("stacked"))
     assert OUTLINE_FLAG not in found.flags and "count_mismatch" not in found.flags
     assert len(found.regions) == len(page.entries)

@@ -135,8 +135,12 @@ def ink_of(flat: Gray) -> Gray:
     return u8(cv2.threshold(flat, INK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
 
 
-def find_paper(grey: Gray) -> NDArray[np.float64] | None:
-    """The paper's corners (TL, TR, BR, BL) when it lies on a darker table, else None."""
+def find_paper(grey: Gray, past_tears: bool = False) -> NDArray[np.float64] | None:
+    """The paper's corners (TL, TR, BR, BL) when it lies on a darker table, else None.
+
+    ``past_tears``: the corners of the paper's four edges met past cut-off corners
+    (:func:`_corners_past_tears`), None when the outline shows none.
+    """
     blurred = cv2.GaussianBlur(grey, (5, 5), 0)
     level, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     edge = max(2, min(grey.shape) // 100)
@@ -158,9 +162,8 @@ def find_paper(grey: Gray) -> NDArray[np.float64] | None:
     if not 0.25 < float(cv2.contourArea(hull)) / area < CAMERA_PAPER_SHARE:
         return None
     perimeter = float(cv2.arcLength(hull, True))
-    torn = _corners_past_tears(hull, perimeter)
-    if torn is not None:
-        return torn
+    if past_tears:
+        return _corners_past_tears(hull, perimeter)
     for fraction in (0.01, 0.02, 0.03, 0.05):
         approx = cv2.approxPolyDP(hull, fraction * perimeter, True)
         if len(approx) == 4:
@@ -360,6 +363,8 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     matrix, size = geo.scale(factor), (width, height)
     quad = find_paper(grey)
     outline = check_outline(red, quad, work_dpi) if quad is not None else None
+    if quad is not None and (outline is None or outline.widened):
+        outline = _past_tears(grey, red, work_dpi) or outline
     if outline is not None:
         size = outline.size
         matrix = outline.matrix @ matrix
@@ -384,6 +389,21 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         flat, ink_of(flat), writing, matrix, factor, angle, turn.turns, camera, widened,
         orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text",
     )  # fmt: skip
+
+
+def _past_tears(grey: Gray, red: Gray, dpi: float) -> Outline | None:
+    """The outline of the paper's edges met past a torn or missing corner, when the
+    ink agrees with it all round (nothing outside it, so no widening); else None.
+
+    Asked only when the plain outline cut ink or was refused: a page whose outline
+    holds its ink keeps it.
+    """
+    quad = find_paper(grey, past_tears=True)
+    outline = check_outline(red, quad, dpi) if quad is not None else None
+    if outline is None or outline.widened:
+        return None
+    log.debug("outline: met past a torn or missing corner")
+    return outline
 
 
 @dataclass(frozen=True)
