@@ -84,6 +84,8 @@ class ImageRow:
     #: Ink outside every entry, ``{"reason", "share", "box"}`` each (share of the
     #: page's ink; box in decoded pixels, EXIF orientation applied).
     outside: list[dict[str, Any]] = field(default_factory=list)
+    #: Share of the page's ink outside every entry by reason, specks included.
+    outside_shares: dict[str, float] = field(default_factory=dict)
     #: The figures behind some flags (``count_mismatch``: expected and found, ...).
     flag_details: dict[str, dict[str, str]] = field(default_factory=dict)
     reserved_numbers: list[str] = field(default_factory=list)

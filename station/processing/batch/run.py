@@ -226,6 +226,7 @@ def _cut_and_write(
     row.flag_details = found.details
     row.flag_text = [flagtext.both(f, found.details) for f in row.flags]
     row.outside = [piece.to_dict() for piece in found.outside.pieces]
+    row.outside_shares = {k: round(v, 5) for k, v in found.outside.shares.items()}
     row.upright_turns = (EXIF_TURNS[decoded.orientation] + found.turns) % 4
     capture = Capture(
         id=new_id("c"),

@@ -20,8 +20,8 @@ the table the regions of its page side span:
 - ``between``: within the table's span, between two entries;
 - ``margin``: beside the table (marginal notes, the other page of an uncut spread).
 
-``between`` and ``margin`` over :data:`FLAG_SHARE` of the page's ink flag the page
-:data:`OUTSIDE_FLAG`: content no file holds.
+``below``, ``between`` and ``margin`` together over :data:`FLAG_SHARE` of the page's ink
+flag the page :data:`OUTSIDE_FLAG`: content no file holds.
 """
 
 from __future__ import annotations
@@ -45,12 +45,13 @@ OUTSIDE_FLAG = "ink_outside_entries"
 REASONS = ("header", "page_edge", "below", "between", "margin")
 #: Reasons that name content no file holds (the others are the page's own furniture).
 CONTENT_REASONS = frozenset({"below", "between", "margin"})
-#: Reasons that raise :data:`OUTSIDE_FLAG` (``below`` has its own flag).
-FLAGGED_REASONS = frozenset({"between", "margin"})
-#: Share of the page's ink outside every entry, as ``between`` or ``margin``, over
-#: which the page is flagged. Simulated pages that lose nothing stay at 0.09% or less,
-#: the real tuning pages at 0.19% or less; a three-line note in the margin of a
-#: simulated page is 0.28-0.78% (a spread holds twice the ink: 0.01-0.35%).
+#: Reasons that raise :data:`OUTSIDE_FLAG`: every piece of content in no file
+#: (``below`` also has its own flag, on the page's dark ink over 0.5%).
+FLAGGED_REASONS = CONTENT_REASONS
+#: Share of the page's ink outside every entry (``below``, ``between``, ``margin``) over
+#: which the page is flagged. Simulated pages that lose nothing stay at 0.09% or less, the
+#: real tuning pages at 0.12% or less; a three-line note in the margin of a simulated
+#: page is 0.28-0.78% (a spread holds twice the ink: 0.01-0.35%).
 FLAG_SHARE = 0.0025
 #: Flattened level under which a pixel of the small copy is ink to account for.
 CONTENT_LEVEL = 190
@@ -72,6 +73,9 @@ NEAR_IN = 0.08
 #: A piece is reported when it holds at least this share of the page's ink (specks are
 #: counted in the totals but not listed one by one).
 LIST_SHARE = 0.0005
+#: At most this many pieces are listed, largest first: the page's record travels in
+#: every entry's PDF.
+MAX_LISTED = 24
 
 Box = tuple[int, int, int, int]
 
@@ -182,7 +186,7 @@ def account(
             if share >= LIST_SHARE:
                 pieces.append(OutsidePiece(reason, share, _capture_box(norm, piece.box)))
     pieces.sort(key=lambda p: -p.share)
-    return Accounting(pieces, shares, inside)
+    return Accounting(pieces[:MAX_LISTED], shares, inside)
 
 
 def _group(ink: nm.Gray, work_dpi: float) -> list[tuple[_Piece, int]]:
