@@ -11,6 +11,10 @@ Each entry's polygon in the report (stored pixel grid, EXIF orientation not
 applied) is scored against the truth by
 :mod:`station.processing.imaging.truthscore` (the rules are in its docstring): entries
 exact, leaked, split text lines, entries with lost ink and whether a flag said so,
+the product's own accounting of the ink outside every entry (``outside``: the share of
+the page's ink outside every region that is neither header nor page edge, from the
+report's ``images[].outside_shares``; ``said``: over :data:`LOST_SHARE` it is lost, and
+"SILENT" when no flag of :data:`NAMES_LOSS` names it),
 orientation, PDF bytes (1 KB = 1000 bytes: a file counts as over when it holds more
 than ``--limit`` bytes), CPU seconds and peak memory of the child (both include the
 interpreter and imports, measured once on ``station process --help`` and printed at
@@ -58,6 +62,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from station.processing.imaging.outside import CONTENT_REASONS, FLAG_SHARE, OUTSIDE_FLAG
 from station.processing.imaging.truthscore import ImageScore, Truth, ink_mask, score_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,6 +122,14 @@ UNSPECIFIC = NOT_ABOUT_CONTENT | {
 }  # fmt: skip
 
 
+#: Flags that name ink in no file (issue 13: content outside every entry, under the
+#: last one, cut by the page's outline).
+NAMES_LOSS = frozenset({OUTSIDE_FLAG, "ink_below_entries", "page_outline_uncertain"})
+#: Content ink outside every region over this share of the page's ink is lost content
+#: (the product's own threshold; under it, specks and flattening noise).
+LOST_SHARE = FLAG_SHARE
+
+
 @dataclass
 class ChildRun:
     """One ``station process`` run: its report, exit status and cost."""
@@ -141,6 +154,11 @@ class Result:
     silent_loss: bool  # content lost and no flag at all on the image or its entries
     unnamed_loss: bool  # content lost and no flag that names a loss
     pdf_bytes: list[int]
+    #: The product's accounting (report ``images[].outside_shares``): share of the
+    #: page's ink outside every region that is neither header nor page edge ...
+    outside: float = 0.0
+    #: ... and whether it is lost (over LOST_SHARE) with no flag naming it.
+    outside_silent: bool = False
 
 
 def process(image: Path, profile: str, work: Path) -> ChildRun:
@@ -204,6 +222,8 @@ def measure(image: Path, work: Path) -> Result:
     score = score_image(Truth.from_json(data, size), regions_of(run.report), ink, INK_FACTOR, turns)
     flags = flags_of(run.report)
     lost = score.lost_entries > 0
+    shares = images[0].get("outside_shares", {}) if images and not images[0]["error"] else {}
+    outside = sum(float(v) for k, v in shares.items() if k in CONTENT_REASONS)
     return Result(
         name=image.name,
         split=SPLIT.get(image.name, "unlisted"),
@@ -214,6 +234,8 @@ def measure(image: Path, work: Path) -> Result:
         silent_loss=lost and not set(flags) - NOT_ABOUT_CONTENT,
         unnamed_loss=lost and not set(flags) - UNSPECIFIC,
         pdf_bytes=[e["bytes"] for e in run.report.get("entries", []) if e["file"]],
+        outside=outside,
+        outside_silent=outside > LOST_SHARE and not NAMES_LOSS & set(flags),
     )
 
 
@@ -242,10 +264,18 @@ def _said(result: Result) -> str:
     return "unspecific" if result.unnamed_loss else "named"
 
 
+def _outside_said(result: Result) -> str:
+    """The accounting's loss: "-" (none over LOST_SHARE), "named" or "SILENT"."""
+    if result.outside <= LOST_SHARE:
+        return "-"
+    return "SILENT" if result.outside_silent else "named"
+
+
 def print_images(results: Sequence[Result], limit: int) -> None:
     """One line per image."""
     print(f"{'image':32} {'set':8} {'true':>4} {'found':>5} {'exact':>5} {'leak':>4} "
-          f"{'split/lines':>11} {'lost':>4} {'ink lost':>8} {'loss flagged':>12} {'orient':>6} "
+          f"{'split/lines':>11} {'lost':>4} {'ink lost':>8} {'loss flagged':>12} "
+          f"{'outside':>7} {'said':>6} {'orient':>6} "
           f"{'PDFs':>4} {'max B':>7} {f'>{limit}':>7} {'CPU s':>6} {'image s':>7} {'peak MB':>7} "
           f"{'exit':>4}  flags")  # fmt: skip
     for r in results:
@@ -256,7 +286,7 @@ def print_images(results: Sequence[Result], limit: int) -> None:
         over = sum(b > limit for b in r.pdf_bytes)
         print(f"{r.name[:32]:32} {r.split:8} {s.entries:>4} {s.found:>5} {s.exact:>5} "
               f"{s.leaked:>4} {f'{s.split_lines}/{s.lines}':>11} {s.lost_entries:>4} "
-              f"{ink:>8} {said:>12} {orient:>6} "
+              f"{ink:>8} {said:>12} {100 * r.outside:>6.2f}% {_outside_said(r):>6} {orient:>6} "
               f"{len(r.pdf_bytes):>4} {max(r.pdf_bytes, default=0):>7} {over:>7} "
               f"{r.run.cpu_seconds:>6.1f} {_image_seconds(r):>7.1f} {r.run.peak_mb:>7.0f} "
               f"{r.run.exit_code:>4}  "
@@ -282,6 +312,9 @@ def totals(chosen: Sequence[Result], limit: int) -> dict[str, str]:
         "ink lost": f"{100 * lost / ink:.1f}%" if ink else "-",
         "loss imgs silent/unnamed": f"{sum(r.silent_loss for r in chosen)}"
         f"/{sum(r.unnamed_loss for r in chosen)}",
+        "outside lost/silent": f"{sum(r.outside > LOST_SHARE for r in chosen)}"
+        f"/{sum(r.outside_silent for r in chosen)}",
+        "outside max": f"{100 * max(r.outside for r in chosen):.2f}%",
         "orient wrong": wrong + (f" (+{unknown}?)" if unknown else ""),
         "PDFs": str(len(sizes)),
         "max B": str(max(sizes, default=0)),
@@ -344,6 +377,7 @@ def main() -> int:
         rows = [
             {"name": r.name, "split": r.split, "kind": r.kind, "flags": r.flags,
              "silent_loss": r.silent_loss, "unnamed_loss": r.unnamed_loss,
+             "outside": r.outside, "outside_silent": r.outside_silent,
              "pdf_bytes": r.pdf_bytes, "exit": r.run.exit_code,
              "cpu_seconds": r.run.cpu_seconds, "peak_mb": r.run.peak_mb, **vars(r.score)}
             for r in results

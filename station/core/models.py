@@ -195,6 +195,10 @@ QUALITY_FLAGS = (
     "continued_from_previous",
     "orientation_uncertain",
     "ink_below_entries",
+    "ink_outside_entries",
+    "gutter_uncertain",
+    "dewarped",
+    "template_used",
 )
 
 
@@ -288,6 +292,11 @@ class Page:
     page_numbers: list[int]
     flags: list[str] = field(default_factory=list)
     confidence: float = 1.0
+    #: Ink outside every entry: ``{"reason", "share", "box"}`` each (see
+    #: ``processing.imaging.outside``; box in the capture's decoded pixels).
+    outside: list[dict[str, Any]] = field(default_factory=list)
+    #: The figures behind some flags, for their words (``core.flagtext``).
+    flag_details: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The operator asked to capture this page again; the book's next capture takes
     #: over its entries (numbers kept). Cleared when that happens.
     recapture_requested: bool = False

@@ -43,6 +43,8 @@ REVIEW_FLAGS = frozenset(
         "orientation_uncertain",
         NUMBER_FLAG,  # numbered while an earlier page waited
         "ink_below_entries",
+        "ink_outside_entries",
+        "gutter_uncertain",
     }
 )
 #: The encoding the metadata reserve is measured with (the longest common name).

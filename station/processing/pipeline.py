@@ -255,6 +255,8 @@ class Pipeline:
             page_numbers=[first_page + side for side in range(profile.pages_per_image)],
             flags=sorted({*found.flags, *held}),
             confidence=found.confidence,
+            outside=[piece.to_dict() for piece in found.outside.pieces],
+            flag_details=found.details,
         )
         self.store.save_page(page)
         return page

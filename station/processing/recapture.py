@@ -106,6 +106,8 @@ def take_over(
         page_numbers=list(old.page_numbers),
         flags=list(found.flags),
         confidence=found.confidence,
+        outside=[piece.to_dict() for piece in found.outside.pieces],
+        flag_details=found.details,
         replaces=old.capture_id,
     )
     store.save_page(page)

@@ -139,6 +139,9 @@ class PageView:
     captured_at: str = ""
     operator: str = ""
     dpi: int = 0
+    #: Ink outside every entry and the figures behind the flags (see ``core.models.Page``).
+    outside: list[dict[str, Any]] = field(default_factory=list)
+    flag_details: dict[str, dict[str, str]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -471,6 +474,8 @@ class Review:
             captured_at=capture.captured_at,
             operator=capture.operator,
             dpi=capture.dpi,
+            outside=list(page.outside),
+            flag_details=dict(page.flag_details),
         )
 
     def _box(self, entry: Entry, capture: Capture, frame: ViewFrame) -> Box | None:

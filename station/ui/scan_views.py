@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from werkzeug.wrappers.response import Response
 
+from station.core import flagtext
 from station.core.errors import UsageError
 from station.review.frame import SCREEN_WIDTH
 from station.review.overview import ATTENTION_FLAGS
@@ -178,7 +179,8 @@ def page_for_screen(
         "review": url_for("review.page", key=book_key, capture_id=capture_id),
         "status_label": ui_label("ui.page_" + status, language, status),
         "flag_labels": [ui_label("ui.flag_" + f, language, f) for f in page.get("flags", [])],
-        "flag_help": flag_help(page.get("flags", []), language),
+        "flag_help": flag_help(page.get("flags", []), language, page.get("flag_details")),
+        "outside_lines": outside_lines(page.get("outside", []), language),
     }
 
 
@@ -203,16 +205,34 @@ def _saved_page(book_key: str, capture: dict[str, Any], language: str) -> dict[s
     }
 
 
-def flag_help(flags: list[str], language: str) -> list[dict[str, str]]:
-    """Each flag with its name and a short sentence: what it means, what to do."""
+def flag_help(
+    flags: list[str], language: str, details: flagtext.Details | None = None
+) -> list[dict[str, str]]:
+    """Each flag with its name, what it found on this page (the counts expected and
+    found, the share of ink outside every entry) and what to do."""
     return [
         {
             "flag": f,
-            "label": ui_label("ui.flag_" + f, language, f),
-            "help": ui_label("ui.flag_help_" + f, language, ""),
+            "label": flagtext.label(f, language, details),
+            "help": flagtext.help_text(f, language),
         }
         for f in flags
     ]
+
+
+def outside_lines(pieces: list[dict[str, Any]], language: str) -> list[str]:
+    """Ink outside every entry, one line a reason with its share of the page's ink."""
+    shares: dict[str, float] = {}
+    for piece in pieces:
+        shares[piece["reason"]] = shares.get(piece["reason"], 0.0) + float(piece["share"])
+    return [
+        ui_text(
+            "ui.outside_line", language,
+            reason=ui_label("ui.outside_" + reason, language, reason),
+            share=number(100 * share, language, 1),
+        )
+        for reason, share in sorted(shares.items(), key=lambda item: -item[1])
+    ]  # fmt: skip
 
 
 def _status_line(

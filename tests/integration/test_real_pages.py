@@ -24,7 +24,14 @@ from station.core.layouts import get_profile
 from station.processing.batch.inputs import resolve_dpi
 from station.processing.imaging import geometry as geo
 from station.processing.imaging.load import load_image
-from station.processing.imaging.segment import region_polygon, segment
+from station.processing.imaging.outside import CONTENT_REASONS, FLAG_SHARE, OUTSIDE_FLAG
+from station.processing.imaging.segment import (
+    BELOW_FLAG,
+    BELOW_SHARE,
+    OUTLINE_FLAG,
+    region_polygon,
+    segment,
+)
 from station.processing.imaging.truthscore import Truth, ink_mask, score_image
 from station.processing.page import REVIEW_FLAGS
 from station.store.xmp import read_metadata
@@ -98,3 +105,31 @@ def test_real_pages_come_out_upright_and_lose_nothing_silently(name: str) -> Non
     assert score.ink_lost <= 0.02 * score.ink, (score.ink_lost, score.ink)
     if len(found.regions) != len(truth.entries):
         assert REVIEW_FLAGS & set(found.flags), (len(found.regions), found.flags)
+
+
+#: Flags that name ink in no file: a person is told where to look.
+NAMES_LOSS = frozenset({OUTSIDE_FLAG, BELOW_FLAG, OUTLINE_FLAG})
+
+
+@pytest.mark.parametrize("name", [*SEGMENTED, "rep_riant4_06480_L-0", "bronod1_0033"])
+def test_every_piece_of_ink_is_in_an_entry_or_outside_for_a_reason(name: str) -> None:
+    """The accounting of the page's ink (``imaging.outside``) is whole, and ink outside
+    every entry that is no header nor page edge is either a trace or flagged by name;
+    so is any true entry whose ink lies partly in no region (truthscore's rule)."""
+    data = json.loads((PAGES / f"{name}.json").read_text(encoding="utf-8"))
+    profile = get_profile(data["profile"])
+    decoded = load_image(PAGES / f"{name}.jpg")
+    dpi, _ = resolve_dpi(decoded.dpi, decoded.rgb.shape[1], profile)
+    found = segment(decoded.rgb, dpi, profile)
+    shares = found.outside.shares
+    assert sum(shares.values()) + found.outside.inside == pytest.approx(1.0, abs=1e-6)
+    content = sum(shares.get(reason, 0.0) for reason in CONTENT_REASONS)
+    named = NAMES_LOSS & set(found.flags)
+    assert content <= FLAG_SHARE + BELOW_SHARE or named, (shares, found.flags)
+    to_stored = decoded.to_stored()
+    regions = [geo.apply(to_stored, region_polygon(r.box, r.warp)) for r in found.regions]
+    with Image.open(PAGES / f"{name}.jpg") as stored:
+        red = np.ascontiguousarray(np.asarray(stored.convert("RGB"))[:, :, 0])
+    truth = Truth.from_json(data, decoded.stored_size)
+    score = score_image(truth, regions, ink_mask(red, 4), 4, found.turns)
+    assert not score.lost_entries or named or REVIEW_FLAGS & set(found.flags), found.flags

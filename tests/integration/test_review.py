@@ -226,6 +226,9 @@ def test_a_page_in_review_stays_unpublished_until_accepted(station: Station) -> 
     capture_id = deliver_stacked(station)
     view = TouchApi(station).page_view("KT-1999-02", capture_id)
     assert view.status == "review" and "count_mismatch" in view.flags
+    # The flag says both counts: one entry a page expected, the entries found.
+    counts = view.flag_details["count_mismatch"]
+    assert counts["expected"] == "1" and counts["found"] == str(len(view.entries))
     assert view.entries and all(e.status == "review" and e.file is None for e in view.entries)
     assert station.store.feed.last_seq == 0
     # Edits stay proposals...

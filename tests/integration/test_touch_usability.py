@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 from station.app.station import Station
 from station.app.touch import TouchApi
 from station.core import messages
+from station.core.models import BookRef
 from station.review.review import next_entry_after
 from station.ui import formats, system_time
 from station.ui.scan_views import flag_help
-from tests.support.stations import capture, past_the_wizard
+from tests.support.stations import capture, deliver_stacked, past_the_wizard
 
 PIN = "4321"
 ADMIN = "2580"
@@ -325,3 +326,16 @@ def test_a_failed_time_zone_change_is_said_in_vietnamese_and_logged(
     assert "Không đổi được múi giờ sang Asia/Bangkok." in text
     assert raw not in text and "Access denied" not in text
     assert raw in caplog.text
+
+
+def test_the_review_screen_says_what_each_flag_found(client: FlaskClient, station: Station) -> None:
+    """A stacked page in a one-entry book: the review screen gives both counts, and the
+    ink outside every entry one line a reason with its share of the page's ink."""
+    station.open_book(BookRef.parse("KT/1999/02"), profile="page-1")
+    capture_id = deliver_stacked(station)
+    view = TouchApi(station).page_view("KT-1999-02", capture_id)
+    text = page(client, f"/review/KT-1999-02/{capture_id}")
+    found = len(view.entries)
+    assert f"Số mục không khớp: mỗi trang cần 1 mục, tìm thấy {found}" in text
+    assert view.outside and 'id="page-outside"' in text
+    assert "tiêu đề trang, tiêu đề cột: " in text and "% mực của trang" in text

@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from station.capture.drivers.simulated.render.form import sheet_size
+from station.capture.drivers.simulated.render.page import RenderSpec, render_page
 from station.core.layouts import get_profile
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
@@ -133,3 +135,28 @@ def test_ink_outside_the_found_outline_widens_it_and_is_flagged() -> None:
 def test_without_ink_outside_no_outline_flag() -> None:
     photo, _, _ = _photo(tab=False)
     assert OUTLINE_FLAG not in segment(_rgb(photo), DPI, get_profile("page-1")).flags
+
+
+def test_a_torn_corner_does_not_pull_the_outline_into_the_text() -> None:
+    """A photographed page with its top-right corner torn off (the desk shows there):
+    the outline is the paper's four edges met past the tear, not a diagonal across the
+    corner, so nothing is cut, nothing is flagged, and every entry is found."""
+    spec = RenderSpec(profile="stacked", dpi=150, seed=3, camera=True, torn_corner_mm=45)
+    page = render_page(spec)
+    rgb = np.asarray(page.image)
+    grey, red, factor = nm.downscale(rgb, 150)
+    cut = nm.find_paper(grey)  # the plain outline cuts the corner with a diagonal ...
+    assert cut is not None and nm.check_outline(red, cut, 150 * factor) is not None
+    assert nm.check_outline(red, cut, 150 * factor).widened  # type: ignore[union-attr]
+    quad = nm.find_paper(grey, past_tears=True)  # ... the edges met past the tear do not
+    assert quad is not None
+    # Where the paper's corner would be, torn or not (the renderer's own transform).
+    width, _ = sheet_size(spec)
+    corner = geo.apply(np.asarray(page.transform), [(float(width), 0.0)])[0] * factor
+    assert np.hypot(*(quad[1] - corner)) < 0.1 * factor * 150, (quad[1], corner)  # 0.1 inch
+    outline = nm.check_outline(red, quad, 150 * factor)
+    assert outline is not None and not outline.widened
+    assert nm.normalise(rgb, 150).camera and not nm.normalise(rgb, 150).outline_uncertain
+    found = segment(rgb, 150, get_profile("stacked"))
+    assert OUTLINE_FLAG not in found.flags and "count_mismatch" not in found.flags
+    assert len(found.regions) == len(page.entries)

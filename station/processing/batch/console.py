@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from station.core import messages
+from station.core import flagtext, messages
 from station.core.models import BYTES_PER_KB
 from station.processing.batch.report import BatchReport, EntryRow, ImageRow
 from station.processing.batch.run import BATCH_REVIEW_FLAGS, BatchJob
@@ -23,7 +23,7 @@ def print_progress(job: BatchJob, image: ImageRow, entries: list[EntryRow], lang
         )
         print(line, file=sys.stderr)
         return
-    flags = _flag_text(image.flags, lang)
+    flags = _flag_text(image.flags, lang, image.flag_details)
     seconds = f"{image.timings.get('total', 0.0):.1f}"
     count = len(job.images)
     print(
@@ -58,9 +58,11 @@ def print_progress(job: BatchJob, image: ImageRow, entries: list[EntryRow], lang
         )
 
 
-def _flag_text(flags: list[str], lang: str) -> str:
-    shown = [f for f in flags if f in BATCH_REVIEW_FLAGS]
-    return messages.render("batch.flags", lang, flags=", ".join(shown)) if shown else ""
+def _flag_text(flags: list[str], lang: str, details: flagtext.Details | None = None) -> str:
+    """The review flags in words, with the page's figures, each followed by its name
+    for scripts ("Số mục không khớp: ... [count_mismatch]")."""
+    shown = [f"{flagtext.label(f, lang, details)} [{f}]" for f in flags if f in BATCH_REVIEW_FLAGS]
+    return messages.render("batch.flags", lang, flags="; ".join(shown)) if shown else ""
 
 
 def summary_values(report: BatchReport) -> dict[str, int]:

@@ -79,6 +79,15 @@ class ImageRow:
     entries: int = 0
     first_number: str = ""
     flags: list[str] = field(default_factory=list)
+    #: Each flag with its words in both languages: ``{"flag", "vi", "en"}``.
+    flag_text: list[dict[str, str]] = field(default_factory=list)
+    #: Ink outside every entry, ``{"reason", "share", "box"}`` each (share of the
+    #: page's ink; box in decoded pixels, EXIF orientation applied).
+    outside: list[dict[str, Any]] = field(default_factory=list)
+    #: Share of the page's ink outside every entry by reason, specks included.
+    outside_shares: dict[str, float] = field(default_factory=dict)
+    #: The figures behind some flags (``count_mismatch``: expected and found, ...).
+    flag_details: dict[str, dict[str, str]] = field(default_factory=dict)
     reserved_numbers: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     error: Problem | None = None

@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from numpy.typing import NDArray
 
-from station.core import naming
+from station.core import flagtext, naming
 from station.core.config import Config
 from station.core.errors import StationError, UsageError
 from station.core.identity import station_identity
@@ -223,6 +223,10 @@ def _cut_and_write(
     with clock("segment"):
         found = segment(rgb, row.dpi, job.profile)
     row.flags = sorted(found.flags)
+    row.flag_details = found.details
+    row.flag_text = [flagtext.both(f, found.details) for f in row.flags]
+    row.outside = [piece.to_dict() for piece in found.outside.pieces]
+    row.outside_shares = {k: round(v, 5) for k, v in found.outside.shares.items()}
     row.upright_turns = (EXIF_TURNS[decoded.orientation] + found.turns) % 4
     capture = Capture(
         id=new_id("c"),
@@ -274,6 +278,8 @@ def _propose(
         page_numbers=[first_page + side for side in range(per_image)],
         flags=sorted(found.flags),
         confidence=found.confidence,
+        outside=[piece.to_dict() for piece in found.outside.pieces],
+        flag_details=found.details,
     )
     return page, entries
 

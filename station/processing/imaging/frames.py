@@ -44,6 +44,21 @@ def find_gutter(ink: Gray) -> int:
     return lo + int(np.argmin(smooth + centre_cost))
 
 
+def gutter_evidence(ink: Gray, gutter: int) -> float:
+    """How much emptier the fold at ``gutter`` is than the columns around the middle:
+    1 - (ink near the fold) / (median ink of the middle columns); near 0 when the fold
+    is no emptier than the writing (a table running across it, an uncut page)."""
+    width = ink.shape[1]
+    lo, hi = int(width * 0.35), int(width * 0.65)
+    columns = (ink[:, lo:hi] > 0).sum(axis=0).astype(np.float64)
+    typical = float(np.median(columns))
+    if typical <= 0:
+        return 1.0
+    half = max(1, width // 120)
+    near = float((ink[:, max(0, gutter - half) : gutter + half + 1] > 0).sum(axis=0).mean())
+    return 1.0 - min(1.0, near / typical)
+
+
 #: A spread's fold shades the paper beside it: the paper's brightness, averaged over
 #: this many inches of columns, dips at least :data:`FOLD_DEPTH` below its median
 #: across the middle of the spread. Measured (``docs/developers.md``): 0.07-0.14 on

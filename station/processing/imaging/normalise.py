@@ -58,6 +58,13 @@ GROUND_NOT_PAGE = 0.1
 OUTSIDE_WIDEN = 0.003
 #: ... and above which the outline is no page outline at all: the image is kept whole.
 OUTSIDE_NOT_PAGE = 0.08
+#: A paper outline is simplified within this share of its perimeter to find torn
+#: corners (:func:`_corners_past_tears`); a side up to ``TEAR_SIDE`` of the shortest
+#: edge is a missing corner, and the edges met past it may add up to ``TEAR_AREA`` - 1
+#: of the outline's area.
+TEAR_SIMPLIFY = 0.005
+TEAR_SIDE = 0.5
+TEAR_AREA = 1.08
 
 
 def u8(array: object) -> Gray:
@@ -132,8 +139,12 @@ def ink_of(flat: Gray) -> Gray:
     return u8(cv2.threshold(flat, INK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
 
 
-def find_paper(grey: Gray) -> NDArray[np.float64] | None:
-    """The paper's corners (TL, TR, BR, BL) when it lies on a darker table, else None."""
+def find_paper(grey: Gray, past_tears: bool = False) -> NDArray[np.float64] | None:
+    """The paper's corners (TL, TR, BR, BL) when it lies on a darker table, else None.
+
+    ``past_tears``: the corners of the paper's four edges met past cut-off corners
+    (:func:`_corners_past_tears`), None when the outline shows none.
+    """
     blurred = cv2.GaussianBlur(grey, (5, 5), 0)
     level, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     edge = max(2, min(grey.shape) // 100)
@@ -155,12 +166,44 @@ def find_paper(grey: Gray) -> NDArray[np.float64] | None:
     if not 0.25 < float(cv2.contourArea(hull)) / area < CAMERA_PAPER_SHARE:
         return None
     perimeter = float(cv2.arcLength(hull, True))
+    if past_tears:
+        return _corners_past_tears(hull, perimeter)
     for fraction in (0.01, 0.02, 0.03, 0.05):
         approx = cv2.approxPolyDP(hull, fraction * perimeter, True)
         if len(approx) == 4:
             return geo.order_corners(np.asarray(approx, dtype=np.float64))
     box = cv2.boxPoints(cv2.minAreaRect(hull))
     return geo.order_corners(np.asarray(box, dtype=np.float64))
+
+
+def _corners_past_tears(hull: NDArray[np.int32], perimeter: float) -> NDArray[np.float64] | None:
+    """The paper's corners when its outline is a quadrilateral with corners cut off
+    (torn or missing corners), else None.
+
+    The outline is simplified finely; its four longest sides are the paper's edges,
+    and each short side between two of them is a missing corner: the two edges are
+    met where they cross. Simplifying coarsely instead would cut the corner with a
+    diagonal through the page, and the warp would pull that line into the text.
+    """
+    approx = cv2.approxPolyDP(hull, TEAR_SIMPLIFY * perimeter, True).reshape(-1, 2)
+    if len(approx) <= 4 or len(approx) > 8:
+        return None
+    points = approx.astype(np.float64)
+    sides = np.roll(points, -1, axis=0) - points
+    lengths = np.hypot(sides[:, 0], sides[:, 1])
+    edges = sorted(np.argsort(lengths)[-4:])
+    if lengths[[i for i in range(len(points)) if i not in edges]].max() > TEAR_SIDE * min(
+        lengths[edges]
+    ):
+        return None
+    corners = []
+    for a, b in zip(edges, edges[1:] + edges[:1], strict=True):
+        corners.append(geo.intersect((points[a], sides[a]), (points[b], sides[b])))
+    quad = np.array(corners, np.float64)
+    hull_area = float(cv2.contourArea(hull))
+    if not np.isfinite(quad).all() or geo.polygon_area(quad) > TEAR_AREA * hull_area:
+        return None
+    return geo.order_corners(quad)
 
 
 @dataclass(frozen=True)
@@ -324,6 +367,8 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     matrix, size = geo.scale(factor), (width, height)
     quad = find_paper(grey)
     outline = check_outline(red, quad, work_dpi) if quad is not None else None
+    if quad is not None and (outline is None or outline.widened):
+        outline = _past_tears(grey, red, work_dpi) or outline
     if outline is not None:
         size = outline.size
         matrix = outline.matrix @ matrix
@@ -359,6 +404,21 @@ def column_shade(grey: Gray) -> NDArray[np.float32]:
     if band.size == 0:
         band = grey
     return np.asarray(np.percentile(band, 90, axis=0), np.float32)
+
+
+def _past_tears(grey: Gray, red: Gray, dpi: float) -> Outline | None:
+    """The outline of the paper's edges met past a torn or missing corner, when the
+    ink agrees with it all round (nothing outside it, so no widening); else None.
+
+    Asked only when the plain outline cut ink or was refused: a page whose outline
+    holds its ink keeps it.
+    """
+    quad = find_paper(grey, past_tears=True)
+    outline = check_outline(red, quad, dpi) if quad is not None else None
+    if outline is None or outline.widened:
+        return None
+    log.debug("outline: met past a torn or missing corner")
+    return outline
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,12 @@ from station.processing.imaging import boundaries
 from station.processing.imaging import entries as keyed
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
+from station.processing.imaging import outside as out
 from station.processing.imaging.frames import (
     Frame,
+    find_fold,
     find_frame,
+    gutter_evidence,
     line_masks,
     page_columns,
     ruled_rows,
@@ -63,6 +66,11 @@ BELOW_FLAG = "ink_below_entries"
 BELOW_SHARE = 0.005
 #: Ink this close under the last entry's lower edge (inches) is its own descenders.
 BELOW_MARGIN_IN = 0.08
+#: A spread's fold found where the ink is no emptier than around it (a table running
+#: across the fold, an uncut page): which entry lies on which page is in doubt.
+GUTTER_FLAG = "gutter_uncertain"
+#: :func:`frames.gutter_evidence` under this: :data:`GUTTER_FLAG`.
+GUTTER_EVIDENCE = 0.5
 Box = tuple[int, int, int, int]
 
 
@@ -92,6 +100,11 @@ class Segmentation:
     gutter_x: int | None = None
     turns: int = 0  # clockwise quarter turns that made the page upright
     camera: bool = False
+    #: The page's ink outside every region, by reason (:mod:`.outside`).
+    outside: out.Accounting = field(default_factory=lambda: out.Accounting([], {}, 1.0))
+    #: The figures behind some flags (flag -> field -> value), for their words:
+    #: ``core.flagtext``.
+    details: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def confidence(self) -> float:
@@ -112,8 +125,10 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
     page = _Page(norm, _blank_fold(ink, fold, 0), rgb, fold)
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
+    counts = []
     for side, (frame, columns) in enumerate(frames):
         found, unruled = _page_regions(page, frame, columns, dpi, side, profile)
+        counts.append(len(found))
         if not profile.entries_min <= len(found) <= profile.entries_max:
             flags.add("count_mismatch")
         if unruled:
@@ -127,11 +142,23 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
         flags.add(OUTLINE_FLAG)
     if norm.orientation_uncertain:
         flags.add(ORIENTATION_FLAG)
+    polygons = [(r.page_side, region_polygon(r.box, r.warp)) for r in regions]
+    accounting = out.account_page(norm, polygons, work_dpi)
+    if accounting.flagged_share > out.FLAG_SHARE:
+        flags.add(out.OUTSIDE_FLAG)
     gutter_x = None
+    # A gutter at the fold's shading is sure; one at the emptiest column only when
+    # that column is clearly emptier than the writing around it.
+    by_fold = norm.shade is not None and find_fold(norm.shade, work_dpi) == gutter
+    if gutter is not None and not by_fold and gutter_evidence(ink, gutter) < GUTTER_EVIDENCE:
+        flags.add(GUTTER_FLAG)
     if gutter is not None:
         middle = norm.flat.shape[0] / 2
         gutter_x = round(float(norm.to_capture(np.array([[gutter, middle]]))[0, 0]))
-    return Segmentation(regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera)
+    return Segmentation(
+        regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera, accounting,
+        out.details(accounting, (profile.entries_min, profile.entries_max), counts, flags),
+    )  # fmt: skip
 
 
 def _ink_below(

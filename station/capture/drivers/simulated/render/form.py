@@ -63,6 +63,8 @@ class RenderSpec:
     style: str = "form"
     bend_max_mm: float = 0.0  # page curvature: the largest vertical displacement
     hand_probability: float = 0.0  # a hand holding the sheet at an outer margin
+    margin_note: bool = False  # a note written later in the outer margin, in no entry
+    torn_corner_mm: float = 0.0  # the sheet's top-right corner torn off, legs this long
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from station.capture.drivers.simulated.render import content, photo
+from station.capture.drivers.simulated.render import content, defects, photo
 from station.capture.drivers.simulated.render.entry import draw_entry
 from station.capture.drivers.simulated.render.form import (
     LEDGERS,
@@ -144,6 +144,7 @@ def validate(spec: RenderSpec) -> None:
         ("style", spec.style, spec.style in STYLES, f"one of {list(STYLES)}"),
         ("bend_max_mm", spec.bend_max_mm, 0 <= spec.bend_max_mm <= BEND_MAX_MM,
          f"0 to {BEND_MAX_MM:g} mm"),
+        ("torn_corner_mm", spec.torn_corner_mm, 0 <= spec.torn_corner_mm <= 80, "0 to 80 mm"),
     ]  # fmt: skip
     if spec.style == "register" and spec.profile in PROFILES:
         stacked = PROFILES[spec.profile].stacked
@@ -166,6 +167,8 @@ def render_page(spec: RenderSpec) -> RenderedPage:
     )  # fmt: skip
     office = content.make_office(spec.seed)
     pages = draw_pages(spec, canvas, office)
+    if spec.margin_note:
+        defects.margin_note(canvas, pages, spec.seed)
     gutter = size[0] / 2 if PROFILES[spec.profile].pages == 2 else None
     flat = compose(canvas, pages, np.random.default_rng([spec.seed, spec.page_index, 0xAA]), gutter)
     ink_layer, seal_layer = np.asarray(canvas.ink), np.asarray(canvas.stamp)
@@ -338,12 +341,23 @@ def warp_image(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """The final image: skewed on a scanner, or in perspective on a desk."""
+    torn = None
+    if spec.torn_corner_mm > 0:
+        size = (flat.shape[1], flat.shape[0])
+        torn = defects.tear_mask(size, px_per_mm, spec.torn_corner_mm, spec.seed)
     if spec.camera:
         table = make_table(out, px_per_mm, rng)
+        desk = table.copy() if torn is not None else table
         cv2.warpPerspective(
             flat, matrix, out, dst=table, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT
         )
+        if torn is not None:  # the desk shows where the corner is gone
+            gone = cv2.warpPerspective(torn, matrix, out, flags=cv2.INTER_NEAREST) > 0
+            table[gone] = desk[gone]
         return vignette(table, rng)
+    if torn is not None:
+        flat = flat.copy()
+        flat[torn > 0] = SCANNER_LID
     if _is_identity(matrix):
         return flat
     skewed: np.ndarray = cv2.warpAffine(
