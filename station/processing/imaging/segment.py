@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -31,6 +31,7 @@ from station.processing.imaging import boundaries
 from station.processing.imaging import entries as keyed
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
+from station.processing.imaging import template as tp
 from station.processing.imaging.frames import (
     Frame,
     find_frame,
@@ -63,6 +64,11 @@ BELOW_FLAG = "ink_below_entries"
 BELOW_SHARE = 0.005
 #: Ink this close under the last entry's lower edge (inches) is its own descenders.
 BELOW_MARGIN_IN = 0.08
+#: The page was cut by its book's template (:mod:`station.processing.imaging.template`).
+TEMPLATE_FLAG = "template_used"
+#: Flags about finding the entries that a page cut by a ``fixed`` template no longer
+#: earns: the confirmed form gives the count and the boxes.
+SETTLED_BY_TEMPLATE = frozenset({"count_mismatch", "low_confidence", NO_FRAME_FLAG})
 Box = tuple[int, int, int, int]
 
 
@@ -92,31 +98,43 @@ class Segmentation:
     gutter_x: int | None = None
     turns: int = 0  # clockwise quarter turns that made the page upright
     camera: bool = False
+    #: Why the book's template was not used on this page ("" when it was, or none given).
+    template_refused: str = ""
 
     @property
     def confidence(self) -> float:
         return min((r.confidence for r in self.regions), default=0.0)
 
 
-def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segmentation:
-    """Propose entry regions on ``rgb`` (H x W x 3) according to ``profile``."""
-    norm = nm.normalise(rgb, dpi, landscape=profile.pages_per_image == 2)
+def segment(
+    rgb: NDArray[np.uint8],
+    dpi: int,
+    profile: LayoutProfile,
+    template: tp.BookTemplate | None = None,
+) -> Segmentation:
+    """Propose entry regions on ``rgb`` (H x W x 3) according to ``profile``, and to
+    the book's ``template`` when the page registers to it."""
+    norm, ink, frames, gutter = normalised(rgb, dpi, profile)
     work_dpi = dpi * norm.work_scale
-    ink = _inner(norm.ink, 0)
-    frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
-    if not norm.turned_by_text and _upside_down(norm, frames):
-        norm = nm.turn_half(norm)
-        ink = _inner(norm.ink, 0)
-        frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
     page = _Page(norm, ink, rgb)
+    fit = None
+    if template is not None:
+        fit = tp.register(template, ink, tp.writing_mask(page.writing), profile.pages_per_image)
+    if fit is not None and fit.registration is None:
+        log.info("template refused: %s %s", fit.reason, fit.details)
+    registered = _Registered(template, fit.registration) if template and fit else None
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     for side, (frame, columns) in enumerate(frames):
-        found, unruled = _page_regions(page, frame, columns, dpi, side, profile)
-        if not profile.entries_min <= len(found) <= profile.entries_max:
+        found, unruled = _page_regions(page, frame, columns, dpi, side, profile, registered)
+        templated = any(TEMPLATE_FLAG in r.flags for r in found)
+        fixed = templated and template is not None and template.kind == tp.FIXED
+        if not fixed and not profile.entries_min <= len(found) <= profile.entries_max:
             flags.add("count_mismatch")
-        if unruled:
+        if unruled and not fixed:
             flags.add(NO_FRAME_FLAG)
+        if templated:
+            flags.add(TEMPLATE_FLAG)
         if _ink_below(norm, ink, found, work_dpi) > BELOW_SHARE:
             flags.add(BELOW_FLAG)
         regions += found
@@ -130,7 +148,49 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
     if gutter is not None:
         middle = norm.flat.shape[0] / 2
         gutter_x = round(float(norm.to_capture(np.array([[gutter, middle]]))[0, 0]))
-    return Segmentation(regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera)
+    refused = fit.reason if fit is not None and fit.registration is None else page.refused
+    return Segmentation(
+        regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera, refused
+    )
+
+
+def normalised(
+    rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile
+) -> tuple[nm.Normalised, nm.Gray, list[tuple[Frame | None, tuple[int, int]]], int | None]:
+    """The page normalised as segmentation sees it (upright by its header too), its
+    ink with the border blanked, each page's frame and columns, and the gutter."""
+    norm = nm.normalise(rgb, dpi, landscape=profile.pages_per_image == 2)
+    work_dpi = dpi * norm.work_scale
+    ink = _inner(norm.ink, 0)
+    frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
+    if not norm.turned_by_text and _upside_down(norm, frames):
+        norm = nm.turn_half(norm)
+        ink = _inner(norm.ink, 0)
+        frames, gutter = _frames(ink, profile.pages_per_image, work_dpi)
+    return norm, ink, frames, gutter
+
+
+def learn_template(
+    rgb: NDArray[np.uint8],
+    dpi: int,
+    profile: LayoutProfile,
+    outlines: Sequence[tuple[int | None, NDArray[np.float64]]],
+    source: str = "",
+    created_at: str = "",
+) -> tp.BookTemplate:
+    """The template a confirmed page teaches: ``outlines`` are its entries (page side,
+    None when unknown: then the side of the gutter it lies on; corners in the capture's
+    decoded pixels), normalised the way :func:`segment` does."""
+    norm, ink, _, gutter = normalised(rgb, dpi, profile)
+    writing = tp.writing_mask(_inner(norm.writing, 255))
+    mapped: list[tuple[int, NDArray[np.float64]]] = []
+    for side, points in outlines:
+        moved = geo.apply(norm.matrix, points)
+        if side is None:
+            side = int(gutter is not None and float(moved[:, 0].mean()) > gutter)
+        mapped.append((side, moved))
+    work_dpi = dpi * norm.work_scale
+    return tp.build(ink, writing, mapped, work_dpi, source, created_at, profile.pages_per_image)
 
 
 def _ink_below(
@@ -170,6 +230,7 @@ class _Page:
         self.ink = ink
         self.rgb = rgb  # the capture, where the boundaries found are refined
         self._writing: nm.Gray | None = None
+        self.refused = ""  # why a side refused the book's template
 
     @property
     def writing(self) -> nm.Gray:
@@ -201,6 +262,14 @@ def _upside_down(
     return bool(votes) and sum(votes) * 2 > len(votes)
 
 
+@dataclass(frozen=True)
+class _Registered:
+    """A book template and where it lies on this page (None: refused)."""
+
+    template: tp.BookTemplate
+    registration: tp.Registration | None
+
+
 def _page_regions(
     page: _Page,
     frame: Frame | None,
@@ -208,16 +277,25 @@ def _page_regions(
     dpi: int,
     side: int,
     profile: LayoutProfile,
+    registered: _Registered | None = None,
 ) -> tuple[list[ProposedRegion], bool]:
     """The entries of one page, top to bottom, and whether they were cut without rules
     (:data:`NO_FRAME_FLAG`).
 
-    Ruled bands when the page rules lines between entries; else, on a layout with
+    The book's template when the page registered to it (see :func:`_templated`); else
+    ruled bands when the page rules lines between entries; else, on a layout with
     several entries a page, the entries their start marks show
     (:mod:`station.processing.imaging.entries`); else the whole page for review.
     """
     norm = page.norm
     ruled = _ruled_regions(norm, frame, dpi, side) if frame is not None else []
+    if registered is not None and registered.registration is not None:
+        templated = _templated(page, registered, dpi, side, columns, ruled)
+        if isinstance(templated, str):
+            log.info("template refused on side %d: %s", side, templated)
+            page.refused = page.refused or templated
+        elif templated is not None:
+            return templated
     if len(ruled) >= 2:  # the page rules a line between entries
         return ruled, False
     if profile.entries_max > 1:
@@ -233,11 +311,133 @@ def _page_regions(
     return _fallback(norm, columns, side), False
 
 
+def _templated(
+    page: _Page,
+    registered: _Registered,
+    dpi: int,
+    side: int,
+    columns: tuple[int, int],
+    ruled: Sequence[ProposedRegion],
+) -> tuple[list[ProposedRegion], bool] | str | None:
+    """One side's entries cut by the book's template: None when it teaches nothing
+    here (see :func:`_fixed_cuts`, :func:`_row_cuts`); the reason when the page's own
+    rules contradict it."""
+    template, fit = registered.template, registered.registration
+    if fit is None:
+        return None
+    if template.kind == tp.FIXED:
+        return _fixed_cuts(page, template, fit, dpi, side, ruled)
+    return _row_cuts(page, template, fit, dpi, side, columns, ruled)
+
+
+def _fixed_cuts(
+    page: _Page,
+    template: tp.BookTemplate,
+    fit: tp.Registration,
+    dpi: int,
+    side: int,
+    ruled: Sequence[ProposedRegion],
+) -> tuple[list[ProposedRegion], bool] | str | None:
+    """A printed form: the confirmed boxes, each edge on the page's own rule when one
+    is near; refused when the page rules a boundary no confirmed box has (another
+    form) or when its rules confirm under half the boxes' edges (nothing of the page
+    says the form is there); None on a side the template holds no box on."""
+    if side not in template.sides():
+        return None
+    norm, work_dpi = page.norm, dpi * page.norm.work_scale
+    left, _, right, _ = template.span(side)
+    quads = [fit.to_page(r.quad) for r in template.regions if r.side == side]
+    edges = sorted({round(float(v), 3) for q in quads for v in (q[0, 1], q[2, 1])})
+    stray = _stray_rules(norm, ruled, edges, fit)
+    if stray:
+        return f"the page rules {stray} boundary(ies) between entries that the template has not"
+    snapped = tp.snap_rows(fit, page.ink, edges, work_dpi, fit.x(left), fit.x(right))
+    confirmed = sum(row is not None for row in snapped)
+    if confirmed * 2 < len(edges):
+        return f"the page's own rules confirm {confirmed} of the template's {len(edges)} box edges"
+    moved = {edge: edge if row is None else row for edge, row in zip(edges, snapped, strict=True)}
+    confidence = round(0.6 + 0.35 * fit.score, 3)
+    regions = []
+    for quad in quads:
+        y0, y1 = moved[round(float(quad[0, 1]), 3)], moved[round(float(quad[2, 1]), 3)]
+        outline = np.array([[quad[0, 0], y0], [quad[1, 0], y0], [quad[1, 0], y1], [quad[0, 0], y1]])
+        box, warp = tp.capture_quad(norm, outline)
+        regions.append(ProposedRegion(box, side, confidence, warp, (TEMPLATE_FLAG,)))
+    return regions, False
+
+
+def _row_cuts(
+    page: _Page,
+    template: tp.BookTemplate,
+    fit: tp.Registration,
+    dpi: int,
+    side: int,
+    columns: tuple[int, int],
+    ruled: Sequence[ProposedRegion],
+) -> tuple[list[ProposedRegion], bool] | None:
+    """A handwritten register: the page's own start marks; where they show no entries
+    on their own (headings of several rows above the first entry, a key column lost
+    among other columns), sought again below the template's first entry's top (the
+    headings above it are no entries, however many rows they take) and within its
+    table span widened by 0.3 inch. Each entry spans at least the template's width.
+    A side of a spread the template has no entry on (a blank page confirmed) takes
+    the other side's top and its own width. None when the page rules its entries
+    (its own rules cut it) or no marks are found."""
+    sides = template.sides()
+    if len(ruled) >= 2 or not sides:
+        return None
+    norm, work_dpi = page.norm, dpi * page.norm.work_scale
+    taught = side if side in sides else sides[0]
+    left, top, right, _ = template.span(taught)
+    found = keyed.find_entries(page.ink, page.writing, columns[0], columns[1], work_dpi)
+    if found is None:
+        x0, x1 = columns
+        if side in sides:
+            reach = 0.3 * work_dpi
+            x0, x1 = max(x0, round(fit.x(left) - reach)), min(x1, round(fit.x(right) + reach))
+        first = max(0, round(fit.y(top) - 0.1 * work_dpi))
+        ink, writing = page.ink.copy(), page.writing.copy()
+        ink[:first], writing[:first] = 0, 255  # the headings above the template's first entry
+        found = keyed.find_entries(ink, writing, x0, x1, work_dpi)
+    if found is None:
+        return None
+    found = boundaries.refine(page.rgb, geo.invert(norm.matrix), found, norm.work_scale, dpi)
+    if side in sides:
+        pad = 0.15 * work_dpi
+        wide = (min(found.left - pad, fit.x(left)), max(found.right + pad, fit.x(right)))
+        found = replace(found, left=max(columns[0], wide[0]), right=min(columns[1], wide[1]))
+    regions = _keyed_regions(norm, found, columns, dpi, side, pad=0.0 if side in sides else None)
+    return [replace(r, flags=(*r.flags, TEMPLATE_FLAG)) for r in regions], True
+
+
+def _stray_rules(
+    norm: nm.Normalised,
+    ruled: Sequence[ProposedRegion],
+    edges: Sequence[float],
+    fit: tp.Registration,
+) -> int:
+    """How many of the page's own inner rules (from its ruled bands) lie near no edge
+    of the template's boxes (normalised rows ``edges``)."""
+    reach = 2 * tp.SNAP_SHARE * fit.size[1]
+    rows = []
+    for region in ruled[1:]:
+        top = geo.apply(norm.matrix, region_polygon(region.box, region.warp))[:2, 1].mean()
+        rows.append(float(top))
+    return sum(all(abs(row - edge) > reach for edge in edges) for row in rows)
+
+
 def _keyed_regions(
-    norm: nm.Normalised, found: keyed.KeyedEntries, columns: tuple[int, int], dpi: int, side: int
+    norm: nm.Normalised,
+    found: keyed.KeyedEntries,
+    columns: tuple[int, int],
+    dpi: int,
+    side: int,
+    pad: float | None = None,
 ) -> list[ProposedRegion]:
-    """Regions of the bands found from start marks, each edge along the writing."""
-    pad = norm.work_scale * dpi * 0.15  # paper kept beside the table, normalised pixels
+    """Regions of the bands found from start marks, each edge along the writing;
+    ``pad``: paper kept beside the table (normalised pixels; 0.15 inch by default)."""
+    if pad is None:
+        pad = norm.work_scale * dpi * 0.15
     left = max(float(columns[0]), found.left - pad)
     right = min(float(columns[1]), found.right + pad)
     regions = []
