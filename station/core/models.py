@@ -195,6 +195,7 @@ QUALITY_FLAGS = (
     "continued_from_previous",
     "orientation_uncertain",
     "ink_below_entries",
+    "template_used",
 )
 
 

@@ -1,0 +1,59 @@
+"""Book templates in a running station: accepting a page teaches its book, the next
+page is cut by the template and says so on the review screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from station.app.station import Station, book_template
+from station.app.touch import TouchApi
+from station.core.models import BookRef
+from station.processing.imaging.segment import TEMPLATE_FLAG
+from station.ui.scan_views import flag_help
+from tests.support.stations import capture, running_station
+
+BOOK = "KS-2007-01"
+
+
+@pytest.fixture
+def station(data_dir: Path) -> Iterator[Station]:
+    with running_station(data_dir) as running:
+        running.open_book(BookRef.parse("KS/2007/01"))
+        yield running
+
+
+def test_an_accepted_page_teaches_its_book_and_the_next_page_is_cut_by_it(
+    station: Station,
+) -> None:
+    [first] = capture(station)
+    assert first.status == "accepted" and TEMPLATE_FLAG not in first.flags
+    # Processing's own acceptance teaches nothing: only an operator's does.
+    assert station.store.get_template(BOOK) is None
+    TouchApi(station).accept_page(BOOK, first.capture_id, "")
+    taught = station.store.get_template(BOOK)
+    assert taught is not None and taught["source"] == first.capture_id
+    assert taught["kind"] == "fixed" and len(taught["regions"]) == len(first.entries) == 2
+    assert book_template(station.config, "KS/2007/01") == taught  # what export writes
+
+    [second] = capture(station)
+    assert TEMPLATE_FLAG in second.flags
+    assert all(TEMPLATE_FLAG in e.flags for e in second.entries)
+    assert second.status == "accepted" and [e.number for e in second.entries] == ["3", "4"]
+    # The review screen's words for it, Vietnamese first.
+    [said] = [f for f in flag_help(second.flags, "vi") if f["flag"] == TEMPLATE_FLAG]
+    assert said["label"].startswith("Cắt theo mẫu") and said["help"]
+    [said_en] = [f for f in flag_help(second.flags, "en") if f["flag"] == TEMPLATE_FLAG]
+    assert "template" in said_en["label"]
+
+
+def test_the_last_accepted_page_is_the_books_one_template(station: Station) -> None:
+    first, second = capture(station, 2)
+    api = TouchApi(station)
+    api.accept_page(BOOK, first.capture_id, "")
+    api.accept_page(BOOK, second.capture_id, "")
+    taught = station.store.get_template(BOOK)
+    assert taught is not None and taught["source"] == second.capture_id
+    assert book_template(station.config, "KS/2007/09") is None  # no such book
