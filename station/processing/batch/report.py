@@ -78,7 +78,8 @@ class ImageRow:
     upright_turns: int = 0  # clockwise quarter turns, from the stored pixels to upright
     entries: int = 0
     first_number: str = ""
-    flags: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # "template_used": cut by --template
+    template_refused: str = ""  # why --template was not used on this image
     reserved_numbers: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     error: Problem | None = None
