@@ -3,6 +3,7 @@ page is cut by the template and says so on the review screen."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from station.app.touch import TouchApi
 from station.core.models import BookRef
 from station.processing.imaging.segment import TEMPLATE_FLAG
 from station.ui.scan_views import flag_help
+from tests.support.commands import RunStation
 from tests.support.stations import capture, running_station
 
 BOOK = "KS-2007-01"
@@ -26,7 +28,7 @@ def station(data_dir: Path) -> Iterator[Station]:
 
 
 def test_an_accepted_page_teaches_its_book_and_the_next_page_is_cut_by_it(
-    station: Station,
+    station: Station, run_station: RunStation, tmp_path: Path
 ) -> None:
     [first] = capture(station)
     assert first.status == "accepted" and TEMPLATE_FLAG not in first.flags
@@ -36,7 +38,13 @@ def test_an_accepted_page_teaches_its_book_and_the_next_page_is_cut_by_it(
     taught = station.store.get_template(BOOK)
     assert taught is not None and taught["source"] == first.capture_id
     assert taught["kind"] == "fixed" and len(taught["regions"]) == len(first.entries) == 2
-    assert book_template(station.config, "KS/2007/01") == taught  # what export writes
+    assert book_template(station.config, "KS/2007/01") == taught
+    # Exported while the station runs (the book's file is read, the lock not taken).
+    out = tmp_path / "template.json"
+    done = run_station("--lang", "en", "template", "export", "--book", "KS/2007/01", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text(encoding="utf-8")) == taught
+    assert "2 entries, fixed" in done.stdout
 
     [second] = capture(station)
     assert TEMPLATE_FLAG in second.flags

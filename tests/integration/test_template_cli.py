@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from station.capture.drivers.simulated.render.page import RenderSpec, render_page
+from station.core.layouts import get_profile
+from station.processing.batch.template_file import read_template
 from tests.support.commands import RunStation
 
 DPI = 150
@@ -72,6 +74,21 @@ def test_a_report_is_a_confirmed_page_too(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "template_used" in report["images"][0]["flags"]
+
+
+def test_an_exported_book_template_cuts_the_run(
+    run_station: RunStation, book: Path, tmp_path: Path
+) -> None:
+    # What `station template export` writes: the store's plain data of a template.
+    learnt = read_template(book / "p0.json", get_profile("spread-2"))
+    exported = tmp_path / "KS-2007-01.template.json"
+    exported.write_text(json.dumps(learnt.to_dict()), encoding="utf-8")
+    result, report = _process(
+        run_station, tmp_path, book / "pages", *ARGS, "--out", tmp_path / "out",
+        "--template", exported,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert all("template_used" in i["flags"] for i in report["images"])
 
 
 def test_bad_templates_and_a_book_without_one_are_one_line_each(
