@@ -275,9 +275,11 @@ class Review:
                 # Its numbers follow a page whose count may change: publishing them as
                 # proposed could name files wrongly. Editing the numbers is allowed.
                 raise UsageError("review.numbers_wait", page=before.sequence)
-            rgb = self._rgb(capture)
-            for entry in waiting:
-                publish_entry(self.store, entry, rgb, capture, self._budget())
+            rgb = None
+            if waiting:
+                rgb = self._rgb(capture)
+                for entry in waiting:
+                    publish_entry(self.store, entry, rgb, capture, self._budget())
             self._teach(page, capture, rgb)
             page.recapture_requested = False
             page.reviewed_by, page.reviewed_at = name or "-", utc_now()
@@ -287,12 +289,14 @@ class Review:
         self._announce_settled(settled, page)
         return view
 
-    def _teach(self, page: Page, capture: Capture, rgb: NDArray[np.uint8]) -> None:
+    def _teach(self, page: Page, capture: Capture, rgb: NDArray[np.uint8] | None) -> None:
         """The accepted page's cuts become its book's template; a page that cannot
-        teach one (no entry, an unreadable image) leaves the book's template as it was."""
+        teach one (no entry, its raw capture cleaned away or unreadable) leaves the
+        book's template as it was, and is accepted all the same."""
         try:
-            teach(self.store, page, capture, self._live(page), rgb)
-        except (StationError, ValueError) as exc:
+            pixels = self._rgb(capture) if rgb is None else rgb
+            teach(self.store, page, capture, self._live(page), pixels)
+        except (StationError, OSError, ValueError) as exc:
             log.warning("page %s taught no template: %s", capture.id, exc)
 
     def request_recapture(self, book_key: str, capture_id: str, operator: str = "") -> PageView:

@@ -65,3 +65,16 @@ def test_the_last_accepted_page_is_the_books_one_template(station: Station) -> N
     taught = station.store.get_template(BOOK)
     assert taught is not None and taught["source"] == second.capture_id
     assert book_template(station.config, "KS/2007/09") is None  # no such book
+
+
+def test_a_page_whose_capture_is_gone_is_accepted_and_teaches_nothing(
+    station: Station,
+) -> None:
+    # Raw captures of published, collected pages may be cleaned away (storage_guard).
+    [page] = capture(station)
+    raw = station.store.get_capture(page.capture_id)
+    assert raw is not None
+    (station.data_dir / raw.raw_path).unlink()
+    accepted = TouchApi(station).accept_page(BOOK, page.capture_id, "")
+    assert accepted.status == "accepted"
+    assert station.store.get_template(BOOK) is None
