@@ -51,6 +51,8 @@ MAX_SHIFT = 0.06
 #: Darkest-channel level under which a pixel is writing or a rule (red rules and pale
 #: ink included, which the red channel's ink drops).
 WRITING_LEVEL = 170
+#: Share of the page below a register's headings its rows are registered by too.
+BELOW_HEADINGS = 0.1
 #: Least correlation of both profiles for a page to be cut by the template.
 MIN_SCORE = 0.5
 #: Share of inner boundaries lying on a rule from which a page is a printed form.
@@ -98,6 +100,15 @@ class BookTemplate:
             float(points[:, 0].max()),
             float(points[:, 1].max()),
         )
+
+    def heading_window(self) -> tuple[float, float]:
+        """The rows a page is registered by down the page: all of a printed form; on a
+        register, whose rows of writing differ from page to page, the headings above
+        its first entry and :data:`BELOW_HEADINGS` of the page below them."""
+        if self.kind == FIXED:
+            return (0.0, 1.0)
+        top = min(y for r in self.regions for _, y in r.quad)
+        return (0.0, min(1.0, top + BELOW_HEADINGS))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the store and for export."""
@@ -270,9 +281,12 @@ def register(template: BookTemplate, ink: nm.Gray, writing: nm.Gray, pages: int)
         return Fit(None, f"page shape {aspect:.2f}, the template's {template.aspect:.2f}")
     rows, columns = profiles(ink)
     writing_rows, writing_columns = profiles(writing)
+    # A register's headings are too short a stretch to tell a scale from a shift by.
+    window = template.heading_window()
+    scales = tuple(SCALES) if window == (0.0, 1.0) else (1.0,)
     sy, dy, score_y = max(
-        _align(np.asarray(template.rows), np.asarray(rows)),
-        _align(np.asarray(template.writing_rows), np.asarray(writing_rows)),
+        _align(np.asarray(template.rows), np.asarray(rows), window, scales),
+        _align(np.asarray(template.writing_rows), np.asarray(writing_rows), window, scales),
         key=lambda found: found[2],
     )
     sx, dx, score_x = max(
@@ -288,20 +302,26 @@ def register(template: BookTemplate, ink: nm.Gray, writing: nm.Gray, pages: int)
     return Fit(Registration((sx, sy), (dx, dy), score, (width, height)), "", details)
 
 
-def _align(template: NDArray[np.float64], page: NDArray[np.float64]) -> tuple[float, float, float]:
-    """Scale and shift (page = scale * template + shift, relative) with the best
-    normalised cross-correlation of the two profiles, and that correlation."""
+def _align(
+    template: NDArray[np.float64],
+    page: NDArray[np.float64],
+    window: tuple[float, float] = (0.0, 1.0),
+    scales: Sequence[float] = tuple(SCALES),
+) -> tuple[float, float, float]:
+    """Scale (among ``scales``) and shift (page = scale * template + shift, relative)
+    with the best normalised cross-correlation of the two profiles over the template's
+    ``window`` (relative positions), and that correlation."""
     positions = (np.arange(BINS) + 0.5) / BINS
-    centred = page - page.mean()
+    low, high = window
     best = (1.0, 0.0, -1.0)
-    for scale in SCALES:
+    for scale in scales:
         for shift in np.arange(-MAX_SHIFT, MAX_SHIFT + 1e-9, 1 / BINS):
             back = (positions - shift) / scale  # template position of each page bin
-            inside = (back >= 0) & (back <= 1)
-            if inside.mean() < 0.8:
+            inside = (back >= low) & (back <= high)
+            if inside.sum() < 0.8 * (high - low) * scale * BINS:
                 continue
             moved = np.interp(back[inside], positions, template)
-            a, b = centred[inside], moved - moved.mean()
+            a, b = page[inside] - page[inside].mean(), moved - moved.mean()
             norm = float(np.sqrt((a * a).sum() * (b * b).sum()))
             score = float((a * b).sum()) / norm if norm else 0.0
             if score > best[2]:
