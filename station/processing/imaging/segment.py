@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -39,6 +39,32 @@ from station.processing.imaging.frames import (
     page_columns,
     ruled_rows,
 )
+from station.processing.imaging.regions import (
+    CONTINUED_FLAG,
+    Box,
+    ProposedRegion,
+    crop_region,
+    keyed_regions,
+    region_polygon,
+)
+from station.processing.imaging.templated import TEMPLATE_FLAG, Registered, templated
+
+__all__ = [
+    "BELOW_FLAG",
+    "CONTINUED_FLAG",
+    "NO_FRAME_FLAG",
+    "ORIENTATION_FLAG",
+    "OUTLINE_FLAG",
+    "TEMPLATE_FLAG",
+    "Box",
+    "ProposedRegion",
+    "Segmentation",
+    "crop_region",
+    "learn_template",
+    "normalised",
+    "region_polygon",
+    "segment",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +76,6 @@ OUTLINE_FLAG = "page_outline_uncertain"
 #: No rules between the entries: they were cut at their start marks, which an operator
 #: confirms (a page whose cuts are wrong must not publish on its own).
 NO_FRAME_FLAG = "no_frame"
-#: An entry begun on the previous page: its number is that entry's, which a person
-#: joins it to (it has no number of its own in the key column).
-CONTINUED_FLAG = "continued_from_previous"
 #: Run lengths and the sheet's shape disagreed on which way the text runs (the
 #: letters were asked when the detector is installed): a person checks the page.
 ORIENTATION_FLAG = "orientation_uncertain"
@@ -64,28 +87,6 @@ BELOW_FLAG = "ink_below_entries"
 BELOW_SHARE = 0.005
 #: Ink this close under the last entry's lower edge (inches) is its own descenders.
 BELOW_MARGIN_IN = 0.08
-#: The page was cut by its book's template (:mod:`station.processing.imaging.template`).
-TEMPLATE_FLAG = "template_used"
-#: Flags about finding the entries that a page cut by a ``fixed`` template no longer
-#: earns: the confirmed form gives the count and the boxes.
-SETTLED_BY_TEMPLATE = frozenset({"count_mismatch", "low_confidence", NO_FRAME_FLAG})
-Box = tuple[int, int, int, int]
-
-
-@dataclass(frozen=True)
-class ProposedRegion:
-    """A candidate entry: box in its page frame, page side, confidence, and the warp.
-
-    ``warp`` is the 3x3 homography (row-major, 9 floats) from capture pixels to the
-    page frame the box is in; None means the box is in capture pixels. ``flags`` are
-    the entry's own (the page's are in :class:`Segmentation`).
-    """
-
-    box: Box
-    page_side: int
-    confidence: float
-    warp: tuple[float, ...] | None = None
-    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def segment(
         fit = tp.register(template, ink, tp.writing_mask(page.writing), profile.pages_per_image)
     if fit is not None and fit.registration is None:
         log.info("template refused: %s %s", fit.reason, fit.details)
-    registered = _Registered(template, fit.registration) if template and fit else None
+    registered = Registered(template, fit.registration) if template and fit else None
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     for side, (frame, columns) in enumerate(frames):
@@ -262,14 +263,6 @@ def _upside_down(
     return bool(votes) and sum(votes) * 2 > len(votes)
 
 
-@dataclass(frozen=True)
-class _Registered:
-    """A book template and where it lies on this page (None: refused)."""
-
-    template: tp.BookTemplate
-    registration: tp.Registration | None
-
-
 def _page_regions(
     page: _Page,
     frame: Frame | None,
@@ -277,25 +270,26 @@ def _page_regions(
     dpi: int,
     side: int,
     profile: LayoutProfile,
-    registered: _Registered | None = None,
+    registered: Registered | None = None,
 ) -> tuple[list[ProposedRegion], bool]:
     """The entries of one page, top to bottom, and whether they were cut without rules
     (:data:`NO_FRAME_FLAG`).
 
-    The book's template when the page registered to it (see :func:`_templated`); else
-    ruled bands when the page rules lines between entries; else, on a layout with
-    several entries a page, the entries their start marks show
+    The book's template when the page registered to it
+    (:mod:`station.processing.imaging.templated`); else ruled bands when the page rules
+    lines between entries; else, on a layout with several entries a page, the entries
+    their start marks show
     (:mod:`station.processing.imaging.entries`); else the whole page for review.
     """
     norm = page.norm
     ruled = _ruled_regions(norm, frame, dpi, side) if frame is not None else []
     if registered is not None and registered.registration is not None:
-        templated = _templated(page, registered, dpi, side, columns, ruled)
-        if isinstance(templated, str):
-            log.info("template refused on side %d: %s", side, templated)
-            page.refused = page.refused or templated
-        elif templated is not None:
-            return templated
+        templated_cuts = templated(page, registered, dpi, side, columns, ruled)
+        if isinstance(templated_cuts, str):
+            log.info("template refused on side %d: %s", side, templated_cuts)
+            page.refused = page.refused or templated_cuts
+        elif templated_cuts is not None:
+            return templated_cuts
     if len(ruled) >= 2:  # the page rules a line between entries
         return ruled, False
     if profile.entries_max > 1:
@@ -305,162 +299,10 @@ def _page_regions(
         if found is not None:
             back = geo.invert(norm.matrix)
             found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi)
-            return _keyed_regions(norm, found, columns, dpi, side), True
+            return keyed_regions(norm, found, columns, dpi, side), True
     if ruled:
         return ruled, False
     return _fallback(norm, columns, side), False
-
-
-def _templated(
-    page: _Page,
-    registered: _Registered,
-    dpi: int,
-    side: int,
-    columns: tuple[int, int],
-    ruled: Sequence[ProposedRegion],
-) -> tuple[list[ProposedRegion], bool] | str | None:
-    """One side's entries cut by the book's template: None when it teaches nothing
-    here (see :func:`_fixed_cuts`, :func:`_row_cuts`); the reason when the page's own
-    rules contradict it."""
-    template, fit = registered.template, registered.registration
-    if fit is None:
-        return None
-    if template.kind == tp.FIXED:
-        return _fixed_cuts(page, template, fit, dpi, side, ruled)
-    return _row_cuts(page, template, fit, dpi, side, columns, ruled)
-
-
-def _fixed_cuts(
-    page: _Page,
-    template: tp.BookTemplate,
-    fit: tp.Registration,
-    dpi: int,
-    side: int,
-    ruled: Sequence[ProposedRegion],
-) -> tuple[list[ProposedRegion], bool] | str | None:
-    """A printed form: the confirmed boxes, each edge on the page's own rule when one
-    is near; refused when the page rules a boundary no confirmed box has (another
-    form) or when its rules confirm under half the boxes' edges (nothing of the page
-    says the form is there); None on a side the template holds no box on."""
-    if side not in template.sides():
-        return None
-    norm, work_dpi = page.norm, dpi * page.norm.work_scale
-    left, _, right, _ = template.span(side)
-    quads = [fit.to_page(r.quad) for r in template.regions if r.side == side]
-    edges = sorted({round(float(v), 3) for q in quads for v in (q[0, 1], q[2, 1])})
-    stray = _stray_rules(norm, ruled, edges, fit)
-    if stray:
-        return f"the page rules {stray} boundary(ies) between entries that the template has not"
-    snapped = tp.snap_rows(fit, page.ink, edges, work_dpi, fit.x(left), fit.x(right))
-    confirmed = sum(row is not None for row in snapped)
-    if confirmed * 2 < len(edges):
-        return f"the page's own rules confirm {confirmed} of the template's {len(edges)} box edges"
-    moved = {edge: edge if row is None else row for edge, row in zip(edges, snapped, strict=True)}
-    confidence = round(0.6 + 0.35 * fit.score, 3)
-    regions = []
-    for quad in quads:
-        y0, y1 = moved[round(float(quad[0, 1]), 3)], moved[round(float(quad[2, 1]), 3)]
-        outline = np.array([[quad[0, 0], y0], [quad[1, 0], y0], [quad[1, 0], y1], [quad[0, 0], y1]])
-        box, warp = tp.capture_quad(norm, outline)
-        regions.append(ProposedRegion(box, side, confidence, warp, (TEMPLATE_FLAG,)))
-    return regions, False
-
-
-def _row_cuts(
-    page: _Page,
-    template: tp.BookTemplate,
-    fit: tp.Registration,
-    dpi: int,
-    side: int,
-    columns: tuple[int, int],
-    ruled: Sequence[ProposedRegion],
-) -> tuple[list[ProposedRegion], bool] | None:
-    """A handwritten register: the page's own start marks; where they show no entries
-    on their own (headings of several rows above the first entry, a key column lost
-    among other columns), sought again below the template's first entry's top (the
-    headings above it are no entries, however many rows they take) and within its
-    table span widened by 0.3 inch. Each entry spans at least the template's width.
-    A side of a spread the template has no entry on (a blank page confirmed) takes
-    the other side's top and its own width. None when the page rules its entries
-    (its own rules cut it) or no marks are found."""
-    sides = template.sides()
-    if len(ruled) >= 2 or not sides:
-        return None
-    norm, work_dpi = page.norm, dpi * page.norm.work_scale
-    taught = side if side in sides else sides[0]
-    left, top, right, _ = template.span(taught)
-    found = keyed.find_entries(page.ink, page.writing, columns[0], columns[1], work_dpi)
-    if found is None:
-        x0, x1 = columns
-        if side in sides:
-            reach = 0.3 * work_dpi
-            x0, x1 = max(x0, round(fit.x(left) - reach)), min(x1, round(fit.x(right) + reach))
-        first = max(0, round(fit.y(top) - 0.1 * work_dpi))
-        ink, writing = page.ink.copy(), page.writing.copy()
-        ink[:first], writing[:first] = 0, 255  # the headings above the template's first entry
-        found = keyed.find_entries(ink, writing, x0, x1, work_dpi)
-    if found is None:
-        return None
-    found = boundaries.refine(page.rgb, geo.invert(norm.matrix), found, norm.work_scale, dpi)
-    if side in sides:
-        pad = 0.15 * work_dpi
-        wide = (min(found.left - pad, fit.x(left)), max(found.right + pad, fit.x(right)))
-        found = replace(found, left=max(columns[0], wide[0]), right=min(columns[1], wide[1]))
-    regions = _keyed_regions(norm, found, columns, dpi, side, pad=0.0 if side in sides else None)
-    return [replace(r, flags=(*r.flags, TEMPLATE_FLAG)) for r in regions], True
-
-
-def _stray_rules(
-    norm: nm.Normalised,
-    ruled: Sequence[ProposedRegion],
-    edges: Sequence[float],
-    fit: tp.Registration,
-) -> int:
-    """How many of the page's own inner rules (from its ruled bands) lie near no edge
-    of the template's boxes (normalised rows ``edges``)."""
-    reach = 2 * tp.SNAP_SHARE * fit.size[1]
-    rows = []
-    for region in ruled[1:]:
-        top = geo.apply(norm.matrix, region_polygon(region.box, region.warp))[:2, 1].mean()
-        rows.append(float(top))
-    return sum(all(abs(row - edge) > reach for edge in edges) for row in rows)
-
-
-def _keyed_regions(
-    norm: nm.Normalised,
-    found: keyed.KeyedEntries,
-    columns: tuple[int, int],
-    dpi: int,
-    side: int,
-    pad: float | None = None,
-) -> list[ProposedRegion]:
-    """Regions of the bands found from start marks, each edge along the writing;
-    ``pad``: paper kept beside the table (normalised pixels; 0.15 inch by default)."""
-    if pad is None:
-        pad = norm.work_scale * dpi * 0.15
-    left = max(float(columns[0]), found.left - pad)
-    right = min(float(columns[1]), found.right + pad)
-    regions = []
-    for band in found.bands:
-        if band.bottom - band.top < 1:
-            continue
-        quad = np.array(
-            [
-                [left, found.edge(band.top, left)],
-                [right, found.edge(band.top, right)],
-                [right, found.edge(band.bottom, right)],
-                [left, found.edge(band.bottom, left)],
-            ],
-            np.float64,
-        )
-        corners = norm.to_capture(quad)
-        width, height = geo.quad_size(corners)
-        warp = geo.quad_to_rect(corners, (0, 0, width, height))
-        box = (0, 0, round(width), round(height))
-        flat = tuple(float(v) for v in warp.ravel())
-        flags = (CONTINUED_FLAG,) if band.continued else ()
-        regions.append(ProposedRegion(box, side, found.confidence, flat, flags))
-    return regions
 
 
 def _ruled_regions(norm: nm.Normalised, frame: Frame, dpi: int, side: int) -> list[ProposedRegion]:
@@ -527,42 +369,3 @@ def _fallback(norm: nm.Normalised, columns: tuple[int, int], side: int) -> list[
     warp = geo.quad_to_rect(corners, (0, 0, width, height))
     box = (0, 0, round(width), round(height))
     return [ProposedRegion(box, side, 0.3, tuple(float(v) for v in warp.ravel()))]
-
-
-def crop_region(
-    rgb: NDArray[np.uint8],
-    box: Box,
-    angle: float = 0.0,
-    warp: Sequence[float] | None = None,
-) -> NDArray[np.uint8]:
-    """Cut a region out of the capture.
-
-    With ``warp`` (capture -> page frame homography, 9 floats) the box is in the page
-    frame; only the box's pixels are computed. Without it, the legacy form: deskew by
-    ``angle`` about the capture's centre, then crop ``box``.
-    """
-    left, top, right, bottom = box
-    size = (max(1, right - left), max(1, bottom - top))
-    if warp is not None:
-        matrix = geo.translate(-left, -top) @ np.asarray(warp, dtype=np.float64).reshape(3, 3)
-        window = cv2.warpPerspective(
-            rgb, matrix, size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
-        )
-        return nm.u8(window)
-    if abs(angle) < 0.05:
-        return np.ascontiguousarray(rgb[top:bottom, left:right])
-    height, width = rgb.shape[:2]
-    matrix = geo.translate(-left, -top) @ geo.rotation(angle, (width / 2, height / 2))
-    window = cv2.warpAffine(
-        rgb, matrix[:2], size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
-    )
-    return nm.u8(window)
-
-
-def region_polygon(box: Box, warp: Sequence[float] | None) -> NDArray[np.float64]:
-    """The region's outline (TL, TR, BR, BL) in capture pixels."""
-    left, top, right, bottom = box
-    corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float64)
-    if warp is None:
-        return corners
-    return geo.apply(geo.invert(tuple(warp)), corners)
