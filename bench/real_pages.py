@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -159,16 +160,20 @@ class Result:
     outside: float = 0.0
     #: ... and whether it is lost (over LOST_SHARE) with no flag naming it.
     outside_silent: bool = False
+    template: str = ""  # the truth JSON the image was cut by (--template first)
 
 
-def process(image: Path, profile: str, work: Path) -> ChildRun:
-    """``station process`` on one image in a child: its report, CPU and peak RSS."""
+def process(image: Path, profile: str, work: Path, template: Path | None = None) -> ChildRun:
+    """``station process`` on one image in a child: its report, CPU and peak RSS;
+    ``template``: a confirmed page's truth JSON given as ``--template``."""
     report = work / "report.json"
     command = [
         sys.executable, "-c", CHILD, "--lang", "en", "process", str(image),
         "--book", "KS/2007/01", "--profile", profile, "--first-entry", "1",
         "--out", str(work / "out"), "--report", str(report),
     ]  # fmt: skip
+    if template is not None:
+        command += ["--template", str(template)]
     started = time.perf_counter()
     code, cpu, peak = run_child(command, work)
     wall = time.perf_counter() - started
@@ -208,10 +213,10 @@ def flags_of(report: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
-def measure(image: Path, work: Path) -> Result:
-    """Run and score one image."""
+def measure(image: Path, work: Path, template: Path | None = None) -> Result:
+    """Run and score one image (cut by ``template``, a truth JSON, when given)."""
     data = json.loads(image.with_suffix(".json").read_text(encoding="utf-8"))
-    run = process(image, data["profile"], work)
+    run = process(image, data["profile"], work, template)
     with Image.open(image) as stored:  # the stored pixels: EXIF orientation not applied
         size = stored.size
         red = np.asarray(stored.convert("RGB").getchannel("R"))
@@ -236,14 +241,35 @@ def measure(image: Path, work: Path) -> Result:
         pdf_bytes=[e["bytes"] for e in run.report.get("entries", []) if e["file"]],
         outside=outside,
         outside_silent=outside > LOST_SHARE and not NAMES_LOSS & set(flags),
+        template="" if template is None else template.name,
     )
 
 
-def _measure_in(args: tuple[Path, Path]) -> Result:
-    image, root = args
-    work = root / image.stem
+def _measure_in(args: tuple[Path, Path, Path | None]) -> Result:
+    image, root, template = args
+    work = root / (image.stem + ("" if template is None else ".template"))
     work.mkdir()
-    return measure(image, work)
+    return measure(image, work, template)
+
+
+def book_of(image: Path) -> str:
+    """The book an image belongs to: its name before the last ``_``, once a page
+    side's ``_L-<n>`` is dropped (``rep_dufour1_07645_L-0``: ``rep_dufour1``)."""
+    return re.sub(r"_L-\d+$", "", image.stem).rsplit("_", 1)[0]
+
+
+def first_pages(images: Sequence[Path]) -> dict[Path, Path]:
+    """Each image of a book of several images, but the book's first (sorted order),
+    with that first image's truth JSON: the page confirmed as the book's template."""
+    books: dict[str, list[Path]] = {}
+    for image in sorted(images):
+        books.setdefault(book_of(image), []).append(image)
+    return {
+        image: pages[0].with_suffix(".json")
+        for pages in books.values()
+        if len(pages) > 1
+        for image in pages[1:]
+    }
 
 
 def _pct(part: int, whole: int) -> str:
@@ -354,22 +380,42 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--keep", type=Path, help="keep outputs and reports in this folder")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--template", choices=("first",),
+        help="first: confirm each book's first image (its truth) as the book's template and "
+        "cut the book's other images by it; figures of those images with and without it",
+    )  # fmt: skip
     args = parser.parse_args()
     if not (args.pages / "SOURCES.md").is_file():
         print(f"no real pages at {args.pages} (see docs/developers.md)", file=sys.stderr)
         return 2
     images = sorted(p for p in args.pages.glob("*.jpg") if p.with_suffix(".json").is_file())
+    templates = first_pages(images) if args.template else {}
     if args.only:
         images = [p for p in images if p.name in args.only or p.stem in args.only]
     started = time.time()
+    runs: list[tuple[Path, Path, Path | None]] = []
     with tempfile.TemporaryDirectory(prefix="real-pages-") as temp:
         root = args.keep or Path(temp)
         root.mkdir(parents=True, exist_ok=True)
+        runs = [(image, root, None) for image in images]
+        runs += [(image, root, templates[image]) for image in images if image in templates]
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:  # each job is a child process
-            results = list(pool.map(_measure_in, [(image, root) for image in images]))
+            done = list(pool.map(_measure_in, runs))
         startup = startup_cost(root)
+    results = [r for r, run in zip(done, runs, strict=True) if run[2] is None]
     print_images(results, args.limit)
     print_totals(results, args.limit)
+    if templates:
+        cut = [r for r, run in zip(done, runs, strict=True) if run[2] is not None]
+        names = {r.name for r in cut}
+        print("\nThe images of books with a template (each book's first image confirmed):")
+        print("without template:")
+        print_totals([r for r in results if r.name in names], args.limit)
+        print("\nwith template:")
+        print_images(cut, args.limit)
+        print_totals(cut, args.limit)
+        results += cut
     print(f"\n{len(results)} images from {args.pages}; {args.jobs} job(s), "
           f"wall time {time.time() - started:.0f} s; CPU and peak include the interpreter "
           f"and imports: {startup[0]:.2f} s, {startup[1]:.0f} MB")  # fmt: skip
@@ -378,7 +424,7 @@ def main() -> int:
             {"name": r.name, "split": r.split, "kind": r.kind, "flags": r.flags,
              "silent_loss": r.silent_loss, "unnamed_loss": r.unnamed_loss,
              "outside": r.outside, "outside_silent": r.outside_silent,
-             "pdf_bytes": r.pdf_bytes, "exit": r.run.exit_code,
+             "pdf_bytes": r.pdf_bytes, "template": r.template, "exit": r.run.exit_code,
              "cpu_seconds": r.run.cpu_seconds, "peak_mb": r.run.peak_mb, **vars(r.score)}
             for r in results
         ]  # fmt: skip

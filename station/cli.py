@@ -8,6 +8,7 @@ and prints its traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -19,11 +20,19 @@ from typing import NoReturn
 from station import __version__
 from station.app.orphans import requeue_orphans
 from station.app.safe_mode import safe_mode_web
-from station.app.station import Station, reindex_data
+from station.app.station import Station, book_template, reindex_data
 from station.capture.drivers.base import CaptureContext
 from station.core import config, config_write, messages, sigpipe
 from station.core.diskspace import is_disk_full
-from station.core.errors import ConfigError, DeviceError, DiskFullError, StationError, StoreError
+from station.core.errors import (
+    ConfigError,
+    DeviceError,
+    DiskFullError,
+    StationError,
+    StoreError,
+    UsageError,
+)
+from station.core.fsutil import write_atomic
 from station.core.models import BYTES_PER_KB, OVER_BUDGET, BookRef
 from station.lan.cli import add_pairing_parser, without_lan
 from station.processing.batch import console as batch_console
@@ -216,6 +225,8 @@ def cmd_process(args: argparse.Namespace) -> int:
         args.out,
         args.budget_kb,
         args.first_page,
+        args.template,
+        args.template_image,
     )
     report = batch.run(
         job,
@@ -235,6 +246,18 @@ def cmd_process(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return report.exit_code
+
+
+def cmd_template_export(args: argparse.Namespace) -> int:
+    """Write a book's template (``station process --template`` takes the file)."""
+    cfg = _load_config(args)
+    data = book_template(cfg, args.book)
+    if data is None:
+        raise UsageError("cli.template_none", book=args.book)
+    write_atomic(args.out, json.dumps(data, indent=1).encode("utf-8"))
+    _say(args, "cli.template_exported", book=args.book, count=len(data["regions"]),
+         kind=data["kind"], path=str(args.out))  # fmt: skip
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -346,7 +369,23 @@ def _build_parser() -> argparse.ArgumentParser:
     process.add_argument("--out", type=Path, required=True, help="output folder for the PDFs")
     process.add_argument("--report", type=Path, help="write a JSON report to this file")
     process.add_argument("--budget-kb", type=int, help="largest PDF size in KB (1 KB = 1000 bytes)")
+    process.add_argument(
+        "--template",
+        type=Path,
+        help="cut the pages by this book template: a station's exported template, or a "
+        "confirmed page (truth JSON or a --report, polygons in the image's stored pixels)",
+    )
+    process.add_argument(
+        "--template-image", type=Path, help="the confirmed page's image (default: beside FILE)"
+    )
     process.set_defaults(handler=cmd_process)
+
+    template = sub.add_parser("template", help="book templates (the last accepted page's cuts)")
+    template_sub = template.add_subparsers(dest="template_command", required=True)
+    export = template_sub.add_parser("export", help="write a book's template to a JSON file")
+    export.add_argument("--book", required=True, help="book, e.g. KS/2007/01")
+    export.add_argument("out", type=Path, help="the JSON file to write")
+    export.set_defaults(handler=cmd_template_export)
 
     reindex = sub.add_parser("reindex", help="rebuild the index from the PDF files")
     reindex.set_defaults(handler=cmd_reindex)

@@ -52,6 +52,7 @@ from station.review.books import LAST_BOOK
 from station.review.frame import SCREEN_WIDTH
 from station.review.review import Review
 from station.store import ReindexReport, Store, reindex
+from station.store.bookdb import read_template
 from station.store.counts import book_counts
 from station.store.scrub import Scrub
 from station.system import storage_guard
@@ -85,6 +86,12 @@ def reindex_data(config: Config) -> ReindexReport:
     """Rebuild the configured data folder's index from its PDF files (the station must
     not be running); ``station reindex``."""
     return reindex(config.data_dir, station_identity(config, config.data_dir))
+
+
+def book_template(config: Config, book: str) -> dict[str, Any] | None:
+    """The template of ``book`` (e.g. KS/2007/01) in the configured data folder, as
+    plain data; readable while the station runs (``station template export``)."""
+    return read_template(config.data_dir / "db" / "books", BookRef.parse(book).key)
 
 
 class Station:

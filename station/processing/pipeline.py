@@ -27,6 +27,7 @@ from station.core.models import Book, Capture, Entry, EntryStatus, Page, Region,
 from station.processing import numbering
 from station.processing.imaging.load import Decoded, load_image
 from station.processing.imaging.segment import Segmentation, segment
+from station.processing.imaging.template import BookTemplate
 from station.processing.page import (
     REVIEW_FLAGS,
     cut_entry,
@@ -122,7 +123,7 @@ class Pipeline:
             self.store.add_capture(capture)
         page = self.store.get_page(book.ref.key, capture.id)
         if page is None:
-            found = segment(rgb, capture.dpi, profile)
+            found = segment(rgb, capture.dpi, profile, self._template(book.ref.key))
             # A page the operator asked to capture again takes this capture first.
             page = take_over(self.store, book, capture, profile, found, decoded) or self._propose(
                 book, capture, profile, found, decoded
@@ -136,6 +137,17 @@ class Pipeline:
             if view is not None:
                 view.join()  # the page is announced with its views ready
         return page, entries
+
+    def _template(self, book_key: str) -> BookTemplate | None:
+        """The book's template (its last accepted page's cuts), if it has a usable one."""
+        data = self.store.get_template(book_key)
+        if data is None:
+            return None
+        try:
+            return BookTemplate.from_dict(data)
+        except ValueError as exc:
+            log.warning("book %s: template not used: %s", book_key, exc)
+            return None
 
     def _start_view(
         self, page: Page, capture: Capture, rgb: NDArray[np.uint8]

@@ -69,6 +69,7 @@ from station.review.frame import (
     render_view,
     snap_width,
 )
+from station.review.templates import teach
 from station.store import Store
 
 log = logging.getLogger(__name__)
@@ -277,10 +278,12 @@ class Review:
                 # Its numbers follow a page whose count may change: publishing them as
                 # proposed could name files wrongly. Editing the numbers is allowed.
                 raise UsageError("review.numbers_wait", page=before.sequence)
+            rgb = None
             if waiting:
                 rgb = self._rgb(capture)
                 for entry in waiting:
                     publish_entry(self.store, entry, rgb, capture, self._budget())
+            self._teach(page, capture, rgb)
             page.recapture_requested = False
             page.reviewed_by, page.reviewed_at = name or "-", utc_now()
             self.store.save_page(page)
@@ -288,6 +291,16 @@ class Review:
         view = self._announce(page, capture, frame)
         self._announce_settled(settled, page)
         return view
+
+    def _teach(self, page: Page, capture: Capture, rgb: NDArray[np.uint8] | None) -> None:
+        """The accepted page's cuts become its book's template; a page that cannot
+        teach one (no entry, its raw capture cleaned away or unreadable) leaves the
+        book's template as it was, and is accepted all the same."""
+        try:
+            pixels = self._rgb(capture) if rgb is None else rgb
+            teach(self.store, page, capture, self._live(page), pixels)
+        except (StationError, OSError, ValueError) as exc:
+            log.warning("page %s taught no template: %s", capture.id, exc)
 
     def request_recapture(self, book_key: str, capture_id: str, operator: str = "") -> PageView:
         """Mark the page to be captured again: the book's next capture takes over its

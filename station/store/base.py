@@ -153,6 +153,16 @@ class StoreBase:
         self._book_db(book.ref.key).put_book(book)
         return book
 
+    @synchronized
+    def get_template(self, key: str) -> dict[str, Any] | None:
+        """The book's template (the last accepted page's cuts, as plain data), if any."""
+        return self._book_db(key).template()
+
+    @synchronized
+    def save_template(self, key: str, template: dict[str, Any]) -> None:
+        """Keep ``template`` as the book's one template (replacing the one before)."""
+        self._book_db(key).put_template(template)
+
     # -- captures and pages -----------------------------------------------------------
 
     @synchronized

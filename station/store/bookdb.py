@@ -46,6 +46,17 @@ class BookDB:
         """Store the book record (there is exactly one per file)."""
         self._db.table("book").upsert(book.to_dict(), where("ref").exists())
 
+    def template(self) -> dict[str, Any] | None:
+        """The book's template, as :meth:`put_template` stored it."""
+        docs = self._db.table("template").all()
+        return dict(docs[0]["template"]) if docs else None
+
+    def put_template(self, template: dict[str, Any]) -> None:
+        """Keep the book's one template (the one before is replaced)."""
+        table = self._db.table("template")
+        table.truncate()
+        table.insert({"template": template})
+
     def get_capture(self, capture_id: str) -> Capture | None:
         """The capture with ``capture_id`` in this book."""
         docs = self._db.table("captures").search(where("id") == capture_id)
@@ -99,3 +110,16 @@ class BookDB:
         self._db.table("captures").insert_multiple(c.to_dict() for c in captures)
         self._db.table("pages").insert_multiple(p.to_dict() for p in pages)
         self._db.table("entries").insert_multiple(e.to_dict() for e in entries)
+
+
+def read_template(books_dir: Path, key: str) -> dict[str, Any] | None:
+    """The template of book ``key`` read from its file, without the station's lock (a
+    running station writes the file by atomic rename, so a reader sees whole files)."""
+    path = books_dir / f"{key}.json"
+    if not path.is_file():
+        return None
+    book_db = BookDB(path)
+    try:
+        return book_db.template()
+    finally:
+        book_db.close()

@@ -8,7 +8,8 @@ quality is measured by ``bench/real_pages.py``, not asserted here yet: this chec
 that a real page goes through, every file fits 100,000 bytes and the report says
 where each entry came from in the file's own pixel grid, and that pages of three kinds
 come out upright with nothing lost silently (segmentation only, scored against their
-ground truth).
+ground truth), and that a book's confirmed first spread keeps cutting more of a later
+spread exactly than the spread's own evidence does.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PIL import Image
 
 from station.core.layouts import get_profile
 from station.processing.batch.inputs import resolve_dpi
+from station.processing.batch.template_file import read_template
 from station.processing.imaging import geometry as geo
 from station.processing.imaging.load import load_image
 from station.processing.imaging.outside import CONTENT_REASONS, FLAG_SHARE, OUTSIDE_FLAG
@@ -133,3 +135,32 @@ def test_every_piece_of_ink_is_in_an_entry_or_outside_for_a_reason(name: str) ->
     truth = Truth.from_json(data, decoded.stored_size)
     score = score_image(truth, regions, ink_mask(red, 4), 4, found.turns)
     assert not score.lost_entries or named or REVIEW_FLAGS & set(found.flags), found.flags
+
+
+def test_a_confirmed_page_teaches_the_other_pages_of_its_book() -> None:
+    """Bronod's first spread (0003, its truth confirmed) as the book's template: a later
+    spread (0015, both tuning images) registers to it and is cut with it, losing
+    nothing and cutting no fewer entries exactly than the page's own evidence does.
+    (The template once added 8 exact entries on 0015's left page, whose heading rows
+    kept its marks from being used; the page's own evidence now gets them too.)"""
+    data = json.loads((PAGES / "bronod1_0015.json").read_text(encoding="utf-8"))
+    profile = get_profile(data["profile"])
+    template = read_template(PAGES / "bronod1_0003.json", profile)
+    assert template.kind == "rows" and template.sides() == [1]  # its left page is blank
+    decoded = load_image(PAGES / "bronod1_0015.jpg")
+    dpi, _ = resolve_dpi(decoded.dpi, decoded.rgb.shape[1], profile)
+    scores = {}
+    for name, given in (("own", None), ("template", template)):
+        found = segment(decoded.rgb, dpi, profile, given)
+        to_stored = decoded.to_stored()
+        regions = [geo.apply(to_stored, region_polygon(r.box, r.warp)) for r in found.regions]
+        with Image.open(PAGES / "bronod1_0015.jpg") as stored:
+            red = np.ascontiguousarray(np.asarray(stored.convert("RGB"))[:, :, 0])
+        truth = Truth.from_json(data, decoded.stored_size)
+        scores[name] = score_image(truth, regions, ink_mask(red, 4), 4, found.turns)
+        assert ("template_used" in found.flags) == (given is not None)
+    assert scores["template"].lost_entries == 0
+    assert scores["template"].exact >= scores["own"].exact, (
+        scores["own"].exact,
+        scores["template"].exact,
+    )

@@ -88,6 +88,7 @@ class ImageRow:
     outside_shares: dict[str, float] = field(default_factory=dict)
     #: The figures behind some flags (``count_mismatch``: expected and found, ...).
     flag_details: dict[str, dict[str, str]] = field(default_factory=dict)
+    template_refused: str = ""  # why --template was not used on this image
     reserved_numbers: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     error: Problem | None = None

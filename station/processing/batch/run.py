@@ -58,9 +58,11 @@ from station.core.models import (
 from station.processing.batch.inputs import collect_images, file_facts, resolve_dpi
 from station.processing.batch.output import OutputFolder, entry_record
 from station.processing.batch.report import BatchReport, EntryRow, ImageRow, Problem
+from station.processing.batch.template_file import read_template
 from station.processing.imaging.geometry import EXIF_TURNS
 from station.processing.imaging.load import Decoded, load_image
 from station.processing.imaging.segment import Segmentation, segment
+from station.processing.imaging.template import BookTemplate
 from station.processing.numbering import NUMBER_FLAG
 from station.processing.page import REVIEW_FLAGS, cut_entry, entry_pdf, make_region
 from station.store.publish import PublishPlan
@@ -84,6 +86,8 @@ class BatchJob:
     station: StationInfo
     budget_bytes: int
     first_page: int = 1
+    #: The book's template the pages are cut by (``--template``), if any.
+    template: BookTemplate | None = None
 
 
 @dataclass
@@ -127,6 +131,8 @@ def make_job(
     out_dir: Path,
     budget_kb: int | None = None,
     first_page: int = 1,
+    template: Path | None = None,
+    template_image: Path | None = None,
 ) -> BatchJob:
     """Check the arguments and build the job; raises before any image is touched."""
     budget_kb = cfg.processing.budget_kb if budget_kb is None else budget_kb
@@ -149,7 +155,8 @@ def make_job(
     images = collect_images(inputs)
     station = station_identity(cfg, cfg.data_dir)
     budget = kb_bytes(budget_kb)
-    return BatchJob(images, the_book, layout, output, station, budget, first_page)
+    learnt = read_template(template, layout, template_image) if template else None
+    return BatchJob(images, the_book, layout, output, station, budget, first_page, learnt)
 
 
 def run(
@@ -221,12 +228,13 @@ def _cut_and_write(
         row.dpi, row.dpi_source = resolve_dpi(decoded.dpi, row.width, job.profile)
         row.sha256, captured_at = file_facts(path)
     with clock("segment"):
-        found = segment(rgb, row.dpi, job.profile)
+        found = segment(rgb, row.dpi, job.profile, job.template)
     row.flags = sorted(found.flags)
     row.flag_details = found.details
     row.flag_text = [flagtext.both(f, found.details) for f in row.flags]
     row.outside = [piece.to_dict() for piece in found.outside.pieces]
     row.outside_shares = {k: round(v, 5) for k, v in found.outside.shares.items()}
+    row.template_refused = found.template_refused
     row.upright_turns = (EXIF_TURNS[decoded.orientation] + found.turns) % 4
     capture = Capture(
         id=new_id("c"),

@@ -32,6 +32,7 @@ from station.processing.imaging import entries as keyed
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
 from station.processing.imaging import outside as out
+from station.processing.imaging import template as tp
 from station.processing.imaging.frames import (
     Frame,
     find_fold,
@@ -41,6 +42,32 @@ from station.processing.imaging.frames import (
     page_columns,
     ruled_rows,
 )
+from station.processing.imaging.regions import (
+    CONTINUED_FLAG,
+    Box,
+    ProposedRegion,
+    crop_region,
+    keyed_regions,
+    region_polygon,
+)
+from station.processing.imaging.templated import TEMPLATE_FLAG, Registered, templated
+
+__all__ = [
+    "BELOW_FLAG",
+    "CONTINUED_FLAG",
+    "NO_FRAME_FLAG",
+    "ORIENTATION_FLAG",
+    "OUTLINE_FLAG",
+    "TEMPLATE_FLAG",
+    "Box",
+    "ProposedRegion",
+    "Segmentation",
+    "crop_region",
+    "learn_template",
+    "normalised",
+    "region_polygon",
+    "segment",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +79,6 @@ OUTLINE_FLAG = "page_outline_uncertain"
 #: No rules between the entries: they were cut at their start marks, which an operator
 #: confirms (a page whose cuts are wrong must not publish on its own).
 NO_FRAME_FLAG = "no_frame"
-#: An entry begun on the previous page: its number is that entry's, which a person
-#: joins it to (it has no number of its own in the key column).
-CONTINUED_FLAG = "continued_from_previous"
 #: Run lengths and the sheet's shape disagreed on which way the text runs (the
 #: letters were asked when the detector is installed): a person checks the page.
 ORIENTATION_FLAG = "orientation_uncertain"
@@ -71,23 +95,6 @@ BELOW_MARGIN_IN = 0.08
 GUTTER_FLAG = "gutter_uncertain"
 #: :func:`frames.gutter_evidence` under this: :data:`GUTTER_FLAG`.
 GUTTER_EVIDENCE = 0.5
-Box = tuple[int, int, int, int]
-
-
-@dataclass(frozen=True)
-class ProposedRegion:
-    """A candidate entry: box in its page frame, page side, confidence, and the warp.
-
-    ``warp`` is the 3x3 homography (row-major, 9 floats) from capture pixels to the
-    page frame the box is in; None means the box is in capture pixels. ``flags`` are
-    the entry's own (the page's are in :class:`Segmentation`).
-    """
-
-    box: Box
-    page_side: int
-    confidence: float
-    warp: tuple[float, ...] | None = None
-    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,34 +112,46 @@ class Segmentation:
     #: The figures behind some flags (flag -> field -> value), for their words:
     #: ``core.flagtext``.
     details: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Why the book's template was not used on this page ("" when it was, or none given).
+    template_refused: str = ""
 
     @property
     def confidence(self) -> float:
         return min((r.confidence for r in self.regions), default=0.0)
 
 
-def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segmentation:
-    """Propose entry regions on ``rgb`` (H x W x 3) according to ``profile``."""
-    norm = nm.normalise(rgb, dpi, landscape=profile.pages_per_image == 2)
+def segment(
+    rgb: NDArray[np.uint8],
+    dpi: int,
+    profile: LayoutProfile,
+    template: tp.BookTemplate | None = None,
+) -> Segmentation:
+    """Propose entry regions on ``rgb`` (H x W x 3) according to ``profile``, and to
+    the book's ``template`` when the page registers to it."""
+    norm, ink, frames, gutter = normalised(rgb, dpi, profile)
     work_dpi = dpi * norm.work_scale
-    ink = _inner(norm.ink, 0)
-    frames, gutter = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
-    if not norm.turned_by_text and _upside_down(norm, frames):
-        norm = nm.turn_half(norm)
-        ink = _inner(norm.ink, 0)
-        frames, gutter = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
     fold = None if gutter is None else (gutter, max(1, round(work_dpi * FOLD_HALF_IN)))
     page = _Page(norm, _blank_fold(ink, fold, 0), rgb, fold)
+    fit = None
+    if template is not None:
+        fit = tp.register(template, ink, tp.writing_mask(page.writing), profile.pages_per_image)
+    if fit is not None and fit.registration is None:
+        log.info("template refused: %s %s", fit.reason, fit.details)
+    registered = Registered(template, fit.registration) if template and fit else None
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     counts = []
     for side, (frame, columns) in enumerate(frames):
-        found, unruled = _page_regions(page, frame, columns, dpi, side, profile)
+        found, unruled = _page_regions(page, frame, columns, dpi, side, profile, registered)
         counts.append(len(found))
-        if not profile.entries_min <= len(found) <= profile.entries_max:
+        templated = any(TEMPLATE_FLAG in r.flags for r in found)
+        fixed = templated and template is not None and template.kind == tp.FIXED
+        if not fixed and not profile.entries_min <= len(found) <= profile.entries_max:
             flags.add("count_mismatch")
-        if unruled:
+        if unruled and not fixed:
             flags.add(NO_FRAME_FLAG)
+        if templated:
+            flags.add(TEMPLATE_FLAG)
         if _ink_below(norm, ink, found, work_dpi) > BELOW_SHARE:
             flags.add(BELOW_FLAG)
         regions += found
@@ -155,10 +174,52 @@ def segment(rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile) -> Segment
     if gutter is not None:
         middle = norm.flat.shape[0] / 2
         gutter_x = round(float(norm.to_capture(np.array([[gutter, middle]]))[0, 0]))
+    refused = fit.reason if fit is not None and fit.registration is None else page.refused
     return Segmentation(
-        regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera, accounting,
-        out.details(accounting, (profile.entries_min, profile.entries_max), counts, flags),
+        regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera,
+        outside=accounting,
+        details=out.details(accounting, (profile.entries_min, profile.entries_max), counts, flags),
+        template_refused=refused,
     )  # fmt: skip
+
+
+def normalised(
+    rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile
+) -> tuple[nm.Normalised, nm.Gray, list[tuple[Frame | None, tuple[int, int]]], int | None]:
+    """The page normalised as segmentation sees it (upright by its header too), its
+    ink with the border blanked, each page's frame and columns, and the gutter."""
+    norm = nm.normalise(rgb, dpi, landscape=profile.pages_per_image == 2)
+    work_dpi = dpi * norm.work_scale
+    ink = _inner(norm.ink, 0)
+    frames, gutter = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
+    if not norm.turned_by_text and _upside_down(norm, frames):
+        norm = nm.turn_half(norm)
+        ink = _inner(norm.ink, 0)
+        frames, gutter = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
+    return norm, ink, frames, gutter
+
+
+def learn_template(
+    rgb: NDArray[np.uint8],
+    dpi: int,
+    profile: LayoutProfile,
+    outlines: Sequence[tuple[int | None, NDArray[np.float64]]],
+    source: str = "",
+    created_at: str = "",
+) -> tp.BookTemplate:
+    """The template a confirmed page teaches: ``outlines`` are its entries (page side,
+    None when unknown: then the side of the gutter it lies on; corners in the capture's
+    decoded pixels), normalised the way :func:`segment` does."""
+    norm, ink, _, gutter = normalised(rgb, dpi, profile)
+    writing = tp.writing_mask(_inner(norm.writing, 255))
+    mapped: list[tuple[int, NDArray[np.float64]]] = []
+    for side, points in outlines:
+        moved = geo.apply(norm.matrix, points)
+        if side is None:
+            side = int(gutter is not None and float(moved[:, 0].mean()) > gutter)
+        mapped.append((side, moved))
+    work_dpi = dpi * norm.work_scale
+    return tp.build(ink, writing, mapped, work_dpi, source, created_at, profile.pages_per_image)
 
 
 def _ink_below(
@@ -209,6 +270,7 @@ class _Page:
         self.rgb = rgb  # the capture, where the boundaries found are refined
         self.fold = fold
         self._writing: nm.Gray | None = None
+        self.refused = ""  # why a side refused the book's template
 
     @property
     def writing(self) -> nm.Gray:
@@ -259,16 +321,26 @@ def _page_regions(
     dpi: int,
     side: int,
     profile: LayoutProfile,
+    registered: Registered | None = None,
 ) -> tuple[list[ProposedRegion], bool]:
     """The entries of one page, top to bottom, and whether they were cut without rules
     (:data:`NO_FRAME_FLAG`).
 
-    Ruled bands when the page rules lines between entries; else, on a layout with
-    several entries a page, the entries their start marks show
+    The book's template when the page registered to it
+    (:mod:`station.processing.imaging.templated`); else ruled bands when the page rules
+    lines between entries; else, on a layout with several entries a page, the entries
+    their start marks show
     (:mod:`station.processing.imaging.entries`); else the whole page for review.
     """
     norm = page.norm
     ruled = _ruled_regions(norm, frame, dpi, side) if frame is not None else []
+    if registered is not None and registered.registration is not None:
+        templated_cuts = templated(page, registered, dpi, side, columns, ruled)
+        if isinstance(templated_cuts, str):
+            log.info("template refused on side %d: %s", side, templated_cuts)
+            page.refused = page.refused or templated_cuts
+        elif templated_cuts is not None:
+            return templated_cuts
     if len(ruled) >= 2:  # the page rules a line between entries
         return ruled, False
     if profile.entries_max > 1:
@@ -278,40 +350,10 @@ def _page_regions(
         if found is not None:
             back = geo.invert(norm.matrix)
             found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi)
-            return _keyed_regions(norm, found, columns, dpi, side), True
+            return keyed_regions(norm, found, columns, dpi, side), True
     if ruled:
         return ruled, False
     return _fallback(norm, columns, side), False
-
-
-def _keyed_regions(
-    norm: nm.Normalised, found: keyed.KeyedEntries, columns: tuple[int, int], dpi: int, side: int
-) -> list[ProposedRegion]:
-    """Regions of the bands found from start marks, each edge along the writing."""
-    pad = norm.work_scale * dpi * 0.15  # paper kept beside the table, normalised pixels
-    left = max(float(columns[0]), found.left - pad)
-    right = min(float(columns[1]), found.right + pad)
-    regions = []
-    for band in found.bands:
-        if band.bottom - band.top < 1:
-            continue
-        quad = np.array(
-            [
-                [left, found.edge(band.top, left)],
-                [right, found.edge(band.top, right)],
-                [right, found.edge(band.bottom, right)],
-                [left, found.edge(band.bottom, left)],
-            ],
-            np.float64,
-        )
-        corners = norm.to_capture(quad)
-        width, height = geo.quad_size(corners)
-        warp = geo.quad_to_rect(corners, (0, 0, width, height))
-        box = (0, 0, round(width), round(height))
-        flat = tuple(float(v) for v in warp.ravel())
-        flags = (CONTINUED_FLAG,) if band.continued else ()
-        regions.append(ProposedRegion(box, side, found.confidence, flat, flags))
-    return regions
 
 
 def _ruled_regions(norm: nm.Normalised, frame: Frame, dpi: int, side: int) -> list[ProposedRegion]:
@@ -378,42 +420,3 @@ def _fallback(norm: nm.Normalised, columns: tuple[int, int], side: int) -> list[
     warp = geo.quad_to_rect(corners, (0, 0, width, height))
     box = (0, 0, round(width), round(height))
     return [ProposedRegion(box, side, 0.3, tuple(float(v) for v in warp.ravel()))]
-
-
-def crop_region(
-    rgb: NDArray[np.uint8],
-    box: Box,
-    angle: float = 0.0,
-    warp: Sequence[float] | None = None,
-) -> NDArray[np.uint8]:
-    """Cut a region out of the capture.
-
-    With ``warp`` (capture -> page frame homography, 9 floats) the box is in the page
-    frame; only the box's pixels are computed. Without it, the legacy form: deskew by
-    ``angle`` about the capture's centre, then crop ``box``.
-    """
-    left, top, right, bottom = box
-    size = (max(1, right - left), max(1, bottom - top))
-    if warp is not None:
-        matrix = geo.translate(-left, -top) @ np.asarray(warp, dtype=np.float64).reshape(3, 3)
-        window = cv2.warpPerspective(
-            rgb, matrix, size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
-        )
-        return nm.u8(window)
-    if abs(angle) < 0.05:
-        return np.ascontiguousarray(rgb[top:bottom, left:right])
-    height, width = rgb.shape[:2]
-    matrix = geo.translate(-left, -top) @ geo.rotation(angle, (width / 2, height / 2))
-    window = cv2.warpAffine(
-        rgb, matrix[:2], size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
-    )
-    return nm.u8(window)
-
-
-def region_polygon(box: Box, warp: Sequence[float] | None) -> NDArray[np.float64]:
-    """The region's outline (TL, TR, BR, BL) in capture pixels."""
-    left, top, right, bottom = box
-    corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float64)
-    if warp is None:
-        return corners
-    return geo.apply(geo.invert(tuple(warp)), corners)
