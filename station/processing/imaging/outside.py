@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 OUTSIDE_FLAG = "ink_outside_entries"
 #: Reasons ink lies outside every entry, in the order reports list them.
 REASONS = ("header", "page_edge", "below", "between", "margin")
+#: Ink within this distance of a spread's fold (inches), all of it, is the fold's
+#: shadow and crease: the page's edge, not a note in its margin.
+FOLD_REACH_IN = 0.3
 #: Reasons that name content no file holds (the others are the page's own furniture).
 CONTENT_REASONS = frozenset({"below", "between", "margin"})
 #: Reasons that raise :data:`OUTSIDE_FLAG`: every piece of content in no file
@@ -142,10 +145,12 @@ def account(
     ink: nm.Gray,
     outlines: Sequence[tuple[int, NDArray[np.float64]]],
     work_dpi: float,
+    fold: float | None = None,
 ) -> Accounting:
     """The ink of ``ink`` (the normalised page's, border blanked) outside every region.
 
-    ``outlines``: each region's page side and its outline in the normalised frame.
+    ``outlines``: each region's page side and its outline in the normalised frame;
+    ``fold``: the column of a spread's fold, whose shadow is the page's edge too.
     """
     total = cv2.countNonZero(ink)
     if not total:
@@ -180,7 +185,7 @@ def account(
     pieces = []
     for part, known in parts:
         for piece, count in _group(nm.u8(part), work_dpi):
-            reason = _reason(piece, tables, work_dpi, known)
+            reason = _reason(piece, tables, work_dpi, known, fold)
             share = count / total
             shares[reason] = shares.get(reason, 0.0) + share
             if share >= LIST_SHARE:
@@ -256,12 +261,21 @@ class _Piece:
     at_edge: bool
 
 
-def _reason(piece: _Piece, tables: Sequence[_Table], work_dpi: float, known: str) -> str:
+def _reason(
+    piece: _Piece,
+    tables: Sequence[_Table],
+    work_dpi: float,
+    known: str,
+    fold: float | None = None,
+) -> str:
     """Why ``piece`` lies outside every entry. ``known``: the reason its part of the
-    page gives ("above": above a table; "": none)."""
+    page gives ("above": above a table; "": none); ``fold``: a spread's fold column."""
     if known not in ("above", ""):
         return known
     left, top, right, bottom = piece.box
+    reach = FOLD_REACH_IN * work_dpi
+    if fold is not None and fold - reach <= left and right <= fold + reach:
+        return "page_edge"  # the fold's shadow and crease, between the two pages
     width, height = right - left, bottom - top
     long, short = max(width, height), max(1, min(width, height))
     if piece.at_edge and short <= EDGE_WIDTH_IN * work_dpi:
@@ -299,12 +313,15 @@ def _capture_box(norm: nm.Normalised, box: Box) -> Box:
 
 
 def account_page(
-    norm: nm.Normalised, regions: Sequence[tuple[int, NDArray[np.float64]]], work_dpi: float
+    norm: nm.Normalised,
+    regions: Sequence[tuple[int, NDArray[np.float64]]],
+    work_dpi: float,
+    fold: float | None = None,
 ) -> Accounting:
     """:func:`account` for the page ``norm`` and its regions (page side, outline in
-    capture pixels)."""
+    capture pixels); ``fold``: a spread's gutter column in the normalised frame."""
     outlines = [(side, geo.apply(norm.matrix, polygon)) for side, polygon in regions]
-    return account(norm, content_ink(norm), outlines, work_dpi)
+    return account(norm, content_ink(norm), outlines, work_dpi, fold)
 
 
 def details(

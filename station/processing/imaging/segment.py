@@ -162,7 +162,7 @@ def segment(
     if norm.orientation_uncertain:
         flags.add(ORIENTATION_FLAG)
     polygons = [(r.page_side, region_polygon(r.box, r.warp)) for r in regions]
-    accounting = out.account_page(norm, polygons, work_dpi)
+    accounting = out.account_page(norm, polygons, work_dpi, gutter)
     if accounting.flagged_share > out.FLAG_SHARE:
         flags.add(out.OUTSIDE_FLAG)
     gutter_x = None
