@@ -18,7 +18,7 @@ from station.capture.drivers.simulated.render.hazards import Sample, sample
 from station.processing.imaging.binarize import ink_masks
 from station.processing.pdf.encode import encode_entry
 from station.processing.pdf.legibility import ink_recall
-from tests.support.entries import poppler_render
+from tests.support.entries import make_entry, poppler_render
 
 
 def _false_share(mask: np.ndarray, truth: np.ndarray) -> float:
@@ -83,3 +83,27 @@ def test_small_script_keeps_its_diacritics(tmp_path: Path) -> None:
     shown = _rendered(entry, tmp_path)
     assert ink_recall(shown, entry.accents, entry.dpi) >= 0.95
     assert ink_recall(shown, entry.ink, entry.dpi) >= 0.97
+
+
+def _blue_minus_red(rendered: np.ndarray, truth: np.ndarray) -> float:
+    core = cv2.erode(truth.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    pixels = rendered[core].astype(np.int16)
+    return float(np.median(pixels[:, 2] - pixels[:, 0]))
+
+
+def test_blue_writing_stays_blue_beside_black_print(tmp_path: Path) -> None:
+    entry = make_entry()  # black print, blue handwriting, a red seal
+    path = tmp_path / "entry.pdf"
+    path.write_bytes(encode_entry(entry.image, entry.dpi).data)
+    shown = poppler_render(path, entry.dpi)[: entry.image.height, : entry.image.width]
+    # Source: print 4, writing 103. One ink colour for both painted each 59.
+    assert _blue_minus_red(shown, entry.handwriting) >= 80
+    assert abs(_blue_minus_red(shown, entry.printed)) <= 20
+
+
+def test_blue_ink_stays_blue_in_the_pdf(tmp_path: Path) -> None:
+    entry = sample("plain", 0, blue=True)
+    shown = _rendered(entry, tmp_path)
+    assert _blue_minus_red(shown, entry.blue) >= 60
+    black = entry.ink & ~entry.blue
+    assert abs(_blue_minus_red(shown, black)) <= 20
