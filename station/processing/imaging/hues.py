@@ -71,13 +71,15 @@ def _piece_classes(
     sizes = np.zeros((2, count), np.float64)
     for top in range(0, labels.shape[0], _BAND_ROWS):
         rows = slice(top, top + _BAND_ROWS)
-        part, on = labels[rows], mask[rows]
-        core = on & (dark[rows] >= core_darkness)
-        for index, chosen in enumerate((on, core)):
-            sizes[index] += np.bincount(part[chosen], minlength=count)
+        on = mask[rows]
+        # One selection of the band's mask pixels; the core is chosen among those.
+        part, colours, core = labels[rows][on], rgb[rows][on], dark[rows][on] >= core_darkness
+        for index, chosen in enumerate((slice(None), core)):
+            pieces = part[chosen]
+            sizes[index] += np.bincount(pieces, minlength=count)
             for channel in range(3):
-                values = rgb[rows][..., channel][chosen]
-                sums[index, channel] += np.bincount(part[chosen], weights=values, minlength=count)
+                values = colours[chosen, channel]
+                sums[index, channel] += np.bincount(pieces, weights=values, minlength=count)
     has_core = sizes[1] > 0
     mean = np.where(has_core, sums[1] / np.maximum(sizes[1], 1), sums[0] / np.maximum(sizes[0], 1))
     colours = np.clip(mean.T, 0, 255).astype(np.uint8).reshape(count, 1, 3)
