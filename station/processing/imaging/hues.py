@@ -74,11 +74,12 @@ def _piece_classes(
         on = mask[rows]
         # One selection of the band's mask pixels; the core is chosen among those.
         part, colours, core = labels[rows][on], rgb[rows][on], dark[rows][on] >= core_darkness
-        for index, chosen in enumerate((slice(None), core)):
+        everything: Mask = np.ones(part.shape, dtype=bool)
+        for index, chosen in enumerate((everything, core)):
             pieces = part[chosen]
             sizes[index] += np.bincount(pieces, minlength=count)
             for channel in range(3):
-                values = colours[chosen, channel]
+                values = colours[:, channel][chosen]
                 sums[index, channel] += np.bincount(pieces, weights=values, minlength=count)
     has_core = sizes[1] > 0
     mean = np.where(has_core, sums[1] / np.maximum(sizes[1], 1), sums[0] / np.maximum(sizes[0], 1))
