@@ -12,16 +12,19 @@ Two corpora, each entry encoded by ``encode_entry`` and its PDF rendered by
   recall and accent recall (``legibility.ink_recall``: a truth pixel counts when the
   render is >= 20 levels below its local paper), **false marks** (components of the
   render at least 30 levels below its local paper that lie more than 2 px from any
-  truth ink: specks when under 1.5 mm across, bands when 10 mm or longer), the ink's
-  hue (median of B - R over the truth ink's core in the render: blue ink is well
-  above 0, black near 0) and bytes.
+  truth ink: specks when under 1.5 mm across, bands when 10 mm or longer, mean per
+  entry), the ink's hue (median of B - R over the core of the blue writing, of all
+  the ink in a black sample, in the source and the render: blue well above 0, black
+  near 0; a blue sample's first line is black, as a form's print beside blue writing,
+  and ``pr. pdf`` is that line's B - R in the render) and bytes.
 - **real** (``--real``): every image of ``../shared/real-pages`` (never copied into
   the repository) goes through ``load_image``, ``segment`` and ``cut_entry`` as in
-  ``station process``; there is no pixel truth, so a mark of the render counts as
-  **amplified** when its median darkness below the local paper exceeds the source's
-  at the same pixels by more than 25 levels (the faint layer lifts faded writing on
-  purpose, so some amplified marks are writing: read the figure with the images),
-  specks and bands as above; **hue** compares the median B - R and R - G of the pixels
+  ``station process``; there is no pixel truth, so a render pixel at least 30 levels
+  below its local paper counts as **amplified** when it is more than 25 levels darker
+  than the source's pixel (the faint layer lifts faded writing on purpose, so some
+  amplified marks are writing: read the figure with the images); their components
+  (after a 3x3 median) are counted as specks and bands as above, and their pixels as
+  a share of the entry; **hue** compares the median B - R and R - G of the pixels
   dark in both source and render (>= 40 levels); tuning and held-out images
   (``HELD_OUT`` of ``bench/real_pages.py``) are printed apart.
 """
@@ -90,7 +93,8 @@ def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def simulated(seeds: list[int]) -> None:
     print(f"{'hazard':13} {'ink':5} {'recall':>7} {'accents':>7} {'specks':>6} {'bands':>5} "
-          f"{'other':>5} {'B-R src':>7} {'B-R pdf':>7} {'bytes':>7}  encoding")  # fmt: skip
+          f"{'other':>5} {'B-R src':>7} {'B-R pdf':>7} {'pr. pdf':>7} {'bytes':>7}  "
+          "encoding")  # fmt: skip
     for hazard in HAZARDS:
         for blue, faded in ((False, False), (True, False), (False, True)):
             rows = []
@@ -103,20 +107,24 @@ def simulated(seeds: list[int]) -> None:
                 false = (contrast(shown, s.dpi) >= MARK_STEP) & ~near
                 marks = classify(false, s.dpi)
                 coloured = s.blue if blue else s.ink
-                core = cv2.erode(coloured.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-                core = _common(core, truth)[0]
+                core = _common(_core(coloured), truth)[0]
+                black = _common(_core(s.ink & ~s.blue), truth)[0]
                 src, _ = _common(s.rgb, truth)
                 rows.append((
                     ink_recall(shown, truth, s.dpi), ink_recall(shown, accents, s.dpi),
                     marks.specks, marks.bands, marks.other,
                     _blue_excess(src, core), _blue_excess(shown, core), len(encoded.data),
-                    encoded.encoding,
+                    encoded.encoding, _blue_excess(shown, black),
                 ))  # fmt: skip
-            m = [float(np.mean([r[i] for r in rows])) for i in range(8)]
+            m = [float(np.mean([r[i] for r in rows])) for i in (*range(8), 9)]
             kind = "faded" if faded else "blue" if blue else "black"
             print(f"{hazard:13} {kind:5} {100 * m[0]:6.1f}% {100 * m[1]:6.1f}% {m[2]:6.1f} "
-                  f"{m[3]:5.1f} {m[4]:5.1f} {m[5]:7.0f} {m[6]:7.0f} {m[7]:7.0f}  "
+                  f"{m[3]:5.1f} {m[4]:5.1f} {m[5]:7.0f} {m[6]:7.0f} {m[8]:7.0f} {m[7]:7.0f}  "
                   f"{','.join(sorted({r[8] for r in rows}))}")  # fmt: skip
+
+
+def _core(mask: np.ndarray) -> np.ndarray:
+    return np.asarray(cv2.erode(mask.view(np.uint8), np.ones((3, 3), np.uint8)) > 0)
 
 
 def _blue_excess(rgb: np.ndarray, mask: np.ndarray) -> float:
