@@ -92,10 +92,11 @@ def test_fibres_beside_print_are_faint_not_dark() -> None:
     # The fibre is left out of the ink, or at most painted on the pale faint layer.
     dark_fibre = masks.ink[114:116, 30:40] & ~masks.faint[114:116, 30:40]
     assert not dark_fibre.any()
-    # A textbook Sauvola k takes it in: then it must go on the faint layer.
+    # A textbook Sauvola k takes it in: then it must go on the faint layer, or (a
+    # thin line that never gets dark: not_strokes) stay in the background.
     loose = binarize.ink_masks(rgb, 300, BinarizeParams(sauvola_k=0.1))
     fibre = loose.ink[114:116, 30:40]
-    assert fibre.any() and loose.faint[114:116, 30:40][fibre].all()
+    assert loose.faint[114:116, 30:40][fibre].all()
 
 
 def test_hysteresis_keeps_only_weak_pixels_tied_to_strong_ones() -> None:

@@ -72,6 +72,16 @@ class BinarizeParams:
     #: writing and goes on the faint layer whole, even where a few pixels are darker
     #: (half dark, half pale strokes read worse than either).
     faded_stroke_darkness: int = 100
+    #: Faint components that are not pen strokes stay in the background layer (soft,
+    #: at its own tone) instead of being painted as ink: any part wider than this
+    #: (show-through of the reverse, page-stack bands, the body of a stain) ...
+    faint_max_half_width_mm: float = 0.75
+    #: ... small pieces whose surroundings are nearly as dark as they are (a soft
+    #: edge: fragments of a stain's tide line), (mean - ring) / mean below this ...
+    faint_min_edge: float = 0.5
+    faint_soft_area_mm2: float = 1.2
+    #: ... and thin lines that never get this dark (a guilloche's fine curves, fibres).
+    faint_min_peak: int = 34
 
 
 @dataclass(frozen=True)
@@ -294,6 +304,9 @@ def ink_masks(rgb: U8, dpi: float, params: BinarizeParams | None = None) -> InkM
     ink &= ~stamp
     faded_mean = params.faded_stroke_darkness if enhanced else 0
     faint = faint_strokes(ink, dark, params.faint_darkness, faded_mean)
+    structure = not_strokes(faint, dark, dpi, params)
+    ink &= ~structure
+    faint &= ~structure
     log.debug("ink: %s, enhanced=%s", assessment, enhanced)
     return InkMasks(ink, stamp, dark, assessment, enhanced, faint)
 
@@ -324,6 +337,91 @@ def faint_strokes(ink: Mask, dark: U8, strong: int, mean_below: int = 0) -> Mask
     return faint
 
 
+def not_strokes(faint: Mask, dark: U8, dpi: float, params: BinarizeParams) -> Mask:
+    """The parts of the faint layer that are paper, not writing: wide parts
+    (show-through, page stacks, stains), small soft-edged pieces (a tide line's
+    fragments) and pale thin lines (guilloche, fibres). Painted as ink they became specks
+    and dark bands; left out of the masks, the background layer carries them at their
+    own tone.
+
+    Wide parts are cut out pixel by pixel (an opening by a disk of 0.75 mm radius),
+    so a faded stroke crossing a stain keeps its own pixels; the rest is decided per
+    8-connected piece, its edge from the darkness of the paper within 2 px around each
+    of its pixels.
+    """
+    if not faint.any():
+        return np.zeros(faint.shape, dtype=bool)
+    px_mm = dpi / 25.4
+    radius = max(1, round(params.faint_max_half_width_mm * px_mm))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    # An opening, in two steps: most entries have nothing wide, and stop at the first.
+    wide = cv2.erode(faint.view(np.uint8), disk).view(bool)
+    if wide.any():
+        wide = cv2.dilate(wide.view(np.uint8), disk).view(bool) & faint
+    # What is left beside a wide part is judged as a piece of its own: the paper
+    # around it then lies in the wide part, as dark as it is, and it reads as soft.
+    rest = faint & ~wide
+    count, labels = piece_labels(rest)
+    sums = _piece_sums(rest, labels, count, dark, params.faint_min_peak)
+    inside, around, size, peak = sums
+    mean = inside / np.maximum(size, 1)
+    edge = (mean - around / np.maximum(size, 1)) / np.maximum(mean, 1.0)
+    small = size < params.faint_soft_area_mm2 * px_mm * px_mm
+    # Pale alone is not enough: faded strokes can be as pale as a guilloche's curves,
+    # but not as thin (a quarter of a pen stroke survives a 3x3 erosion; of a fine
+    # line, only where two cross).
+    cored = cv2.erode(rest.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    thick = np.bincount(labels[cored], minlength=count) >= 0.25 * size
+    paper = (~peak & ~thick) | (small & (edge < params.faint_min_edge))
+    paper[0] = False
+    drop: Mask = paper[labels]
+    drop &= rest
+    drop |= wide
+    return drop
+
+
+def piece_labels(mask: Mask) -> tuple[int, npt.NDArray[np.integer]]:
+    """8-connected labels of ``mask``, in 16 bits when there are few enough (half the
+    memory of a whole page's 32-bit labels; OpenCV refuses an overflow)."""
+    try:
+        count, labels = cv2.connectedComponents(
+            mask.view(np.uint8), connectivity=8, ltype=cv2.CV_16U
+        )
+    except cv2.error:
+        count, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
+    return int(count), np.asarray(labels)
+
+
+def _piece_sums(
+    pieces: Mask, labels: npt.NDArray[np.integer], count: int, dark: U8, peak_level: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], Mask]:
+    """Per label: darkness summed over its pixels, the mean darkness of the bare
+    paper within 2 px summed over its pixels, its size, and whether any pixel reaches
+    ``peak_level``. Band by band, with float32 temporaries of a band only."""
+    inside = np.zeros(count, np.float64)
+    around = np.zeros(count, np.float64)
+    size = np.zeros(count, np.int64)
+    peak = np.zeros(count, bool)
+    height, half = labels.shape[0], 2
+    for top in range(0, height, _BAND_ROWS):
+        bottom = min(height, top + _BAND_ROWS)
+        start, stop = max(0, top - half), min(height, bottom + half)
+        bare = (~pieces[start:stop]).view(np.uint8)
+        shade = dark[start:stop]
+        # Sums over 5x5 fit 16 bits (25 x 255), cheaper than float boxes.
+        paper = cv2.bitwise_and(shade, shade, mask=bare).astype(np.uint16)
+        total = cv2.boxFilter(paper, -1, (5, 5), normalize=False)
+        share = cv2.boxFilter(bare.astype(np.uint16), -1, (5, 5), normalize=False)
+        rows = slice(top - start, bottom - start)
+        ring = total[rows] / np.maximum(share[rows], 1).astype(np.float32)
+        part, on, level = labels[top:bottom], pieces[top:bottom], shade[rows]
+        inside += np.bincount(part[on], weights=level[on], minlength=count)
+        around += np.bincount(part[on], weights=ring[on], minlength=count)
+        size += np.bincount(part[on], minlength=count)
+        peak[part[on & (level >= peak_level)]] = True
+    return inside, around, size, peak
+
+
 def mean_colour(rgb: U8, mask: Mask, step: int = 2) -> tuple[int, int, int] | None:
     """Median colour of the ``mask`` pixels (sampled every ``step`` pixels), or None."""
     sample = rgb[::step, ::step][mask[::step, ::step]]
@@ -346,26 +444,29 @@ def _darkened(colour: tuple[int, int, int], max_luma: float) -> tuple[int, int, 
     return (round(colour[0] * scale), round(colour[1] * scale), round(colour[2] * scale))
 
 
-def ink_colour(rgb: U8, masks: InkMasks, max_luma: float = 80.0) -> tuple[int, int, int]:
-    """The colour to paint the strong ink in: the ink's own hue, never lighter than
-    ``max_luma``, so it prints legibly dark (legibility first)."""
-    strong = masks.ink & ~masks.faint
+def ink_colour(
+    rgb: U8, masks: InkMasks, max_luma: float = 80.0, part: Mask | None = None
+) -> tuple[int, int, int]:
+    """The colour to paint the strong ink (or ``part`` of it) in: the ink's own hue,
+    never lighter than ``max_luma``, so it prints legibly dark (legibility first)."""
+    strong = masks.ink & ~masks.faint if part is None else part
     core = strong & (masks.darkness >= np.uint8(60))
     colour = mean_colour(rgb, core) or mean_colour(rgb, strong) or (0, 0, 0)
     return _darkened(colour, max_luma)
 
 
 def faint_colour(
-    rgb: U8, masks: InkMasks, params: BinarizeParams | None = None
+    rgb: U8, masks: InkMasks, params: BinarizeParams | None = None, part: Mask | None = None
 ) -> tuple[int, int, int] | None:
-    """The colour of the faint layer: its own median colour, darkened to at least
-    ``faint_min_step`` luma levels below the paper (None when there is no faint ink).
+    """The colour of the faint layer (or ``part`` of it): its own median colour,
+    darkened to at least ``faint_min_step`` luma levels below the paper (None when
+    there is no faint ink).
 
     Faded writing keeps its look and gains contrast where it had little; paper fibres
     stay a pale tone instead of becoming black specks.
     """
     params = params or BinarizeParams()
-    colour = mean_colour(rgb, masks.faint)
+    colour = mean_colour(rgb, masks.faint if part is None else part)
     if colour is None:
         return None
     # Only every 4th pixel is sampled: make the paper mask on that grid alone.

@@ -2,8 +2,9 @@
 
 Rungs are tried best first and the first that fits wins:
 
-1. ``composite``: 300-dpi G4 ink mask painted in the ink's colour and a G4 seal
-   mask painted red, over a 50-dpi colour JPEG of the paper;
+1. ``composite``: 300-dpi G4 ink masks, one per hue of ink, each painted in its
+   ink's colour, and a G4 seal mask painted red, over a 50-dpi colour JPEG of the
+   paper;
 2. ``composite_lowbg``: the same over a coarser, lower-quality background;
 3. ``bilevel``: the two masks on white; ``bilevel_200``: the same at 200 dpi;
 4. ``grey_<dpi>_q<quality>``: paper-flattened greyscale JPEG, never below 150 dpi

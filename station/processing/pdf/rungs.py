@@ -24,6 +24,7 @@ from station.processing.imaging.binarize import (
     mean_colour,
     paper_level,
 )
+from station.processing.imaging.hues import hue_groups
 from station.processing.pdf.background import paper_background
 from station.processing.pdf.compose import RGB, Stencil, compose_page
 from station.processing.pdf.g4 import encode_g4
@@ -45,17 +46,35 @@ _FADED_GAIN = 2.0
 
 
 @dataclass(frozen=True)
+class Layer:
+    """One painted part of an entry: its mask at mask resolution and its stencil."""
+
+    mask: Mask
+    stencil: Stencil
+
+
+@dataclass(frozen=True)
 class Prepared:
-    """An entry ready for the rungs: pixels at mask resolution and its masks."""
+    """An entry ready for the rungs: pixels at mask resolution and its masks.
+
+    The strong ink and the faint layer are each one layer per hue (``hues``), the
+    largest first: black print and blue writing keep their own colours.
+    """
 
     rgb: U8
     mask_dpi: float
     page_pt: tuple[float, float]
     masks: InkMasks
-    ink: Stencil
-    faint: Stencil | None
-    stamp: Stencil | None
+    inks: tuple[Layer, ...]
+    faints: tuple[Layer, ...]
+    stamp: Layer | None
     info: Mapping[str, str]
+
+    def stencils(self) -> list[Stencil]:
+        """Seal first, then the faint layers, ink over them: a signature written
+        over the seal stays visible."""
+        layers = [self.stamp, *self.faints, *self.inks]
+        return [layer.stencil for layer in layers if layer is not None]
 
 
 def rgb_array(image: Pixels) -> U8:
@@ -82,18 +101,33 @@ def prepare(
         rgb = _resize(rgb, dpi, max_mask_dpi)
         mask_dpi = rgb.shape[1] * dpi / width
     masks = ink_masks(rgb, mask_dpi, params)
-    ink = Stencil(encode_g4(masks.ink & ~masks.faint), ink_colour(rgb, masks))
-    pale = faint_colour(rgb, masks, params)
-    faint = None if pale is None else Stencil(encode_g4(masks.faint), pale)
-    stamp = _stamp_stencil(rgb, masks.stamp)
-    return Prepared(rgb, mask_dpi, page_pt, masks, ink, faint, stamp, info)
+    inks = tuple(
+        Layer(part, Stencil(encode_g4(part), ink_colour(rgb, masks, part=part)))
+        for part in hue_groups(rgb, masks.ink & ~masks.faint, masks.darkness)
+    )
+    faints = tuple(_faint_layers(rgb, masks, params))
+    stamp = _stamp_layer(rgb, masks.stamp)
+    return Prepared(rgb, mask_dpi, page_pt, masks, inks, faints, stamp, info)
 
 
-def _stamp_stencil(rgb: U8, stamp: Mask) -> Stencil | None:
+def _faint_layers(rgb: U8, masks: InkMasks, params: BinarizeParams) -> list[Layer]:
+    if not masks.faint.any():
+        return []
+    # The faint layer has no dark core: its pieces are classed by all their pixels.
+    parts = hue_groups(rgb, masks.faint, masks.darkness, core_darkness=256)
+    layers = []
+    for part in parts:
+        colour = faint_colour(rgb, masks, params, part=part)
+        if colour is not None:
+            layers.append(Layer(part, Stencil(encode_g4(part), colour)))
+    return layers
+
+
+def _stamp_layer(rgb: U8, stamp: Mask) -> Layer | None:
     colour = mean_colour(rgb, stamp)
     if colour is None:
         return None
-    return Stencil(encode_g4(stamp), colour)
+    return Layer(stamp, Stencil(encode_g4(stamp), colour))
 
 
 def _resize(pixels: U8, dpi: float, new_dpi: float) -> U8:
@@ -110,31 +144,26 @@ def composite(prepared: Prepared, background_dpi: int, quality: int) -> bytes:
     covered = prepared.masks.ink | prepared.masks.stamp
     paper = paper_background(prepared.rgb, covered, prepared.mask_dpi, background_dpi)
     background = encode_jpeg(paper, quality)
-    return _save(prepared, background, _stencils(prepared.stamp, prepared.faint, prepared.ink))
+    return _save(prepared, background, prepared.stencils())
 
 
 def bilevel(prepared: Prepared, mask_dpi: float) -> bytes:
     """Ink and seal stencils on white paper, at ``mask_dpi`` (at most the prepared one)."""
     if mask_dpi >= prepared.mask_dpi:
-        return _save(prepared, None, _stencils(prepared.stamp, prepared.faint, prepared.ink))
-    masks, dpi = prepared.masks, prepared.mask_dpi
-    ink = _reduced(masks.ink & ~masks.faint, prepared.ink.colour, dpi, mask_dpi)
-    faint = stamp = None
-    if prepared.faint is not None:
-        faint = _reduced(masks.faint, prepared.faint.colour, dpi, mask_dpi)
-    if prepared.stamp is not None:
-        stamp = _reduced(masks.stamp, prepared.stamp.colour, dpi, mask_dpi)
-    return _save(prepared, None, _stencils(stamp, faint, ink))
+        return _save(prepared, None, prepared.stencils())
+    dpi = prepared.mask_dpi
+    layers = [prepared.stamp, *prepared.faints, *prepared.inks]
+    stencils = [
+        _reduced(layer.mask, layer.stencil.colour, dpi, mask_dpi)
+        for layer in layers
+        if layer is not None
+    ]
+    return _save(prepared, None, stencils)
 
 
 def _reduced(mask: Mask, colour: RGB, dpi: float, new_dpi: float) -> Stencil:
     cover = _resize(mask.view(np.uint8) * np.uint8(255), dpi, new_dpi)
     return Stencil(encode_g4(cover >= round(255 * _THIN_STROKE_COVER)), colour)
-
-
-def _stencils(stamp: Stencil | None, faint: Stencil | None, ink: Stencil) -> list[Stencil]:
-    """Seal first, ink over it: a signature written over the seal stays visible."""
-    return [layer for layer in (stamp, faint, ink) if layer is not None]
 
 
 def greyscale(prepared: Prepared, dpi: float, quality: int) -> bytes:
