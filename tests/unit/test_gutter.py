@@ -37,7 +37,7 @@ def test_the_gutter_is_the_shaded_fold_not_the_emptiest_column() -> None:
     assert norm.shade is not None
     found = find_fold(norm.shade, work_dpi)
     assert found is not None and abs(found - fold) <= 0.06 * work_dpi
-    columns, gutter = page_columns(ink, 2, norm.shade, work_dpi)
+    columns, gutter, _ = page_columns(ink, 2, norm.shade, work_dpi)
     assert gutter == found and columns == [(0, found), (found, width)]
 
 

@@ -78,8 +78,8 @@ def find_fold(shade: NDArray[np.float32], dpi: float) -> int | None:
     if hi - lo < 3:
         return None
     values = shade.astype(np.float64)
-    broad = np.convolve(values, np.ones(max(3, round(dpi * FOLD_WIDTH_IN))), mode="same")
-    broad /= np.convolve(np.ones(width), np.ones(max(3, round(dpi * FOLD_WIDTH_IN))), mode="same")
+    window = np.ones(max(3, round(dpi * FOLD_WIDTH_IN)))
+    broad = np.convolve(values, window, mode="same") / np.convolve(np.ones(width), window, "same")
     valley = lo + int(np.argmin(broad[lo:hi]))
     middle = float(np.median(broad[lo:hi]))
     if middle <= 0 or (middle - broad[valley]) / middle < FOLD_DEPTH:
@@ -90,20 +90,27 @@ def find_fold(shade: NDArray[np.float32], dpi: float) -> int | None:
     return a + int(np.argmin(narrow[a:b]))
 
 
+#: :func:`gutter_evidence` under this: a gutter at the emptiest column is not sure.
+GUTTER_EVIDENCE = 0.5
+
+
 def page_columns(
     ink: Gray, pages: int, shade: NDArray[np.float32] | None = None, dpi: float = 100.0
-) -> tuple[list[tuple[int, int]], int | None]:
-    """Column ranges of each page of the normalised image, and the gutter if any: at
-    the fold when the paper's ``shade`` shows one, else the emptiest column band near
-    the middle (:func:`find_gutter`)."""
+) -> tuple[list[tuple[int, int]], int | None, bool]:
+    """Column ranges of each page of the normalised image, the gutter if any, and
+    whether the gutter is sure: at the fold when the paper's ``shade`` shows one (sure),
+    else the emptiest column band near the middle (:func:`find_gutter`), sure only when
+    it is clearly emptier than the writing around it (:func:`gutter_evidence`)."""
     width = ink.shape[1]
     if pages == 1:
-        return [(0, width)], None
+        return [(0, width)], None, True
     fold = find_fold(shade, dpi) if shade is not None else None
-    if fold is None:
-        log.info("no fold shading found: the gutter is the emptiest column near the middle")
-    gutter = find_gutter(ink) if fold is None else fold
-    return [(0, gutter), (gutter, width)], gutter
+    if fold is not None:
+        return [(0, fold), (fold, width)], fold, True
+    log.info("no fold shading found: the gutter is the emptiest column near the middle")
+    gutter = find_gutter(ink)
+    sure = gutter_evidence(ink, gutter) >= GUTTER_EVIDENCE
+    return [(0, gutter), (gutter, width)], gutter, sure
 
 
 def _components(mask: Gray, vertical: bool, min_length: float) -> list[NDArray[np.intp]]:

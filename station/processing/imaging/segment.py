@@ -35,9 +35,7 @@ from station.processing.imaging import outside as out
 from station.processing.imaging import template as tp
 from station.processing.imaging.frames import (
     Frame,
-    find_fold,
     find_frame,
-    gutter_evidence,
     line_masks,
     page_columns,
     ruled_rows,
@@ -90,11 +88,10 @@ BELOW_FLAG = "ink_below_entries"
 BELOW_SHARE = 0.005
 #: Ink this close under the last entry's lower edge (inches) is its own descenders.
 BELOW_MARGIN_IN = 0.08
-#: A spread's fold found where the ink is no emptier than around it (a table running
-#: across the fold, an uncut page): which entry lies on which page is in doubt.
+#: A spread's gutter not sure (:func:`frames.page_columns`): no fold shading, and the
+#: emptiest column no emptier than the writing around it (a table running across an
+#: unshaded fold, an uncut page): which entry lies on which page is in doubt.
 GUTTER_FLAG = "gutter_uncertain"
-#: :func:`frames.gutter_evidence` under this: :data:`GUTTER_FLAG`.
-GUTTER_EVIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ def segment(
 ) -> Segmentation:
     """Propose entry regions on ``rgb`` (H x W x 3) according to ``profile``, and to
     the book's ``template`` when the page registers to it."""
-    norm, ink, frames, gutter = normalised(rgb, dpi, profile)
+    norm, ink, frames, gutter, gutter_sure = normalised(rgb, dpi, profile)
     work_dpi = dpi * norm.work_scale
     fold = None if gutter is None else (gutter, max(1, round(work_dpi * FOLD_HALF_IN)))
     page = _Page(norm, _blank_fold(ink, fold, 0), rgb, fold)
@@ -166,10 +163,7 @@ def segment(
     if accounting.flagged_share > out.FLAG_SHARE:
         flags.add(out.OUTSIDE_FLAG)
     gutter_x = None
-    # A gutter at the fold's shading is sure; one at the emptiest column only when
-    # that column is clearly emptier than the writing around it.
-    by_fold = norm.shade is not None and find_fold(norm.shade, work_dpi) == gutter
-    if gutter is not None and not by_fold and gutter_evidence(ink, gutter) < GUTTER_EVIDENCE:
+    if not gutter_sure:
         flags.add(GUTTER_FLAG)
     if gutter is not None:
         middle = norm.flat.shape[0] / 2
@@ -185,18 +179,19 @@ def segment(
 
 def normalised(
     rgb: NDArray[np.uint8], dpi: int, profile: LayoutProfile
-) -> tuple[nm.Normalised, nm.Gray, list[tuple[Frame | None, tuple[int, int]]], int | None]:
+) -> tuple[nm.Normalised, nm.Gray, list[tuple[Frame | None, tuple[int, int]]], int | None, bool]:
     """The page normalised as segmentation sees it (upright by its header too), its
-    ink with the border blanked, each page's frame and columns, and the gutter."""
+    ink with the border blanked, each page's frame and columns, the gutter and whether
+    it is sure (:func:`frames.page_columns`)."""
     norm = nm.normalise(rgb, dpi, landscape=profile.pages_per_image == 2)
     work_dpi = dpi * norm.work_scale
     ink = _inner(norm.ink, 0)
-    frames, gutter = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
+    frames, gutter, sure = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
     if not norm.turned_by_text and _upside_down(norm, frames):
         norm = nm.turn_half(norm)
         ink = _inner(norm.ink, 0)
-        frames, gutter = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
-    return norm, ink, frames, gutter
+        frames, gutter, sure = _frames(ink, profile.pages_per_image, work_dpi, norm.shade)
+    return norm, ink, frames, gutter, sure
 
 
 def learn_template(
@@ -210,7 +205,7 @@ def learn_template(
     """The template a confirmed page teaches: ``outlines`` are its entries (page side,
     None when unknown: then the side of the gutter it lies on; corners in the capture's
     decoded pixels), normalised the way :func:`segment` does."""
-    norm, ink, _, gutter = normalised(rgb, dpi, profile)
+    norm, ink, _, gutter, _ = normalised(rgb, dpi, profile)
     writing = tp.writing_mask(_inner(norm.writing, 255))
     mapped: list[tuple[int, NDArray[np.float64]]] = []
     for side, points in outlines:
@@ -242,12 +237,14 @@ def _ink_below(
 
 def _frames(
     ink: nm.Gray, pages: int, work_dpi: float, shade: NDArray[np.float32] | None = None
-) -> tuple[list[tuple[Frame | None, tuple[int, int]]], int | None]:
+) -> tuple[list[tuple[Frame | None, tuple[int, int]]], int | None, bool]:
     """Each page's table frame (None when none is ruled) and its columns, on the ink
-    without its border (:func:`_inner`); ``shade`` shows a spread's fold."""
-    columns, gutter = page_columns(ink, pages, shade, work_dpi)
+    without its border (:func:`_inner`), and the gutter (``shade`` shows a spread's
+    fold) with whether it is sure."""
+    columns, gutter, sure = page_columns(ink, pages, shade, work_dpi)
     horizontal, vertical = line_masks(ink, work_dpi)
-    return [(find_frame(horizontal, vertical, x0, x1), (x0, x1)) for x0, x1 in columns], gutter
+    frames = [(find_frame(horizontal, vertical, x0, x1), (x0, x1)) for x0, x1 in columns]
+    return frames, gutter, sure
 
 
 #: Half the width of the band down a spread's fold that is no page's writing (inches).
