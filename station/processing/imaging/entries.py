@@ -153,23 +153,23 @@ def find_entries(
     near = 4 * letter
     # Printed column rules are often lighter than the writing, or broken at the ink
     # level: they are sought at the key column's lighter level too.
-    faint = u8(cv2.threshold(lighter, MARK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
-    lighter_mask = faint
+    light = u8(cv2.threshold(lighter, MARK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
+    light_horizontal, light_vertical = _rules(light, dpi)
     key = None
     for pale_rules in (False, True):
         if pale_rules:
-            vertical = u8(cv2.bitwise_or(vertical, _rules(faint, dpi)[1]))
+            vertical = u8(cv2.bitwise_or(vertical, light_vertical))
         rules_x = [x for x in _vertical_rules(vertical, height) if left - near <= x <= right + near]
         ruled = (float(min([*rules_x[:1], left])), float(max([*rules_x[-1:], right])))
-        marked = cv2.bitwise_and(
-            faint, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3)))
+        # The writing at the lighter level, rules out: where the marks are read.
+        faint = cv2.bitwise_and(
+            light, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3)))
         )
-        marked = _without_specks(u8(marked), dpi)
-        key = _key_column(text, marked, rules_x, ruled, letter, dpi)
+        faint = _without_specks(u8(faint), dpi)
+        key = _key_column(text, faint, rules_x, ruled, letter, dpi)
         if key is not None:
             break
     left, right = ruled
-    faint = marked
     trace.update(
         text=text, slope=slope, letter=letter, rules_x=rules_x, key=key, span=(left, right)
     )
@@ -180,7 +180,7 @@ def find_entries(
     if not marks:
         return None
     # The rule under the column headings may be printed lighter than the writing.
-    across = u8(cv2.bitwise_or(horizontal, _rules(lighter_mask, dpi)[0]))
+    across = u8(cv2.bitwise_or(horizontal, light_horizontal))
     marks, ceiling = _below_headings(marks, across, left, right, height)
     trace.update(ceiling=ceiling)
     if not marks:
