@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,12 +283,17 @@ def _rules(page: Gray, dpi: float) -> tuple[Gray, Gray]:
 
 def _without_specks(text: Gray, dpi: float) -> Gray:
     """Writing without dust, dots and the ends of rules the opening left behind."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
-    stats = np.asarray(stats)
     least = max(2.0, (dpi * 0.02) ** 2)
-    keep = np.zeros(count, bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= least
-    return np.where(keep[np.asarray(labels)], 255, 0).astype(np.uint8)
+    return _pieces_where(text, lambda stats: stats[:, cv2.CC_STAT_AREA] >= least)
+
+
+def _pieces_where(text: Gray, keep: Callable[[NDArray[np.int32]], NDArray[np.bool_]]) -> Gray:
+    """The pieces of ``text`` (8-connected) whose stats rows (OpenCV's left, top,
+    width, height, area) ``keep`` selects; the background is never kept."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
+    kept = np.asarray(keep(np.asarray(stats)), bool)
+    kept[0] = False
+    return np.where(kept[np.asarray(labels)], 255, 0).astype(np.uint8)
 
 
 def _letter_height(text: Gray, dpi: float) -> float:
@@ -472,12 +478,12 @@ def _share_held(profile: NDArray[np.float64], bands: list[Band]) -> float:
 def _letter_pieces(text: Gray, letter: float) -> Gray:
     """``text`` without its pieces more than three letters high (titles, streaks) and
     its slivers (what the edges of stacked leaves break into)."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
-    stats = np.asarray(stats)
-    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
-    keep = (heights <= 3 * letter) & ~((widths < 0.35 * letter) & (heights > 2 * widths))
-    keep[0] = False
-    return np.where(keep[np.asarray(labels)], 255, 0).astype(np.uint8)
+
+    def letters(stats: NDArray[np.int32]) -> NDArray[np.bool_]:
+        heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+        return (heights <= 3 * letter) & ~((widths < 0.35 * letter) & (heights > 2 * widths))
+
+    return _pieces_where(text, letters)
 
 
 def _rows_above(
