@@ -96,7 +96,8 @@ class Normalised:
     turned_by_text: bool = False
     #: The paper's brightness down each column of the normalised frame, unflattened
     #: (the 90th percentile of the grey over the middle rows): the shading and the
-    #: crease of a spread's fold, which flattening takes away. None when not measured.
+    #: crease of a spread's fold, which flattening takes away. None when not measured
+    #: (a sheet expected to be a single page).
     shade: NDArray[np.float32] | None = None
 
     def to_capture(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -389,7 +390,12 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         camera, widened, turn.turns, turn.how, angle,
     )  # fmt: skip
     writing = _rewarp(darkest, matrix, factor, size, work_dpi)
-    shade = column_shade(_warp(grey, matrix @ geo.scale(1 / factor), size))
+    # Only a spread has a fold to find (frames.page_columns); a single page skips it.
+    shade = (
+        None
+        if landscape is False
+        else column_shade(_warp(grey, matrix @ geo.scale(1 / factor), size))
+    )
     return Normalised(
         flat, ink_of(flat), writing, matrix, factor, angle, turn.turns, camera, widened,
         orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text", shade=shade,
