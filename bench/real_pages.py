@@ -10,7 +10,9 @@ that a forked child shares until it execs).
 Each entry's polygon in the report (stored pixel grid, EXIF orientation not
 applied) is scored against the truth by
 :mod:`station.processing.imaging.truthscore` (the rules are in its docstring): entries
-exact, leaked, split text lines, entries with lost ink and whether a flag said so,
+exact (by polygon area, and by writing: the text lines' share, which does not
+depend on which side of a blank gap the ground truth put the boundary), leaked, split
+text lines, entries with lost ink and whether a flag said so,
 the product's own accounting of the ink outside every entry (``outside``: the share of
 the page's ink outside every region that is neither header nor page edge, from the
 report's ``images[].outside_shares``; ``said``: over :data:`LOST_SHARE` it is lost, and
@@ -299,7 +301,7 @@ def _outside_said(result: Result) -> str:
 
 def print_images(results: Sequence[Result], limit: int) -> None:
     """One line per image."""
-    print(f"{'image':32} {'set':8} {'true':>4} {'found':>5} {'exact':>5} {'leak':>4} "
+    print(f"{'image':32} {'set':8} {'true':>4} {'found':>5} {'exact':>5} {'by wr':>5} {'leak':>4} "
           f"{'split/lines':>11} {'lost':>4} {'ink lost':>8} {'loss flagged':>12} "
           f"{'outside':>7} {'said':>6} {'orient':>6} "
           f"{'PDFs':>4} {'max B':>7} {f'>{limit}':>7} {'CPU s':>6} {'image s':>7} {'peak MB':>7} "
@@ -311,7 +313,8 @@ def print_images(results: Sequence[Result], limit: int) -> None:
         said = "-" if not s.lost_entries else _said(r)
         over = sum(b > limit for b in r.pdf_bytes)
         print(f"{r.name[:32]:32} {r.split:8} {s.entries:>4} {s.found:>5} {s.exact:>5} "
-              f"{s.leaked:>4} {f'{s.split_lines}/{s.lines}':>11} {s.lost_entries:>4} "
+              f"{s.exact_writing:>5} {s.leaked:>4} {f'{s.split_lines}/{s.lines}':>11} "
+              f"{s.lost_entries:>4} "
               f"{ink:>8} {said:>12} {100 * r.outside:>6.2f}% {_outside_said(r):>6} {orient:>6} "
               f"{len(r.pdf_bytes):>4} {max(r.pdf_bytes, default=0):>7} {over:>7} "
               f"{r.run.cpu_seconds:>6.1f} {_image_seconds(r):>7.1f} {r.run.peak_mb:>7.0f} "
@@ -332,6 +335,7 @@ def totals(chosen: Sequence[Result], limit: int) -> dict[str, str]:
         "images": str(len(chosen)),
         "true": str(true),
         "exact": _pct(sum(s.exact for s in scores), true),
+        "exact by writing": _pct(sum(s.exact_writing for s in scores), true),
         "leaked": str(sum(s.leaked for s in scores)),
         "split lines": f"{sum(s.split_lines for s in scores)}/{sum(s.lines for s in scores)}",
         "lost entries": str(sum(s.lost_entries for s in scores)),

@@ -52,7 +52,7 @@ def _score(regions: list[NDArray[np.float64]], turns: int | None = 0) -> ImageSc
 
 def test_entries_cut_on_their_own_are_exact() -> None:
     score = _score([_rect(15, top, 385, bottom) for top, bottom in BANDS])
-    assert (score.entries, score.found, score.exact) == (3, 3, 3)
+    assert (score.entries, score.found, score.exact, score.exact_writing) == (3, 3, 3, 3)
     assert (score.leaked, score.split_lines, score.lost_entries, score.ink_lost) == (0, 0, 0, 0)
     assert score.lines == 6 and score.ink > 100
     assert score.orientation_right is True
@@ -74,7 +74,19 @@ def test_a_cut_through_a_written_line_splits_it() -> None:
     score = _score(regions)
     assert score.split_lines == 1
     assert score.exact == 1  # entry 1 only
+    assert score.exact_writing == 1  # entry 3's region also holds half of entry 2's line
     assert score.leaked == 1  # entry 2, partly in entry 3's file
+
+
+def test_a_cut_in_blank_paper_is_exact_by_writing_wherever_the_truth_put_it() -> None:
+    # The blank between entries 1 and 2 runs from 85 to 115; the truth's boundary is at
+    # 100, the cut at 90: an eighth of entry 1's polygon goes to entry 2's region, none
+    # of its writing.
+    regions = [_rect(15, 20, 385, 90), _rect(15, 90, 385, 180), _rect(15, 180, 385, 260)]
+    score = _score(regions)
+    assert score.exact == 1  # entry 3 only, by polygon area
+    assert score.exact_writing == 3
+    assert (score.split_lines, score.lost_entries) == (0, 0)
 
 
 def test_ink_in_no_region_is_lost() -> None:
@@ -87,6 +99,6 @@ def test_ink_in_no_region_is_lost() -> None:
 
 def test_one_region_for_the_whole_page_is_exact_for_none() -> None:
     score = _score([_rect(0, 0, 400, 300)], turns=1)
-    assert (score.exact, score.leaked, score.lost_entries) == (0, 2, 0)
+    assert (score.exact, score.exact_writing, score.leaked, score.lost_entries) == (0, 0, 2, 0)
     assert score.orientation_right is False
     assert _score([], turns=None).orientation_right is None
