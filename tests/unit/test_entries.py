@@ -138,6 +138,19 @@ def test_a_printed_table_with_pale_broken_rules_and_a_heavy_frame_is_cut_at_its_
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_dot_in_the_number_column_starts_no_entry() -> None:
+    # A stray dot or a pen's tip in the first column, between two rows of an entry,
+    # a third of a number's height: the entry keeps its second row.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    for top, bottom in drawn.rows:
+        if bottom - top > 2 * PITCH:
+            cv2.rectangle(page, (80, top + PITCH + 6), (82, top + PITCH + 9), 40, -1)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_page_without_numbers_is_left_whole() -> None:
     found = found_bands(draw([1, 2, 1, 3], numbers=False))
     assert found is None

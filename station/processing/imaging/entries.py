@@ -73,6 +73,10 @@ MAX_HEADER_ROWS = 2
 MIN_SPAN_SHARE = 0.3
 #: Blank rows (in row pitches) that end an entry's last block of writing.
 END_GAP_PITCHES = 1.0
+#: With at least ``MARK_PEERS`` marks in the key column, a mark lower than
+#: ``MARK_LOW_SHARE`` of their median height is no number.
+MARK_PEERS = 5
+MARK_LOW_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,7 @@ def find_entries(
         return None
     profile = _row_profile(text, left, right, letter)
     pitch = _pitch(profile, marks, letter)
-    marks = _one_per_row(marks, pitch)
+    marks = _one_per_row(_like_the_others(marks), pitch)
     bands = _bands(text, profile, marks, ceiling, pitch, letter)
     held = _share_held(profile, bands)
     # Rows of a title in large letters, or of a book block's stacked leaves, are no
@@ -495,6 +499,15 @@ def _rows_above(
         return 0
     centres = _row_centres(profile, pitch)
     return int(((centres > ceiling) & (centres < bands[0].top)).sum())
+
+
+def _like_the_others(marks: list[_Mark]) -> list[_Mark]:
+    """The marks at least :data:`MARK_LOW_SHARE` as high as the column's median mark:
+    a dot or a stroke's tip among the numbers starts no entry."""
+    if len(marks) < MARK_PEERS:
+        return marks
+    usual = float(np.median([m.bottom - m.top for m in marks]))
+    return [m for m in marks if m.bottom - m.top >= MARK_LOW_SHARE * usual]
 
 
 def _one_per_row(marks: list[_Mark], pitch: float) -> list[_Mark]:
