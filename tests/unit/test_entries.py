@@ -151,6 +151,17 @@ def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_numbers_of_two_rows_written_close_together_are_two_marks() -> None:
+    # Two dates in the key column, each over two letters high, with two blank rows
+    # between them (a scribe squeezing a row in): together they are too tall for one
+    # number, so they are read apart, not dropped as a blot.
+    column = np.zeros((80, 60), np.uint8)
+    for baseline in (26, 44):
+        cv2.putText(column, "24", (8, baseline), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 255, 2)
+    marks = entries._marks(column, (0.0, 60.0), 7.0)
+    assert [(m.top, m.bottom) for m in marks] == [(10, 26), (28, 44)]
+
+
 def test_a_page_without_numbers_is_left_whole() -> None:
     found = found_bands(draw([1, 2, 1, 3], numbers=False))
     assert found is None

@@ -451,16 +451,30 @@ def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
     stats = stats[~((widths <= 2) & (heights > 4 * widths))]
     tops = stats[:, cv2.CC_STAT_TOP]
     pieces = sorted(zip(tops.tolist(), (tops + stats[:, cv2.CC_STAT_HEIGHT]).tolist(), strict=True))
-    marks: list[list[int]] = []
-    for top, bottom in pieces:
-        if bottom - top > 6 * letter:
-            continue  # a rule down the column, a frame's edge, a blot: not a number
-        if marks and top <= marks[-1][1] + 0.3 * letter:
-            marks[-1][1] = max(marks[-1][1], bottom)
+    # A rule down the column, a frame's edge, a blot: not a number.
+    pieces = [(top, bottom) for top, bottom in pieces if bottom - top <= 6 * letter]
+    marks = []
+    for mark in _merged(pieces, 0.3 * letter):
+        if mark[1] - mark[0] > MARK_LETTERS * letter:
+            # The numbers of two rows written close together: apart where blank rows
+            # part them.
+            marks += _merged([p for p in pieces if mark[0] <= p[0] < mark[1]], 0)
         else:
-            marks.append([top, bottom])
+            marks.append(mark)
     # Letter-sized: a dot is not a number, nor is a frame's edge or a blot.
     return [_Mark(t, b) for t, b in marks if 0.5 * letter <= b - t <= MARK_LETTERS * letter]
+
+
+def _merged(pieces: list[tuple[int, int]], reach: float) -> list[tuple[int, int]]:
+    """Row spans of ``pieces`` (top, bottom; sorted by top) joined when one starts
+    within ``reach`` rows of the end of the one before."""
+    spans: list[list[int]] = []
+    for top, bottom in pieces:
+        if spans and top <= spans[-1][1] + reach:
+            spans[-1][1] = max(spans[-1][1], bottom)
+        else:
+            spans.append([top, bottom])
+    return [(top, bottom) for top, bottom in spans]
 
 
 def _share_held(profile: NDArray[np.float64], bands: list[Band]) -> float:
