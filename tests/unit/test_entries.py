@@ -138,6 +138,20 @@ def test_a_printed_table_with_pale_broken_rules_and_a_heavy_frame_is_cut_at_its_
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_marks_in_the_margin_do_not_hide_the_pale_ruled_number_column() -> None:
+    # Pale printed rules (invisible at the ink level) and a few ticks in the margin
+    # left of the table: read off the writing alone, the ticks' band would be the key
+    # column; the rules at the lighter level show the numbers' own column.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1, 1], rules=185)
+    page = drawn.flat.copy()
+    for top, _ in drawn.rows[::3]:
+        cv2.line(page, (22, top + 4), (30, top + 14), 40, 2)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert found.key[0] >= 55 and found.key[1] - found.key[0] < 80
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     # A stray dot or a pen's tip in the first column, between two rows of an entry,
     # a third of a number's height: the entry keeps its second row.

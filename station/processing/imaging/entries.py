@@ -160,7 +160,11 @@ def find_entries(
     # level: they are sought at the key column's lighter level too.
     light = u8(cv2.threshold(lighter, MARK_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
     light_horizontal, light_vertical = _rules(light, dpi)
-    key = None
+    # A key column between rules is taken at once; one read off the writing alone
+    # (no narrow ruled column found) only when the rules at the lighter level show no
+    # ruled one either: which of the two a page gets must not hang on whether its
+    # rules pass at the ink level (a crop or a darker capture changes that).
+    found: tuple[tuple[float, float] | None, list[float], tuple[float, float], Gray] | None = None
     for pale_rules in (False, True):
         if pale_rules:
             vertical = u8(cv2.bitwise_or(vertical, light_vertical))
@@ -172,8 +176,12 @@ def find_entries(
         )
         faint = _without_specks(u8(faint), dpi)
         key = _key_column(text, faint, rules_x, ruled, letter, dpi)
-        if key is not None:
+        if found is None or found[0] is None or (key is not None and _between_rules(key, rules_x)):
+            found = (key, rules_x, ruled, faint)
+        if key is not None and _between_rules(key, rules_x):
             break
+    assert found is not None
+    key, rules_x, ruled, faint = found
     left, right = ruled
     trace.update(
         text=text, slope=slope, letter=letter, rules_x=rules_x, key=key, span=(left, right)
@@ -427,6 +435,11 @@ def _key_column(
             return (float(start - 1), float(end + min(gap_end - end, channel) / 2))
         return None
     return None
+
+
+def _between_rules(key: tuple[float, float], rules_x: list[float]) -> bool:
+    """Whether the key column's right edge is one of the rules found."""
+    return any(abs(key[1] - x) < 1 for x in rules_x)
 
 
 def _runs(values: NDArray[np.bool_]) -> list[tuple[int, int]]:
