@@ -116,6 +116,27 @@ def test_a_photo_on_a_darker_table_still_gets_its_perspective_corrected() -> Non
     assert np.abs(geo.apply(norm.matrix, page) - rectangle).max() < 8
 
 
+def test_a_page_framed_tightly_off_two_sides_of_the_photo_is_still_its_outline() -> None:
+    # The same photo framed tighter: the page runs off the picture's top and right,
+    # the table shows only along the left and at the bottom (under 60% of the
+    # picture's border in all). The page is still found and warped (its bottom-left
+    # corner on the frame's), and all its writing stays in the frame.
+    photo, page, _ = _photo(tab=False)
+    top, left = 350, 150
+    tight = np.ascontiguousarray(photo[top:1100, left:870])
+    shifted = page - [left, top]
+    norm = nm.normalise(_rgb(tight), DPI, landscape=False)
+    assert norm.camera
+    inner = np.zeros(tight.shape, np.uint8)  # the page, less its edge's dark blend
+    cv2.fillPoly(inner, [np.round(shifted).astype(np.int32)], 255)
+    inner = cv2.erode(inner, np.ones((11, 11), np.uint8))
+    ys, xs = np.nonzero((tight < 40) & (inner > 0))  # the writing (25)
+    assert xs.size > 1000
+    assert _inside_frame(norm, np.column_stack([xs, ys]).astype(np.float64), slack=2.0)
+    corner = geo.apply(norm.matrix, shifted[3:4].astype(np.float64))[0]
+    assert abs(corner[0]) < 8 and abs(corner[1] - norm.flat.shape[0]) < 8
+
+
 def test_ink_outside_the_found_outline_widens_it_and_is_flagged() -> None:
     photo, page, marks = _photo(tab=True)
     grey, _, _ = nm.downscale(_rgb(photo), DPI)

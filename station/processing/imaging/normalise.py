@@ -45,6 +45,11 @@ WORK_DPI = 100
 Gray = NDArray[np.uint8]
 INK_LEVEL = 150  # flattened level under which a pixel is printed or written ink
 CAMERA_PAPER_SHARE = 0.93  # paper covering less of the image than this: a camera shot
+#: A side of the picture is table when this share of its edge is darker than the paper;
+#: a camera shot shows table on at least ``TABLE_SIDES`` sides (before: 60% of the
+#: whole border, which a page framed tightly on two sides failed).
+DARK_SIDE = 0.6
+TABLE_SIDES = 2
 #: Around a paper edge, flattening turns the table beside the bright paper into false
 #: ink: this band (inches) each side of the outline and at the image border is not read.
 EDGE_BAND_IN = 0.3
@@ -149,12 +154,13 @@ def find_paper(grey: Gray, past_tears: bool = False) -> NDArray[np.float64] | No
     blurred = cv2.GaussianBlur(grey, (5, 5), 0)
     level, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     edge = max(2, min(grey.shape) // 100)
-    border = np.concatenate(
-        [blurred[:edge].ravel(), blurred[-edge:].ravel(), blurred[:, :edge].ravel(),
-         blurred[:, -edge:].ravel()]
-    )  # fmt: skip
-    # A scanner image is paper or lid up to its edges; a photo has table all round.
-    if float(np.mean(border < level)) < 0.6:
+    sides = [blurred[:edge], blurred[-edge:], blurred[:, :edge], blurred[:, -edge:]]
+    # A scanner image is paper or lid up to its edges; a photo has table round the
+    # paper, though a page framed tightly runs off the picture on a side or two. The
+    # outline found must then still agree with the ink (check_outline), as a dark
+    # lid or cover beside a scan does not.
+    dark = [float(np.mean(side < level)) >= DARK_SIDE for side in sides]
+    if sum(dark) < TABLE_SIDES:
         return None
     bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
