@@ -152,6 +152,20 @@ def test_marks_in_the_margin_do_not_hide_the_pale_ruled_number_column() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_ruled_margin_column_before_the_numbers_is_passed_over() -> None:
+    # A narrow ruled column left of the numbers' (a margin for notes) holds a tick at
+    # two entries only: the numbers' column, the next narrow one, is the key column.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1, 1])
+    page = drawn.flat.copy()
+    cv2.line(page, (30, 100), (30, 1060), 30, 2)
+    for top, _ in drawn.rows[-2:]:
+        cv2.line(page, (38, top + 4), (50, top + 14), 40, 2)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert found.key[0] >= 55 and found.key[1] <= 115
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     # A stray dot or a pen's tip in the first column, between two rows of an entry,
     # a third of a number's height: the entry keeps its second row.

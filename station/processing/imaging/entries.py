@@ -77,6 +77,8 @@ END_GAP_PITCHES = 1.0
 #: ``MARK_LOW_SHARE`` of their median height is no number.
 MARK_PEERS = 5
 MARK_LOW_SHARE = 0.4
+#: Narrow ruled columns after the first that may be the key column instead.
+KEY_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -407,10 +409,19 @@ def _key_column(
         if rules and x - rules[-1] < dpi * 0.12:
             continue  # the second line of a double rule
         rules.append(x)
+    # The first narrow ruled column with writing in it, unless a later one of the
+    # narrow columns that follow it holds over twice its marks: a margin for notes
+    # ruled before the numbers' column has a tick at a few entries only.
+    narrow = []
     for a, b in itertools.pairwise(rules):
-        if b - a <= KEY_WIDTH_SHARE * span and pale[int(a) + 2 : int(b) - 1].sum() > 0:
-            return (a, b)
-        break
+        if b - a > KEY_WIDTH_SHARE * span or not pale[int(a) + 2 : int(b) - 1].sum() > 0:
+            break
+        narrow.append((a, b))
+        if len(narrow) > KEY_RETRIES:
+            break
+    if narrow:
+        counts = [len(_marks(faint, column, letter)) for column in narrow]
+        return next(c for c, n in zip(narrow, counts, strict=True) if 2 * n >= max(counts))
     first = rules[0] - left if rules else 0.0
     if (
         dpi * 0.2 <= first <= KEY_WIDTH_SHARE * span
