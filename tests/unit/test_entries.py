@@ -166,6 +166,18 @@ def test_a_ruled_margin_column_before_the_numbers_is_passed_over() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_double_frame_line_is_one_rule_before_the_numbers() -> None:
+    # The frame's edge is a double line 16 px apart (under two letters), and the
+    # numbers start right at it, their first strokes between its two lines: the key
+    # column is the numbers' whole column, not the strip between the lines.
+    text = np.zeros((600, 800), np.uint8)
+    for index, y in enumerate(range(80, 560, 60)):
+        cv2.putText(text, str(421 + index), (58, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
+        cv2.putText(text, "Nguyen Van An", (320, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
+    key = entries._key_column(text, text, [50.0, 66.0, 110.0, 300.0], (40.0, 760.0), 10.0, DPI)
+    assert key == (50.0, 110.0)
+
+
 def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     # A stray dot or a pen's tip in the first column, between two rows of an entry,
     # a third of a number's height: the entry keeps its second row.

@@ -405,8 +405,11 @@ def _key_column(
     written, scale = _column_ink(text)
     pale = np.asarray(faint.sum(axis=0), np.float64) / 255.0
     rules: list[float] = []
+    # Two rules closer than a number is wide (two letters, at least 0.12 inch) are a
+    # double rule (a frame's edge): no column of numbers fits between them.
+    double = max(dpi * 0.12, 2 * letter)
     for x in rules_x:
-        if rules and x - rules[-1] < dpi * 0.12:
+        if rules and x - rules[-1] < double:
             continue  # the second line of a double rule
         rules.append(x)
     # The first narrow ruled column with writing in it, unless a later one of the
