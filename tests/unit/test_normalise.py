@@ -97,3 +97,24 @@ def test_header_below_the_table_means_upside_down() -> None:
     ink[20:40, 50:250] = 255  # header text
     assert not nm.header_below(ink, 60, 380, 40, 260)
     assert nm.header_below(np.ascontiguousarray(ink[::-1, ::-1]), 20, 340, 40, 260)
+
+
+def test_stacked_leaves_at_the_sides_do_not_turn_an_upright_page() -> None:
+    # Sparse writing in rows across the middle of a 100-dpi spread, and beside it the
+    # stacked leaves of a book block: many short, close vertical strokes along both
+    # sides. Their runs down the page outnumber the writing's runs along it; read
+    # away from the sheet's edges, the writing's rows decide.
+    ink = np.zeros((1300, 1800), np.uint8)
+    rng = np.random.default_rng(5)
+    for y in range(250, 1050, 40):
+        x = 300
+        while x < 1500:
+            length = int(rng.integers(15, 45))
+            ink[y : y + 3, x : x + length] = 255
+            x += length + int(rng.integers(10, 25))
+    for x0 in (20, 1700):
+        for x in range(x0, x0 + 80, 4):
+            top = int(rng.integers(0, 300))
+            for y in range(top, 1300 - 120, 140):
+                ink[y : y + 120, x : x + 2] = 255  # 1.2 inch: shorter than a rule
+    assert not nm.turned_sideways(ink, 100.0)
