@@ -59,19 +59,20 @@ Points = NDArray[np.float64]
 
 #: Residual bend (inches) from which a page is dewarped: the field strays this far
 #: from one tilt of the whole page. The scans of ``bench/real_pages.py`` measure up to
-#: 0.1 (handwriting off its line, a register's rules drawn by hand), the bent
-#: simulated photos 0.08 to 0.11, the curved tuning photo ``dewarp_boston_cooking_a``
-#: 0.19 ...
+#: 0.11 (handwriting off its line, a register's rules drawn by hand), the bent
+#: simulated photos 0.08 to 0.13, the curved tuning photo ``dewarp_boston_cooking_a``
+#: 0.2 ...
 BEND_IN = 0.07
 #: ... and the field must explain the lines: the scatter of their samples about one
-#: straight tilt of the page (RMS) at least halved by it. The flat scans whose
-#: handwriting strays up to 0.1 inch keep more than half of it (0.55 and more); the
-#: bent simulated photos 0.47 and less, ``dewarp_boston_cooking_a`` 0.15.
-EXPLAINED = 0.5
+#: straight tilt of the page (RMS) is cut to this share or less by it. The scans whose
+#: handwriting strays up to 0.1 inch keep 0.61 and more; the bent simulated photos
+#: 0.49 and less, ``dewarp_boston_cooking_a`` 0.13.
+EXPLAINED = 0.55
 #: Line pieces that must agree (keep most of their weight in the robust fit).
 MIN_LINES = 8
 GAP_IN = 0.25  # gaps closed along a line of writing
-PIECE_IN = 0.5  # the shortest line piece
+PIECE_IN = 0.4  # the shortest line piece
+THICKEN_IN = 0.07  # lines thickened across by this before the bar (slopes up to ~0.15)
 THICK_IN = 0.3  # a piece thicker than this in a column holds more than one line there
 STEP_IN = 0.04  # a sample every so many inches across each piece
 KNOT_IN = 1.0  # the B-spline's knot spacing across the page
@@ -79,7 +80,7 @@ Y_DEGREE = 3  # the field's degree down the page
 SMOOTH = 0.003  # weight of the curvature penalty, per unit of sample weight
 NODES = (17, 33)  # rows, columns of the stored field
 #: A region's grid: a node about every so many inches of its box (capture pixels).
-GRID_IN = 0.25
+GRID_IN = 0.5
 STRIP_ROWS = 256  # rows of a crop remapped at once
 
 
@@ -160,7 +161,7 @@ def line_samples(ink: Gray, dpi: float) -> tuple[Points, NDArray[np.int64]]:
     gap = max(3, round(dpi * GAP_IN))
     smeared = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
     # A bowed line is steep near the fold: thickened first, it survives the bar there.
-    smeared = cv2.dilate(smeared, np.ones((3, 1), np.uint8))
+    smeared = cv2.dilate(smeared, np.ones((max(3, round(dpi * THICKEN_IN)) | 1, 1), np.uint8))
     pieces = cv2.morphologyEx(
         smeared, cv2.MORPH_OPEN, np.ones((1, max(9, round(dpi * PIECE_IN))), np.uint8)
     )
