@@ -25,6 +25,7 @@ from station.processing.batch.inputs import resolve_dpi
 from station.processing.imaging import dewarp as dw
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
+from station.processing.imaging.cutcheck import share_inside
 from station.processing.imaging.load import load_image, load_rgb
 from station.processing.imaging.segment import (
     DEWARP_FLAG,
@@ -230,3 +231,17 @@ def _line_bend(rgb: NDArray[np.uint8], dpi: int) -> float:
     measured = dw.measure(nm.ink_of(nm.flatten(red, dpi * factor)), dpi * factor)
     assert measured is not None
     return measured
+
+
+def test_a_bowed_outline_is_judged_by_its_own_area() -> None:
+    """The cut check clips by a dewarped region's bowed outline, not by its hull."""
+    xs = np.linspace(0, 100, 21)
+    top = np.column_stack([xs, 20 * np.sin(np.pi * xs / 100)])
+    bottom = top[::-1] + np.array([0.0, 10.0])
+    band = np.vstack([top, bottom])  # a bowed band 10 high, 1000 in area
+    pieces = geo.convex_pieces(band)
+    assert len(pieces) > 1
+    assert sum(geo.polygon_area(p) for p in pieces) == pytest.approx(geo.polygon_area(band))
+    square = np.array([[0, 0], [100, 0], [100, 40], [0, 40]], np.float64)
+    assert share_inside(square, band, (200, 200)) == pytest.approx(0.25)
+    assert share_inside(band, square, (200, 200)) == pytest.approx(1.0)
