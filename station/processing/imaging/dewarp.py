@@ -70,14 +70,20 @@ BEND_IN = 0.07
 EXPLAINED = 0.55
 #: Line pieces that must agree (keep most of their weight in the robust fit).
 MIN_LINES = 8
+#: The early way out: this many pieces at least ``RULE_IN`` long (inches), and every
+#: such piece within ``STRAIGHT_IN`` of its chord, are the ruled lines of a flat page.
+STRAIGHT_RULES = 3
+RULE_IN = 3.0
+STRAIGHT_IN = 0.03
 GAP_IN = 0.25  # gaps closed along a line of writing
 PIECE_IN = 0.4  # the shortest line piece
 THICKEN_IN = 0.07  # lines thickened across by this before the bar (slopes up to ~0.15)
 THICK_IN = 0.3  # a piece thicker than this in a column holds more than one line there
-STEP_IN = 0.04  # a sample every so many inches across each piece
+STEP_IN = 0.1  # a sample every so many inches across each piece
 KNOT_IN = 1.0  # the B-spline's knot spacing across the page
 Y_DEGREE = 3  # the field's degree down the page
 SMOOTH = 0.003  # weight of the curvature penalty, per unit of sample weight
+ROBUST_STEPS = 5  # reweighted least-squares solutions
 NODES = (17, 33)  # rows, columns of the stored field
 #: A region's grid: a node about every so many inches of its box (capture pixels).
 GRID_IN = 0.5
@@ -256,7 +262,7 @@ def fit_field(
     ridge = 1e-3 * np.eye(basis.shape[1])
     weights = np.ones(points.shape[0])
     coefficients = np.zeros(basis.shape[1])
-    for _ in range(6):
+    for _ in range(ROBUST_STEPS):
         y = _centred(points[:, 1], lines, weights)
         a = _centred(basis, lines, weights)
         total = float(weights.sum())
@@ -284,7 +290,10 @@ def _left(
 def estimate(ink: Gray, dpi: float, matrix: geo.Matrix) -> Bend | None:
     """The page's bend when the lines of ``ink`` (the small normalised page, upright,
     at ``dpi``; ``matrix``: capture -> that frame) show one, else None."""
-    measured = _measured(ink, dpi)
+    points, lines = _samples(ink, dpi)
+    if _straight_rules(points, lines, dpi):
+        return None
+    measured = _fitted(points, lines, ink.shape, dpi)
     if measured is None:
         return None
     nodes, bend, agreeing, left = measured
@@ -297,19 +306,48 @@ def estimate(ink: Gray, dpi: float, matrix: geo.Matrix) -> Bend | None:
 
 def measure(ink: Gray, dpi: float) -> float | None:
     """The bend (inches) the lines of ``ink`` show, whatever it is; None without lines."""
-    measured = _measured(ink, dpi)
+    points, lines = _samples(ink, dpi)
+    measured = _fitted(points, lines, ink.shape, dpi)
     return None if measured is None else measured[1]
 
 
-def _measured(ink: Gray, dpi: float) -> tuple[NDArray[np.float64], float, int, float] | None:
-    """The field's nodes, its bend (inches), the pieces that agree and the share of
-    the scatter it leaves."""
+def _samples(ink: Gray, dpi: float) -> tuple[Points, NDArray[np.int64]]:
+    """:func:`line_samples` of ``ink`` without its border: paper edges and table
+    slivers at the border of a warped photo look like lines."""
     height, width = ink.shape
-    # Paper edges and table slivers at the border of a warped photo look like lines.
     border = max(3, round(min(height, width) * 0.02))
     inner = ink.copy()
     inner[:border], inner[-border:], inner[:, :border], inner[:, -border:] = 0, 0, 0, 0
-    points, lines = line_samples(inner, dpi)
+    return line_samples(inner, dpi)
+
+
+def _straight_rules(points: Points, lines: NDArray[np.int64], dpi: float) -> bool:
+    """Whether at least :data:`STRAIGHT_RULES` pieces are ``RULE_IN`` long and every
+    one of them is straight within ``STRAIGHT_IN``: ruled lines that show a flat page,
+    so the fit is skipped (a bent page bows its long rules most of all)."""
+    if lines.size == 0:
+        return False
+    low = np.full(int(lines.max()) + 1, np.inf)
+    high = np.full(int(lines.max()) + 1, -np.inf)
+    np.minimum.at(low, lines, points[:, 0])
+    np.maximum.at(high, lines, points[:, 0])
+    long = np.nonzero(high - low >= RULE_IN * dpi)[0]
+    if long.size < STRAIGHT_RULES:
+        return False
+    for label in long:
+        xs, ys = points[lines == label, 0], points[lines == label, 1]
+        slope, offset = np.polyfit(xs, ys, 1)
+        if float(np.abs(ys - (slope * xs + offset)).max()) > STRAIGHT_IN * dpi:
+            return False
+    return True
+
+
+def _fitted(
+    points: Points, lines: NDArray[np.int64], shape: tuple[int, ...], dpi: float
+) -> tuple[NDArray[np.float64], float, int, float] | None:
+    """The field's nodes, its bend (inches), the pieces that agree and the share of
+    the scatter it leaves."""
+    height, width = shape[:2]
     fitted = fit_field(points, lines, (width, height), dpi)
     if fitted is None:
         return None
