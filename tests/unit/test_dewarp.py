@@ -203,6 +203,7 @@ def test_the_bend_maps_the_straight_capture_back_along_the_field() -> None:
     assert np.allclose(moved[:, 0], points[:, 0])
     # x = 0 small: no shift; x = 100 small: 10 small px = 20 capture px; x = 50: 5 -> 10.
     assert np.allclose(moved[:, 1] - points[:, 1], [0.0, 20.0, 10.0])
+    assert np.allclose(bend.to_straight(moved), points, atol=1e-3)
 
 
 @pytest.mark.slow

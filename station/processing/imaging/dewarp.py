@@ -88,6 +88,7 @@ NODES = (17, 33)  # rows, columns of the stored field
 #: A region's grid: a node about every so many inches of its box (capture pixels).
 GRID_IN = 0.5
 STRIP_ROWS = 256  # rows of a crop remapped at once
+INVERSE_STEPS = 6  # fixed-point steps of Bend.to_straight
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,15 @@ class Bend:
         """Straight capture points to where the bent page shows them."""
         small = geo.apply(self.matrix, np.asarray(points, np.float64).reshape(-1, 2))
         small[:, 1] += self.shift(small)
+        return geo.apply(geo.invert(self.matrix), small)
+
+    def to_straight(self, points: Points) -> Points:
+        """Capture points to the straight capture (the inverse of :meth:`to_capture`:
+        a few fixed-point steps, the field being smooth and small)."""
+        bent = geo.apply(self.matrix, np.asarray(points, np.float64).reshape(-1, 2))
+        small = bent.copy()
+        for _ in range(INVERSE_STEPS):
+            small[:, 1] = bent[:, 1] - self.shift(small)
         return geo.apply(geo.invert(self.matrix), small)
 
     def straighten(self, image: Gray, fill: int) -> Gray:

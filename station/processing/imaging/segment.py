@@ -220,12 +220,14 @@ def learn_template(
 ) -> tp.BookTemplate:
     """The template a confirmed page teaches: ``outlines`` are its entries (page side,
     None when unknown: then the side of the gutter it lies on; corners in the capture's
-    decoded pixels), normalised the way :func:`segment` does."""
+    decoded pixels, or a dewarped region's bowed outline: taken back to the page's
+    straight capture), normalised the way :func:`segment` does."""
     norm, ink, _, gutter, _ = normalised(rgb, dpi, profile)
     writing = tp.writing_mask(_inner(norm.writing, 255))
     mapped: list[tuple[int, NDArray[np.float64]]] = []
     for side, points in outlines:
-        moved = geo.apply(norm.matrix, points)
+        straight = points if norm.bend is None else norm.bend.to_straight(points)
+        moved = geo.apply(norm.matrix, straight)
         if side is None:
             side = int(gutter is not None and float(moved[:, 0].mean()) > gutter)
         mapped.append((side, moved))
