@@ -149,7 +149,8 @@ class Region:
         data = dataclasses.asdict(self)
         data["box"] = list(self.box)
         data["warp"] = None if self.warp is None else [float(v) for v in self.warp]
-        data["bend"] = None if self.bend is None else [round(float(v), 1) for v in self.bend]
+        # Whole capture pixels: far below a cut's precision, and short in every record.
+        data["bend"] = None if self.bend is None else [round(float(v)) for v in self.bend]
         return data
 
     @classmethod

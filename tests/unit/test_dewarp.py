@@ -132,10 +132,10 @@ def test_the_outline_and_the_cut_of_a_dewarped_region_follow_the_curve() -> None
     assert len(model.source_polygon) == len(outline)
     cut = cut_entry(rgb, model)
     assert cut.shape[:2] == (region.box[3] - region.box[1], region.box[2] - region.box[0])
-    # (the stored grid is rounded to 0.1 px: sharp edges may move a grey level or so)
+    # (the stored grid is rounded to whole pixels: sharp edges may move a little)
     assert (
         np.abs(cut.astype(int) - crop_region(rgb, region.box, 0.0, region.warp, region.bend)).mean()
-        < 0.5
+        < 2
     )
 
 

@@ -85,8 +85,11 @@ Y_DEGREE = 3  # the field's degree down the page
 SMOOTH = 0.003  # weight of the curvature penalty, per unit of sample weight
 ROBUST_STEPS = 5  # reweighted least-squares solutions
 NODES = (17, 33)  # rows, columns of the stored field
-#: A region's grid: a node about every so many inches of its box (capture pixels).
+#: A region's grid: a node about every so many inches of its box (capture pixels),
+#: at most ``GRID_MAX`` a side (the grid travels in every PDF's record; the field, a
+#: knot an inch, is smooth enough for 17 nodes across a whole page).
 GRID_IN = 0.5
+GRID_MAX = 17
 STRIP_ROWS = 256  # rows of a crop remapped at once
 INVERSE_STEPS = 6  # fixed-point steps of Bend.to_straight
 
@@ -412,8 +415,8 @@ def region_grid(
     about ``step`` capture pixels apart spanning ``box`` (in the frame ``warp`` maps the
     straight capture to), row-major."""
     left, top, right, bottom = box
-    cols = min(129, max(3, math.ceil((right - left) / step) + 1))
-    rows = min(65, max(2, math.ceil((bottom - top) / step) + 1))
+    cols = min(GRID_MAX, max(3, math.ceil((right - left) / step) + 1))
+    rows = min(GRID_MAX, max(2, math.ceil((bottom - top) / step) + 1))
     grid_x, grid_y = np.meshgrid(np.linspace(left, right, cols), np.linspace(top, bottom, rows))
     frame = np.column_stack([grid_x.ravel(), grid_y.ravel()])
     straight = geo.apply(geo.invert(tuple(warp)), frame)
