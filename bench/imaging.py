@@ -117,14 +117,17 @@ def real_like_corpus(quick: bool, pages: int, seed: int = 100) -> list[RenderSpe
     ]  # fmt: skip
 
 
-def warp_mask(mask: np.ndarray, box: tuple[int, int, int, int], warp: Any) -> np.ndarray:
-    """A truth mask moved exactly like ``crop_region`` moves the pixels.
+def warp_mask(
+    mask: np.ndarray, box: tuple[int, int, int, int], warp: Any, bend: Any = None
+) -> np.ndarray:
+    """A truth mask moved exactly like ``crop_region`` moves the pixels (along a
+    dewarped page's ``bend`` grid too).
 
     ``crop_region`` fills what lies outside the capture with white, which in a mask
     would be truth ink or seal: pixels touched by that fill are dropped.
     """
-    crop = crop_region(np.dstack([mask] * 3), box, 0.0, warp)
-    outside = crop_region(np.zeros((*mask.shape, 3), np.uint8), box, 0.0, warp)
+    crop = crop_region(np.dstack([mask] * 3), box, 0.0, warp, bend)
+    outside = crop_region(np.zeros((*mask.shape, 3), np.uint8), box, 0.0, warp, bend)
     return np.asarray((crop[:, :, 0] > 127) & (outside[:, :, 0] == 0))
 
 
@@ -153,7 +156,7 @@ def measure_page(page: RenderedPage, budget: int, ocr_every: int, number: int = 
     dpi, size = page.dpi, page.image.size
     started = time.process_time()
     found = segment(rgb, dpi, get_profile(page.profile))
-    crops = [crop_region(rgb, r.box, found.angle, r.warp) for r in found.regions]
+    crops = [crop_region(rgb, r.box, found.angle, r.warp, r.bend) for r in found.regions]
     seg_cpu = time.process_time() - started
     ink, seal = np.asarray(page.ink_mask), np.asarray(page.stamp_mask)
     page300 = _to_300(rgb, dpi)
@@ -176,10 +179,10 @@ def measure_page(page: RenderedPage, budget: int, ocr_every: int, number: int = 
         )  # fmt: skip
         if matched:
             region = found.regions[index]
-            quad = region_polygon(region.box, region.warp)
+            quad = region_polygon(region.box, region.warp, region.bend)
             clean = check_cut(quad, polygons[index], others, size).clean
-            ink_crop = warp_mask(ink, region.box, region.warp)
-            seal_crop = warp_mask(seal, region.box, region.warp)
+            ink_crop = warp_mask(ink, region.box, region.warp, region.bend)
+            seal_crop = warp_mask(seal, region.box, region.warp, region.bend)
             text = words if do_ocr else None
             encoded = encode_entry(Image.fromarray(crops[index]), dpi, budget)
             row["ours"] = _figures(encoded.data, dpi, ink_crop, seal_crop, text, clean)
@@ -222,7 +225,7 @@ def _child_timing(path: str, dpi: int, profile: str, queue: Any) -> None:
     for _ in range(3):
         started = time.process_time()
         found = segment(rgb, dpi, get_profile(profile))
-        crops = [crop_region(rgb, r.box, found.angle, r.warp) for r in found.regions]
+        crops = [crop_region(rgb, r.box, found.angle, r.warp, r.bend) for r in found.regions]
         best = min(best, time.process_time() - started)
         del crops
     status = Path("/proc/self/status").read_text().splitlines()

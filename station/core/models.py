@@ -141,11 +141,16 @@ class Region:
     # None for regions made before this was kept.
     source_polygon: list[list[float]] | None = None
     source_orientation: int = 1
+    # A dewarped page's grid of capture points spanning ``box`` (rows, cols, then the
+    # nodes' x and y, row-major): the cut follows the bent lines. None on a flat page.
+    bend: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["box"] = list(self.box)
         data["warp"] = None if self.warp is None else [float(v) for v in self.warp]
+        # Whole capture pixels: far below a cut's precision, and short in every record.
+        data["bend"] = None if self.bend is None else [round(float(v)) for v in self.bend]
         return data
 
     @classmethod
@@ -154,6 +159,8 @@ class Region:
         values["box"] = tuple(values["box"])
         if values.get("warp") is not None:
             values["warp"] = [float(v) for v in values["warp"]]
+        if values.get("bend") is not None:
+            values["bend"] = [float(v) for v in values["bend"]]
         return cls(**values)
 
 

@@ -79,21 +79,27 @@ def make_region(
         confidence=proposed.confidence,
         angle=angle,
         warp=None if proposed.warp is None else list(proposed.warp),
-        source_polygon=source_polygon(proposed.box, proposed.warp, source),
+        source_polygon=source_polygon(proposed.box, proposed.warp, source, proposed.bend),
         source_orientation=source.orientation,
+        bend=None if proposed.bend is None else list(proposed.bend),
     )
 
 
 def source_polygon(
-    box: Box, warp: Sequence[float] | None, source: Decoded | StoredGrid
+    box: Box,
+    warp: Sequence[float] | None,
+    source: Decoded | StoredGrid,
+    bend: Sequence[float] | None = None,
 ) -> list[list[float]]:
     """The outline of ``box`` (TL, TR, BR, BL) in the stored file's pixel grid.
 
     Back through the region's page-frame homography to the decoded capture, then back
     through the EXIF orientation the decoder applied. Both are projective, so the four
     corners are the exact outline; rounded to 0.1 px, far below any cut's precision.
+    On a dewarped page (``bend``: the region's grid) the outline has the points along
+    its bent edges, clockwise from the top-left corner.
     """
-    upright = region_polygon(box, warp)
+    upright = region_polygon(box, warp, bend)
     stored = geo.apply(source.to_stored(), upright)
     return [[round(float(x), 1), round(float(y), 1)] for x, y in stored]
 
@@ -101,7 +107,7 @@ def source_polygon(
 def cut_entry(rgb: NDArray[np.uint8], region: Region) -> NDArray[np.uint8]:
     """The one place an entry's pixels are cut out of its capture (an RGB array: the
     encoder takes it as it is, where a Pillow image would be a second, larger copy)."""
-    return crop_region(rgb, region.box, region.angle, region.warp)
+    return crop_region(rgb, region.box, region.angle, region.warp, region.bend)
 
 
 def entry_pdf(

@@ -84,8 +84,9 @@ def take_over(
                 confidence=proposed.confidence,
                 angle=found.angle,
                 warp=None if proposed.warp is None else list(proposed.warp),
-                source_polygon=source_polygon(proposed.box, proposed.warp, source),
+                source_polygon=source_polygon(proposed.box, proposed.warp, source, proposed.bend),
                 source_orientation=source.orientation,
+                bend=None if proposed.bend is None else list(proposed.bend),
             )
             entry = _heir(heirs, index, region, found, source_key, capture, next_number)
             store.save_entry(entry)

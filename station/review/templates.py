@@ -28,7 +28,10 @@ def teach(
     """Keep the cuts of the accepted ``page`` (its live ``entries``, regions on this
     capture) as its book's template; None when the page holds no entry to learn from."""
     outlines = [
-        (region.page_side, np.asarray(region_polygon(region.box, region.warp), np.float64))
+        (
+            region.page_side,
+            np.asarray(region_polygon(region.box, region.warp, region.bend), np.float64),
+        )
         for entry in entries
         for region in entry.regions
         if region.capture_id == capture.id

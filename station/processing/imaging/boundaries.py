@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from station.processing.imaging import geometry as geo
+from station.processing.imaging.dewarp import Bend
 from station.processing.imaging.entries import Band, KeyedEntries
 
 #: A pixel darker than this share of its local paper is ink; its darkness is how far
@@ -60,16 +61,22 @@ MIDDLE_LINE_HEIGHT = 0.25
 
 
 def refine(
-    rgb: NDArray[np.uint8], back: geo.Matrix, found: KeyedEntries, work_scale: float, dpi: float
+    rgb: NDArray[np.uint8],
+    back: geo.Matrix,
+    found: KeyedEntries,
+    work_scale: float,
+    dpi: float,
+    bend: Bend | None = None,
 ) -> KeyedEntries:
     """``found`` with each boundary between two lines of writing measured again on
-    ``rgb``, the capture (``back`` maps the normalised frame to it, ``work_scale`` is
-    normalised pixels per capture pixel, ``dpi`` the capture's resolution)."""
+    ``rgb``, the capture (``back`` maps the normalised frame to it, then ``bend`` on a
+    dewarped page; ``work_scale`` is normalised pixels per capture pixel, ``dpi`` the
+    capture's resolution)."""
     bands = list(found.bands)
     for index, band in enumerate(bands):
         if band.top_between is None:
             continue
-        top = _boundary(rgb, back, found, band, work_scale, dpi)
+        top = _boundary(rgb, (back, bend), found, band, work_scale, dpi)
         if top is None:
             continue
         bands[index] = replace(band, top=top)
@@ -80,7 +87,7 @@ def refine(
 
 def _boundary(
     rgb: NDArray[np.uint8],
-    back: geo.Matrix,
+    back: tuple[geo.Matrix, Bend | None],
     found: KeyedEntries,
     band: Band,
     work_scale: float,
@@ -153,7 +160,7 @@ def _body(
 
 def _strip(
     rgb: NDArray[np.uint8],
-    back: geo.Matrix,
+    back: tuple[geo.Matrix, Bend | None],
     found: KeyedEntries,
     rows: tuple[float, float],
     work_scale: float,
@@ -164,7 +171,10 @@ def _strip(
     offsets = np.arange(rows[0], rows[1], work_scale)
     grid_x, grid_y = np.meshgrid(xs, offsets)
     grid_y = grid_y + found.slope * (grid_x - found.centre)
-    mapped = geo.apply(back, np.stack([grid_x.ravel(), grid_y.ravel()], axis=1))
+    matrix, bend = back
+    mapped = geo.apply(matrix, np.stack([grid_x.ravel(), grid_y.ravel()], axis=1))
+    if bend is not None:
+        mapped = bend.to_capture(mapped)
     map_x = np.ascontiguousarray(mapped[:, 0].reshape(grid_x.shape), np.float32)
     map_y = np.ascontiguousarray(mapped[:, 1].reshape(grid_x.shape), np.float32)
     sampled = cv2.remap(rgb, map_x, map_y, cv2.INTER_LINEAR, borderValue=(255, 255, 255))

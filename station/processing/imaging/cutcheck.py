@@ -1,7 +1,8 @@
 """Whether a proposed region cuts an entry cleanly, judged against ground truth.
 
 The rule (used by the tests and ``bench/imaging.py``), free of IoU: map the region's
-box back to capture pixels (a quadrilateral); clip every truth polygon to the image
+box back to capture pixels (a quadrilateral, or the bowed outline of a dewarped page's
+region); clip every truth polygon to the image
 (what was never captured cannot be cut). The cut is **clean** when at least
 ``OWN_SHARE`` (98%) of the entry's own polygon lies inside the region and no other
 entry has more than ``NEIGHBOUR_SHARE`` (1%) of its polygon inside it.
@@ -9,6 +10,7 @@ entry has more than ``NEIGHBOUR_SHARE`` (1%) of its polygon inside it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,15 +40,24 @@ class CutCheck:
 
 
 def share_inside(polygon: Polygon, region: Polygon, size: tuple[int, int]) -> float:
-    """Share of ``polygon``'s in-image area that lies inside the convex ``region``."""
+    """Share of ``polygon``'s in-image area that lies inside ``region`` (convex, or the
+    bowed outline of a dewarped region: clipped by its convex pieces)."""
     width, height = size
     image = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64)
     visible = geo.clip_polygon(np.asarray(polygon, np.float64), image)
     area = geo.polygon_area(visible)
     if area <= 0:
         return 1.0
-    inside = geo.clip_polygon(visible, np.asarray(region, np.float64))
-    return geo.polygon_area(inside) / area
+    pieces = _pieces(np.asarray(region, np.float64).tobytes())
+    inside = sum(geo.polygon_area(geo.clip_polygon(visible, piece)) for piece in pieces)
+    return inside / area
+
+
+@functools.lru_cache(maxsize=64)
+def _pieces(region: bytes) -> list[NDArray[np.float64]]:
+    """The convex pieces of a region's outline (its float64 points' bytes), cached:
+    every truth polygon of a page is clipped by the same regions."""
+    return geo.convex_pieces(np.frombuffer(region, np.float64).reshape(-1, 2))
 
 
 def check_cut(

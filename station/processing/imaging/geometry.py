@@ -145,6 +145,56 @@ def clip_polygon(subject: NDArray[np.float64], clip: NDArray[np.float64]) -> NDA
     return np.asarray(output, dtype=np.float64).reshape(-1, 2)
 
 
+def convex_pieces(points: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """``points`` (a simple polygon) as convex pieces that tile it: itself when it is
+    convex, else triangles (ear clipping), so that :func:`clip_polygon` can clip by
+    it piece by piece (a dewarped region's outline bows)."""
+    ring = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    sign = 1.0 if _signed_area(ring) > 0 else -1.0
+    edges = np.roll(ring, -1, axis=0) - ring
+    turns = (
+        edges[:, 0] * np.roll(edges, -1, axis=0)[:, 1]
+        - edges[:, 1] * np.roll(edges, -1, axis=0)[:, 0]
+    )
+    if len(ring) <= 3 or bool(np.all(turns * sign >= -1e-9)):
+        return [ring]
+    index = list(range(len(ring)))
+    pieces = []
+    while len(index) > 3:
+        ear = _ear(ring, index, sign)
+        if ear is None:  # degenerate (self-touching) outline: keep what is left whole
+            break
+        a, b, c = (index[(ear + k) % len(index)] for k in (-1, 0, 1))
+        if _side(ring[a], ring[b], tuple(ring[c])) * sign > 0:
+            pieces.append(ring[[a, b, c]])
+        del index[ear]
+    pieces.append(ring[index])
+    return pieces
+
+
+def _ear(ring: NDArray[np.float64], index: list[int], sign: float) -> int | None:
+    """The position in ``index`` of a vertex whose triangle with its neighbours is
+    inside the polygon and holds no other vertex; None when there is none."""
+    count = len(index)
+    for k in range(count):
+        a, b, c = ring[index[k - 1]], ring[index[k]], ring[index[(k + 1) % count]]
+        turn = _side(a, b, tuple(c)) * sign
+        if turn < 0:
+            continue
+        if turn == 0:
+            return k  # a straight vertex: dropping it changes nothing
+        others = ring[
+            [index[j] for j in range(count) if j not in ((k - 1) % count, k, (k + 1) % count)]
+        ]
+        inside = np.ones(len(others), bool)
+        for p, q in ((a, b), (b, c), (c, a)):
+            side = (q[0] - p[0]) * (others[:, 1] - p[1]) - (q[1] - p[1]) * (others[:, 0] - p[0])
+            inside &= side * sign > 0
+        if not inside.any():
+            return k
+    return None
+
+
 def _signed_area(pts: NDArray[np.float64]) -> float:
     x, y = pts[:, 0], pts[:, 1]
     return float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2

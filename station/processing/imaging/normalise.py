@@ -23,7 +23,10 @@ Steps, each chosen because it fails softly:
    the letters already said which way is up;
 3. deskew from the long ruled lines (Hough);
 4. illumination: the red channel divided by its local paper level, which removes
-   camera vignetting and the binding's shadow and hides the red seal over ruled lines.
+   camera vignetting and the binding's shadow and hides the red seal over ruled lines;
+5. a curved page's bend, measured from its lines once it is upright
+   (:mod:`station.processing.imaging.dewarp`): the small images are straightened and
+   the bend is kept, for the cuts to follow it back into the capture.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from station.processing.imaging import dewarp as dw
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import textdir
 
@@ -107,10 +111,22 @@ class Normalised:
     #: crease of a spread's fold, which flattening takes away. None when not measured
     #: (a sheet expected to be a single page).
     shade: NDArray[np.float32] | None = None
+    #: The page's bend when it was curved (:mod:`.dewarp`): the small images are
+    #: straightened, and ``matrix`` maps the *straight* capture (the capture as if the
+    #: page were flat) to them; None for a flat page, whose straight capture is the
+    #: capture itself.
+    bend: dw.Bend | None = None
 
     def to_capture(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Map normalised small-frame points back to capture pixels."""
+        """Map normalised small-frame points back to (straight) capture pixels: where
+        the homographies of the page's regions start."""
         return geo.apply(geo.invert(self.matrix), points)
+
+    def to_source(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Map normalised small-frame points back to where the capture shows them,
+        the page's bend included."""
+        straight = self.to_capture(points)
+        return straight if self.bend is None else self.bend.to_capture(straight)
 
 
 def downscale(rgb: NDArray[np.uint8], dpi: int) -> tuple[Gray, Gray, float]:
@@ -401,12 +417,17 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         if turn.turns % 2:
             size = (size[1], size[0])
         flat = np.ascontiguousarray(np.rot90(flat, -turn.turns))
+    bend = dw.estimate(ink_of(flat), work_dpi, matrix)
+    if bend is not None:
+        flat = bend.straighten(flat, 255)
     camera, widened = outline is not None, outline is not None and outline.widened
     log.debug(
         "normalised: camera=%s widened=%s turns=%d (%s) angle=%.2f",
         camera, widened, turn.turns, turn.how, angle,
     )  # fmt: skip
     writing = _rewarp(darkest, matrix, factor, size, work_dpi)
+    if bend is not None:
+        writing = bend.straighten(writing, 255)
     # Only a spread has a fold to find (frames.page_columns); a single page skips it.
     shade = (
         None
@@ -416,6 +437,7 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     return Normalised(
         flat, ink_of(flat), writing, matrix, factor, angle, turn.turns, camera, widened,
         orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text", shade=shade,
+        bend=bend,
     )  # fmt: skip
 
 
@@ -497,6 +519,7 @@ def turn_half(norm: Normalised) -> Normalised:
         (norm.turns + 2) % 4, norm.camera, norm.outline_uncertain,
         norm.orientation_uncertain, norm.turned_by_text,
         None if norm.shade is None else np.ascontiguousarray(norm.shade[::-1]),
+        norm.bend,
     )  # fmt: skip
 
 

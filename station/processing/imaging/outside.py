@@ -299,11 +299,16 @@ def _reason(
 
 
 def _capture_box(norm: nm.Normalised, box: Box) -> Box:
-    """``box`` of the normalised frame as a box around it in capture pixels."""
+    """``box`` of the normalised frame as a box around it in capture pixels (where the
+    capture shows it: on a dewarped page its edges bow, so points along them count)."""
     left, top, right, bottom = box
-    corners = norm.to_capture(
-        np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float64)
-    )
+    if norm.bend is None:
+        outline = [[left, top], [right, top], [right, bottom], [left, bottom]]
+    else:
+        xs, ys = np.linspace(left, right, 9), np.linspace(top, bottom, 9)
+        outline = [[x, y] for x in xs for y in (top, bottom)]
+        outline += [[x, y] for y in ys for x in (left, right)]
+    corners = norm.to_source(np.array(outline, np.float64))
     return (
         int(np.floor(corners[:, 0].min())),
         int(np.floor(corners[:, 1].min())),

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from station.processing.imaging import dewarp as dw
 from station.processing.imaging import entries as keyed
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
@@ -31,7 +32,10 @@ class ProposedRegion:
 
     ``warp`` is the 3x3 homography (row-major, 9 floats) from capture pixels to the
     page frame the box is in; None means the box is in capture pixels. ``flags`` are
-    the entry's own (the page's are in the segmentation's).
+    the entry's own (the page's are in the segmentation's). ``bend``: on a dewarped
+    page, the grid of capture points spanning the box (:func:`dewarp.region_grid`;
+    ``warp`` then starts from the straight capture), which the cut and the outline
+    follow; None on a flat page.
     """
 
     box: Box
@@ -39,6 +43,7 @@ class ProposedRegion:
     confidence: float
     warp: tuple[float, ...] | None = None
     flags: tuple[str, ...] = ()
+    bend: tuple[float, ...] | None = None
 
 
 def keyed_regions(
@@ -83,15 +88,19 @@ def crop_region(
     box: Box,
     angle: float = 0.0,
     warp: Sequence[float] | None = None,
+    bend: Sequence[float] | None = None,
 ) -> NDArray[np.uint8]:
     """Cut a region out of the capture.
 
     With ``warp`` (capture -> page frame homography, 9 floats) the box is in the page
-    frame; only the box's pixels are computed. Without it, the legacy form: deskew by
-    ``angle`` about the capture's centre, then crop ``box``.
+    frame; only the box's pixels are computed. With ``bend`` too (a dewarped page's
+    grid across the box), the pixels are read along the bent lines. Without a warp,
+    the legacy form: deskew by ``angle`` about the capture's centre, then crop ``box``.
     """
     left, top, right, bottom = box
     size = (max(1, right - left), max(1, bottom - top))
+    if warp is not None and bend is not None:
+        return dw.crop_grid(rgb, size, bend)
     if warp is not None:
         matrix = geo.translate(-left, -top) @ np.asarray(warp, dtype=np.float64).reshape(3, 3)
         window = cv2.warpPerspective(
@@ -108,8 +117,16 @@ def crop_region(
     return nm.u8(window)
 
 
-def region_polygon(box: Box, warp: Sequence[float] | None) -> NDArray[np.float64]:
-    """The region's outline (TL, TR, BR, BL) in capture pixels."""
+def region_polygon(
+    box: Box, warp: Sequence[float] | None, bend: Sequence[float] | None = None
+) -> NDArray[np.float64]:
+    """The region's outline (TL, TR, BR, BL) in capture pixels; with a dewarped page's
+    ``bend`` grid, the points along its bent edges, clockwise from the top left.
+
+    Without ``bend`` on a dewarped page, the outline is in the straight capture
+    (where the page's other outlines are compared)."""
+    if warp is not None and bend is not None:
+        return dw.grid_outline(bend)
     left, top, right, bottom = box
     corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float64)
     if warp is None:

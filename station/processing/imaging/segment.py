@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from station.core.layouts import LayoutProfile
 from station.processing.imaging import boundaries
+from station.processing.imaging import dewarp as dw
 from station.processing.imaging import entries as keyed
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
@@ -53,6 +54,7 @@ from station.processing.imaging.templated import TEMPLATE_FLAG, Registered, temp
 __all__ = [
     "BELOW_FLAG",
     "CONTINUED_FLAG",
+    "DEWARP_FLAG",
     "NO_FRAME_FLAG",
     "ORIENTATION_FLAG",
     "OUTLINE_FLAG",
@@ -92,6 +94,9 @@ BELOW_MARGIN_IN = 0.08
 #: emptiest column no emptier than the writing around it (a table running across an
 #: unshaded fold, an uncut page): which entry lies on which page is in doubt.
 GUTTER_FLAG = "gutter_uncertain"
+#: The page was curved and its lines were straightened (:mod:`.dewarp`): every cut
+#: follows the bent lines, which a person glances over.
+DEWARP_FLAG = "dewarped"
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,10 @@ def segment(
         flags.add(GUTTER_FLAG)
     if gutter is not None:
         middle = norm.flat.shape[0] / 2
-        gutter_x = round(float(norm.to_capture(np.array([[gutter, middle]]))[0, 0]))
+        gutter_x = round(float(norm.to_source(np.array([[gutter, middle]]))[0, 0]))
+    if norm.bend is not None:
+        flags.add(DEWARP_FLAG)
+        regions = [_bent(r, norm.bend, dpi) for r in regions]
     refused = fit.reason if fit is not None and fit.registration is None else page.refused
     return Segmentation(
         regions, norm.angle, sorted(flags), gutter_x, norm.turns, norm.camera,
@@ -175,6 +183,14 @@ def segment(
         details=out.details(accounting, (profile.entries_min, profile.entries_max), counts, flags),
         template_refused=refused,
     )  # fmt: skip
+
+
+def _bent(region: ProposedRegion, bend: dw.Bend, dpi: int) -> ProposedRegion:
+    """``region`` of a dewarped page with the grid its cut and outline follow."""
+    if region.warp is None:
+        return region
+    grid = dw.region_grid(region.box, region.warp, bend, dpi * dw.GRID_IN)
+    return replace(region, bend=grid)
 
 
 def normalised(
@@ -204,12 +220,14 @@ def learn_template(
 ) -> tp.BookTemplate:
     """The template a confirmed page teaches: ``outlines`` are its entries (page side,
     None when unknown: then the side of the gutter it lies on; corners in the capture's
-    decoded pixels), normalised the way :func:`segment` does."""
+    decoded pixels, or a dewarped region's bowed outline: taken back to the page's
+    straight capture), normalised the way :func:`segment` does."""
     norm, ink, _, gutter, _ = normalised(rgb, dpi, profile)
     writing = tp.writing_mask(_inner(norm.writing, 255))
     mapped: list[tuple[int, NDArray[np.float64]]] = []
     for side, points in outlines:
-        moved = geo.apply(norm.matrix, points)
+        straight = points if norm.bend is None else norm.bend.to_straight(points)
+        moved = geo.apply(norm.matrix, straight)
         if side is None:
             side = int(gutter is not None and float(moved[:, 0].mean()) > gutter)
         mapped.append((side, moved))
@@ -346,7 +364,7 @@ def _page_regions(
         )
         if found is not None:
             back = geo.invert(norm.matrix)
-            found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi)
+            found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi, norm.bend)
             return keyed_regions(norm, found, columns, dpi, side), True
     if ruled:
         return ruled, False

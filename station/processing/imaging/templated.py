@@ -136,7 +136,8 @@ def row_cuts(
         found = keyed.find_entries(ink, writing, x0, x1, work_dpi)
     if found is None:
         return None
-    found = boundaries.refine(page.rgb, geo.invert(norm.matrix), found, norm.work_scale, dpi)
+    back = geo.invert(norm.matrix)
+    found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi, norm.bend)
     if side in sides:
         pad = 0.15 * work_dpi
         wide = (min(found.left - pad, fit.x(left)), max(found.right + pad, fit.x(right)))
