@@ -246,3 +246,22 @@ def test_a_bowed_outline_is_judged_by_its_own_area() -> None:
     square = np.array([[0, 0], [100, 0], [100, 40], [0, 40]], np.float64)
     assert share_inside(square, band, (200, 200)) == pytest.approx(0.25)
     assert share_inside(band, square, (200, 200)) == pytest.approx(1.0)
+
+
+def test_a_flat_page_skips_the_fit_though_a_rule_runs_into_writing() -> None:
+    # Ten long straight rules on a 100-dpi page; one of them wanders 0.05 inch where
+    # a line of writing touches it. The page's long rules are straight (9 of 10): no
+    # fit is needed. All ten wandering (a bent page) and the fit is made.
+    xs = np.arange(50.0, 750.0, 10.0)
+    points, lines = [], []
+    for label, row in enumerate(range(100, 1100, 100)):
+        ys = np.full(xs.size, float(row))
+        if label == 4:
+            ys[30:40] += 5.0
+        points += [np.column_stack([xs, ys])]
+        lines += [np.full(xs.size, label)]
+    flat = np.vstack(points), np.concatenate(lines)
+    assert dw._straight_rules(flat[0], flat[1], 100.0)
+    bowed = flat[0].copy()
+    bowed[:, 1] += 8.0 * np.sin(np.pi * (bowed[:, 0] - 50.0) / 700.0)
+    assert not dw._straight_rules(bowed, flat[1], 100.0)

@@ -76,11 +76,14 @@ BEND_IN = 0.07
 EXPLAINED = 0.55
 #: Line pieces that must agree (keep most of their weight in the robust fit).
 MIN_LINES = 8
-#: The early way out: this many pieces at least ``RULE_IN`` long (inches), and every
-#: such piece within ``STRAIGHT_IN`` of its chord, are the ruled lines of a flat page.
+#: The early way out: this many pieces at least ``RULE_IN`` long (inches), and
+#: ``STRAIGHT_SHARE`` of them within ``STRAIGHT_IN`` of their chord, are the ruled lines
+#: of a flat page (on the simulated spread of ``bench/page_cpu.py`` 17 of 20 are, the
+#: rest strayed 0.034-0.039 inch: rules merged with writing; a bent page bows them all).
 STRAIGHT_RULES = 3
 RULE_IN = 3.0
 STRAIGHT_IN = 0.03
+STRAIGHT_SHARE = 0.8
 GAP_IN = 0.25  # gaps closed along a line of writing
 PIECE_IN = 0.4  # the shortest line piece
 THICKEN_IN = 0.07  # lines thickened across by this before the bar (slopes up to ~0.15)
@@ -341,8 +344,9 @@ def _samples(ink: Gray, dpi: float) -> tuple[Points, NDArray[np.int64]]:
 
 
 def _straight_rules(points: Points, lines: NDArray[np.int64], dpi: float) -> bool:
-    """Whether at least :data:`STRAIGHT_RULES` pieces are ``RULE_IN`` long and every
-    one of them is straight within ``STRAIGHT_IN``: ruled lines that show a flat page,
+    """Whether at least :data:`STRAIGHT_RULES` pieces are ``RULE_IN`` long and
+    ``STRAIGHT_SHARE`` of them are straight within ``STRAIGHT_IN`` (a rule merged with
+    a line of writing may not be): ruled lines that show a flat page,
     so the fit is skipped (a bent page bows its long rules most of all)."""
     if lines.size == 0:
         return False
@@ -353,12 +357,12 @@ def _straight_rules(points: Points, lines: NDArray[np.int64], dpi: float) -> boo
     long = np.nonzero(high - low >= RULE_IN * dpi)[0]
     if long.size < STRAIGHT_RULES:
         return False
+    straight = 0
     for label in long:
         xs, ys = points[lines == label, 0], points[lines == label, 1]
         slope, offset = np.polyfit(xs, ys, 1)
-        if float(np.abs(ys - (slope * xs + offset)).max()) > STRAIGHT_IN * dpi:
-            return False
-    return True
+        straight += float(np.abs(ys - (slope * xs + offset)).max()) <= STRAIGHT_IN * dpi
+    return straight >= STRAIGHT_SHARE * long.size
 
 
 def _fitted(
