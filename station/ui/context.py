@@ -37,7 +37,11 @@ def lang() -> str:
     chosen = request.args.get("lang") or session.get("lang") or "vi"
     if chosen not in messages.LANGUAGES:
         chosen = "vi"
-    session["lang"] = chosen
+    # Written only when it changes: the session is a cookie each answer that sets it
+    # replaces whole, so a page's background request sent before the reader switched
+    # language and answered after would put the old language back.
+    if session.get("lang") != chosen:
+        session["lang"] = chosen
     return str(chosen)
 
 

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +58,26 @@ def test_status_page_shows_device_book_and_counts(server, data_dir: Path) -> Non
     assert "sẵn sàng" in browser.get("/status")[1]  # ready again after the capture
     _, page = browser.get("/status?lang=en")
     assert "Civil-status ledger station" in page and "Capture one page" in page
+
+
+def test_a_page_that_changes_nothing_sends_no_session_cookie(server) -> None:
+    # The session lives in a signed cookie that every response setting it replaces
+    # whole. A page's background request sent before the reader switched language,
+    # answered after, would put the old language back if every answer re-sent the
+    # cookie: only a request that changes the session may.
+    browser, _ = server
+    assert browser.get("/status?lang=en")[0] == 200
+    jar = next(
+        h.cookiejar for h in browser.opener.handlers
+        if isinstance(h, urllib.request.HTTPCookieProcessor)
+    )  # fmt: skip
+    stale = "; ".join(f"{c.name}={c.value}" for c in jar)  # the session saying English
+    assert stale
+    assert "Quét một trang" in browser.get("/status?lang=vi")[1]
+    request = urllib.request.Request(browser.base + "/status", headers={"Cookie": stale})
+    with urllib.request.urlopen(request, timeout=30) as late:
+        assert late.status == 200
+        assert late.headers.get_all("Set-Cookie") is None
 
 
 def test_bad_requests_get_clear_pages_not_tracebacks(server) -> None:
