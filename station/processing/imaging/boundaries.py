@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from station.processing.imaging import geometry as geo
 from station.processing.imaging.dewarp import Bend
-from station.processing.imaging.entries import Band, KeyedEntries
+from station.processing.imaging.entries import Band, KeyedEntries, runs_of
 
 #: A pixel darker than this share of its local paper is ink; its darkness is how far
 #: under it falls, so pale ink counts for less and paper grain not at all.
@@ -131,16 +131,12 @@ def _gap_below_middle_line(
     """The rows of the gap under the lowest run of ink that lies between two gaps
     (``near``), reaches ``line`` and is at least ``tall`` rows high (a rule drawn
     under one column is thinner); None when there is no such run."""
-    edges = np.flatnonzero(np.diff(near.astype(np.int8)))  # last row before each change
-    starts = [0, *(edges + 1).tolist()]
-    ends = [*edges.tolist(), near.size - 1]
-    runs = [(a, b, bool(near[a])) for a, b in zip(starts, ends, strict=True)]
-    for index in range(len(runs) - 2, 0, -1):
-        start, end, is_gap = runs[index]
-        if is_gap or end + 1 - start < tall or smooth[start : end + 1].max() < line:
+    gaps = runs_of(near)
+    for start, end in reversed(runs_of(~near)):
+        below = next((gap for gap in gaps if gap[0] == end), None)
+        if below is None or start == 0 or end - start < tall or smooth[start:end].max() < line:
             continue
-        below_start, below_end, _ = runs[index + 1]
-        return np.arange(below_start, below_end + 1)
+        return np.arange(*below)
     return None
 
 

@@ -338,7 +338,7 @@ def _writing_span(text: Gray, letter: float, dpi: float) -> tuple[float, float]:
     bridged = np.asarray(
         cv2.morphologyEx(dense.reshape(1, -1), cv2.MORPH_CLOSE, _ones(1, round(dpi)))
     ).ravel()
-    runs = _runs(bridged > 0)
+    runs = runs_of(bridged > 0)
     if not runs:
         return 0.0, float(len(written) - 1)
     main = max(range(len(runs)), key=lambda i: written[runs[i][0] : runs[i][1]].sum())
@@ -437,7 +437,7 @@ def _key_column(
     # A faint or dotted rule down the channel leaves a column or two of dots in it.
     blank = np.asarray(cv2.morphologyEx(blank.reshape(1, -1), cv2.MORPH_CLOSE, _ones(1, 4))).ravel()
     channel = max(3, round(dpi * 0.08))
-    for start, end in _runs(blank == 0):
+    for start, end in runs_of(blank == 0):
         if start >= limit:
             break
         if end - start < dpi * 0.1:
@@ -456,7 +456,7 @@ def _between_rules(key: tuple[float, float], rules_x: list[float]) -> bool:
     return any(abs(key[1] - x) < 1 for x in rules_x)
 
 
-def _runs(values: NDArray[np.bool_]) -> list[tuple[int, int]]:
+def runs_of(values: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """(start, end) of each run of True, end exclusive."""
     padded = np.concatenate([[False], values, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
