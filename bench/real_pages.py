@@ -254,6 +254,20 @@ def _measure_in(args: tuple[Path, Path, Path | None]) -> Result:
     return measure(image, work, template)
 
 
+def page_images(folder: Path) -> list[Path] | None:
+    """The images of ``folder`` that have their ground truth beside them, sorted; None
+    (and why, on stderr) when the folder holds no real pages."""
+    if not (folder / "SOURCES.md").is_file():
+        print(f"no real pages at {folder} (see docs/developers.md)", file=sys.stderr)
+        return None
+    return sorted(p for p in folder.glob("*.jpg") if p.with_suffix(".json").is_file())
+
+
+def chosen(images: Sequence[Path], only: Sequence[str]) -> list[Path]:
+    """``images`` named in ``only`` (file name or stem); all of them when it is empty."""
+    return [p for p in images if not only or p.name in only or p.stem in only]
+
+
 def book_of(image: Path) -> str:
     """The book an image belongs to: its name before the last ``_``, once a page
     side's ``_L-<n>`` is dropped (``rep_dufour1_07645_L-0``: ``rep_dufour1``)."""
@@ -390,13 +404,11 @@ def main() -> int:
         "cut the book's other images by it; figures of those images with and without it",
     )  # fmt: skip
     args = parser.parse_args()
-    if not (args.pages / "SOURCES.md").is_file():
-        print(f"no real pages at {args.pages} (see docs/developers.md)", file=sys.stderr)
+    every = page_images(args.pages)
+    if every is None:
         return 2
-    images = sorted(p for p in args.pages.glob("*.jpg") if p.with_suffix(".json").is_file())
-    templates = first_pages(images) if args.template else {}
-    if args.only:
-        images = [p for p in images if p.name in args.only or p.stem in args.only]
+    templates = first_pages(every) if args.template else {}
+    images = chosen(every, args.only)
     started = time.time()
     runs: list[tuple[Path, Path, Path | None]] = []
     with tempfile.TemporaryDirectory(prefix="real-pages-") as temp:

@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_pages import PAGES, Result, measure
+from real_pages import PAGES, Result, chosen, measure, page_images
 
 Affine = np.ndarray  # 2 x 3, stored pixels -> variant pixels
 Geometry = Callable[[int, int], tuple[Affine, tuple[int, int]]]
@@ -171,12 +171,10 @@ def main() -> int:
         help="variations to run (default all)",
     )  # fmt: skip
     args = parser.parse_args()
-    if not (args.pages / "SOURCES.md").is_file():
-        print(f"no real pages at {args.pages} (see docs/developers.md)", file=sys.stderr)
+    every = page_images(args.pages)
+    if every is None:
         return 2
-    images = sorted(p for p in args.pages.glob("*.jpg") if p.with_suffix(".json").is_file())
-    if args.only:
-        images = [p for p in images if p.name in args.only or p.stem in args.only]
+    images = chosen(every, args.only)
     started = time.time()
     table: dict[str, list[Result]] = {}
     with tempfile.TemporaryDirectory(prefix="real-variations-") as temp:
