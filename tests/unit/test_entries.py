@@ -112,6 +112,18 @@ def test_pale_writing_is_read_from_the_darkest_channel() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_brown_writing_missing_from_the_ink_mask_is_read_however_dark_elsewhere() -> None:
+    # A darker capture of brown ink: its darkest channel holds many pixels under 150,
+    # but the ink mask (taken from the red channel, where brown is pale) holds none.
+    # The page is read by its own writing level, not by the empty mask.
+    drawn = draw([1, 2, 1, 3, 1, 1, 2, 1, 2], ink=120, rules=170)
+    flat = np.asarray(cv2.erode(drawn.flat, np.ones((2, 2), np.uint8)))  # a broad pen
+    assert (flat[:, 120:680] < 150).mean() > entries.PALE_SHARE
+    found = entries.find_entries(np.zeros_like(flat), flat, 0, 800, DPI)
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_slightly_skewed_page_is_cut_along_its_writing() -> None:
     drawn = draw([1, 2, 1, 1, 3, 1, 2, 1])
     matrix = cv2.getRotationMatrix2D((400, 550), 0.6, 1.0)
