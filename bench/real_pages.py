@@ -14,9 +14,9 @@ exact (by polygon area, and by writing: the text lines' share, which does not
 depend on which side of a blank gap the ground truth put the boundary), leaked, split
 text lines, entries with lost ink and whether a flag said so,
 the product's own accounting of the ink outside every entry (``outside``: the share of
-the page's ink outside every region that is neither header nor page edge, from the
-report's ``images[].outside_shares``; ``said``: over :data:`LOST_SHARE` it is lost, and
-"SILENT" when no flag of :data:`NAMES_LOSS` names it),
+the page's ink outside every region that is neither header nor page edge, a blank
+page's included, from the report's ``images[].outside_shares``; ``said``: over
+:data:`LOST_SHARE` it is lost, and "SILENT" when no flag of :data:`NAMES_LOSS` names it),
 orientation, PDF bytes (1 KB = 1000 bytes: a file counts as over when it holds more
 than ``--limit`` bytes), CPU seconds and peak memory of the child (both include the
 interpreter and imports, measured once on ``station process --help`` and printed at
@@ -66,6 +66,7 @@ import numpy as np
 from PIL import Image
 
 from station.processing.imaging.outside import CONTENT_REASONS, FLAG_SHARE, OUTSIDE_FLAG
+from station.processing.imaging.segment import BLANK_FLAG
 from station.processing.imaging.truthscore import ImageScore, Truth, ink_mask, score_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,7 +128,10 @@ UNSPECIFIC = NOT_ABOUT_CONTENT | {
 
 #: Flags that name ink in no file (issue 13: content outside every entry, under the
 #: last one, cut by the page's outline).
-NAMES_LOSS = frozenset({OUTSIDE_FLAG, "ink_below_entries", "page_outline_uncertain"})
+NAMES_LOSS = frozenset({OUTSIDE_FLAG, "ink_below_entries", "page_outline_uncertain", BLANK_FLAG})
+#: Reasons of the product's accounting that name ink no file holds: its content
+#: reasons, and a page judged blank (which may hold a faint entry).
+LOST_REASONS = CONTENT_REASONS | {"blank_page"}
 #: Content ink outside every region over this share of the page's ink is lost content
 #: (the product's own threshold; under it, specks and flattening noise).
 LOST_SHARE = FLAG_SHARE
@@ -230,7 +234,7 @@ def measure(image: Path, work: Path, template: Path | None = None) -> Result:
     flags = flags_of(run.report)
     lost = score.lost_entries > 0
     shares = images[0].get("outside_shares", {}) if images and not images[0]["error"] else {}
-    outside = sum(float(v) for k, v in shares.items() if k in CONTENT_REASONS)
+    outside = sum(float(v) for k, v in shares.items() if k in LOST_REASONS)
     return Result(
         name=image.name,
         split=SPLIT.get(image.name, "unlisted"),

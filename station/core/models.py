@@ -206,6 +206,7 @@ QUALITY_FLAGS = (
     "gutter_uncertain",
     "dewarped",
     "template_used",
+    "blank_page",
 )
 
 

@@ -45,6 +45,7 @@ REVIEW_FLAGS = frozenset(
         "ink_below_entries",
         "ink_outside_entries",
         "gutter_uncertain",
+        "blank_page",
     }
 )
 #: The encoding the metadata reserve is measured with (the longest common name).

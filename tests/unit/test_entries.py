@@ -16,7 +16,9 @@ import pytest
 
 from station.core.layouts import get_profile
 from station.processing.imaging import entries
+from station.processing.imaging.outside import OUTSIDE_FLAG
 from station.processing.imaging.segment import (
+    BLANK_FLAG,
     CONTINUED_FLAG,
     NO_FRAME_FLAG,
     region_polygon,
@@ -282,3 +284,42 @@ def test_boundaries_at_full_resolution_split_no_line_with_descenders() -> None:
     for line in lines:
         holding = [int((line & region).sum()) for region in inside]
         assert sorted(holding)[-2] == 0, holding  # the whole line in one region
+
+
+def test_a_blank_page_of_a_spread_gives_no_entry_and_says_so() -> None:
+    # Bronod's January 1742 opens on a blank left page: its ruled table, heading and a
+    # few stray marks, and no entry. Cut as a whole page it became entry 1 and moved
+    # every number of the right page by one.
+    blank = blank_page()
+    for x, y in ((300, 400), (520, 610), (410, 820)):
+        cv2.circle(blank, (x, y), 2, 60, -1)  # specks
+    cv2.line(blank, (200, 900), (230, 960), 60, 2)  # a stray stroke
+    written = draw([1, 2, 1, 1, 3])
+    spread = np.hstack([blank, written.flat])
+    found = segment(
+        np.ascontiguousarray(np.dstack([spread] * 3)), int(DPI), get_profile("spread-stacked")
+    )
+    assert BLANK_FLAG in found.flags and "count_mismatch" not in found.flags
+    assert [r.page_side for r in found.regions] == [1] * 5
+    # The stray stroke is in no file: accounted for on the blank page, not as content.
+    assert found.outside.shares.get("blank_page", 0.0) > 0, found.outside.shares
+    assert OUTSIDE_FLAG not in found.flags
+
+
+@pytest.mark.parametrize("rows", [[1], [2]])
+def test_a_page_with_one_short_entry_is_not_blank(rows: list[int]) -> None:
+    drawn = draw(rows)
+    ink = np.where(drawn.flat < 150, 255, 0).astype(np.uint8)
+    assert entries.holds_writing(ink, drawn.flat, 0, 800, DPI)
+    empty = blank_page()
+    assert not entries.holds_writing(
+        np.where(empty < 150, 255, 0).astype(np.uint8), empty, 0, 800, DPI
+    )
+
+
+def blank_page() -> np.ndarray:
+    """The ruled table of :func:`draw` with nothing written in it (its headings gone:
+    the blank page a book opens on)."""
+    page = draw([]).flat.copy()
+    page[104:146, 64:756] = 255
+    return page

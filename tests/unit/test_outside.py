@@ -99,7 +99,7 @@ def test_count_mismatch_says_both_counts_in_both_languages() -> None:
     "flag",
     [
         "no_frame", "count_mismatch", "orientation_uncertain", "gutter_uncertain",
-        "page_outline_uncertain", "dewarped", "template_used", OUTSIDE_FLAG,
+        "page_outline_uncertain", "dewarped", "template_used", "blank_page", OUTSIDE_FLAG,
     ],
 )  # fmt: skip
 def test_every_page_flag_is_explained_in_both_languages(flag: str) -> None:

@@ -65,6 +65,13 @@ PALE_SHARE = 0.015
 PALE_SIDE_SHARE = 0.15
 #: The range a pale page's own writing level (Otsu's) is kept in.
 PALE_LEVELS = (150, 215)
+#: A page with fewer letter-sized pieces of writing than this away from its sides is
+#: blank (:func:`holds_writing`). The blank left page of ``bronod1_0003`` holds 0-1
+#: (24 in a darker capture, from its stacked leaves); a page with two entries 112-146.
+BLANK_PIECES = 8
+#: Heights and widths (inches) of a letter-sized piece of writing: a letter to a word.
+LETTER_PIECE_IN = (0.06, 0.4)
+WORD_PIECE_IN = (0.03, 1.5)
 #: Bands from marks must hold this share of the writing below the headings; else the
 #: marks are not what this module takes them for, and the page goes whole to review.
 MIN_HELD = 0.97
@@ -134,16 +141,10 @@ def find_entries(
     """
     trace = {} if trace is None else trace
     lighter = np.ascontiguousarray(flat[:, x0:x1])
-    page = np.ascontiguousarray(ink[:, x0:x1])
-    pale = _pale_writing(lighter, page)
-    if pale is not None:
-        page = cv2.bitwise_or(page, pale)
-    height, width = page.shape
+    height, width = lighter.shape
     if height < 20 or width < 20:
         return None
-    horizontal, vertical = _rules(page, dpi)
-    text = cv2.bitwise_and(page, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3))))
-    text = _without_specks(u8(text), dpi)
+    _, text, horizontal, vertical = _writing(ink[:, x0:x1], lighter, dpi)
     if not text.any():
         return None
     # Measure rows along the writing: normalisation deskews by the ruled lines, and
@@ -229,6 +230,38 @@ def find_entries(
         slope=slope,
         centre=centre + x0,
     )
+
+
+def _writing(ink: Gray, lighter: Gray, dpi: float) -> tuple[Gray, Gray, Gray, Gray]:
+    """A page's ink (its pale writing added when it is written in pale ink), its
+    writing (that ink less its rules and specks) and its horizontal and vertical rules;
+    ``lighter``: the same columns of the flattened darkest channel."""
+    page = np.ascontiguousarray(ink)
+    pale = _pale_writing(lighter, page)
+    if pale is not None:
+        page = cv2.bitwise_or(page, pale)
+    horizontal, vertical = _rules(page, dpi)
+    text = cv2.bitwise_and(page, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3))))
+    return page, _without_specks(u8(text), dpi), horizontal, vertical
+
+
+def holds_writing(ink: Gray, flat: Gray, x0: int, x1: int, dpi: float) -> bool:
+    """Whether the page between columns ``x0`` and ``x1`` holds writing: at least
+    :data:`BLANK_PIECES` letter-sized pieces of it away from the page's sides (where a
+    book block's stacked leaves break into pieces as well). A blank page of a spread
+    holds its rules, a heading in red and stray marks, and no entry."""
+    lighter = np.ascontiguousarray(flat[:, x0:x1])
+    if min(lighter.shape) < 20:
+        return False
+    _, text, _, _ = _writing(ink[:, x0:x1], lighter, dpi)
+    side = round(text.shape[1] * PALE_SIDE_SHARE)
+    middle = np.ascontiguousarray(text[:, side : text.shape[1] - side])
+    _, _, stats, _ = cv2.connectedComponentsWithStats(middle, connectivity=8)
+    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    low, high = LETTER_PIECE_IN
+    letters = (heights >= low * dpi) & (heights <= high * dpi)
+    letters &= (widths >= WORD_PIECE_IN[0] * dpi) & (widths <= WORD_PIECE_IN[1] * dpi)
+    return int(np.count_nonzero(letters)) >= BLANK_PIECES
 
 
 def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:

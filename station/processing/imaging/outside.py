@@ -18,7 +18,10 @@ the table the regions of its page side span:
 - ``below``: under the last entry, across the table's width (``segment`` flags it
   ``ink_below_entries``);
 - ``between``: within the table's span, between two entries;
-- ``margin``: beside the table (marginal notes, the other page of an uncut spread).
+- ``margin``: beside the table (marginal notes, the other page of an uncut spread);
+- ``blank_page``: on a page of the image that holds no writing, from which no entry
+  was cut (its heading, rules and stray marks; ``segment`` flags it ``blank_page``,
+  which sends it to a person, so it does not raise :data:`OUTSIDE_FLAG` as well).
 
 ``below``, ``between`` and ``margin`` together over :data:`FLAG_SHARE` of the page's ink
 flag the page :data:`OUTSIDE_FLAG`: content no file holds.
@@ -42,7 +45,7 @@ log = logging.getLogger(__name__)
 #: Ink outside every entry that is no header nor page edge: a person takes it in.
 OUTSIDE_FLAG = "ink_outside_entries"
 #: Reasons ink lies outside every entry, in the order reports list them.
-REASONS = ("header", "page_edge", "below", "between", "margin")
+REASONS = ("header", "page_edge", "below", "between", "margin", "blank_page")
 #: Ink within this distance of a spread's fold (inches), all of it, is the fold's
 #: shadow and crease: the page's edge, not a note in its margin.
 FOLD_REACH_IN = 0.3
@@ -146,11 +149,13 @@ def account(
     outlines: Sequence[tuple[int, NDArray[np.float64]]],
     work_dpi: float,
     fold: float | None = None,
+    blank: Sequence[tuple[float, float]] = (),
 ) -> Accounting:
     """The ink of ``ink`` (the normalised page's, border blanked) outside every region.
 
     ``outlines``: each region's page side and its outline in the normalised frame;
-    ``fold``: the column of a spread's fold, whose shadow is the page's edge too.
+    ``fold``: the column of a spread's fold, whose shadow is the page's edge too;
+    ``blank``: the columns (left, right) of the pages that hold no writing.
     """
     total = cv2.countNonZero(ink)
     if not total:
@@ -185,7 +190,7 @@ def account(
     pieces = []
     for part, known in parts:
         for piece, count in _group(nm.u8(part), work_dpi):
-            reason = _reason(piece, tables, work_dpi, known, fold)
+            reason = _reason(piece, tables, work_dpi, known, fold, blank)
             share = count / total
             shares[reason] = shares.get(reason, 0.0) + share
             if share >= LIST_SHARE:
@@ -267,9 +272,11 @@ def _reason(
     work_dpi: float,
     known: str,
     fold: float | None = None,
+    blank: Sequence[tuple[float, float]] = (),
 ) -> str:
     """Why ``piece`` lies outside every entry. ``known``: the reason its part of the
-    page gives ("above": above a table; "": none); ``fold``: a spread's fold column."""
+    page gives ("above": above a table; "": none); ``fold``: a spread's fold column;
+    ``blank``: the columns of the pages that hold no writing."""
     if known not in ("above", ""):
         return known
     left, top, right, bottom = piece.box
@@ -291,6 +298,8 @@ def _reason(
         return "page_edge"
     if height >= LINE_IN * work_dpi and height >= TALL_RATIO * width:
         return "page_edge"  # writing runs across an upright page: this is the edge of leaves
+    if any(low <= centre <= high for low, high in blank):
+        return "blank_page"
     if table is None:
         return "margin"
     if top >= table.bottom - near:
@@ -322,11 +331,13 @@ def account_page(
     regions: Sequence[tuple[int, NDArray[np.float64]]],
     work_dpi: float,
     fold: float | None = None,
+    blank: Sequence[tuple[float, float]] = (),
 ) -> Accounting:
     """:func:`account` for the page ``norm`` and its regions (page side, outline in
-    capture pixels); ``fold``: a spread's gutter column in the normalised frame."""
+    capture pixels); ``fold``: a spread's gutter column in the normalised frame;
+    ``blank``: the columns of its pages that hold no writing."""
     outlines = [(side, geo.apply(norm.matrix, polygon)) for side, polygon in regions]
-    return account(norm, content_ink(norm), outlines, work_dpi, fold)
+    return account(norm, content_ink(norm), outlines, work_dpi, fold, blank)
 
 
 def details(

@@ -53,6 +53,7 @@ from station.processing.imaging.templated import TEMPLATE_FLAG, Registered, temp
 
 __all__ = [
     "BELOW_FLAG",
+    "BLANK_FLAG",
     "CONTINUED_FLAG",
     "DEWARP_FLAG",
     "NO_FRAME_FLAG",
@@ -97,6 +98,9 @@ GUTTER_FLAG = "gutter_uncertain"
 #: The page was curved and its lines were straightened (:mod:`.dewarp`): every cut
 #: follows the bent lines, which a person glances over.
 DEWARP_FLAG = "dewarped"
+#: A page of the image holds no writing: no entry was cut from it (its ink, if any, is
+#: accounted for outside every entry as ``blank_page``); a person confirms it is blank.
+BLANK_FLAG = "blank_page"
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,9 @@ def segment(
         counts.append(len(found))
         templated = any(TEMPLATE_FLAG in r.flags for r in found)
         fixed = templated and template is not None and template.kind == tp.FIXED
-        if not fixed and not profile.entries_min <= len(found) <= profile.entries_max:
+        if side in page.blank:
+            flags.add(BLANK_FLAG)
+        elif not fixed and not profile.entries_min <= len(found) <= profile.entries_max:
             flags.add("count_mismatch")
         if unruled and not fixed:
             flags.add(NO_FRAME_FLAG)
@@ -164,7 +170,8 @@ def segment(
     if norm.orientation_uncertain:
         flags.add(ORIENTATION_FLAG)
     polygons = [(r.page_side, region_polygon(r.box, r.warp)) for r in regions]
-    accounting = out.account_page(norm, polygons, work_dpi, gutter)
+    blank_columns = [frames[side][1] for side in page.blank]
+    accounting = out.account_page(norm, polygons, work_dpi, gutter, blank_columns)
     if accounting.flagged_share > out.FLAG_SHARE:
         flags.add(out.OUTSIDE_FLAG)
     gutter_x = None
@@ -286,6 +293,7 @@ class _Page:
         self.fold = fold
         self._writing: nm.Gray | None = None
         self.refused = ""  # why a side refused the book's template
+        self.blank: list[int] = []  # the sides that hold no writing
 
     @property
     def writing(self) -> nm.Gray:
@@ -345,7 +353,9 @@ def _page_regions(
     (:mod:`station.processing.imaging.templated`); else ruled bands when the page rules
     lines between entries; else, on a layout with several entries a page, the entries
     their start marks show
-    (:mod:`station.processing.imaging.entries`); else the whole page for review.
+    (:mod:`station.processing.imaging.entries`); else the whole page for review. A
+    page without rules between entries that holds no writing gives none
+    (:data:`BLANK_FLAG`: a blank page of a spread would otherwise take an entry number).
     """
     norm = page.norm
     ruled = _ruled_regions(norm, frame, dpi, side) if frame is not None else []
@@ -358,10 +368,14 @@ def _page_regions(
             return templated_cuts
     if len(ruled) >= 2:  # the page rules a line between entries
         return ruled, False
+    work_dpi = norm.work_scale * dpi
+    if not ruled and not keyed.holds_writing(
+        page.ink, page.writing, columns[0], columns[1], work_dpi
+    ):
+        page.blank.append(side)  # its ink is accounted for as outside every entry
+        return [], False
     if profile.entries_max > 1:
-        found = keyed.find_entries(
-            page.ink, page.writing, columns[0], columns[1], norm.work_scale * dpi
-        )
+        found = keyed.find_entries(page.ink, page.writing, columns[0], columns[1], work_dpi)
         if found is not None:
             back = geo.invert(norm.matrix)
             found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi, norm.bend)
