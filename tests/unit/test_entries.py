@@ -306,15 +306,24 @@ def test_a_blank_page_of_a_spread_gives_no_entry_and_says_so() -> None:
     assert OUTSIDE_FLAG not in found.flags
 
 
+def test_a_spread_with_no_writing_on_either_page_goes_whole_to_a_person() -> None:
+    # Nothing says what such a capture holds (a scanner's test pattern, a cover): it is
+    # not taken for two blank pages of a book, and each page is kept whole for review.
+    spread = np.hstack([blank_page(), blank_page()])
+    rgb = np.ascontiguousarray(np.dstack([spread] * 3))
+    found = segment(rgb, int(DPI), get_profile("spread-stacked"))
+    assert BLANK_FLAG not in found.flags and "low_confidence" in found.flags
+    assert sorted(r.page_side for r in found.regions) == [0, 1]
+
+
 @pytest.mark.parametrize("rows", [[1], [2]])
 def test_a_page_with_one_short_entry_is_not_blank(rows: list[int]) -> None:
     drawn = draw(rows)
     ink = np.where(drawn.flat < 150, 255, 0).astype(np.uint8)
-    assert entries.holds_writing(ink, drawn.flat, 0, 800, DPI)
+    assert entries.holds_writing(entries.writing_of(ink, drawn.flat, 0, 800, DPI), DPI)
     empty = blank_page()
-    assert not entries.holds_writing(
-        np.where(empty < 150, 255, 0).astype(np.uint8), empty, 0, 800, DPI
-    )
+    empty_ink = np.where(empty < 150, 255, 0).astype(np.uint8)
+    assert not entries.holds_writing(entries.writing_of(empty_ink, empty, 0, 800, DPI), DPI)
 
 
 def blank_page() -> np.ndarray:

@@ -130,21 +130,30 @@ class _Mark:
 
 
 def find_entries(
-    ink: Gray, flat: Gray, x0: int, x1: int, dpi: float, trace: dict[str, Any] | None = None
+    ink: Gray,
+    flat: Gray,
+    x0: int,
+    x1: int,
+    dpi: float,
+    trace: dict[str, Any] | None = None,
+    writing: Writing | None = None,
 ) -> KeyedEntries | None:
     """The entries of the page between columns ``x0`` and ``x1`` of ``ink`` (255 = ink).
 
     ``flat`` is the flattened page in its darkest channel (normalise's ``writing``):
     pale writing and faint numbers in the key column are read from it with a lighter
     threshold. None when the page shows no key column with start marks in it.
-    ``trace``, when given, receives the intermediate findings (for tools drawing them).
+    ``trace``, when given, receives the intermediate findings (for tools drawing them);
+    ``writing``: :func:`writing_of` the same columns, when already taken.
     """
     trace = {} if trace is None else trace
-    lighter = np.ascontiguousarray(flat[:, x0:x1])
+    if writing is None:
+        writing = writing_of(ink, flat, x0, x1, dpi)
+    lighter, text = writing.lighter, writing.text
+    horizontal, vertical = writing.horizontal, writing.vertical
     height, width = lighter.shape
     if height < 20 or width < 20:
         return None
-    _, text, horizontal, vertical = _writing(ink[:, x0:x1], lighter, dpi)
     if not text.any():
         return None
     # Measure rows along the writing: normalisation deskews by the ruled lines, and
@@ -232,28 +241,37 @@ def find_entries(
     )
 
 
-def _writing(ink: Gray, lighter: Gray, dpi: float) -> tuple[Gray, Gray, Gray, Gray]:
-    """A page's ink (its pale writing added when it is written in pale ink), its
-    writing (that ink less its rules and specks) and its horizontal and vertical rules;
-    ``lighter``: the same columns of the flattened darkest channel."""
-    page = np.ascontiguousarray(ink)
+@dataclass(frozen=True)
+class Writing:
+    """One page's columns as :func:`find_entries` reads them (:func:`writing_of`)."""
+
+    lighter: Gray  # the flattened darkest channel
+    text: Gray  # the writing: the page's ink, pale writing added, less rules and specks
+    horizontal: Gray  # its rules
+    vertical: Gray
+
+
+def writing_of(ink: Gray, flat: Gray, x0: int, x1: int, dpi: float) -> Writing:
+    """The writing of the page between columns ``x0`` and ``x1``: its ink (its pale
+    writing added when it is written in pale ink) less its rules and specks."""
+    lighter = np.ascontiguousarray(flat[:, x0:x1])
+    page = np.ascontiguousarray(ink[:, x0:x1])
     pale = _pale_writing(lighter, page)
     if pale is not None:
         page = cv2.bitwise_or(page, pale)
     horizontal, vertical = _rules(page, dpi)
     text = cv2.bitwise_and(page, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3))))
-    return page, _without_specks(u8(text), dpi), horizontal, vertical
+    return Writing(lighter, _without_specks(u8(text), dpi), horizontal, vertical)
 
 
-def holds_writing(ink: Gray, flat: Gray, x0: int, x1: int, dpi: float) -> bool:
-    """Whether the page between columns ``x0`` and ``x1`` holds writing: at least
+def holds_writing(writing: Writing, dpi: float) -> bool:
+    """Whether a page's :func:`writing_of` holds writing: at least
     :data:`BLANK_PIECES` letter-sized pieces of it away from the page's sides (where a
     book block's stacked leaves break into pieces as well). A blank page of a spread
     holds its rules, a heading in red and stray marks, and no entry."""
-    lighter = np.ascontiguousarray(flat[:, x0:x1])
-    if min(lighter.shape) < 20:
+    text = writing.text
+    if min(text.shape) < 20:
         return False
-    _, text, _, _ = _writing(ink[:, x0:x1], lighter, dpi)
     side = round(text.shape[1] * PALE_SIDE_SHARE)
     middle = np.ascontiguousarray(text[:, side : text.shape[1] - side])
     _, _, stats, _ = cv2.connectedComponentsWithStats(middle, connectivity=8)

@@ -98,7 +98,7 @@ GUTTER_FLAG = "gutter_uncertain"
 #: The page was curved and its lines were straightened (:mod:`.dewarp`): every cut
 #: follows the bent lines, which a person glances over.
 DEWARP_FLAG = "dewarped"
-#: A page of the image holds no writing: no entry was cut from it (its ink, if any, is
+#: A page holds no writing beside one that does: no entry was cut from it (its ink, if any, is
 #: accounted for outside every entry as ``blank_page``); a person confirms it is blank.
 BLANK_FLAG = "blank_page"
 
@@ -137,7 +137,7 @@ def segment(
     norm, ink, frames, gutter, gutter_sure = normalised(rgb, dpi, profile)
     work_dpi = dpi * norm.work_scale
     fold = None if gutter is None else (gutter, max(1, round(work_dpi * FOLD_HALF_IN)))
-    page = _Page(norm, _blank_fold(ink, fold, 0), rgb, fold)
+    page = _Page(norm, _blank_fold(ink, fold, 0), rgb, work_dpi, fold)
     fit = None
     if template is not None:
         fit = tp.register(template, ink, tp.writing_mask(page.writing), profile.pages_per_image)
@@ -147,6 +147,7 @@ def segment(
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     counts = []
+    page.columns = [columns for _, columns in frames]
     for side, (frame, columns) in enumerate(frames):
         found, unruled = _page_regions(page, frame, columns, dpi, side, profile, registered)
         counts.append(len(found))
@@ -285,21 +286,40 @@ class _Page:
         norm: nm.Normalised,
         ink: nm.Gray,
         rgb: NDArray[np.uint8],
+        work_dpi: float,
         fold: tuple[int, int] | None = None,
     ) -> None:
         self.norm = norm
         self.ink = ink
         self.rgb = rgb  # the capture, where the boundaries found are refined
+        self.work_dpi = work_dpi
         self.fold = fold
         self._writing: nm.Gray | None = None
         self.refused = ""  # why a side refused the book's template
-        self.blank: list[int] = []  # the sides that hold no writing
+        self.blank: list[int] = []  # the sides found blank (no entry cut from them)
+        self.columns: list[tuple[int, int]] = []  # each page side's columns
+        self._sides: dict[int, keyed.Writing] = {}
 
     @property
     def writing(self) -> nm.Gray:
         if self._writing is None:
             self._writing = _blank_fold(_inner(self.norm.writing, 255), self.fold, 255)
         return self._writing
+
+    def writing_of(self, side: int) -> keyed.Writing:
+        """A page side's writing as entries are sought in it (taken once)."""
+        if side not in self._sides:
+            x0, x1 = self.columns[side]
+            self._sides[side] = keyed.writing_of(self.ink, self.writing, x0, x1, self.work_dpi)
+        return self._sides[side]
+
+    def is_blank(self, side: int) -> bool:
+        """Whether a page side holds no writing while another does: a book opens on a
+        blank page beside a written one. A capture with no writing on any page goes
+        whole to a person, as nothing says what it holds."""
+        sides = range(len(self.columns))
+        held = [keyed.holds_writing(self.writing_of(s), self.work_dpi) for s in sides]
+        return not held[side] and any(held)
 
 
 def _blank_fold(image: nm.Gray, fold: tuple[int, int] | None, fill: int) -> nm.Gray:
@@ -354,8 +374,8 @@ def _page_regions(
     lines between entries; else, on a layout with several entries a page, the entries
     their start marks show
     (:mod:`station.processing.imaging.entries`); else the whole page for review. A
-    page without rules between entries that holds no writing gives none
-    (:data:`BLANK_FLAG`: a blank page of a spread would otherwise take an entry number).
+    blank page beside a written one that rules no line between entries gives none
+    (:data:`BLANK_FLAG`: it would otherwise take an entry number).
     """
     norm = page.norm
     ruled = _ruled_regions(norm, frame, dpi, side) if frame is not None else []
@@ -368,14 +388,14 @@ def _page_regions(
             return templated_cuts
     if len(ruled) >= 2:  # the page rules a line between entries
         return ruled, False
-    work_dpi = norm.work_scale * dpi
-    if not ruled and not keyed.holds_writing(
-        page.ink, page.writing, columns[0], columns[1], work_dpi
-    ):
+    if not ruled and page.is_blank(side):
         page.blank.append(side)  # its ink is accounted for as outside every entry
         return [], False
     if profile.entries_max > 1:
-        found = keyed.find_entries(page.ink, page.writing, columns[0], columns[1], work_dpi)
+        found = keyed.find_entries(
+            page.ink, page.writing, columns[0], columns[1], norm.work_scale * dpi,
+            writing=page.writing_of(side),
+        )  # fmt: skip
         if found is not None:
             back = geo.invert(norm.matrix)
             found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi, norm.bend)
