@@ -30,6 +30,7 @@ from station.processing.imaging.outside import CONTENT_REASONS, FLAG_SHARE, OUTS
 from station.processing.imaging.segment import (
     BELOW_FLAG,
     BELOW_SHARE,
+    BLANK_FLAG,
     OUTLINE_FLAG,
     Segmentation,
     region_polygon,
@@ -133,6 +134,17 @@ def test_every_piece_of_ink_is_in_an_entry_or_outside_for_a_reason(name: str) ->
     named = NAMES_LOSS & set(found.flags)
     assert content <= FLAG_SHARE + BELOW_SHARE or named, (shares, found.flags)
     assert not score.lost_entries or named or REVIEW_FLAGS & set(found.flags), found.flags
+
+
+def test_the_blank_page_of_an_open_book_takes_no_entry_number() -> None:
+    """Bronod's January 1742 opens on a blank left page (its ruled table, red heading
+    and stray marks): no entry is cut from it, so the right page's entries keep their
+    numbers, and the page says so; its ink is accounted for as the blank page's."""
+    found, score = segmented("bronod1_0003")
+    assert BLANK_FLAG in found.flags and BLANK_FLAG in REVIEW_FLAGS
+    assert {r.page_side for r in found.regions} == {1}
+    assert abs(len(found.regions) - score.entries) <= 1
+    assert found.outside.shares.get("blank_page", 0.0) > 0
 
 
 def test_a_confirmed_page_teaches_the_other_pages_of_its_book() -> None:
