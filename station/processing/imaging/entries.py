@@ -58,8 +58,9 @@ MARK_LEVEL = 200
 #: A start mark is at most this many letters high (a number written with a flourish).
 MARK_LETTERS = 4.5
 #: A page whose ink mask (the red channel at the page's ink level) holds less than
-#: this share of its width's pixels is written in pale ink (brown, faded iron-gall):
-#: its writing level is found from the page itself.
+#: this share of the pixels of its middle (``PALE_SIDE_SHARE`` of its width left out
+#: each side) is written in pale ink (brown, faded iron-gall): its writing level is
+#: found from the page itself.
 PALE_SHARE = 0.015
 #: The share of a page's width on either side left out when judging its ink pale.
 PALE_SIDE_SHARE = 0.15
