@@ -4,6 +4,7 @@ client of it), and the real ``station`` command in a subprocess."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,13 +44,26 @@ def run_station(data_dir: Path) -> RunStation:
     """Run ``station ARGS`` to completion and return the finished process."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
-        return subprocess.run(
-            station_command(*args),
-            env=env or station_env(data_dir),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        # faulthandler: a child that hangs is sent SIGABRT and says where each of its
+        # threads stood, so a rare hang is caught with its place, not only its time.
+        child_env = {**(env or station_env(data_dir)), "PYTHONFAULTHANDLER": "1"}
+        command = station_command(*args)
+        with subprocess.Popen(
+            command, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGABRT)
+                try:
+                    stdout, stderr = process.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    stdout, stderr = process.communicate()
+                pytest.fail(
+                    f"station {' '.join(args)} did not finish within {timeout} s; its stderr "
+                    f"and threads at SIGABRT:\n{stderr[-8000:]}"
+                )
+        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
     return run
