@@ -273,14 +273,19 @@ def holds_writing(writing: Writing, dpi: float) -> bool:
     text = writing.text
     if min(text.shape) < 20:
         return False
-    side = round(text.shape[1] * PALE_SIDE_SHARE)
-    middle = np.ascontiguousarray(text[:, side : text.shape[1] - side])
+    middle = np.ascontiguousarray(_middle(text))
     _, _, stats, _ = cv2.connectedComponentsWithStats(middle, connectivity=8)
     heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
     low, high = LETTER_PIECE_IN
     letters = (heights >= low * dpi) & (heights <= high * dpi)
     letters &= (widths >= WORD_PIECE_IN[0] * dpi) & (widths <= WORD_PIECE_IN[1] * dpi)
     return int(np.count_nonzero(letters)) >= BLANK_PIECES
+
+
+def _middle(image: Gray) -> Gray:
+    """``image`` without :data:`PALE_SIDE_SHARE` of its width on either side."""
+    side = round(image.shape[1] * PALE_SIDE_SHARE)
+    return image[:, side : image.shape[1] - side]
 
 
 def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
@@ -294,8 +299,7 @@ def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
     inner = flat[flat < 250]
     # Judged away from the page's sides: a book block's stacked leaves and the cover
     # beside a page are dark, and are no writing.
-    side = round(flat.shape[1] * PALE_SIDE_SHARE)
-    middle = ink[:, side : flat.shape[1] - side]
+    middle = _middle(ink)
     if inner.size < 100 or middle.size == 0 or np.count_nonzero(middle) >= PALE_SHARE * middle.size:
         return None
     otsu, _ = cv2.threshold(inner.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

@@ -137,7 +137,8 @@ def segment(
     norm, ink, frames, gutter, gutter_sure = normalised(rgb, dpi, profile)
     work_dpi = dpi * norm.work_scale
     fold = None if gutter is None else (gutter, max(1, round(work_dpi * FOLD_HALF_IN)))
-    page = _Page(norm, _blank_fold(ink, fold, 0), rgb, work_dpi, fold)
+    sides = [columns for _, columns in frames]
+    page = _Page(norm, _blank_fold(ink, fold, 0), rgb, work_dpi, sides, fold)
     fit = None
     if template is not None:
         fit = tp.register(template, ink, tp.writing_mask(page.writing), profile.pages_per_image)
@@ -147,7 +148,6 @@ def segment(
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     counts = []
-    page.columns = [columns for _, columns in frames]
     for side, (frame, columns) in enumerate(frames):
         found, unruled = _page_regions(page, frame, columns, dpi, side, profile, registered)
         counts.append(len(found))
@@ -171,7 +171,7 @@ def segment(
     if norm.orientation_uncertain:
         flags.add(ORIENTATION_FLAG)
     polygons = [(r.page_side, region_polygon(r.box, r.warp)) for r in regions]
-    blank_columns = [frames[side][1] for side in page.blank]
+    blank_columns = [page.columns[side] for side in page.blank]
     accounting = out.account_page(norm, polygons, work_dpi, gutter, blank_columns)
     if accounting.flagged_share > out.FLAG_SHARE:
         flags.add(out.OUTSIDE_FLAG)
@@ -287,6 +287,7 @@ class _Page:
         ink: nm.Gray,
         rgb: NDArray[np.uint8],
         work_dpi: float,
+        columns: Sequence[tuple[int, int]],
         fold: tuple[int, int] | None = None,
     ) -> None:
         self.norm = norm
@@ -297,8 +298,9 @@ class _Page:
         self._writing: nm.Gray | None = None
         self.refused = ""  # why a side refused the book's template
         self.blank: list[int] = []  # the sides found blank (no entry cut from them)
-        self.columns: list[tuple[int, int]] = []  # each page side's columns
+        self.columns = list(columns)  # each page side's columns
         self._sides: dict[int, keyed.Writing] = {}
+        self._held: list[bool] | None = None  # whether each side holds writing
 
     @property
     def writing(self) -> nm.Gray:
@@ -317,9 +319,10 @@ class _Page:
         """Whether a page side holds no writing while another does: a book opens on a
         blank page beside a written one. A capture with no writing on any page goes
         whole to a person, as nothing says what it holds."""
-        sides = range(len(self.columns))
-        held = [keyed.holds_writing(self.writing_of(s), self.work_dpi) for s in sides]
-        return not held[side] and any(held)
+        if self._held is None:
+            sides = range(len(self.columns))
+            self._held = [keyed.holds_writing(self.writing_of(s), self.work_dpi) for s in sides]
+        return not self._held[side] and any(self._held)
 
 
 def _blank_fold(image: nm.Gray, fold: tuple[int, int] | None, fill: int) -> nm.Gray:
@@ -393,7 +396,7 @@ def _page_regions(
         return [], False
     if profile.entries_max > 1:
         found = keyed.find_entries(
-            page.ink, page.writing, columns[0], columns[1], norm.work_scale * dpi,
+            page.ink, page.writing, columns[0], columns[1], page.work_dpi,
             writing=page.writing_of(side),
         )  # fmt: skip
         if found is not None:
