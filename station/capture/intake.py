@@ -153,6 +153,9 @@ class Intake:
         self._fresh_lock = threading.Lock()
         #: Small JPEGs of the newest pages saved, for the screen to show at once.
         self._previews: collections.OrderedDict[str, Preview] = collections.OrderedDict()
+        # A file half written at a crash (a raw capture, a page's ".done" marker) is
+        # removed before the raw captures without a job are looked for.
+        remove_stale_temps(self.captures_dir)
         self.rescue_orphans()
 
     def check_space(self, incoming: int = 0) -> None:

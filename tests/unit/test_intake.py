@@ -124,6 +124,22 @@ def test_stale_temp_files_are_removed(data_dir: Path) -> None:
     assert intake.queue.pending() == []
 
 
+def test_a_marker_half_written_at_a_crash_is_removed_not_taken_for_an_orphan(
+    data_dir: Path,
+) -> None:
+    # Killed while finish() wrote a page's ".done" marker: its temp file stays beside
+    # the raw capture, and is no capture to move aside (the crash-recovery test saw
+    # one in orphans/ once).
+    book = data_dir / "captures" / BOOK.key
+    book.mkdir(parents=True)
+    (book / "c1.tif").write_bytes(b"pixels")
+    (book / "c1.tif.done").write_bytes(b"")
+    (book / ".c1.tif.done.4b47a05b.part").write_bytes(b"")
+    Intake(data_dir, reserve_mb=1)
+    assert sorted(p.name for p in book.iterdir()) == ["c1.tif", "c1.tif.done"]
+    assert not (data_dir / "orphans").exists() or not list((data_dir / "orphans").rglob("*"))
+
+
 def test_disk_reserve_refuses_capture(data_dir: Path) -> None:
     intake = Intake(data_dir, reserve_mb=10**9)
     with pytest.raises(DiskFullError) as info:
