@@ -216,6 +216,20 @@ def test_numbers_of_two_rows_written_close_together_are_two_marks() -> None:
     assert [(m.top, m.bottom) for m in marks] == [(10, 26), (28, 44)]
 
 
+def test_pieces_of_blurred_numbers_do_not_set_the_row_pitch() -> None:
+    # A blurred capture breaks each number in the key column into strokes a few pixels
+    # apart (bronod1_0003 blurred: the pitch came out 15 px instead of 35, and the
+    # pieces were not joined back into one mark): their spacing is no row's.
+    letter = 14.0
+    marks = [
+        entries._Mark(top, top + 16)
+        for row in range(10)
+        for top in (row * 35, row * 35 + 5)  # each number in two pieces
+    ]
+    pitch = entries._pitch(np.zeros(400), marks, letter)
+    assert 30 <= pitch <= 40, pitch
+
+
 def test_a_page_without_numbers_is_left_whole() -> None:
     found = found_bands(draw([1, 2, 1, 3], numbers=False))
     assert found is None

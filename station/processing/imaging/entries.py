@@ -86,6 +86,8 @@ END_GAP_PITCHES = 1.0
 #: ``MARK_LOW_SHARE`` of their median height is no number.
 MARK_PEERS = 5
 MARK_LOW_SHARE = 0.4
+#: The least row pitch of writing (letters).
+LEAST_PITCH = 1.5
 #: Narrow ruled columns after the first that may be the key column instead.
 KEY_RETRIES = 2
 
@@ -663,10 +665,13 @@ def _pitch(profile: NDArray[np.float64], marks: list[_Mark], letter: float) -> f
     period = _period(profile, letter)
     if period is not None:
         candidates.append(period)
+    # Marks closer than the least pitch are pieces of one mark (a number blur broke
+    # into strokes a few pixels apart), not two rows: their spacing says nothing of it.
     gaps = np.diff([m.top for m in marks])
+    gaps = gaps[gaps >= letter * LEAST_PITCH]
     if gaps.size >= 3:
         candidates.append(float(np.percentile(gaps, 20)))
-    return max(letter * 1.5, min(candidates[1:] or candidates))
+    return max(letter * LEAST_PITCH, min(candidates[1:] or candidates))
 
 
 def _period(profile: NDArray[np.float64], letter: float) -> float | None:
