@@ -320,6 +320,32 @@ def test_a_blank_page_of_a_spread_gives_no_entry_and_says_so() -> None:
     assert OUTSIDE_FLAG not in found.flags
 
 
+def test_a_blank_page_showing_the_writing_of_its_other_side_gives_no_entry() -> None:
+    # A darker capture of bronod1_0003: the blank left page shows, mirrored, the
+    # writing on the other side of its leaf, dark enough to be read as writing (15
+    # pieces; it gave 20 entries). Those few pieces are far paler than the facing
+    # page's writing (0.43 as dark there, 0.56 here).
+    blank = blank_page()
+    ghost = np.full_like(blank, 255)
+    for row in range(4):
+        for column in range(3):
+            cv2.putText(
+                ghost, "Binh", (320 + column * 120, 250 + row * 2 * PITCH),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.5, 135, 1,
+            )  # fmt: skip
+    blank = np.minimum(blank, ghost[:, ::-1])
+    ink = np.where(blank < 150, 255, 0).astype(np.uint8)
+    letters = entries.letters_of(entries.writing_of(ink, blank, 0, 800, DPI), DPI)
+    assert entries.BLANK_PIECES <= letters.count < entries.SHOW_THROUGH_PIECES, letters
+    written = draw([1, 2, 1, 1, 3, 2, 1, 2, 1, 1, 2, 1])
+    spread = np.hstack([blank, written.flat])
+    found = segment(
+        np.ascontiguousarray(np.dstack([spread] * 3)), int(DPI), get_profile("spread-stacked")
+    )
+    assert BLANK_FLAG in found.flags, found.flags
+    assert [r.page_side for r in found.regions] == [1] * 12
+
+
 def test_a_spread_with_no_writing_on_either_page_goes_whole_to_a_person() -> None:
     # Nothing says what such a capture holds (a scanner's test pattern, a cover): it is
     # not taken for two blank pages of a book, and each page is kept whole for review.

@@ -68,8 +68,14 @@ PALE_SIDE_SHARE = 0.15
 PALE_LEVELS = (150, 215)
 #: A page with fewer letter-sized pieces of writing than this away from its sides is
 #: blank (:func:`holds_writing`). The blank left page of ``bronod1_0003`` holds 0-1
-#: (24 in a darker capture, from its stacked leaves); a page with two entries 112-146.
+#: (15 in a darker capture, from what shows through the leaf); a page with two entries
+#: 112-146.
 BLANK_PIECES = 8
+#: A page of a spread with fewer pieces than this, under this share as dark as the
+#: facing page's writing, holds only what shows through its leaf (:class:`Letters`):
+#: the darker capture of ``bronod1_0003``'s blank page, 15 pieces at 0.43.
+SHOW_THROUGH_PIECES = 60
+SHOW_THROUGH_SHARE = 0.6
 #: Heights and widths (inches) of a letter-sized piece of writing: a letter to a word.
 LETTER_PIECE_IN = (0.06, 0.4)
 WORD_PIECE_IN = (0.03, 1.5)
@@ -267,21 +273,53 @@ def writing_of(ink: Gray, flat: Gray, x0: int, x1: int, dpi: float) -> Writing:
     return Writing(lighter, _without_specks(u8(text), dpi), horizontal, vertical)
 
 
-def holds_writing(writing: Writing, dpi: float) -> bool:
-    """Whether a page's :func:`writing_of` holds writing: at least
-    :data:`BLANK_PIECES` letter-sized pieces of it away from the page's sides (where a
-    book block's stacked leaves break into pieces as well). A blank page of a spread
-    holds its rules, a heading in red and stray marks, and no entry."""
+@dataclass(frozen=True)
+class Letters:
+    """The letter-sized pieces of a page's writing away from its sides (where a book
+    block's stacked leaves break into pieces as well): how many, and how dark they are
+    (the paper's level less the median of each piece's darkest value, flattened
+    darkest channel)."""
+
+    count: int
+    darkness: float
+
+    def show_through_beside(self, facing: Letters) -> bool:
+        """Whether these few pieces are much paler than the ``facing`` page's writing:
+        what shows through the leaf from its other side, or lies on it, not writing."""
+        return (
+            self.count < SHOW_THROUGH_PIECES
+            and facing.count >= SHOW_THROUGH_PIECES
+            and self.darkness < SHOW_THROUGH_SHARE * facing.darkness
+        )
+
+
+def letters_of(writing: Writing, dpi: float) -> Letters:
+    """The :class:`Letters` of a page's :func:`writing_of`."""
     text = writing.text
     if min(text.shape) < 20:
-        return False
+        return Letters(0, 0.0)
     middle = np.ascontiguousarray(_middle(text))
-    _, _, stats, _ = cv2.connectedComponentsWithStats(middle, connectivity=8)
-    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(middle, connectivity=8)
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     low, high = LETTER_PIECE_IN
     letters = (heights >= low * dpi) & (heights <= high * dpi)
     letters &= (widths >= WORD_PIECE_IN[0] * dpi) & (widths <= WORD_PIECE_IN[1] * dpi)
-    return int(np.count_nonzero(letters)) >= BLANK_PIECES
+    letters[0] = False  # the background
+    if not letters.any():
+        return Letters(0, 0.0)
+    flat = _middle(writing.lighter)
+    inside = letters[labels]
+    darkest = np.full(count, 255, np.int32)
+    np.minimum.at(darkest, labels[inside], flat[inside].astype(np.int32))
+    paper = float(np.median(flat))
+    return Letters(int(letters.sum()), max(0.0, paper - float(np.median(darkest[letters]))))
+
+
+def holds_writing(writing: Writing, dpi: float) -> bool:
+    """Whether a page's :func:`writing_of` holds writing: at least
+    :data:`BLANK_PIECES` letter-sized pieces of it away from the page's sides. A blank
+    page of a spread holds its rules, a heading in red and stray marks, and no entry."""
+    return letters_of(writing, dpi).count >= BLANK_PIECES
 
 
 def _middle(image: Gray) -> Gray:

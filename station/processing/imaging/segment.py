@@ -300,7 +300,7 @@ class _Page:
         self.blank: list[int] = []  # the sides found blank (no entry cut from them)
         self.columns = list(columns)  # each page side's columns
         self._sides: dict[int, keyed.Writing] = {}
-        self._held: list[bool] | None = None  # whether each side holds writing
+        self._letters: list[keyed.Letters] | None = None  # each side's (is_blank)
 
     @property
     def writing(self) -> nm.Gray:
@@ -317,12 +317,18 @@ class _Page:
 
     def is_blank(self, side: int) -> bool:
         """Whether a page side holds no writing while another does: a book opens on a
-        blank page beside a written one. A capture with no writing on any page goes
-        whole to a person, as nothing says what it holds."""
-        if self._held is None:
+        blank page beside a written one, whose few marks may be what shows through its
+        leaf (:meth:`keyed.Letters.show_through_beside`). A capture with no writing on
+        any page goes whole to a person, as nothing says what it holds."""
+        if self._letters is None:
             sides = range(len(self.columns))
-            self._held = [keyed.holds_writing(self.writing_of(s), self.work_dpi) for s in sides]
-        return not self._held[side] and any(self._held)
+            self._letters = [keyed.letters_of(self.writing_of(s), self.work_dpi) for s in sides]
+        mine = self._letters[side]
+        others = [o for s, o in enumerate(self._letters) if s != side]
+        written = [o for o in others if o.count >= keyed.BLANK_PIECES]
+        if not written:
+            return False
+        return mine.count < keyed.BLANK_PIECES or any(mine.show_through_beside(o) for o in written)
 
 
 def _blank_fold(image: nm.Gray, fold: tuple[int, int] | None, fill: int) -> nm.Gray:
