@@ -360,10 +360,10 @@ def test_a_spread_with_no_writing_on_either_page_goes_whole_to_a_person() -> Non
 def test_a_page_with_one_short_entry_is_not_blank(rows: list[int]) -> None:
     drawn = draw(rows)
     ink = np.where(drawn.flat < 150, 255, 0).astype(np.uint8)
-    assert entries.holds_writing(entries.writing_of(ink, drawn.flat, 0, 800, DPI), DPI)
+    assert entries.letters_of(entries.writing_of(ink, drawn.flat, 0, 800, DPI), DPI).written
     empty = blank_page()
     empty_ink = np.where(empty < 150, 255, 0).astype(np.uint8)
-    assert not entries.holds_writing(entries.writing_of(empty_ink, empty, 0, 800, DPI), DPI)
+    assert not entries.letters_of(entries.writing_of(empty_ink, empty, 0, 800, DPI), DPI).written
 
 
 def blank_page() -> np.ndarray:

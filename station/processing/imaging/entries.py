@@ -67,7 +67,7 @@ PALE_SIDE_SHARE = 0.15
 #: The range a pale page's own writing level (Otsu's) is kept in.
 PALE_LEVELS = (150, 215)
 #: A page with fewer letter-sized pieces of writing than this away from its sides is
-#: blank (:func:`holds_writing`). The blank left page of ``bronod1_0003`` holds 0-1
+#: blank (:attr:`Letters.written`). The blank left page of ``bronod1_0003`` holds 0-1
 #: (15 in a darker capture, from what shows through the leaf); a page with two entries
 #: 112-146.
 BLANK_PIECES = 8
@@ -283,6 +283,12 @@ class Letters:
     count: int
     darkness: float
 
+    @property
+    def written(self) -> bool:
+        """Whether the page holds writing: at least :data:`BLANK_PIECES` pieces. A
+        blank page of a spread holds its rules, a heading in red and stray marks."""
+        return self.count >= BLANK_PIECES
+
     def show_through_beside(self, facing: Letters) -> bool:
         """Whether these few pieces are much paler than the ``facing`` page's writing:
         what shows through the leaf from its other side, or lies on it, not writing."""
@@ -313,13 +319,6 @@ def letters_of(writing: Writing, dpi: float) -> Letters:
     np.minimum.at(darkest, labels[inside], flat[inside].astype(np.int32))
     paper = float(np.median(flat))
     return Letters(int(letters.sum()), max(0.0, paper - float(np.median(darkest[letters]))))
-
-
-def holds_writing(writing: Writing, dpi: float) -> bool:
-    """Whether a page's :func:`writing_of` holds writing: at least
-    :data:`BLANK_PIECES` letter-sized pieces of it away from the page's sides. A blank
-    page of a spread holds its rules, a heading in red and stray marks, and no entry."""
-    return letters_of(writing, dpi).count >= BLANK_PIECES
 
 
 def _middle(image: Gray) -> Gray:

@@ -320,15 +320,16 @@ class _Page:
         blank page beside a written one, whose few marks may be what shows through its
         leaf (:meth:`keyed.Letters.show_through_beside`). A capture with no writing on
         any page goes whole to a person, as nothing says what it holds."""
+        if len(self.columns) < 2:
+            return False  # a single page has no other
         if self._letters is None:
             sides = range(len(self.columns))
             self._letters = [keyed.letters_of(self.writing_of(s), self.work_dpi) for s in sides]
         mine = self._letters[side]
-        others = [o for s, o in enumerate(self._letters) if s != side]
-        written = [o for o in others if o.count >= keyed.BLANK_PIECES]
+        written = [o for s, o in enumerate(self._letters) if s != side and o.written]
         if not written:
             return False
-        return mine.count < keyed.BLANK_PIECES or any(mine.show_through_beside(o) for o in written)
+        return not mine.written or any(mine.show_through_beside(o) for o in written)
 
 
 def _blank_fold(image: nm.Gray, fold: tuple[int, int] | None, fill: int) -> nm.Gray:
