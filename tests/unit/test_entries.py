@@ -192,6 +192,44 @@ def test_a_double_frame_line_is_one_rule_before_the_numbers() -> None:
     assert key == (50.0, 110.0)
 
 
+def _numbers_and_dates(margin_notes: bool) -> np.ndarray:
+    """Writing of a register whose table's left edge is no rule found: numbers in its
+    first column (x 50-110), then a ruled date column (110-170) of day numbers each
+    with ditto dots above it, and the names. With ``margin_notes``, the first column
+    holds small notes on every row instead, and the numbers are in the date column."""
+    text = np.zeros((600, 800), np.uint8)
+    for index, y in enumerate(range(80, 560, 60)):
+        if margin_notes:
+            cv2.putText(text, "vu", (52, y - 30), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 255, 1)
+            cv2.putText(text, "ac", (60, y), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 255, 1)
+            cv2.putText(text, str(21 + index), (118, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 1)
+        else:
+            cv2.putText(text, str(429 + index), (56, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 1)
+            cv2.putText(text, "3.", (125, y), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 255, 1)
+            for dot in (y - 30, y - 25):  # the ditto mark above it: two dots
+                text[dot : dot + 2, 130:132] = 255
+        cv2.putText(text, "Nguyen Van An", (320, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
+    return text
+
+
+def test_the_numbers_before_the_first_rule_outweigh_a_date_column_of_ditto_dots() -> None:
+    # As on rep_riant4_06480_L-0: the frame's heavy left edge is no rule, so the
+    # numbers' column is bounded by the table's edge; the date column ruled after it
+    # holds as many days and a ditto mark above each, more marks in all but smaller.
+    # Its days cut the page at the dates' rows and made a dot at the month's heading
+    # an entry: the numbers' column is the key column.
+    text = _numbers_and_dates(margin_notes=False)
+    key = entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
+    assert key == (40.0, 110.0)
+
+
+def test_small_notes_before_the_first_rule_do_not_outweigh_the_numbers() -> None:
+    # As on bronod1_0003: a margin of small notes left of the numbers' ruled column.
+    text = _numbers_and_dates(margin_notes=True)
+    key = entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
+    assert key == (110.0, 170.0)
+
+
 def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     # A stray dot or a pen's tip in the first column, between two rows of an entry,
     # a third of a number's height: the entry keeps its second row.

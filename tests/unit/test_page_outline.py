@@ -181,3 +181,63 @@ def test_a_torn_corner_does_not_pull_the_outline_into_the_text() -> None:
     found = segment(rgb, 150, get_profile("stacked"))
     assert OUTLINE_FLAG not in found.flags and "count_mismatch" not in found.flags
     assert len(found.regions) == len(page.entries)
+
+
+def _page_beside_its_lid() -> Grey:
+    """A flat scan of a ruled page on a dark lid: the leaf's top edge slants, the
+    page runs off the scan's right side, and its rules are level and parallel."""
+    height, width = 1400, 1100
+    scan = np.full((height, width), 35, np.uint8)
+    leaf = np.array([[70, 130], [width, 40], [width, 1360], [100, 1370]], np.int32)
+    cv2.fillPoly(scan, [leaf], 232)
+    for y in range(220, 1321, 110):
+        scan[y : y + 3, 160:1040] = 30
+    for x in (160, 330, 1040):
+        scan[220:1323, x : x + 3] = 30
+    for y in range(220, 1210, 110):
+        _write(scan, (345, y + 20, 1020, y + 100), seed=y)
+    return scan
+
+
+def test_a_scanned_leaf_on_its_lid_is_cut_out_not_warped_to_a_rectangle() -> None:
+    # Its bright region is no rectangle, and warping it to one fans the level rules
+    # out by degrees (as on rep_dufour1_07645_L-0, where cuts then slanted across the
+    # next entry's first line): the leaf is cut out as it lies, the lid left white.
+    scan = _page_beside_its_lid()
+    grey, red, factor = nm.downscale(_rgb(scan), DPI)
+    quad = nm.find_paper(grey)
+    assert quad is not None
+    outline = nm.check_outline(red, quad, DPI * factor)
+    assert outline is not None and not outline.widened  # the ink is all on the leaf
+    warped = nm._rewarp(red, outline.matrix @ geo.scale(factor), factor, outline.size, DPI)
+    assert (nm.line_fan(nm.ink_of(warped)) or 0.0) > 2.0
+    norm = nm.normalise(_rgb(scan), DPI, landscape=False)
+    assert not norm.camera
+    assert nm.line_fan(norm.ink) is not None and nm.line_fan(norm.ink) < 0.3  # type: ignore[operator]
+    ys, xs = np.nonzero(scan <= 30)  # the rules and the writing, not the lid (35)
+    assert _inside_frame(norm, np.column_stack([xs, ys]).astype(np.float64))
+    mapped = geo.apply(norm.matrix, np.array([[20.0, 700.0], [50.0, 60.0]]))
+    height, width = norm.flat.shape
+    for x, y in mapped:  # where the lid was: white, not an edge taken for a rule
+        if 0 <= x < width and 0 <= y < height:
+            assert norm.flat[int(y), int(x)] == 255
+    found = segment(_rgb(scan), DPI, get_profile("stacked"))
+    assert len(found.regions) == 10
+
+
+def test_a_photo_in_perspective_keeps_its_warp_when_its_rules_fan_out() -> None:
+    # The same ruled page photographed in perspective on a table: its rules fan out in
+    # the photo and are parallel once warped, so the warp is kept.
+    sheet = np.full((1100, 800), 232, np.uint8)
+    for y in range(100, 1001, 100):
+        sheet[y : y + 3, 60:740] = 30
+    for x in (60, 200, 740):
+        sheet[100:1003, x : x + 3] = 30
+    corners = np.array([[0, 0], [800, 0], [800, 1100], [0, 1100]], np.float32)
+    placed = np.array([[200, 100], [900, 160], [980, 1200], [120, 1150]], np.float32)
+    matrix = cv2.getPerspectiveTransform(corners, placed)
+    photo = cv2.warpPerspective(sheet, matrix, (1100, 1300), borderValue=60)
+    assert (nm.line_fan(nm.ink_of(nm.flatten(photo, DPI))) or 0.0) > 1.0
+    norm = nm.normalise(_rgb(photo), DPI, landscape=False)
+    assert norm.camera
+    assert nm.line_fan(norm.ink) is not None and nm.line_fan(norm.ink) < 0.3  # type: ignore[operator]

@@ -13,7 +13,11 @@ Steps, each chosen because it fails softly:
    brightness threshold. The evidence is the ink: the outline must hold all the ink
    that lies on paper-bright ground, see :func:`check_outline`. A little ink outside
    widens the outline and flags it; much ink outside means the bright region is not
-   the page, and the whole image is kept unwarped;
+   the page, and the whole image is kept unwarped. The lines are evidence too: a
+   photo in perspective fans its rules out and the warp makes them parallel, while
+   warping a scanned leaf beside its lid (a slanted edge, a side cut by the scan's
+   border) fans parallel rules out. Such a leaf is cut out as it lies, its lid
+   painted white (:func:`_fans_out`);
 2. quarter turns: text lines, dotted leaders and ruled lines run along the page, so
    smearing the ink along rows leaves long runs on an upright page and few on a page
    turned by 90°. When that answer contradicts the sheet's expected shape, the letters
@@ -77,6 +81,12 @@ OUTSIDE_NOT_PAGE = 0.08
 TEAR_SIMPLIFY = 0.005
 TEAR_SIDE = 0.5
 TEAR_AREA = 1.08
+# line_fan: a line family needs this many long lines, spread over this share of the image.
+FAN_LINES = 3
+FAN_SPREAD = 0.3
+# An outline whose warp leaves the long lines fanned out by this many degrees more than
+# the capture shows them is not the page's outline (_fans_out).
+FAN_WORSE = 1.0
 
 
 def u8(array: object) -> Gray:
@@ -321,18 +331,57 @@ def _quad_mask(shape: tuple[int, ...], quad: NDArray[np.float64]) -> Gray:
     return mask
 
 
+def _long_segments(ink: Gray) -> NDArray[np.float64]:
+    """Straight runs of ink a fifth of the image's short side long or more (Hough),
+    one row ``x0, y0, x1, y1`` each: the ruled lines and the paper's edges."""
+    min_length = min(ink.shape) // 5
+    # Angles come from the segments' end points, so coarse voting bins cost no precision.
+    lines = cv2.HoughLinesP(ink, 1, np.pi / 360, 80, minLineLength=min_length, maxLineGap=4)
+    if lines is None:
+        return np.zeros((0, 4), np.float64)
+    return np.asarray(lines, dtype=np.float64).reshape(-1, 4)
+
+
+def line_fan(ink: Gray, max_angle: float = 8.0) -> float | None:
+    """How far the page's long lines are from parallel: the largest change of their
+    angle, in degrees, from one side of the image to the other, for the level lines
+    (top to bottom) and the upright ones (left to right); None when neither family
+    has three lines spread over a third of the image.
+
+    A page seen in perspective fans its rules out: the ones near the camera are
+    longer. Rectified, its rules are parallel again. A flat scan's rules are parallel
+    already, and a warp of a wrong outline fans them out.
+    """
+    segments = _long_segments(ink)
+    height, width = ink.shape
+    dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
+    angles = np.degrees(np.arctan2(dy, dx))
+    weights = np.sqrt(np.hypot(dx, dy))
+    fans = []
+    for level in (True, False):
+        # Level lines: angle from the x axis; upright lines: from the y axis.
+        folded = (angles + 90.0) % 180.0 - 90.0 if level else angles % 180.0 - 90.0
+        if level:
+            where = (segments[:, 1] + segments[:, 3]) / (2 * height)
+        else:
+            where = (segments[:, 0] + segments[:, 2]) / (2 * width)
+        keep = np.abs(folded) <= max_angle
+        if np.count_nonzero(keep) < FAN_LINES or np.ptp(where[keep]) < FAN_SPREAD:
+            continue
+        slope = np.polyfit(where[keep], folded[keep], 1, w=weights[keep])[0]
+        fans.append(abs(float(slope)))
+    return max(fans) if fans else None
+
+
 def estimate_skew(ink: Gray, max_angle: float = 8.0) -> float:
     """Skew in degrees (positive: counter-clockwise) from the long ruled lines.
 
     Lines near level and near upright both count (an upright line's angle is folded by
     90°), so the estimate holds before the page's quarter turn is known.
     """
-    min_length = min(ink.shape) // 5
-    # Angles come from the segments' end points, so coarse voting bins cost no precision.
-    lines = cv2.HoughLinesP(ink, 1, np.pi / 360, 80, minLineLength=min_length, maxLineGap=4)
-    if lines is None:
+    segments = _long_segments(ink)
+    if not len(segments):
         return 0.0
-    segments = np.asarray(lines, dtype=np.float64).reshape(-1, 4)
     dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
     angles = (np.degrees(np.arctan2(dy, dx)) + 45.0) % 90.0 - 45.0
     weights = np.hypot(dx, dy)
@@ -403,9 +452,19 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     outline = check_outline(red, quad, work_dpi) if quad is not None else None
     if quad is not None and (outline is None or outline.widened):
         outline = _past_tears(grey, red, work_dpi) or outline
+    paper = None  # the paper's outline (small copy) when it is cut out, not warped
+    if outline is not None and _fans_out(red, outline, factor, (width, height), work_dpi):
+        if not outline.widened:  # the ink is all inside it: cut it out as it lies
+            rect = np.array([[0, 0], [outline.size[0], 0], [*outline.size], [0, outline.size[1]]])
+            paper = geo.apply(geo.invert(outline.matrix), rect.astype(np.float64))
+        outline = None
     if outline is not None:
         size = outline.size
         matrix = outline.matrix @ matrix
+    elif paper is not None:
+        (x0, y0), (x1, y1) = np.floor(paper.min(axis=0)), np.ceil(paper.max(axis=0))
+        x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1))
+        matrix, size = geo.translate(-x0, -y0) @ matrix, (x1 - x0, y1 - y0)
     flat = _rewarp(red, matrix, factor, size, work_dpi)
     angle = estimate_skew(ink_of(flat))
     if abs(angle) >= 0.05:
@@ -417,6 +476,8 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         if turn.turns % 2:
             size = (size[1], size[0])
         flat = np.ascontiguousarray(np.rot90(flat, -turn.turns))
+    if paper is not None:
+        flat = _paper_only(flat, geo.apply(matrix @ geo.scale(1 / factor), paper))
     bend = dw.estimate(ink_of(flat), work_dpi, matrix)
     if bend is not None:
         flat = bend.straighten(flat, 255)
@@ -426,6 +487,8 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         camera, widened, turn.turns, turn.how, angle,
     )  # fmt: skip
     writing = _rewarp(darkest, matrix, factor, size, work_dpi)
+    if paper is not None:
+        writing = _paper_only(writing, geo.apply(matrix @ geo.scale(1 / factor), paper))
     if bend is not None:
         writing = bend.straighten(writing, 255)
     # Only a spread has a fold to find (frames.page_columns); a single page skips it.
@@ -439,6 +502,38 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text", shade=shade,
         bend=bend,
     )  # fmt: skip
+
+
+def _fans_out(
+    red: Gray, outline: Outline, factor: float, size: tuple[int, int], dpi: float
+) -> bool:
+    """Whether warping the small red channel by ``outline`` leaves the page's long
+    lines further from parallel than the capture shows them (by ``FAN_WORSE``): the
+    outline is then not the page's, though the ink lies inside it.
+
+    A scan of a bound page beside its neighbour's edge, on a dark lid, has a bright
+    region whose outline is no rectangle (one side the image's border, one the
+    leaf's slanted edge); warping it to a rectangle fanned the level, parallel rules
+    of ``rep_dufour1_07645_L-0`` by 3°, and cuts made level in that frame slanted
+    across the first line of the entry below them.
+    """
+    warped = line_fan(ink_of(_rewarp(red, outline.matrix @ geo.scale(factor), factor,
+                                      outline.size, dpi)))  # fmt: skip
+    if warped is None:
+        return False
+    source = line_fan(ink_of(_rewarp(red, geo.scale(factor), factor, size, dpi)))
+    if source is None or warped <= source + FAN_WORSE:
+        return False
+    log.debug("outline: its warp fans the lines out, %.1f° against %.1f°", warped, source)
+    return True
+
+
+def _paper_only(image: Gray, paper: NDArray[np.float64]) -> Gray:
+    """``image`` (normalised) with all outside the paper's outline ``paper`` white: the
+    lid or the next leaf beside a scanned page, whose edges would pass for rules."""
+    outside = np.full(image.shape, 255, np.uint8)
+    cv2.fillPoly(outside, [np.round(paper).astype(np.int32)], 0)
+    return u8(cv2.max(image, outside))
 
 
 def column_shade(grey: Gray) -> NDArray[np.float32]:
