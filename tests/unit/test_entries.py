@@ -254,6 +254,27 @@ def test_numbers_of_two_rows_written_close_together_are_two_marks() -> None:
     assert [(m.top, m.bottom) for m in marks] == [(10, 26), (28, 44)]
 
 
+def test_numbers_of_two_rows_joined_by_a_stroke_are_parted_where_it_is_thinnest() -> None:
+    # As 580 and 581 on rep_randomset1_0073_L-0: the first number's tail runs down
+    # into the next one, so no blank row parts them and together they were too tall
+    # for one mark: both were dropped, and three entries went into one file.
+    column = np.zeros((80, 60), np.uint8)
+    for baseline in (26, 45):
+        cv2.putText(column, "24", (8, baseline), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 255, 2)
+    cv2.line(column, (30, 20), (33, 34), 255, 1)  # the tail, one pixel wide
+    marks = entries._marks(column, (0.0, 60.0), 7.0)
+    assert [(m.top, m.bottom) for m in marks] == [(10, 26), (26, 45)]
+
+
+def test_a_rule_piece_down_the_number_column_is_not_parted_into_marks() -> None:
+    # A piece of a rule, three pixels wide and five letters high, is no two numbers.
+    column = np.zeros((80, 60), np.uint8)
+    column[10:45, 20:23] = 255
+    column[27, 20:23] = 0  # a gap of one row's ink, as a broken rule has
+    column[27, 21] = 255
+    assert entries._marks(column, (0.0, 60.0), 7.0) == []
+
+
 def test_pieces_of_blurred_numbers_do_not_set_the_row_pitch() -> None:
     # A blurred capture breaks each number in the key column into strokes a few pixels
     # apart (bronod1_0003 blurred: the pitch came out 15 px instead of 35, and the

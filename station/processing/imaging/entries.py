@@ -57,6 +57,8 @@ KEY_WIDTH_SHARE = 0.22
 MARK_LEVEL = 200
 #: A start mark is at most this many letters high (a number written with a flourish).
 MARK_LETTERS = 4.5
+#: A mark too tall for one is parted at a row with under this share of its usual ink.
+PART_SHARE = 0.75
 #: A page whose ink mask (the red channel at the page's ink level) holds less than
 #: this share of the pixels of its middle (``PALE_SIDE_SHARE`` of its width left out
 #: each side) is written in pale ink (brown, faded iron-gall): its writing level is
@@ -608,12 +610,37 @@ def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
     for mark in _merged(pieces, 0.3 * letter):
         if mark[1] - mark[0] > MARK_LETTERS * letter:
             # The numbers of two rows written close together: apart where blank rows
-            # part them.
-            marks += _merged([p for p in pieces if mark[0] <= p[0] < mark[1]], 0)
+            # part them, else where their strokes touch.
+            for part in _merged([p for p in pieces if mark[0] <= p[0] < mark[1]], 0):
+                marks += _parted(column, part, letter)
         else:
             marks.append(mark)
     # Letter-sized: a dot is not a number, nor is a frame's edge or a blot.
     return [_Mark(t, b) for t, b in marks if 0.5 * letter <= b - t <= MARK_LETTERS * letter]
+
+
+def _parted(column: Gray, span: tuple[int, int], letter: float) -> list[tuple[int, int]]:
+    """``span`` (top, bottom rows of ``column``) parted where its strokes are thinnest,
+    while it is too tall for one mark: two numbers written one under the other with a
+    descender touching the next one's top. A part is made only at a row holding under
+    :data:`PART_SHARE` of the span's usual row of ink, a letter or more from its ends,
+    and only where that usual row is a letter wide or more (numbers of two or three
+    figures): a blot, as thick all down, and a rule's thin piece stay whole."""
+    top, bottom = span
+    if bottom - top <= MARK_LETTERS * letter:
+        return [span]
+    rows = (column[top:bottom] > 0).sum(axis=1).astype(np.float64)
+    reach = round(letter)
+    if len(rows) <= 2 * reach:
+        return [span]
+    usual = float(np.median(rows[rows > 0]))
+    if usual < letter:
+        return [span]  # a thin stroke down the column: a rule's piece, no numbers
+    row = int(np.argmin(rows[reach : len(rows) - reach])) + reach
+    if rows[row] > PART_SHARE * usual:
+        return [span]
+    upper, lower = (top, top + row), (top + row, bottom)
+    return [*_parted(column, upper, letter), *_parted(column, lower, letter)]
 
 
 def _merged(pieces: list[tuple[int, int]], reach: float) -> list[tuple[int, int]]:
