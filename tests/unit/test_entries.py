@@ -230,6 +230,20 @@ def test_small_notes_before_the_first_rule_do_not_outweigh_the_numbers() -> None
     assert key == (110.0, 170.0)
 
 
+def test_names_in_taller_letters_than_the_numbers_do_not_take_the_key_column() -> None:
+    # As on the simulator's registers: the numbers' ruled column holds figures no
+    # taller than letters, the names' column beside it capitals and more rows (names
+    # wrap): the first ruled column is still the key column.
+    text = np.zeros((600, 800), np.uint8)
+    for index, y in enumerate(range(80, 560, 60)):
+        cv2.putText(text, str(1 + index), (58, y), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 255, 1)
+        for row in (0, 25):
+            cv2.putText(text, "Hoang Loan", (100, y + row), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 1)
+        cv2.putText(text, "12/3/2017", (240, y), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 255, 1)
+    key = entries._key_column(text, text, [52.0, 94.0, 222.0, 330.0], (0.0, 780.0), 8.0, DPI)
+    assert key == (52.0, 94.0)
+
+
 def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     # A stray dot or a pen's tip in the first column, between two rows of an entry,
     # a third of a number's height: the entry keeps its second row.

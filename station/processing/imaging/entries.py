@@ -98,8 +98,8 @@ MARK_LOW_SHARE = 0.4
 LEAST_PITCH = 1.5
 #: Narrow ruled columns after the first that may be the key column instead.
 KEY_RETRIES = 2
-#: A key column's marks are at least this share of the tallest marks' median height
-#: among the first columns (:func:`_key_column`).
+#: The column before the first rule found holds the numbers when its marks are at
+#: least this share of the ruled column's marks' median height (:func:`_outweighs`).
 KEY_TALL = 0.8
 
 
@@ -498,8 +498,9 @@ def _key_column(
     letter: float,
     dpi: float,
 ) -> tuple[float, float] | None:
-    """The column entries start in: one of the first narrow columns, else the first
-    band of writing left of the first empty channel down the page.
+    """The column entries start in: a narrow first ruled column (or the column before
+    it, bounded by the table's edge), else the first band of writing left of the
+    first empty channel down the page.
 
     ``faint`` is the writing at the key column's lighter level: numbers there are often
     paler than the rest. Rules closer than a double rule's spacing are one rule; the
@@ -518,26 +519,30 @@ def _key_column(
         if rules and x - rules[-1] < double:
             continue  # the second line of a double rule
         rules.append(x)
-    # The first narrow columns with writing in them, weighed by their marks
-    # (_tallest_marks): a margin for notes ruled before the numbers' column has a tick
-    # at a few entries only, a date column after it dots and smaller figures. The
-    # column bounded by the table's left edge, when its own rule is not found, is the
-    # first of them.
-    narrow: list[tuple[float, float]] = []
-    first = rules[0] - left if rules else 0.0
-    if (
-        dpi * 0.2 <= first <= KEY_WIDTH_SHARE * span
-        and len(_marks(faint, (left, rules[0]), letter)) >= 2
-    ):
-        narrow.append((left, rules[0]))
+    # The first narrow ruled column with writing in it, unless a later one of the
+    # narrow columns that follow it holds over twice its marks: a margin for notes
+    # ruled before the numbers' column has a tick at a few entries only.
+    narrow = []
     for a, b in itertools.pairwise(rules):
         if b - a > KEY_WIDTH_SHARE * span or not pale[int(a) + 2 : int(b) - 1].sum() > 0:
             break
         narrow.append((a, b))
         if len(narrow) > KEY_RETRIES:
             break
+    chosen = None
     if narrow:
-        return _tallest_marks(narrow, faint, letter)
+        counts = [len(_marks(faint, column, letter)) for column in narrow]
+        chosen = next(c for c, n in zip(narrow, counts, strict=True) if 2 * n >= max(counts))
+    # The table's left edge bounds the first column when its own rule is not found.
+    first = rules[0] - left if rules else 0.0
+    if dpi * 0.2 <= first <= KEY_WIDTH_SHARE * span:
+        edge = (left, rules[0])
+        if len(_marks(faint, edge, letter)) >= 2 and (
+            chosen is None or _outweighs(edge, chosen, faint, letter)
+        ):
+            return edge
+    if chosen is not None:
+        return chosen
     # No narrow ruled column: the first band of writing and the channel after it.
     limit = min(len(written), int(left + KEY_WIDTH_SHARE * span))
     blank = (written <= max(1.0, 0.03 * scale)).astype(np.uint8)
@@ -558,23 +563,19 @@ def _key_column(
     return None
 
 
-def _tallest_marks(
-    columns: list[tuple[float, float]], faint: Gray, letter: float
-) -> tuple[float, float]:
-    """Of ``columns`` (left to right), the one entries start in.
-
-    Marks a letter high or more count: a margin's notes and ticks and a date column's
-    ditto dots are many, and smaller. Of the columns with at least half as many as
-    the most, the first whose marks are about as tall (:data:`KEY_TALL`) as the
-    tallest: numbers are written larger than the notes and the dates beside them.
-    """
-    heights = [[m.bottom - m.top for m in _marks(faint, c, letter)] for c in columns]
-    counts = [sum(h >= letter for h in found) for found in heights]
-    tall = [
-        float(np.median(found)) if found and 2 * n >= max(counts) else 0.0
-        for found, n in zip(heights, counts, strict=True)
-    ]
-    return next(c for c, t in zip(columns, tall, strict=True) if t >= KEY_TALL * max(tall))
+def _outweighs(
+    edge: tuple[float, float], ruled: tuple[float, float], faint: Gray, letter: float
+) -> bool:
+    """Whether the column bounded by the table's edge, not by a rule found, holds the
+    numbers rather than the ruled column after it: at least half as many marks a
+    letter high or more, about as tall (:data:`KEY_TALL`). A date column's ditto dots
+    outnumber the numbers beside them but are smaller; a margin's notes are many but
+    no taller than letters, while numbers are written larger."""
+    heights = [[m.bottom - m.top for m in _marks(faint, c, letter)] for c in (edge, ruled)]
+    mine, theirs = ([h for h in found if h >= letter] for found in heights)
+    if not mine or 2 * len(mine) < len(theirs):
+        return False
+    return float(np.median(heights[0])) >= KEY_TALL * float(np.median(heights[1] or [0]))
 
 
 def _between_rules(key: tuple[float, float], rules_x: list[float]) -> bool:
