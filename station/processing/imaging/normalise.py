@@ -87,6 +87,8 @@ FAN_SPREAD = 0.3
 # An outline whose warp leaves the long lines fanned out by this many degrees more than
 # the capture shows them is not the page's outline (_fans_out).
 FAN_WORSE = 1.0
+#: Lines this many degrees or less from level or upright are the page's (skew, fan).
+SKEW_RANGE = 8.0
 
 
 def u8(array: object) -> Gray:
@@ -342,17 +344,19 @@ def _long_segments(ink: Gray) -> NDArray[np.float64]:
     return np.asarray(lines, dtype=np.float64).reshape(-1, 4)
 
 
-def line_fan(ink: Gray, max_angle: float = 8.0) -> float | None:
+def line_fan(ink: Gray, segments: NDArray[np.float64] | None = None) -> float | None:
     """How far the page's long lines are from parallel: the largest change of their
     angle, in degrees, from one side of the image to the other, for the level lines
     (top to bottom) and the upright ones (left to right); None when neither family
-    has three lines spread over a third of the image.
+    has three lines spread over a third of the image. ``segments``: the
+    :func:`_long_segments` of ``ink`` when already found.
 
     A page seen in perspective fans its rules out: the ones near the camera are
     longer. Rectified, its rules are parallel again. A flat scan's rules are parallel
     already, and a warp of a wrong outline fans them out.
     """
-    segments = _long_segments(ink)
+    if segments is None:
+        segments = _long_segments(ink)
     height, width = ink.shape
     dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
     angles = np.degrees(np.arctan2(dy, dx))
@@ -365,7 +369,7 @@ def line_fan(ink: Gray, max_angle: float = 8.0) -> float | None:
             where = (segments[:, 1] + segments[:, 3]) / (2 * height)
         else:
             where = (segments[:, 0] + segments[:, 2]) / (2 * width)
-        keep = np.abs(folded) <= max_angle
+        keep = np.abs(folded) <= SKEW_RANGE
         if np.count_nonzero(keep) < FAN_LINES or np.ptp(where[keep]) < FAN_SPREAD:
             continue
         slope = np.polyfit(where[keep], folded[keep], 1, w=weights[keep])[0]
@@ -373,13 +377,17 @@ def line_fan(ink: Gray, max_angle: float = 8.0) -> float | None:
     return max(fans) if fans else None
 
 
-def estimate_skew(ink: Gray, max_angle: float = 8.0) -> float:
-    """Skew in degrees (positive: counter-clockwise) from the long ruled lines.
+def estimate_skew(
+    ink: Gray, max_angle: float = SKEW_RANGE, segments: NDArray[np.float64] | None = None
+) -> float:
+    """Skew in degrees (positive: counter-clockwise) from the long ruled lines
+    (``segments``: the :func:`_long_segments` of ``ink`` when already found).
 
     Lines near level and near upright both count (an upright line's angle is folded by
     90°), so the estimate holds before the page's quarter turn is known.
     """
-    segments = _long_segments(ink)
+    if segments is None:
+        segments = _long_segments(ink)
     if not len(segments):
         return 0.0
     dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
@@ -453,31 +461,43 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     if quad is not None and (outline is None or outline.widened):
         outline = _past_tears(grey, red, work_dpi) or outline
     paper = None  # the paper's outline (small copy) when it is cut out, not warped
-    if outline is not None and _fans_out(red, outline, factor, (width, height), work_dpi):
-        if not outline.widened:  # the ink is all inside it: cut it out as it lies
-            rect = np.array([[0, 0], [outline.size[0], 0], [*outline.size], [0, outline.size[1]]])
-            paper = geo.apply(geo.invert(outline.matrix), rect.astype(np.float64))
-        outline = None
     if outline is not None:
-        size = outline.size
-        matrix = outline.matrix @ matrix
-    elif paper is not None:
-        (x0, y0), (x1, y1) = np.floor(paper.min(axis=0)), np.ceil(paper.max(axis=0))
-        x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1))
-        matrix, size = geo.translate(-x0, -y0) @ matrix, (x1 - x0, y1 - y0)
-    flat = _rewarp(red, matrix, factor, size, work_dpi)
-    angle = estimate_skew(ink_of(flat))
+        warped = _rewarp(red, outline.matrix @ matrix, factor, outline.size, work_dpi)
+        segments = _long_segments(ink_of(warped))
+        if not _fans_out(warped, segments, red, factor, work_dpi):
+            size, matrix, flat = outline.size, outline.matrix @ matrix, warped
+        else:
+            if not outline.widened:  # the ink is all inside it: cut it out as it lies
+                w, h = outline.size
+                rect = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+                paper = geo.apply(geo.invert(outline.matrix), rect)
+            outline = None
+
+    def rewarp(channel: Gray) -> Gray:
+        """``channel`` by the matrix and size as they stand, the lid white."""
+        warped = _rewarp(channel, matrix, factor, size, work_dpi)
+        if paper is None:
+            return warped
+        return _paper_only(warped, geo.apply(matrix @ geo.scale(1 / factor), paper))
+
+    if outline is None:
+        if paper is not None:
+            (x0, y0), (x1, y1) = np.floor(paper.min(axis=0)), np.ceil(paper.max(axis=0))
+            x0, y0 = max(0, int(x0)), max(0, int(y0))
+            x1, y1 = min(width, int(x1)), min(height, int(y1))
+            matrix, size = geo.translate(-x0, -y0) @ matrix, (x1 - x0, y1 - y0)
+        flat = rewarp(red)
+        segments = _long_segments(ink_of(flat))
+    angle = estimate_skew(ink_of(flat), segments=segments)
     if abs(angle) >= 0.05:
         matrix = geo.rotation(angle, (size[0] / 2, size[1] / 2)) @ matrix
-        flat = _rewarp(red, matrix, factor, size, work_dpi)
+        flat = rewarp(red)
     turn = quarter_turns(flat, work_dpi, landscape)
     if turn.turns:
         matrix = geo.quarter_turn(turn.turns, size[0], size[1]) @ matrix
         if turn.turns % 2:
             size = (size[1], size[0])
         flat = np.ascontiguousarray(np.rot90(flat, -turn.turns))
-    if paper is not None:
-        flat = _paper_only(flat, geo.apply(matrix @ geo.scale(1 / factor), paper))
     bend = dw.estimate(ink_of(flat), work_dpi, matrix)
     if bend is not None:
         flat = bend.straighten(flat, 255)
@@ -486,9 +506,7 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         "normalised: camera=%s widened=%s turns=%d (%s) angle=%.2f",
         camera, widened, turn.turns, turn.how, angle,
     )  # fmt: skip
-    writing = _rewarp(darkest, matrix, factor, size, work_dpi)
-    if paper is not None:
-        writing = _paper_only(writing, geo.apply(matrix @ geo.scale(1 / factor), paper))
+    writing = rewarp(darkest)
     if bend is not None:
         writing = bend.straighten(writing, 255)
     # Only a spread has a fold to find (frames.page_columns); a single page skips it.
@@ -505,11 +523,12 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
 
 
 def _fans_out(
-    red: Gray, outline: Outline, factor: float, size: tuple[int, int], dpi: float
+    warped: Gray, segments: NDArray[np.float64], red: Gray, factor: float, dpi: float
 ) -> bool:
-    """Whether warping the small red channel by ``outline`` leaves the page's long
-    lines further from parallel than the capture shows them (by ``FAN_WORSE``): the
-    outline is then not the page's, though the ink lies inside it.
+    """Whether the page ``warped`` by its outline (its long lines ``segments``) shows
+    its lines further from parallel than the capture, the small red channel ``red``,
+    shows them (by ``FAN_WORSE``): the outline is then not the page's, though the ink
+    lies inside it.
 
     A scan of a bound page beside its neighbour's edge, on a dark lid, has a bright
     region whose outline is no rectangle (one side the image's border, one the
@@ -517,14 +536,14 @@ def _fans_out(
     of ``rep_dufour1_07645_L-0`` by 3°, and cuts made level in that frame slanted
     across the first line of the entry below them.
     """
-    warped = line_fan(ink_of(_rewarp(red, outline.matrix @ geo.scale(factor), factor,
-                                      outline.size, dpi)))  # fmt: skip
-    if warped is None:
+    fan = line_fan(warped, segments)
+    if fan is None or fan <= FAN_WORSE:
+        return False  # nothing to compare, or nothing the capture could better by that
+    height, width = red.shape
+    source = line_fan(ink_of(_rewarp(red, geo.scale(factor), factor, (width, height), dpi)))
+    if source is None or fan <= source + FAN_WORSE:
         return False
-    source = line_fan(ink_of(_rewarp(red, geo.scale(factor), factor, size, dpi)))
-    if source is None or warped <= source + FAN_WORSE:
-        return False
-    log.debug("outline: its warp fans the lines out, %.1f° against %.1f°", warped, source)
+    log.debug("outline: its warp fans the lines out, %.1f° against %.1f°", fan, source)
     return True
 
 
