@@ -230,6 +230,18 @@ def test_small_notes_before_the_first_rule_do_not_outweigh_the_numbers() -> None
     assert key == (110.0, 170.0)
 
 
+def test_the_stacked_leaves_before_the_first_rule_do_not_outweigh_the_numbers() -> None:
+    # As on a tilted capture of bronod1_0015: left of the table's first rule, the edges
+    # of the book block's stacked leaves break into pieces as high as numbers and as
+    # many, but thin; the numbers are in the ruled column.
+    text = _numbers_and_dates(margin_notes=True)
+    text[:, 40:110] = 0
+    for top in range(40, 580, 22):
+        text[top : top + 16, 70:73] = 255
+    key = entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
+    assert key == (110.0, 170.0)
+
+
 def test_names_in_taller_letters_than_the_numbers_do_not_take_the_key_column() -> None:
     # As on the simulator's registers: the numbers' ruled column holds figures no
     # taller than letters, the names' column beside it capitals and more rows (names

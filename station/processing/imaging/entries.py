@@ -568,14 +568,26 @@ def _outweighs(
 ) -> bool:
     """Whether the column bounded by the table's edge, not by a rule found, holds the
     numbers rather than the ruled column after it: at least half as many marks a
-    letter high or more, about as tall (:data:`KEY_TALL`). A date column's ditto dots
-    outnumber the numbers beside them but are smaller; a margin's notes are many but
-    no taller than letters, while numbers are written larger."""
-    heights = [[m.bottom - m.top for m in _marks(faint, c, letter)] for c in (edge, ruled)]
-    mine, theirs = ([h for h in found if h >= letter] for found in heights)
+    letter high and wide or more, about as tall (:data:`KEY_TALL`). A date column's
+    ditto dots outnumber the numbers beside them but are smaller; a margin's notes
+    are many but no taller than letters, while numbers are written larger; the
+    stacked leaves at a book's edge break into pieces as high as numbers but thin."""
+    sizes = [_mark_sizes(faint, column, letter) for column in (edge, ruled)]
+    mine, theirs = ([h for h, w in found if h >= letter and w >= letter] for found in sizes)
     if not mine or 2 * len(mine) < len(theirs):
         return False
-    return float(np.median(heights[0])) >= KEY_TALL * float(np.median(heights[1] or [0]))
+    heights = [[h for h, _ in found] or [0] for found in sizes]
+    return float(np.median(heights[0])) >= KEY_TALL * float(np.median(heights[1]))
+
+
+def _mark_sizes(faint: Gray, column: tuple[float, float], letter: float) -> list[tuple[int, int]]:
+    """The height and the width of each of ``column``'s marks."""
+    a, b = int(np.ceil(column[0])) + 1, int(column[1])
+    sizes = []
+    for mark in _marks(faint, column, letter):
+        xs = np.flatnonzero(faint[mark.top : mark.bottom, a:b].any(axis=0))
+        sizes.append((mark.bottom - mark.top, int(xs[-1] - xs[0]) + 1 if xs.size else 0))
+    return sizes
 
 
 def _between_rules(key: tuple[float, float], rules_x: list[float]) -> bool:
