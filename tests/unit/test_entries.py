@@ -256,6 +256,17 @@ def test_names_in_taller_letters_than_the_numbers_do_not_take_the_key_column() -
     assert key == (52.0, 94.0)
 
 
+def test_a_flourish_above_the_first_number_with_nothing_beside_it_starts_no_entry() -> None:
+    # As in a darker capture of bronod1_0015: a scribe's flourish in the number column
+    # above the first entry, as high as a number, with no writing on its row.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    cv2.putText(page, "2", (72, 170), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 40, 1)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     # A stray dot or a pen's tip in the first column, between two rows of an entry,
     # a third of a number's height: the entry keeps its second row.

@@ -94,6 +94,9 @@ END_GAP_PITCHES = 1.0
 #: ``MARK_LOW_SHARE`` of their median height is no number.
 MARK_PEERS = 5
 MARK_LOW_SHARE = 0.4
+#: A mark with less writing than this share of the marks' median beside it on its rows
+#: starts no entry (:func:`_beside_writing`).
+BESIDE_SHARE = 0.05
 #: The least row pitch of writing (letters).
 LEAST_PITCH = 1.5
 #: Narrow ruled columns after the first that may be the key column instead.
@@ -227,7 +230,9 @@ def find_entries(
         return None
     profile = _row_profile(text, left, right, letter)
     pitch = _pitch(profile, marks, letter)
-    marks = _one_per_row(_like_the_others(marks), pitch)
+    marks = _beside_writing(_one_per_row(_like_the_others(marks), pitch), text, key, right)
+    if not marks:
+        return None
     bands = _bands(text, profile, marks, ceiling, pitch, letter)
     held = _share_held(profile, bands)
     # Rows of a title in large letters, or of a book block's stacked leaves, are no
@@ -713,6 +718,23 @@ def _like_the_others(marks: list[_Mark]) -> list[_Mark]:
         return marks
     usual = float(np.median([m.bottom - m.top for m in marks]))
     return [m for m in marks if m.bottom - m.top >= MARK_LOW_SHARE * usual]
+
+
+def _beside_writing(
+    marks: list[_Mark], text: Gray, key: tuple[float, float], right: float
+) -> list[_Mark]:
+    """The marks from the first with writing beside it on its rows, right of the key
+    column: an entry's number is written on its first line, and a flourish or a note
+    above the first entry has none (under :data:`BESIDE_SHARE` of the marks' median).
+    A mark further down with none beside it is kept: it may still start an entry whose
+    first line is blank, and dropping it could leave its writing in no band."""
+    if len(marks) < MARK_PEERS:
+        return marks
+    x0, x1 = int(key[1]) + 2, int(right)
+    beside = [int(np.count_nonzero(text[max(0, m.top) : m.bottom, x0:x1])) for m in marks]
+    least = BESIDE_SHARE * float(np.median(beside))
+    first = next((i for i, ink in enumerate(beside) if ink >= least), 0)
+    return marks[first:]
 
 
 def _one_per_row(marks: list[_Mark], pitch: float) -> list[_Mark]:
