@@ -267,6 +267,30 @@ def test_a_flourish_above_the_first_number_with_nothing_beside_it_starts_no_entr
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_number_paler_than_the_others_is_found_again_in_its_gap() -> None:
+    # As the ditto mark of entry 516 on bronod1_0015, and a third of its marks in a
+    # capture at 0.7 of its resolution: one number fainter than the marks' level.
+    # The gap it leaves is read again at a paler level, and the number starts its
+    # entry, where before its entry went into the one above.
+    drawn = draw([1, 1, 1, 1, 1, 1, 1, 1])
+    page = drawn.flat.copy()
+    top, _ = drawn.rows[4]
+    page[top : top + PITCH - 4, 62:108] = 255  # its number, rubbed out ...
+    cv2.putText(page, "25", (70, top + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 212, 1)  # ... pale
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
+def test_a_continuation_row_is_not_searched_into_an_entry() -> None:
+    # Entries of two and three rows: the gaps between numbers are long, but their
+    # continuation rows hold nothing in the number column, at any level.
+    drawn = draw([1, 3, 1, 2, 3, 1, 2, 1])
+    found = found_bands(drawn)
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     # A stray dot or a pen's tip in the first column, between two rows of an entry,
     # a third of a number's height: the entry keeps its second row.

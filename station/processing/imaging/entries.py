@@ -97,6 +97,12 @@ MARK_LOW_SHARE = 0.4
 #: A mark with less writing than this share of the marks' median beside it on its rows
 #: starts no entry (:func:`_beside_writing`).
 BESIDE_SHARE = 0.05
+#: A gap between marks this many times their usual spacing is searched again at the
+#: paler level for a mark missed (:func:`_missed_marks`), which needs this share of
+#: the marks' median writing beside it.
+MISSED_SPACINGS = 1.7
+MISSED_LEVEL = 225
+MISSED_BESIDE = 0.3
 #: The least row pitch of writing (letters).
 LEAST_PITCH = 1.5
 #: Narrow ruled columns after the first that may be the key column instead.
@@ -233,6 +239,8 @@ def find_entries(
     marks = _beside_writing(_one_per_row(_like_the_others(marks), pitch), text, key, right)
     if not marks:
         return None
+    rules = cv2.dilate(horizontal | vertical, _ones(3, 3))
+    marks = _missed_marks(marks, lighter, rules, key, text, right, letter, dpi, pitch)
     bands = _bands(text, profile, marks, ceiling, pitch, letter)
     held = _share_held(profile, bands)
     # Rows of a title in large letters, or of a book block's stacked leaves, are no
@@ -735,6 +743,56 @@ def _beside_writing(
     least = BESIDE_SHARE * float(np.median(beside))
     first = next((i for i, ink in enumerate(beside) if ink >= least), 0)
     return marks[first:]
+
+
+def _missed_marks(
+    marks: list[_Mark],
+    lighter: Gray,
+    rules: Gray,
+    key: tuple[float, float],
+    text: Gray,
+    right: float,
+    letter: float,
+    dpi: float,
+    pitch: float,
+) -> list[_Mark]:
+    """``marks`` with the ones a paler hand or a coarser capture left under the marks'
+    level found again: in a gap between two marks of :data:`MISSED_SPACINGS` times
+    their usual spacing or more, the key column is read at :data:`MISSED_LEVEL`, and
+    a mark found there at least 0.6 of a spacing from both, as tall as the others
+    (:data:`MARK_LOW_SHARE`), with writing beside it on its rows like theirs
+    (:data:`MISSED_BESIDE` of their median: an entry's first line, not a blank
+    continuation row), is one more entry's start."""
+    if len(marks) < MARK_PEERS:
+        return marks
+    spacing = float(np.median(np.diff([m.top for m in marks])))
+    gaps = [
+        (a, b) for a, b in itertools.pairwise(marks) if b.top - a.top >= MISSED_SPACINGS * spacing
+    ]
+    if not gaps:
+        return marks
+    paler = u8(cv2.threshold(lighter, MISSED_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
+    paler = _without_specks(u8(cv2.bitwise_and(paler, cv2.bitwise_not(rules))), dpi)
+    x0, x1 = int(key[1]) + 2, int(right)
+
+    def beside(mark: _Mark) -> int:
+        return int(np.count_nonzero(text[max(0, mark.top) : mark.bottom, x0:x1]))
+
+    usual_height = float(np.median([m.bottom - m.top for m in marks]))
+    usual_beside = float(np.median([beside(m) for m in marks]))
+    found = []
+    for mark in _marks(paler, key, letter):
+        if mark.bottom - mark.top < MARK_LOW_SHARE * usual_height:
+            continue
+        for a, b in gaps:
+            if min(mark.top - a.top, b.top - mark.top) >= 0.6 * spacing:
+                if beside(mark) >= MISSED_BESIDE * usual_beside:
+                    found.append(mark)
+                break
+    if not found:
+        return marks
+    log.debug("marks found again at the paler level: %s", [(m.top, m.bottom) for m in found])
+    return _one_per_row(sorted([*marks, *found], key=lambda m: m.top), pitch)
 
 
 def _one_per_row(marks: list[_Mark], pitch: float) -> list[_Mark]:
