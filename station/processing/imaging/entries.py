@@ -94,9 +94,9 @@ END_GAP_PITCHES = 1.0
 #: ``MARK_LOW_SHARE`` of their median height is no number.
 MARK_PEERS = 5
 MARK_LOW_SHARE = 0.4
-#: A mark with less writing than this share of the marks' median beside it on its rows
-#: starts no entry (:func:`_beside_writing`).
-BESIDE_SHARE = 0.05
+#: A mark above the first entry whose band holds less writing than this share of the
+#: bands' median starts no entry (:func:`_beside_writing`).
+BESIDE_SHARE = 0.2
 #: A gap between marks this many times their usual spacing is searched again at the
 #: paler level for a mark missed (:func:`_missed_marks`), which needs this share of
 #: the marks' median writing beside it.
@@ -236,7 +236,7 @@ def find_entries(
         return None
     profile = _row_profile(text, left, right, letter)
     pitch = _pitch(profile, marks, letter)
-    marks = _beside_writing(_one_per_row(_like_the_others(marks), pitch), text, key, right)
+    marks = _beside_writing(_one_per_row(_like_the_others(marks), pitch), faint, key, right)
     if not marks:
         return None
     rules = cv2.dilate(horizontal | vertical, _ones(3, 3))
@@ -729,19 +729,24 @@ def _like_the_others(marks: list[_Mark]) -> list[_Mark]:
 
 
 def _beside_writing(
-    marks: list[_Mark], text: Gray, key: tuple[float, float], right: float
+    marks: list[_Mark], writing: Gray, key: tuple[float, float], right: float
 ) -> list[_Mark]:
-    """The marks from the first with writing beside it on its rows, right of the key
-    column: an entry's number is written on its first line, and a flourish or a note
-    above the first entry has none (under :data:`BESIDE_SHARE` of the marks' median).
-    A mark further down with none beside it is kept: it may still start an entry whose
-    first line is blank, and dropping it could leave its writing in no band."""
+    """The marks from the first whose band (its rows down to the next mark's) holds
+    writing right of the key column: a flourish or a note above the first entry
+    starts a band of nothing (under :data:`BESIDE_SHARE` of the bands' median), and
+    no entry. ``writing``: the page's writing at the key column's level, where a
+    pale first line still shows. A mark further down is kept whatever its band
+    holds: dropping it could leave writing in no band."""
     if len(marks) < MARK_PEERS:
         return marks
     x0, x1 = int(key[1]) + 2, int(right)
-    beside = [int(np.count_nonzero(text[max(0, m.top) : m.bottom, x0:x1])) for m in marks]
-    least = BESIDE_SHARE * float(np.median(beside))
-    first = next((i for i, ink in enumerate(beside) if ink >= least), 0)
+    ends = [m.top for m in marks[1:]] + [marks[-1].bottom]
+    held = [
+        int(np.count_nonzero(writing[max(0, m.top) : max(end, m.bottom), x0:x1]))
+        for m, end in zip(marks, ends, strict=True)
+    ]
+    least = BESIDE_SHARE * float(np.median(held))
+    first = next((i for i, ink in enumerate(held) if ink >= least), 0)
     return marks[first:]
 
 
