@@ -766,8 +766,9 @@ def _missed_marks(
     their usual spacing or more, the key column is read at :data:`MISSED_LEVEL`, and
     a mark found there at least 0.6 of a spacing from both, as tall as the others
     (:data:`MARK_LOW_SHARE`), with writing beside it on its rows like theirs
-    (:data:`MISSED_BESIDE` of their median: an entry's first line, not a blank
-    continuation row), is one more entry's start."""
+    (:data:`MISSED_BESIDE` of their median: an entry's first line; a blank row has
+    none), is one more entry's start. A continuation row has writing beside it, but
+    its key cell is empty at any level."""
     if len(marks) < MARK_PEERS:
         return marks
     spacing = float(np.median(np.diff([m.top for m in marks])))
