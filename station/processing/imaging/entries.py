@@ -207,10 +207,7 @@ def find_entries(
         rules_x = [x for x in _vertical_rules(vertical, height) if left - near <= x <= right + near]
         ruled = (float(min([*rules_x[:1], left])), float(max([*rules_x[-1:], right])))
         # The writing at the lighter level, rules out: where the marks are read.
-        faint = cv2.bitwise_and(
-            light, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3)))
-        )
-        faint = _without_specks(u8(faint), dpi)
+        faint = _off_rules(light, horizontal | vertical, dpi)
         key = _key_column(text, faint, rules_x, ruled, letter, dpi)
         if found is None or found[0] is None or (key is not None and _between_rules(key, rules_x)):
             found = (key, rules_x, ruled, faint)
@@ -237,10 +234,9 @@ def find_entries(
     profile = _row_profile(text, left, right, letter)
     pitch = _pitch(profile, marks, letter)
     marks = _beside_writing(_one_per_row(_like_the_others(marks), pitch), faint, key, right)
-    if not marks:
-        return None
-    rules = cv2.dilate(horizontal | vertical, _ones(3, 3))
-    marks = _missed_marks(marks, lighter, rules, key, text, right, letter, dpi, pitch)
+    marks = _missed_marks(
+        marks, lighter, horizontal | vertical, key, text, right, letter, dpi, pitch
+    )
     bands = _bands(text, profile, marks, ceiling, pitch, letter)
     held = _share_held(profile, bands)
     # Rows of a title in large letters, or of a book block's stacked leaves, are no
@@ -414,6 +410,13 @@ def _rules(page: Gray, dpi: float) -> tuple[Gray, Gray]:
     return u8(cv2.bitwise_and(horizontal, page)), u8(cv2.bitwise_and(vertical, page))
 
 
+def _off_rules(writing: Gray, rules: Gray, dpi: float) -> Gray:
+    """``writing`` (a mask) less ``rules`` widened by a pixel, and less its specks."""
+    return _without_specks(
+        u8(cv2.bitwise_and(writing, cv2.bitwise_not(cv2.dilate(rules, _ones(3, 3))))), dpi
+    )
+
+
 def _without_specks(text: Gray, dpi: float) -> Gray:
     """Writing without dust, dots and the ends of rules the opening left behind."""
     least = max(2.0, (dpi * 0.02) ** 2)
@@ -542,20 +545,20 @@ def _key_column(
         narrow.append((a, b))
         if len(narrow) > KEY_RETRIES:
             break
-    chosen = None
+    chosen: tuple[tuple[float, float], list[_Mark]] | None = None
     if narrow:
-        counts = [len(_marks(faint, column, letter)) for column in narrow]
-        chosen = next(c for c, n in zip(narrow, counts, strict=True) if 2 * n >= max(counts))
+        found = [(column, _marks(faint, column, letter)) for column in narrow]
+        most = max(len(marks) for _, marks in found)
+        chosen = next((c, marks) for c, marks in found if 2 * len(marks) >= most)
     # The table's left edge bounds the first column when its own rule is not found.
     first = rules[0] - left if rules else 0.0
     if dpi * 0.2 <= first <= KEY_WIDTH_SHARE * span:
         edge = (left, rules[0])
-        if len(_marks(faint, edge, letter)) >= 2 and (
-            chosen is None or _outweighs(edge, chosen, faint, letter)
-        ):
+        marks = _marks(faint, edge, letter)
+        if len(marks) >= 2 and (chosen is None or _outweighs((edge, marks), chosen, faint, letter)):
             return edge
     if chosen is not None:
-        return chosen
+        return chosen[0]
     # No narrow ruled column: the first band of writing and the channel after it.
     limit = min(len(written), int(left + KEY_WIDTH_SHARE * span))
     blank = (written <= max(1.0, 0.03 * scale)).astype(np.uint8)
@@ -577,15 +580,19 @@ def _key_column(
 
 
 def _outweighs(
-    edge: tuple[float, float], ruled: tuple[float, float], faint: Gray, letter: float
+    edge: tuple[tuple[float, float], list[_Mark]],
+    ruled: tuple[tuple[float, float], list[_Mark]],
+    faint: Gray,
+    letter: float,
 ) -> bool:
     """Whether the column bounded by the table's edge, not by a rule found, holds the
     numbers rather than the ruled column after it: at least half as many marks a
     letter high and wide or more, about as tall (:data:`KEY_TALL`). A date column's
     ditto dots outnumber the numbers beside them but are smaller; a margin's notes
     are many but no taller than letters, while numbers are written larger; the
-    stacked leaves at a book's edge break into pieces as high as numbers but thin."""
-    sizes = [_mark_sizes(faint, column, letter) for column in (edge, ruled)]
+    stacked leaves at a book's edge break into pieces as high as numbers but thin.
+    Each column comes with its marks."""
+    sizes = [_mark_sizes(faint, column, marks) for column, marks in (edge, ruled)]
     mine, theirs = ([h for h, w in found if h >= letter and w >= letter] for found in sizes)
     if not mine or 2 * len(mine) < len(theirs):
         return False
@@ -593,11 +600,13 @@ def _outweighs(
     return float(np.median(heights[0])) >= KEY_TALL * float(np.median(heights[1]))
 
 
-def _mark_sizes(faint: Gray, column: tuple[float, float], letter: float) -> list[tuple[int, int]]:
-    """The height and the width of each of ``column``'s marks."""
+def _mark_sizes(
+    faint: Gray, column: tuple[float, float], marks: list[_Mark]
+) -> list[tuple[int, int]]:
+    """The height and the width of each of ``column``'s ``marks``."""
     a, b = int(np.ceil(column[0])) + 1, int(column[1])
     sizes = []
-    for mark in _marks(faint, column, letter):
+    for mark in marks:
         xs = np.flatnonzero(faint[mark.top : mark.bottom, a:b].any(axis=0))
         sizes.append((mark.bottom - mark.top, int(xs[-1] - xs[0]) + 1 if xs.size else 0))
     return sizes
@@ -739,10 +748,9 @@ def _beside_writing(
     holds: dropping it could leave writing in no band."""
     if len(marks) < MARK_PEERS:
         return marks
-    x0, x1 = int(key[1]) + 2, int(right)
     ends = [m.top for m in marks[1:]] + [marks[-1].bottom]
     held = [
-        int(np.count_nonzero(writing[max(0, m.top) : max(end, m.bottom), x0:x1]))
+        _ink_beside(writing, m.top, max(end, m.bottom), key, right)
         for m, end in zip(marks, ends, strict=True)
     ]
     least = BESIDE_SHARE * float(np.median(held))
@@ -750,10 +758,17 @@ def _beside_writing(
     return marks[first:]
 
 
+def _ink_beside(
+    writing: Gray, top: int, bottom: int, key: tuple[float, float], right: float
+) -> int:
+    """The pixels of ``writing`` on rows ``top``..``bottom`` right of the key column."""
+    return int(np.count_nonzero(writing[max(0, top) : bottom, int(key[1]) + 2 : int(right)]))
+
+
 def _missed_marks(
     marks: list[_Mark],
     lighter: Gray,
-    rules: Gray,
+    rules: Gray,  # the ruled lines, unwidened (:func:`_off_rules`)
     key: tuple[float, float],
     text: Gray,
     right: float,
@@ -778,11 +793,10 @@ def _missed_marks(
     if not gaps:
         return marks
     paler = u8(cv2.threshold(lighter, MISSED_LEVEL, 255, cv2.THRESH_BINARY_INV)[1])
-    paler = _without_specks(u8(cv2.bitwise_and(paler, cv2.bitwise_not(rules))), dpi)
-    x0, x1 = int(key[1]) + 2, int(right)
+    paler = _off_rules(paler, rules, dpi)
 
     def beside(mark: _Mark) -> int:
-        return int(np.count_nonzero(text[max(0, mark.top) : mark.bottom, x0:x1]))
+        return _ink_beside(text, mark.top, mark.bottom, key, right)
 
     usual_height = float(np.median([m.bottom - m.top for m in marks]))
     usual_beside = float(np.median([beside(m) for m in marks]))
