@@ -118,3 +118,33 @@ def test_stacked_leaves_at_the_sides_do_not_turn_an_upright_page() -> None:
             for y in range(top, 1300 - 120, 140):
                 ink[y : y + 120, x : x + 2] = 255  # 1.2 inch: shorter than a rule
     assert not nm.turned_sideways(ink, 100.0)
+
+
+def _writing(stroke: int, share: float = 0.01) -> np.ndarray:
+    """A flattened page: paper 255 with a little texture, ``share`` of it strokes at
+    ``stroke``."""
+    rng = np.random.default_rng(7)
+    page = (255 - rng.integers(0, 12, (400, 600))).astype(np.uint8)
+    strokes = rng.random((400, 600)) < share
+    page[strokes] = stroke
+    return page
+
+
+def test_a_page_in_pale_ink_is_darkened_to_the_level_the_thresholds_are_set_on() -> None:
+    pale = _writing(125)
+    curve = nm.toned(pale)
+    assert curve is not None
+    darkened = curve[pale]
+    assert np.percentile(darkened, nm.TONE_SHARE) == pytest.approx(nm.TONE_LEVEL, abs=2)
+    # Paper stays white and no tone changes place with another.
+    assert curve[255] == 255 and (np.diff(curve.astype(int)) >= 0).all()
+    # The curve is bounded: very faint writing is darkened by at most TONE_MAX.
+    faint = nm.toned(_writing(190))
+    assert faint is not None
+    assert faint[190] == round(255 * (190 / 255) ** nm.TONE_MAX)
+
+
+def test_a_page_in_dark_ink_or_a_blank_leaf_is_left_as_it_is() -> None:
+    assert nm.toned(_writing(60)) is None
+    assert nm.toned(_writing(nm.TONE_LEVEL)) is None
+    assert nm.toned(_writing(225)) is None  # no writing darker than paper's texture
