@@ -130,21 +130,36 @@ def _writing(stroke: int, share: float = 0.01) -> np.ndarray:
     return page
 
 
+def _pale(writing: np.ndarray) -> np.ndarray | None:
+    """:func:`nm.toned` for a page whose ink mask holds nothing at the ink level."""
+    return nm.toned(writing, np.zeros_like(writing))
+
+
 def test_a_page_in_pale_ink_is_darkened_to_the_level_the_thresholds_are_set_on() -> None:
     pale = _writing(125)
-    curve = nm.toned(pale)
+    curve = _pale(pale)
     assert curve is not None
     darkened = curve[pale]
     assert np.percentile(darkened, nm.TONE_SHARE) == pytest.approx(nm.TONE_LEVEL, abs=2)
     # Paper stays white and no tone changes place with another.
     assert curve[255] == 255 and (np.diff(curve.astype(int)) >= 0).all()
     # The curve is bounded: very faint writing is darkened by at most TONE_MAX.
-    faint = nm.toned(_writing(190))
+    faint = _pale(_writing(190))
     assert faint is not None
     assert faint[190] == round(255 * (190 / 255) ** nm.TONE_MAX)
 
 
 def test_a_page_in_dark_ink_or_a_blank_leaf_is_left_as_it_is() -> None:
-    assert nm.toned(_writing(60)) is None
-    assert nm.toned(_writing(nm.TONE_LEVEL)) is None
-    assert nm.toned(_writing(225)) is None  # no writing darker than paper's texture
+    assert _pale(_writing(60)) is None
+    assert _pale(_writing(nm.TONE_LEVEL)) is None
+    assert _pale(_writing(225)) is None  # no writing darker than paper's texture
+
+
+def test_a_page_with_enough_dark_ink_is_not_darkened_for_its_paler_writing() -> None:
+    # Its darkest 0.3% are pale, but its ink mask holds 2% of the page: it is read by
+    # that ink, and darkening it would raise its paper's grain (a margin, a page edge)
+    # towards the writing.
+    writing = _writing(125)
+    ink = np.zeros_like(writing)
+    ink[:, 100:112] = 255  # 2% of the page, in its middle
+    assert nm.toned(writing, ink) is None

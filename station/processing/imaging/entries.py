@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from station.processing.imaging import normalise as nm
 from station.processing.imaging.normalise import Gray, u8
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,9 @@ MARK_LEVEL = 200
 MARK_LETTERS = 4.5
 #: A mark too tall for one is parted at a row with under this share of its usual ink.
 PART_SHARE = 0.75
-#: A page whose ink mask (the red channel at the page's ink level) holds less than
-#: this share of the pixels of its middle (``PALE_SIDE_SHARE`` of its width left out
-#: each side) is written in pale ink (brown, faded iron-gall): its writing level is
-#: found from the page itself.
-PALE_SHARE = 0.015
-#: The share of a page's width on either side left out when judging its ink pale.
-PALE_SIDE_SHARE = 0.15
+#: A page written in pale ink (``normalise.PALE_SHARE``: little in its ink mask) has
+#: its writing level found from the page itself (:func:`_pale_writing`).
+PALE_SHARE, PALE_SIDE_SHARE = nm.PALE_SHARE, nm.PALE_SIDE_SHARE
 #: The range a pale page's own writing level (Otsu's) is kept in.
 PALE_LEVELS = (150, 215)
 #: A page with fewer letter-sized pieces of writing than this away from its sides is

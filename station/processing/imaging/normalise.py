@@ -89,16 +89,21 @@ FAN_SPREAD = 0.3
 FAN_WORSE = 1.0
 #: Lines this many degrees or less from level or upright are the page's (skew, fan).
 SKEW_RANGE = 8.0
-#: Pale writing is darkened (:func:`toned`) until the darkest ``TONE_SHARE`` percent of
-#: the page's flattened darkest channel, away from its sides (``TONE_SIDE_SHARE`` of
-#: its width each side), lies at ``TONE_LEVEL``: the darkness every later threshold
-#: (ink, marks, rules) was set on. The real pages lie at 3-102 (Bronod's brown ink
-#: 47-71), captures of Bronod's pages made paler (gamma 0.6) at 94-120. The curve is a gamma,
-#: at most ``TONE_MAX``, which leaves the paper white; a page whose darkest pixels are
-#: paler than ``TONE_PAPER`` holds no writing to go by (a blank leaf) and is left.
+#: A page whose ink mask (:func:`ink_of` its flattened red channel) holds less than
+#: this share of the pixels of its middle (``PALE_SIDE_SHARE`` of its width left out
+#: each side, where a book block's stacked leaves and the cover are dark) is written
+#: in pale ink: brown, faded iron-gall, or a pale capture.
+PALE_SHARE = 0.015
+PALE_SIDE_SHARE = 0.15
+#: A page in pale ink is darkened (:func:`toned`) until the darkest ``TONE_SHARE``
+#: percent of its flattened darkest channel, away from its sides, lies at
+#: ``TONE_LEVEL``: the darkness every later threshold (ink, marks, rules) was set on.
+#: The real pages lie at 3-102 (Bronod's brown ink 47-71), captures of Bronod's pages
+#: made paler (gamma 0.6) at 94-120. The curve is a gamma, at most ``TONE_MAX``, which
+#: leaves the paper white; a page whose darkest pixels are paler than ``TONE_PAPER``
+#: holds no writing to go by (a blank leaf) and is left.
 TONE_LEVEL = 90
 TONE_SHARE = 0.3
-TONE_SIDE_SHARE = 0.15
 TONE_MAX = 1.5
 TONE_PAPER = 200
 
@@ -527,7 +532,7 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         if landscape is False
         else column_shade(_warp(grey, matrix @ geo.scale(1 / factor), size))
     )
-    curve = toned(writing)
+    curve = toned(writing, ink_of(flat))
     if curve is not None:
         flat, writing = curve[flat], curve[writing]
     return Normalised(
@@ -537,10 +542,11 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     )  # fmt: skip
 
 
-def toned(writing: Gray) -> NDArray[np.uint8] | None:
-    """The tone curve (a 256-entry table) that darkens a page in pale ink, its
-    flattened darkest channel ``writing``, to :data:`TONE_LEVEL`; None for a page
-    dark enough already, or with no writing to go by.
+def toned(writing: Gray, ink: Gray) -> NDArray[np.uint8] | None:
+    """The tone curve (a 256-entry table) that darkens a page in pale ink (its ink
+    mask ``ink`` under :data:`PALE_SHARE`), its flattened darkest channel
+    ``writing``, to :data:`TONE_LEVEL`; None for a page dark enough already, or with
+    no writing to go by.
 
     Faded ink, pale brown ink and a pale capture leave the numbers and the rules
     broken at the levels the page is read at (a capture of ``bronod1_0015`` a third
@@ -549,10 +555,12 @@ def toned(writing: Gray) -> NDArray[np.uint8] | None:
     paper white and the order of every tone, so nothing paler than the writing
     (show-through, stains) passes the writing.
     """
-    side = round(writing.shape[1] * TONE_SIDE_SHARE)
+    side = round(writing.shape[1] * PALE_SIDE_SHARE)
     middle = writing[:, side : writing.shape[1] - side]
     if middle.size < 100:
         return None
+    if np.count_nonzero(ink[:, side : ink.shape[1] - side]) >= PALE_SHARE * middle.size:
+        return None  # enough dark ink to read the page by: its paler parts are no writing
     level = float(np.percentile(middle, TONE_SHARE))
     if level <= TONE_LEVEL or level >= TONE_PAPER:
         return None
