@@ -552,7 +552,9 @@ def _key_column(
     if dpi * 0.2 <= first <= KEY_WIDTH_SHARE * span:
         edge = (left, rules[0])
         marks = _marks(faint, edge, letter)
-        if len(marks) >= 2 and (chosen is None or _outweighs((edge, marks), chosen, faint, letter)):
+        if _numbers_in(edge, marks, faint, letter) and (
+            chosen is None or _outweighs((edge, marks), chosen, faint, letter)
+        ):
             return edge
     if chosen is not None:
         return chosen[0]
@@ -574,6 +576,20 @@ def _key_column(
             return (float(start - 1), float(end + min(gap_end - end, channel) / 2))
         return None
     return None
+
+
+def _numbers_in(
+    column: tuple[float, float], marks: list[_Mark], faint: Gray, letter: float
+) -> bool:
+    """Whether ``column`` (bounded by the table's edge) holds numbers of two entries or
+    more: marks a letter high and wide, on rows two letters apart. The pieces of a page's
+    edge or binding beside the table are thin, or lie on one row."""
+    sized = [
+        mark
+        for mark, (height, width) in zip(marks, _mark_sizes(faint, column, marks), strict=True)
+        if height >= letter and width >= letter
+    ]
+    return len(sized) >= 2 and sized[-1].top - sized[0].bottom >= 2 * letter
 
 
 def _outweighs(
