@@ -242,6 +242,38 @@ def test_the_stacked_leaves_before_the_first_rule_do_not_outweigh_the_numbers() 
     assert key == (110.0, 170.0)
 
 
+def _numbers_beyond_the_edge() -> np.ndarray:
+    """Writing of a page whose only rules are the table's left edge (x 40) and a far
+    column's (300): numbers just right of the edge, names further on."""
+    text = np.zeros((600, 800), np.uint8)
+    for index, y in enumerate(range(80, 560, 60)):
+        cv2.putText(text, str(21 + index), (52, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 2)
+        cv2.putText(text, "Nguyen Van An", (320, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
+    return text
+
+
+def test_pieces_of_the_binding_beside_the_table_are_no_numbers() -> None:
+    # As on the held-out rep_dufour1_07680_L-1 and a capture of rep_randomset2_2674_L-1
+    # at 0.7 of its stated resolution: left of the table's edge, the binding or the
+    # page's edge leaves a few thin pieces, or a few on one row. They are no column of
+    # numbers; the numbers are right of the edge.
+    text = _numbers_beyond_the_edge()
+    text[470:482, 14:20] = 255  # two thin pieces, a letter high, a few rows apart
+    text[487:499, 13:19] = 255
+    key = entries._key_column(text, text, [40.0, 300.0], (0.0, 760.0), 10.0, DPI)
+    assert key is not None and 40 <= key[0] <= 54 and key[1] >= 75, key  # the numbers: 54-75
+    # Pieces a letter high and wide, but on one row, are not numbers of two entries
+    # either; two such pieces two letters apart or more are.
+    marks = [entries._Mark(470, 482), entries._Mark(487, 499)]
+    wide = np.zeros_like(text)
+    wide[470:482, 14:30] = wide[487:499, 12:28] = 255
+    assert not entries._numbers_in((0.0, 40.0), marks, wide, 10.0)
+    marks = [entries._Mark(470, 482), entries._Mark(530, 542)]
+    wide[487:499] = 0
+    wide[530:542, 12:28] = 255
+    assert entries._numbers_in((0.0, 40.0), marks, wide, 10.0)
+
+
 def test_names_in_taller_letters_than_the_numbers_do_not_take_the_key_column() -> None:
     # As on the simulator's registers: the numbers' ruled column holds figures no
     # taller than letters, the names' column beside it capitals and more rows (names
