@@ -532,11 +532,13 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         if landscape is False
         else column_shade(_warp(grey, matrix @ geo.scale(1 / factor), size))
     )
-    curve = toned(writing, ink_of(flat))
+    ink = ink_of(flat)
+    curve = toned(writing, ink)
     if curve is not None:
         flat, writing = curve[flat], curve[writing]
+        ink = ink_of(flat)
     return Normalised(
-        flat, ink_of(flat), writing, matrix, factor, angle, turn.turns, camera, widened,
+        flat, ink, writing, matrix, factor, angle, turn.turns, camera, widened,
         orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text", shade=shade,
         bend=bend,
     )  # fmt: skip
@@ -549,18 +551,20 @@ def toned(writing: Gray, ink: Gray) -> NDArray[np.uint8] | None:
     no writing to go by.
 
     Faded ink, pale brown ink and a pale capture leave the numbers and the rules
-    broken at the levels the page is read at (a capture of ``bronod1_0015`` a third
-    paler lost its left page's pale rules and numbers: 21 regions for 55). The curve
+    broken at the levels the page is read at (``bronod1_0015`` captured paler, gamma
+    0.6, lost its left page's pale rules and numbers: 21 regions for 55). The curve
     brings the writing back to the darkness those levels were set on; a gamma keeps
     paper white and the order of every tone, so nothing paler than the writing
-    (show-through, stains) passes the writing.
+    (show-through, stains) passes the writing. A page with enough dark ink is read by
+    it: darkening it too raised the grain of ``rep_randomset2_2674_L-1``'s margin into
+    marks where its numbers were looked for.
     """
     side = round(writing.shape[1] * PALE_SIDE_SHARE)
     middle = writing[:, side : writing.shape[1] - side]
     if middle.size < 100:
         return None
     if np.count_nonzero(ink[:, side : ink.shape[1] - side]) >= PALE_SHARE * middle.size:
-        return None  # enough dark ink to read the page by: its paler parts are no writing
+        return None  # enough dark ink to read the page by
     level = float(np.percentile(middle, TONE_SHARE))
     if level <= TONE_LEVEL or level >= TONE_PAPER:
         return None
