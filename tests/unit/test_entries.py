@@ -16,6 +16,7 @@ import pytest
 
 from station.core.layouts import get_profile
 from station.processing.imaging import entries
+from station.processing.imaging import normalise as nm
 from station.processing.imaging.outside import OUTSIDE_FLAG
 from station.processing.imaging.segment import (
     BLANK_FLAG,
@@ -120,7 +121,7 @@ def test_brown_writing_missing_from_the_ink_mask_is_read_however_dark_elsewhere(
     # The page is read by its own writing level, not by the empty mask.
     drawn = draw([1, 2, 1, 3, 1, 1, 2, 1, 2], ink=120, rules=170)
     flat = np.asarray(cv2.erode(drawn.flat, np.ones((2, 2), np.uint8)))  # a broad pen
-    assert (flat[:, 120:680] < 150).mean() > entries.PALE_SHARE
+    assert (flat[:, 120:680] < 150).mean() > nm.PALE_SHARE
     found = entries.find_entries(np.zeros_like(flat), flat, 0, 800, DPI)
     assert found is not None
     assert_each_entry_in_its_own_band(drawn, found)

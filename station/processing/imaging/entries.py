@@ -60,9 +60,6 @@ MARK_LEVEL = 200
 MARK_LETTERS = 4.5
 #: A mark too tall for one is parted at a row with under this share of its usual ink.
 PART_SHARE = 0.75
-#: A page written in pale ink (``normalise.PALE_SHARE``: little in its ink mask) has
-#: its writing level found from the page itself (:func:`_pale_writing`).
-PALE_SHARE, PALE_SIDE_SHARE = nm.PALE_SHARE, nm.PALE_SIDE_SHARE
 #: The range a pale page's own writing level (Otsu's) is kept in.
 PALE_LEVELS = (150, 215)
 #: A page with fewer letter-sized pieces of writing than this away from its sides is
@@ -315,7 +312,7 @@ def letters_of(writing: Writing, dpi: float) -> Letters:
     text = writing.text
     if min(text.shape) < 20:
         return Letters(0, 0.0)
-    middle = np.ascontiguousarray(_middle(text))
+    middle = np.ascontiguousarray(nm.middle(text))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(middle, connectivity=8)
     heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     low, high = LETTER_PIECE_IN
@@ -324,18 +321,12 @@ def letters_of(writing: Writing, dpi: float) -> Letters:
     letters[0] = False  # the background
     if not letters.any():
         return Letters(0, 0.0)
-    flat = _middle(writing.lighter)
+    flat = nm.middle(writing.lighter)
     inside = letters[labels]
     darkest = np.full(count, 255, np.int32)
     np.minimum.at(darkest, labels[inside], flat[inside].astype(np.int32))
     paper = float(np.median(flat))
     return Letters(int(letters.sum()), max(0.0, paper - float(np.median(darkest[letters]))))
-
-
-def _middle(image: Gray) -> Gray:
-    """``image`` without :data:`PALE_SIDE_SHARE` of its width on either side."""
-    side = round(image.shape[1] * PALE_SIDE_SHARE)
-    return image[:, side : image.shape[1] - side]
 
 
 def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
@@ -347,10 +338,9 @@ def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
     channel may hold many dark pixels (a darker capture of ``bronod1_0015`` held 1.7%
     under 150 there, and 0.09% in its mask)."""
     inner = flat[flat < 250]
-    # Judged away from the page's sides: a book block's stacked leaves and the cover
-    # beside a page are dark, and are no writing.
-    middle = _middle(ink)
-    if inner.size < 100 or middle.size == 0 or np.count_nonzero(middle) >= PALE_SHARE * middle.size:
+    # Judged away from the page's sides (nm.middle): a book block's stacked leaves and
+    # the cover beside a page are dark, and are no writing.
+    if inner.size < 100 or not nm.in_pale_ink(ink):
         return None
     otsu, _ = cv2.threshold(inner.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = float(np.clip(otsu, *PALE_LEVELS))
@@ -584,11 +574,7 @@ def _numbers_in(
     """Whether ``column`` (bounded by the table's edge) holds numbers of two entries or
     more: marks a letter high and wide, on rows two letters apart. The pieces of a page's
     edge or binding beside the table are thin, or lie on one row."""
-    sized = [
-        mark
-        for mark, (height, width) in zip(marks, _mark_sizes(faint, column, marks), strict=True)
-        if height >= letter and width >= letter
-    ]
+    sized = _letter_sized_marks(faint, column, marks, letter)
     return len(sized) >= 2 and sized[-1].top - sized[0].bottom >= 2 * letter
 
 
@@ -605,24 +591,26 @@ def _outweighs(
     are many but no taller than letters, while numbers are written larger; the
     stacked leaves at a book's edge break into pieces as high as numbers but thin.
     Each column comes with its marks."""
-    sizes = [_mark_sizes(faint, column, marks) for column, marks in (edge, ruled)]
-    mine, theirs = ([h for h, w in found if h >= letter and w >= letter] for found in sizes)
+    mine, theirs = (_letter_sized_marks(faint, *found, letter) for found in (edge, ruled))
     if not mine or 2 * len(mine) < len(theirs):
         return False
-    heights = [[h for h, _ in found] or [0] for found in sizes]
+    heights = [[m.bottom - m.top for m in marks] or [0] for _, marks in (edge, ruled)]
     return float(np.median(heights[0])) >= KEY_TALL * float(np.median(heights[1]))
 
 
-def _mark_sizes(
-    faint: Gray, column: tuple[float, float], marks: list[_Mark]
-) -> list[tuple[int, int]]:
-    """The height and the width of each of ``column``'s ``marks``."""
+def _letter_sized_marks(
+    faint: Gray, column: tuple[float, float], marks: list[_Mark], letter: float
+) -> list[_Mark]:
+    """``column``'s ``marks`` at least a letter high and a letter wide (the writing
+    ``faint`` in the column, from its first to its last stroke)."""
     a, b = int(np.ceil(column[0])) + 1, int(column[1])
-    sizes = []
+    sized = []
     for mark in marks:
         xs = np.flatnonzero(faint[mark.top : mark.bottom, a:b].any(axis=0))
-        sizes.append((mark.bottom - mark.top, int(xs[-1] - xs[0]) + 1 if xs.size else 0))
-    return sizes
+        width = int(xs[-1] - xs[0]) + 1 if xs.size else 0
+        if mark.bottom - mark.top >= letter and width >= letter:
+            sized.append(mark)
+    return sized
 
 
 def _between_rules(key: tuple[float, float], rules_x: list[float]) -> bool:

@@ -361,20 +361,22 @@ def _long_segments(ink: Gray) -> NDArray[np.float64]:
     return np.asarray(lines, dtype=np.float64).reshape(-1, 4)
 
 
-def line_fan(ink: Gray, segments: NDArray[np.float64] | None = None) -> float | None:
+def line_fan(ink: Gray) -> float | None:
     """How far the page's long lines are from parallel: the largest change of their
     angle, in degrees, from one side of the image to the other, for the level lines
     (top to bottom) and the upright ones (left to right); None when neither family
-    has three lines spread over a third of the image. ``segments``: the
-    :func:`_long_segments` of ``ink`` when already found.
+    has three lines spread over a third of the image.
 
     A page seen in perspective fans its rules out: the ones near the camera are
     longer. Rectified, its rules are parallel again. A flat scan's rules are parallel
     already, and a warp of a wrong outline fans them out.
     """
-    if segments is None:
-        segments = _long_segments(ink)
-    height, width = ink.shape
+    return _fan_of(_long_segments(ink), ink.shape)
+
+
+def _fan_of(segments: NDArray[np.float64], shape: tuple[int, ...]) -> float | None:
+    """:func:`line_fan` of the long lines ``segments`` of an image of ``shape``."""
+    height, width = shape[:2]
     dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
     angles = np.degrees(np.arctan2(dy, dx))
     weights = np.sqrt(np.hypot(dx, dy))
@@ -394,17 +396,17 @@ def line_fan(ink: Gray, segments: NDArray[np.float64] | None = None) -> float | 
     return max(fans) if fans else None
 
 
-def estimate_skew(
-    ink: Gray, max_angle: float = SKEW_RANGE, segments: NDArray[np.float64] | None = None
-) -> float:
-    """Skew in degrees (positive: counter-clockwise) from the long ruled lines
-    (``segments``: the :func:`_long_segments` of ``ink`` when already found).
+def estimate_skew(ink: Gray, max_angle: float = SKEW_RANGE) -> float:
+    """Skew in degrees (positive: counter-clockwise) from the long ruled lines.
 
     Lines near level and near upright both count (an upright line's angle is folded by
     90°), so the estimate holds before the page's quarter turn is known.
     """
-    if segments is None:
-        segments = _long_segments(ink)
+    return _skew_of(_long_segments(ink), max_angle)
+
+
+def _skew_of(segments: NDArray[np.float64], max_angle: float = SKEW_RANGE) -> float:
+    """:func:`estimate_skew` from the long lines ``segments``."""
     if not len(segments):
         return 0.0
     dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
@@ -505,7 +507,7 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
             matrix, size = geo.translate(-x0, -y0) @ matrix, (x1 - x0, y1 - y0)
         flat = rewarp(red)
         segments = _long_segments(ink_of(flat))
-    angle = estimate_skew(ink_of(flat), segments=segments)
+    angle = _skew_of(segments)
     if abs(angle) >= 0.05:
         matrix = geo.rotation(angle, (size[0] / 2, size[1] / 2)) @ matrix
         flat = rewarp(red)
@@ -544,6 +546,19 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     )  # fmt: skip
 
 
+def middle(image: Gray) -> Gray:
+    """``image`` without :data:`PALE_SIDE_SHARE` of its width on either side."""
+    side = round(image.shape[1] * PALE_SIDE_SHARE)
+    return image[:, side : image.shape[1] - side]
+
+
+def in_pale_ink(ink: Gray) -> bool:
+    """Whether a page's ink mask ``ink`` holds under :data:`PALE_SHARE` of its
+    :func:`middle`: the page is written in pale ink."""
+    inner = middle(ink)
+    return inner.size > 0 and bool(np.count_nonzero(inner) < PALE_SHARE * inner.size)
+
+
 def toned(writing: Gray, ink: Gray) -> NDArray[np.uint8] | None:
     """The tone curve (a 256-entry table) that darkens a page in pale ink (its ink
     mask ``ink`` under :data:`PALE_SHARE`), its flattened darkest channel
@@ -559,13 +574,10 @@ def toned(writing: Gray, ink: Gray) -> NDArray[np.uint8] | None:
     it: darkening it too raised the grain of ``rep_randomset2_2674_L-1``'s margin into
     marks where its numbers were looked for.
     """
-    side = round(writing.shape[1] * PALE_SIDE_SHARE)
-    middle = writing[:, side : writing.shape[1] - side]
-    if middle.size < 100:
-        return None
-    if np.count_nonzero(ink[:, side : ink.shape[1] - side]) >= PALE_SHARE * middle.size:
-        return None  # enough dark ink to read the page by
-    level = float(np.percentile(middle, TONE_SHARE))
+    inner = middle(writing)
+    if inner.size < 100 or not in_pale_ink(ink):
+        return None  # too small, or enough dark ink to read the page by
+    level = float(np.percentile(inner, TONE_SHARE))
     if level <= TONE_LEVEL or level >= TONE_PAPER:
         return None
     gamma = min(TONE_MAX, math.log(TONE_LEVEL / 255) / math.log(level / 255))
@@ -588,7 +600,7 @@ def _fans_out(
     of ``rep_dufour1_07645_L-0`` by 3°, and cuts made level in that frame slanted
     across the first line of the entry below them.
     """
-    fan = line_fan(warped, segments)
+    fan = _fan_of(segments, warped.shape)
     if fan is None or fan <= FAN_WORSE:
         return False  # nothing to compare, or nothing the capture could better by that
     height, width = red.shape
