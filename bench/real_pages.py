@@ -320,7 +320,7 @@ def _outside_said(result: Result) -> str:
 def print_images(results: Sequence[Result], limit: int) -> None:
     """One line per image."""
     print(f"{'image':32} {'set':8} {'true':>4} {'found':>5} {'exact':>5} {'by wr':>5} {'leak':>4} "
-          f"{'split/lines':>11} {'lost':>4} {'ink lost':>8} {'loss flagged':>12} "
+          f"{'split/lines':>11} {'ink':>3} {'lost':>4} {'ink lost':>8} {'loss flagged':>12} "
           f"{'outside':>7} {'said':>6} {'orient':>6} "
           f"{'PDFs':>4} {'max B':>7} {f'>{limit}':>7} {'CPU s':>6} {'image s':>7} {'peak MB':>7} "
           f"{'exit':>4}  flags")  # fmt: skip
@@ -332,6 +332,7 @@ def print_images(results: Sequence[Result], limit: int) -> None:
         over = sum(b > limit for b in r.pdf_bytes)
         print(f"{r.name[:32]:32} {r.split:8} {s.entries:>4} {s.found:>5} {s.exact:>5} "
               f"{s.exact_writing:>5} {s.leaked:>4} {f'{s.split_lines}/{s.lines}':>11} "
+              f"{s.split_ink:>3} "
               f"{s.lost_entries:>4} "
               f"{ink:>8} {said:>12} {100 * r.outside:>6.2f}% {_outside_said(r):>6} {orient:>6} "
               f"{len(r.pdf_bytes):>4} {max(r.pdf_bytes, default=0):>7} {over:>7} "
@@ -356,6 +357,7 @@ def totals(chosen: Sequence[Result], limit: int) -> dict[str, str]:
         "exact by writing": _pct(sum(s.exact_writing for s in scores), true),
         "leaked": str(sum(s.leaked for s in scores)),
         "split lines": f"{sum(s.split_lines for s in scores)}/{sum(s.lines for s in scores)}",
+        "split by ink": str(sum(s.split_ink for s in scores)),
         "lost entries": str(sum(s.lost_entries for s in scores)),
         "ink lost": f"{100 * lost / ink:.1f}%" if ink else "-",
         "loss imgs silent/unnamed": f"{sum(r.silent_loss for r in chosen)}"

@@ -155,6 +155,7 @@ def _row(results: list[Result]) -> dict[str, str]:
         "by writing": f"{sum(s.exact_writing for s in scores)}/{true}",
         "exact": f"{sum(s.exact for s in scores)}/{true}",
         "split lines": f"{sum(s.split_lines for s in scores)}/{sum(s.lines for s in scores)}",
+        "split by ink": str(sum(s.split_ink for s in scores)),
         "lost": str(sum(s.lost_entries for s in scores)),
         "silent": str(sum(r.silent_loss for r in results)),
         "orient wrong": str(sum(s.orientation_right is False for s in scores)),

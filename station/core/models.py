@@ -144,10 +144,16 @@ class Region:
     # A dewarped page's grid of capture points spanning ``box`` (rows, cols, then the
     # nodes' x and y, row-major): the cut follows the bent lines. None on a flat page.
     bend: list[float] | None = None
+    # The region's outline in the frame of ``box`` (x, y pairs, clockwise from the top
+    # left) when its top or bottom edge steps round the writing of the line beside it;
+    # the cut keeps only the pixels inside it (the rest are the neighbour's). None: the
+    # whole box.
+    shape: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["box"] = list(self.box)
+        data["shape"] = None if self.shape is None else [round(float(v), 1) for v in self.shape]
         data["warp"] = None if self.warp is None else [float(v) for v in self.warp]
         # Whole capture pixels: far below a cut's precision, and short in every record.
         data["bend"] = None if self.bend is None else [round(float(v)) for v in self.bend]
@@ -161,6 +167,8 @@ class Region:
             values["warp"] = [float(v) for v in values["warp"]]
         if values.get("bend") is not None:
             values["bend"] = [float(v) for v in values["bend"]]
+        if values.get("shape") is not None:
+            values["shape"] = [float(v) for v in values["shape"]]
         return cls(**values)
 
 

@@ -80,9 +80,12 @@ def make_region(
         confidence=proposed.confidence,
         angle=angle,
         warp=None if proposed.warp is None else list(proposed.warp),
-        source_polygon=source_polygon(proposed.box, proposed.warp, source, proposed.bend),
+        source_polygon=source_polygon(
+            proposed.box, proposed.warp, source, proposed.bend, proposed.shape
+        ),
         source_orientation=source.orientation,
         bend=None if proposed.bend is None else list(proposed.bend),
+        shape=None if proposed.shape is None else list(proposed.shape),
     )
 
 
@@ -91,6 +94,7 @@ def source_polygon(
     warp: Sequence[float] | None,
     source: Decoded | StoredGrid,
     bend: Sequence[float] | None = None,
+    shape: Sequence[float] | None = None,
 ) -> list[list[float]]:
     """The outline of ``box`` (TL, TR, BR, BL) in the stored file's pixel grid.
 
@@ -100,7 +104,7 @@ def source_polygon(
     On a dewarped page (``bend``: the region's grid) the outline has the points along
     its bent edges, clockwise from the top-left corner.
     """
-    upright = region_polygon(box, warp, bend)
+    upright = region_polygon(box, warp, bend, shape)
     stored = geo.apply(source.to_stored(), upright)
     return [[round(float(x), 1), round(float(y), 1)] for x, y in stored]
 
@@ -108,7 +112,7 @@ def source_polygon(
 def cut_entry(rgb: NDArray[np.uint8], region: Region) -> NDArray[np.uint8]:
     """The one place an entry's pixels are cut out of its capture (an RGB array: the
     encoder takes it as it is, where a Pillow image would be a second, larger copy)."""
-    return crop_region(rgb, region.box, region.angle, region.warp, region.bend)
+    return crop_region(rgb, region.box, region.angle, region.warp, region.bend, region.shape)
 
 
 def entry_pdf(

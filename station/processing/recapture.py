@@ -84,9 +84,12 @@ def take_over(
                 confidence=proposed.confidence,
                 angle=found.angle,
                 warp=None if proposed.warp is None else list(proposed.warp),
-                source_polygon=source_polygon(proposed.box, proposed.warp, source, proposed.bend),
+                source_polygon=source_polygon(
+                    proposed.box, proposed.warp, source, proposed.bend, proposed.shape
+                ),
                 source_orientation=source.orientation,
                 bend=None if proposed.bend is None else list(proposed.bend),
+                shape=None if proposed.shape is None else list(proposed.shape),
             )
             entry = _heir(heirs, index, region, found, source_key, capture, next_number)
             store.save_entry(entry)

@@ -87,3 +87,51 @@ def test_a_rule_under_one_column_is_no_line_of_writing() -> None:
     ruled = _refined(page, 290 * SCALE, 410 * SCALE)
     assert abs(ruled - plain) < 0.25 * PITCH, (plain, ruled)
     assert _body(300, 1.0)[1] < ruled < _body(420, 1.0)[0]
+
+
+def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
+    # The upper line's first cell is written large, its descenders reaching to row
+    # 312; the lower line's name cell starts higher than its row, its capitals from
+    # row 311: no straight boundary keeps both whole. The boundary steps up over the
+    # capitals and comes back down beside them, under the descenders.
+    lines = (
+        [("gjpqy gjpqy", (40, 300), 2.0), ("Nguyen Thi Huong", (700, 300), 1.0)],
+        [("Le Van Nam", (40, 360), 1.0), ("khai sinh", (600, 360), 1.0),
+         ("HUONG", (1000, 352), 2.0)],
+    )  # fmt: skip
+    layers = []
+    for texts in lines:
+        layer = np.zeros((900, 1500), np.uint8)
+        for text, origin, size in texts:
+            cv2.putText(layer, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, 255, 3)
+        layers.append(layer > 0)
+    upper_ink, lower_ink = layers
+    capitals = np.nonzero(lower_ink.any(axis=1))[0].min()
+    descenders = np.nonzero(upper_ink.any(axis=1))[0].max()
+    assert capitals < descenders  # no straight row between them
+    page = np.full((900, 1500, 3), 245, np.uint8)
+    page[upper_ink | lower_ink] = 40
+    upper, lower = 290 * SCALE, 350 * SCALE
+    first = Band(0.0, (upper + lower) / 2)
+    second = Band((upper + lower) / 2, 290.0, top_between=(upper, lower))
+    found = KeyedEntries([first, second], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0)
+    refined = boundaries.refine(page, geo.scale(1 / SCALE), found, SCALE, DPI)
+    path = refined.bands[1].top_path
+    assert path is not None and refined.bands[0].bottom_path == path
+    xs = np.array([x for x, _ in path]) / SCALE
+    rows = (refined.bands[1].top + np.array([off for _, off in path])) / SCALE
+    for x in range(30, 1470):  # each column's ink on its line's side, within a pixel
+        row = float(np.interp(x, xs, rows))
+        assert not upper_ink[int(np.floor(row)) + 1 :, x].any(), (x, row)
+        assert not lower_ink[: int(np.ceil(row)), x].any(), (x, row)
+    straight = refined.bands[1].top / SCALE
+    assert all(abs(np.interp(x, xs, rows) - straight) < 1.5 for x in (1300, 1400))
+
+
+def test_a_boundary_in_clear_paper_stays_straight() -> None:
+    page = _page([(300, 1.0, 40), (360, 1.0, 40)])
+    first = Band(0.0, 320 * SCALE)
+    second = Band(320 * SCALE, 290.0, top_between=(290 * SCALE, 350 * SCALE))
+    found = KeyedEntries([first, second], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0)
+    refined = boundaries.refine(page, geo.scale(1 / SCALE), found, SCALE, DPI)
+    assert refined.bands[1].top_path is None and refined.bands[0].bottom_path is None

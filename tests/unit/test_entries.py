@@ -445,7 +445,7 @@ def test_boundaries_at_full_resolution_split_no_line_with_descenders() -> None:
     inside = []
     for region in found.regions:
         mask = np.zeros(page.shape, np.uint8)
-        outline = region_polygon(region.box, region.warp)
+        outline = region_polygon(region.box, region.warp, shape=region.shape)
         cv2.fillPoly(mask, [np.round(outline).astype(np.int32).reshape(-1, 1, 2)], 1)
         inside.append(mask > 0)
     for line in lines:

@@ -154,3 +154,22 @@ def test_writing_below_the_last_entry_sends_the_page_to_a_person() -> None:
     )
     found = segment(np.asarray(noted), 150, get_profile("page-1"))
     assert BELOW_FLAG in found.flags and BELOW_FLAG in REVIEW_FLAGS
+
+
+def test_a_stepped_region_keeps_only_its_own_pixels() -> None:
+    # A region whose top edge steps down by 20 px over its middle third: the capture's
+    # ink in the notch belongs to the entry above and is painted paper in this cut;
+    # its outline in the capture is the stepped one, and it survives the record.
+    rgb = np.full((300, 600, 3), (236, 228, 210), np.uint8)
+    rgb[110:118, 250:350] = 30  # descenders of the line above, inside the notch
+    rgb[160:170, 100:500] = 30  # this entry's own writing
+    warp = [float(v) for v in geo.translate(-50, -100).ravel()]
+    shape = [0, 0, 150, 0, 150, 20, 350, 20, 350, 0, 500, 0, 500, 100, 0, 100]
+    crop = crop_region(rgb, (0, 0, 500, 100), 0.0, warp, None, shape)
+    assert crop[10:18, 200:300].min() > 200  # the notch: paper, in the paper's colour
+    assert tuple(crop[15, 250]) == (236, 228, 210)
+    assert crop[60:70, 50:450].max() < 60  # its own writing kept
+    outline = region_polygon((0, 0, 500, 100), warp, None, shape)
+    assert outline[2].tolist() == [200.0, 120.0]  # the step, in capture pixels
+    region = Region("c1", (0, 0, 500, 100), 0, 1, 1.0, 0.0, warp, shape=[float(v) for v in shape])
+    assert Region.from_dict(json.loads(json.dumps(region.to_dict()))) == region

@@ -72,10 +72,18 @@ def test_a_cut_through_a_written_line_splits_it() -> None:
     # The boundary between the last two regions runs through entry 2's second line.
     regions = [_rect(15, 20, 385, 100), _rect(15, 100, 385, 155), _rect(15, 155, 385, 260)]
     score = _score(regions)
-    assert score.split_lines == 1
+    assert (score.split_lines, score.split_ink) == (1, 1)
     assert score.exact == 1  # entry 1 only
     assert score.exact_writing == 1  # entry 3's region also holds half of entry 2's line
     assert score.leaked == 1  # entry 2, partly in entry 3's file
+
+
+def test_a_cut_over_the_letters_splits_a_line_polygon_and_not_its_ink() -> None:
+    # Entry 2's first line polygon runs from 115 to 135, its letters from about 119:
+    # a cut at 117 takes a tenth of the polygon and none of the writing.
+    regions = [_rect(15, 20, 385, 117), _rect(15, 117, 385, 180), _rect(15, 180, 385, 260)]
+    score = _score(regions)
+    assert (score.split_lines, score.split_ink) == (1, 0)
 
 
 def test_a_cut_in_blank_paper_is_exact_by_writing_wherever_the_truth_put_it() -> None:

@@ -30,7 +30,7 @@ different heights, more than the row, and cut more lines in two on the tuning pa
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -39,6 +39,8 @@ from numpy.typing import NDArray
 from station.processing.imaging import geometry as geo
 from station.processing.imaging.dewarp import Bend
 from station.processing.imaging.entries import Band, KeyedEntries, runs_of
+
+Path = tuple[tuple[float, float], ...]
 
 #: A pixel darker than this share of its local paper is ink; its darkness is how far
 #: under it falls, so pale ink counts for less and paper grain not at all.
@@ -60,6 +62,22 @@ NEAR_LEAST = 0.15
 #: ``rep_randomset1_0073_L-0`` (0.45 of the range) was cut through.
 MIDDLE_LINE = 0.4
 MIDDLE_LINE_HEIGHT = 0.25
+#: The path a boundary steps along: one node per this many inches across the table,
+#: moving at most one capture pixel up or down per pixel across (more than one pixel
+#: per node at a price, :data:`SEAM_JUMP`).
+SEAM_STEP_IN = 0.02
+#: What the path pays per node for each pitch it lies off the straight boundary (the
+#: darkness of an ink pixel is up to 0.85): it leaves it only to pass round writing.
+SEAM_PULL = 0.5
+#: What the path pays for moving more than one capture pixel up or down from one
+#: node to the next: it steps round a letter, it does not dip between letters.
+SEAM_JUMP = 0.02
+#: A straight boundary whose nodes all hold less darkness than this crosses no writing.
+SEAM_CLEAR = 0.02
+#: Rows the path may not enter (the lines' bodies).
+BLOCKED = 1e6
+#: Between equally cheap steps, the straightest.
+SEAM_TIE = 1e-4
 
 
 def refine(
@@ -73,18 +91,110 @@ def refine(
     """``found`` with each boundary between two lines of writing measured again on
     ``rgb``, the capture (``back`` maps the normalised frame to it, then ``bend`` on a
     dewarped page; ``work_scale`` is normalised pixels per capture pixel, ``dpi`` the
-    capture's resolution)."""
+    capture's resolution), and stepped round the writing where a straight one would
+    cross it."""
     bands = list(found.bands)
+    detours: list[tuple[int, _Detour]] = []
+    step = max(1, round(SEAM_STEP_IN * dpi))
     for index, band in enumerate(bands):
         if band.top_between is None:
             continue
-        top = _boundary(rgb, (back, bend), found, band, work_scale, dpi)
-        if top is None:
+        measured = _boundary(rgb, (back, bend), found, band, work_scale, dpi)
+        if measured is None:
             continue
-        bands[index] = replace(band, top=top)
+        top, detour = measured
+        bands[index] = replace(bands[index], top=top)
         if index:
             bands[index - 1] = replace(bands[index - 1], bottom=top)
+        if detour is not None and detour.crosses():
+            detours.append((index, detour))
+    paths = _paths([detour for _, detour in detours], step)
+    for (index, detour), path in zip(detours, paths, strict=True):
+        offsets = detour.rows[path] - detour.chosen
+        if np.abs(offsets).max() < work_scale:
+            continue
+        xs = found.left + (np.arange(path.size) * step + step / 2) * work_scale
+        points = np.stack([xs, offsets], axis=1) / work_scale
+        kept = cv2.approxPolyDP(points.astype(np.float32).reshape(-1, 1, 2), 1.0, False)
+        steps = tuple((float(x) * work_scale, float(y) * work_scale) for x, y in kept[:, 0])
+        bands[index] = replace(bands[index], top_path=steps)
+        if index:
+            bands[index - 1] = replace(bands[index - 1], bottom_path=steps)
     return replace(found, bands=bands)
+
+
+@dataclass(frozen=True)
+class _Detour:
+    """What a boundary's path is found from: the darkness between the two lines per
+    row and node (a node is ``step`` capture columns across the table), the rows
+    (normalised frame), the rows the path may take (between the lines' bodies) and
+    the straight boundary's row."""
+
+    cells: NDArray[np.float32]
+    rows: NDArray[np.float64]
+    free: NDArray[np.bool_]
+    chosen: float
+    pitch: float
+
+    @classmethod
+    def of(
+        cls, dark: NDArray[np.float32], rows: NDArray[np.float64], free: NDArray[np.bool_],
+        chosen: float, pitch: float, step: int,
+    ) -> _Detour:  # fmt: skip
+        nodes = max(1, dark.shape[1] // step)
+        cut = np.ascontiguousarray(dark[:, : nodes * step])
+        cells = cv2.resize(cut, (nodes, rows.size), interpolation=cv2.INTER_AREA)
+        return cls(
+            np.asarray(cells, np.float32).reshape(rows.size, nodes), rows, free, chosen, pitch
+        )
+
+    def crosses(self) -> bool:
+        """Whether the straight boundary crosses writing."""
+        at = int(np.argmin(np.abs(self.rows - self.chosen)))
+        return self.cells.shape[1] >= 2 and float(self.cells[at].max()) >= SEAM_CLEAR
+
+    def cost(self) -> NDArray[np.float32]:
+        """What the path pays at each (node, row)."""
+        off = (self.rows - self.chosen) / self.pitch
+        pull = SEAM_PULL * np.abs(off)
+        cost = np.where(self.free[None, :], self.cells.T + pull[None, :], BLOCKED)
+        return np.asarray(cost, np.float32)
+
+
+def _paths(detours: list[_Detour], step: int) -> list[NDArray[np.intp]]:
+    """The least-cost path of each detour from the table's left to its right (a row
+    index per node, moving at most ``step`` rows from node to node), all found
+    together: one pass over the nodes for every boundary of the page."""
+    if not detours:
+        return []
+    costs = [detour.cost() for detour in detours]
+    nodes, height = costs[0].shape[0], max(cost.shape[1] for cost in costs)
+    stacked = np.full((nodes, height, len(costs)), BLOCKED, np.float32)
+    for column, cost in enumerate(costs):
+        stacked[:, : cost.shape[1], column] = cost
+    near = np.ones((3, 1), np.uint8)
+    reach = np.ones((2 * step + 1, 1), np.uint8)
+    totals = np.empty_like(stacked)  # (node, row, boundary): cheapest cost to there
+    totals[0] = stacked[0]
+    for node in range(1, nodes):
+        before = totals[node - 1]
+        glide = cv2.erode(before, near, borderType=cv2.BORDER_REPLICATE)
+        jump = cv2.erode(before, reach, borderType=cv2.BORDER_REPLICATE) + SEAM_JUMP
+        totals[node] = np.minimum(glide, jump).reshape(height, -1) + stacked[node]
+    moves = np.arange(-step, step + 1)[:, None]
+    # what each move costs; between equally cheap ones, the straightest
+    tie = np.where(np.abs(moves) > 1, SEAM_JUMP, 0.0) + SEAM_TIE * np.abs(moves)
+    every = np.arange(len(costs))[None, :]
+    paths = np.empty((nodes, len(costs)), np.intp)
+    at = np.argmin(totals[-1], axis=0)
+    for node in range(nodes - 1, -1, -1):
+        paths[node] = at
+        if node:
+            rows = at[None, :] + moves
+            values = totals[node - 1][np.clip(rows, 0, height - 1), every] + tie
+            values[(rows < 0) | (rows >= height)] = np.inf
+            at = rows[np.argmin(values, axis=0), every[0]]
+    return [paths[:, column] for column in range(len(costs))]
 
 
 def _boundary(
@@ -94,9 +204,10 @@ def _boundary(
     band: Band,
     work_scale: float,
     dpi: float,
-) -> float | None:
+) -> tuple[float, _Detour | None] | None:
     """The row (normalised frame, at the table's centre column) of the boundary
-    between the lines ``band.top_between`` names; None when they are too close to
+    between the lines ``band.top_between`` names and what a path round the writing
+    is found from (None: it stays straight); None when the lines are too close to
     tell apart."""
     assert band.top_between is not None
     upper, lower = band.top_between
@@ -104,14 +215,15 @@ def _boundary(
     if lower - upper < 2 * reach:
         return None
     strip = _strip(rgb, back, found, (upper - reach, lower + reach), work_scale)
-    profile = _darkness(strip, dpi).mean(axis=1)
+    dark = _darkness(strip, dpi)
+    profile = dark.mean(axis=1)
     rows = upper - reach + np.arange(profile.size) * work_scale
     top, bottom = _body(rows, profile, upper, reach), _body(rows, profile, lower, reach)
     middle = (top + bottom) / 2 - LIFT * found.pitch
     margin = BODY_MARGIN * found.pitch
     between = (rows > top + margin) & (rows < bottom - margin)
     if between.sum() < 3:
-        return middle
+        return middle, None
     size = max(1, round(0.04 * found.pitch / work_scale)) | 1
     smooth = np.convolve(profile, np.ones(size) / size, mode="same")[between]
     least, most = float(smooth.min()), float(smooth.max())
@@ -122,9 +234,11 @@ def _boundary(
     tall = MIDDLE_LINE_HEIGHT * found.pitch / work_scale
     gap = _gap_below_middle_line(smooth, near, least + MIDDLE_LINE * (most - least), tall)
     if gap is not None:
-        return float(rows[between][gap].mean())
+        return float(rows[between][gap].mean()), None
     good = rows[between][near]
-    return float(good[np.argmin(np.abs(good - middle))])
+    chosen = float(good[np.argmin(np.abs(good - middle))])
+    step = max(1, round(SEAM_STEP_IN * dpi))
+    return chosen, _Detour.of(dark, rows, between, chosen, found.pitch, step)
 
 
 def _gap_below_middle_line(

@@ -48,16 +48,22 @@ def share_inside(polygon: Polygon, region: Polygon, size: tuple[int, int]) -> fl
     area = geo.polygon_area(visible)
     if area <= 0:
         return 1.0
-    pieces = _pieces(np.asarray(region, np.float64).tobytes())
-    inside = sum(geo.polygon_area(geo.clip_polygon(visible, piece)) for piece in pieces)
+    low, high = visible.min(axis=0), visible.max(axis=0)
+    inside = sum(
+        geo.polygon_area(geo.clip_polygon(visible, piece))
+        for piece, (piece_low, piece_high) in _pieces(np.asarray(region, np.float64).tobytes())
+        if np.all(piece_low <= high) and np.all(low <= piece_high)
+    )
     return inside / area
 
 
 @functools.lru_cache(maxsize=64)
-def _pieces(region: bytes) -> list[NDArray[np.float64]]:
-    """The convex pieces of a region's outline (its float64 points' bytes), cached:
-    every truth polygon of a page is clipped by the same regions."""
-    return geo.convex_pieces(np.frombuffer(region, np.float64).reshape(-1, 2))
+def _pieces(region: bytes) -> list[tuple[NDArray[np.float64], tuple[NDArray[np.float64], ...]]]:
+    """The convex pieces of a region's outline (its float64 points' bytes) with their
+    bounds, cached: every truth polygon of a page is clipped by the same regions, and
+    only by the pieces it reaches."""
+    pieces = geo.convex_pieces(np.frombuffer(region, np.float64).reshape(-1, 2))
+    return [(piece, (piece.min(axis=0), piece.max(axis=0))) for piece in pieces]
 
 
 def check_cut(

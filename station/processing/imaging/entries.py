@@ -34,7 +34,7 @@ import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -106,6 +106,9 @@ KEY_RETRIES = 2
 KEY_TALL = 0.8
 
 
+Column = TypeVar("Column", float, NDArray[np.float64])
+
+
 @dataclass(frozen=True)
 class Band:
     """One entry's rows: top and bottom in the normalised frame."""
@@ -116,6 +119,11 @@ class Band:
     #: The densest rows of the lines the top edge separates (None: no writing above
     #: it): where a refinement at full resolution may move it.
     top_between: tuple[float, float] | None = None
+    #: Where the top and bottom edges step around the writing: (column, rows off the
+    #: straight edge) points across the table, normalised frame (None: straight). See
+    #: :mod:`station.processing.imaging.boundaries`.
+    top_path: tuple[tuple[float, float], ...] | None = None
+    bottom_path: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,8 +143,8 @@ class KeyedEntries:
     slope: float = 0.0  # the writing's remaining skew after normalisation (dy/dx)
     centre: float = 0.0  # the column the slope turns about
 
-    def edge(self, row: float, x: float) -> float:
-        """Where the band edge at ``row`` lies at column ``x``."""
+    def edge(self, row: float, x: Column) -> Column:
+        """Where the band edge at ``row`` lies at column ``x`` (or columns)."""
         return row + self.slope * (x - self.centre)
 
 

@@ -158,6 +158,9 @@ def convex_pieces(points: NDArray[np.float64]) -> list[NDArray[np.float64]]:
     )
     if len(ring) <= 3 or bool(np.all(turns * sign >= -1e-9)):
         return [ring]
+    slabs = _slabs(ring)
+    if slabs is not None:
+        return slabs
     index = list(range(len(ring)))
     pieces = []
     while len(index) > 3:
@@ -170,6 +173,56 @@ def convex_pieces(points: NDArray[np.float64]) -> list[NDArray[np.float64]]:
         del index[ear]
     pieces.append(ring[index])
     return pieces
+
+
+def _slabs(ring: NDArray[np.float64]) -> list[NDArray[np.float64]] | None:
+    """A polygon monotone along its long axis (a band whose top and bottom edges step
+    round the writing) as the trapezoids between its vertices along that axis; None
+    when it is not monotone. Linear in its points, where ear clipping is cubic."""
+    centre = ring.mean(axis=0)
+    _, _, axes = np.linalg.svd(ring - centre, full_matrices=False)
+    along, across = (ring - centre) @ axes[0], (ring - centre) @ axes[1]
+    count = len(ring)
+    first, last = int(np.argmin(along)), int(np.argmax(along))
+    one = [(first + k) % count for k in range((last - first) % count + 1)]
+    two = [(last + k) % count for k in range((first - last) % count + 1)][::-1]
+    if np.any(np.diff(along[one]) < 0) or np.any(np.diff(along[two]) < 0):
+        return None
+    stops = np.unique(along)
+    # Each slab's left side just right of its stop, its right side just left of the
+    # next: where an edge runs straight across the axis, both its ends count.
+    starts, ends = stops[:-1], stops[1:]
+    left_one, right_one = (
+        _chain_at(along[one], across[one], x, after) for x, after in ((starts, True), (ends, False))
+    )
+    left_two, right_two = (
+        _chain_at(along[two], across[two], x, after) for x, after in ((starts, True), (ends, False))
+    )
+    pieces = []
+    for k in range(stops.size - 1):
+        a, b = starts[k], ends[k]
+        corners = [(a, left_one[k]), (b, right_one[k]), (b, right_two[k]), (a, left_two[k])]
+        piece = np.array([centre + x * axes[0] + y * axes[1] for x, y in corners])
+        if polygon_area(piece) > 1e-9:
+            pieces.append(piece)
+    return pieces
+
+
+def _chain_at(
+    along: NDArray[np.float64], across: NDArray[np.float64], at: NDArray[np.float64], after: bool
+) -> NDArray[np.float64]:
+    """A chain's offset across the axis at the positions ``at`` along it (``along``
+    never decreasing), taken just after each position or just before it."""
+    last = along.size - 1
+    if after:
+        low = np.clip(np.searchsorted(along, at, "right") - 1, 0, last - 1)
+    else:
+        low = np.clip(np.searchsorted(along, at, "left"), 1, last) - 1
+    span = along[low + 1] - along[low]
+    share = np.divide(
+        at - along[low], span, out=np.full(at.shape, 0.0 if after else 1.0), where=span > 0
+    )
+    return np.asarray(across[low] + share * (across[low + 1] - across[low]), np.float64)
 
 
 def _ear(ring: NDArray[np.float64], index: list[int], sign: float) -> int | None:

@@ -44,6 +44,7 @@ class ProposedRegion:
     warp: tuple[float, ...] | None = None
     flags: tuple[str, ...] = ()
     bend: tuple[float, ...] | None = None
+    shape: tuple[float, ...] | None = None
 
 
 def keyed_regions(
@@ -64,12 +65,17 @@ def keyed_regions(
     for band in found.bands:
         if band.bottom - band.top < 1:
             continue
+        top = _edge(found, band.top, band.top_path, (left, right))
+        bottom = _edge(found, band.bottom, band.bottom_path, (left, right))
+        rise = min((offset for _, offset in band.top_path or ()), default=0.0)
+        fall = max((offset for _, offset in band.bottom_path or ()), default=0.0)
+        rise, fall = min(0.0, rise), max(0.0, fall)
         quad = np.array(
             [
-                [left, found.edge(band.top, left)],
-                [right, found.edge(band.top, right)],
-                [right, found.edge(band.bottom, right)],
-                [left, found.edge(band.bottom, left)],
+                [left, found.edge(band.top + rise, left)],
+                [right, found.edge(band.top + rise, right)],
+                [right, found.edge(band.bottom + fall, right)],
+                [left, found.edge(band.bottom + fall, left)],
             ],
             np.float64,
         )
@@ -79,8 +85,31 @@ def keyed_regions(
         box = (0, 0, round(width), round(height))
         flat = tuple(float(v) for v in warp.ravel())
         flags = (CONTINUED_FLAG,) if band.continued else ()
-        regions.append(ProposedRegion(box, side, found.confidence, flat, flags))
+        shape = None
+        if len(top) > 2 or len(bottom) > 2:
+            outline = geo.apply(warp, norm.to_capture(np.vstack([top, bottom[::-1]])))
+            shape = tuple(round(float(v), 1) for v in outline.ravel())
+        regions.append(ProposedRegion(box, side, found.confidence, flat, flags, shape=shape))
     return regions
+
+
+def _edge(
+    found: keyed.KeyedEntries,
+    row: float,
+    path: Sequence[tuple[float, float]] | None,
+    span: tuple[float, float],
+) -> NDArray[np.float64]:
+    """A band edge's points from the left of ``span`` to its right, normalised frame:
+    the straight edge at ``row``, stepped along ``path`` where it has one (held at
+    its end offsets beyond it)."""
+    left, right = span
+    if not path:
+        return np.array([[left, found.edge(row, left)], [right, found.edge(row, right)]])
+    nodes = np.array([p for p in path if left < p[0] < right], np.float64).reshape(-1, 2)
+    first, last = path[0][1], path[-1][1]
+    xs = np.concatenate([[left], nodes[:, 0], [right]])
+    offsets = np.concatenate([[first], nodes[:, 1], [last]])
+    return np.stack([xs, found.edge(row, xs) + offsets], axis=1)
 
 
 def crop_region(
@@ -89,12 +118,15 @@ def crop_region(
     angle: float = 0.0,
     warp: Sequence[float] | None = None,
     bend: Sequence[float] | None = None,
+    shape: Sequence[float] | None = None,
 ) -> NDArray[np.uint8]:
     """Cut a region out of the capture.
 
     With ``warp`` (capture -> page frame homography, 9 floats) the box is in the page
-    frame; only the box's pixels are computed. With ``bend`` too (a dewarped page's
-    grid across the box), the pixels are read along the bent lines. Without a warp,
+    frame; only the box's pixels are computed, and with ``shape`` (the outline in that
+    frame) only those inside it are kept: the rest are painted paper. With ``bend``
+    too (a dewarped page's grid across the box), the pixels are read along the bent
+    lines. Without a warp,
     the legacy form: deskew by ``angle`` about the capture's centre, then crop ``box``.
     """
     left, top, right, bottom = box
@@ -103,10 +135,15 @@ def crop_region(
         return dw.crop_grid(rgb, size, bend)
     if warp is not None:
         matrix = geo.translate(-left, -top) @ np.asarray(warp, dtype=np.float64).reshape(3, 3)
-        window = cv2.warpPerspective(
-            rgb, matrix, size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
+        window = nm.u8(
+            cv2.warpPerspective(
+                rgb, matrix, size, flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
+            )
         )
-        return nm.u8(window)
+        if shape is not None:
+            outline = np.asarray(shape, np.float64).reshape(-1, 2) - np.array([left, top])
+            _paper_outside(window, outline)
+        return window
     if abs(angle) < 0.05:
         return np.ascontiguousarray(rgb[top:bottom, left:right])
     height, width = rgb.shape[:2]
@@ -117,16 +154,32 @@ def crop_region(
     return nm.u8(window)
 
 
+def _paper_outside(window: NDArray[np.uint8], outline: NDArray[np.float64]) -> None:
+    """Paint ``window`` (in place) outside ``outline`` in its paper's colour: those
+    pixels are the neighbouring entry's, in its file."""
+    inside = np.zeros(window.shape[:2], np.uint8)
+    points = np.round(outline * 16).astype(np.int32).reshape(-1, 1, 2)
+    cv2.fillPoly(inside, [points], 1, lineType=cv2.LINE_8, shift=4)
+    paper = np.median(window[::4, ::4].reshape(-1, window.shape[2]), axis=0)
+    window[inside == 0] = np.round(paper).astype(np.uint8)
+
+
 def region_polygon(
-    box: Box, warp: Sequence[float] | None, bend: Sequence[float] | None = None
+    box: Box,
+    warp: Sequence[float] | None,
+    bend: Sequence[float] | None = None,
+    shape: Sequence[float] | None = None,
 ) -> NDArray[np.float64]:
     """The region's outline (TL, TR, BR, BL) in capture pixels; with a dewarped page's
-    ``bend`` grid, the points along its bent edges, clockwise from the top left.
+    ``bend`` grid, the points along its bent edges, clockwise from the top left; with a
+    ``shape`` (edges stepped round the writing), its points.
 
     Without ``bend`` on a dewarped page, the outline is in the straight capture
     (where the page's other outlines are compared)."""
     if warp is not None and bend is not None:
         return dw.grid_outline(bend)
+    if warp is not None and shape is not None:
+        return geo.apply(geo.invert(tuple(warp)), np.asarray(shape, np.float64).reshape(-1, 2))
     left, top, right, bottom = box
     corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float64)
     if warp is None:

@@ -170,7 +170,7 @@ def segment(
         flags.add(OUTLINE_FLAG)
     if norm.orientation_uncertain:
         flags.add(ORIENTATION_FLAG)
-    polygons = [(r.page_side, region_polygon(r.box, r.warp)) for r in regions]
+    polygons = [(r.page_side, region_polygon(r.box, r.warp, shape=r.shape)) for r in regions]
     blank_columns = [page.columns[side] for side in page.blank]
     accounting = out.account_page(norm, polygons, work_dpi, gutter, blank_columns)
     if accounting.flagged_share > out.FLAG_SHARE:
@@ -198,7 +198,7 @@ def _bent(region: ProposedRegion, bend: dw.Bend, dpi: int) -> ProposedRegion:
     if region.warp is None:
         return region
     grid = dw.region_grid(region.box, region.warp, bend, dpi * dw.GRID_IN)
-    return replace(region, bend=grid)
+    return replace(region, bend=grid, shape=None)
 
 
 def normalised(
