@@ -179,7 +179,7 @@ def measure_page(page: RenderedPage, budget: int, ocr_every: int, number: int = 
         )  # fmt: skip
         if matched:
             region = found.regions[index]
-            quad = region_polygon(region.box, region.warp, region.bend)
+            quad = region_polygon(region.box, region.warp, region.bend, region.shape)
             clean = check_cut(quad, polygons[index], others, size).clean
             ink_crop = warp_mask(ink, region.box, region.warp, region.bend)
             seal_crop = warp_mask(seal, region.box, region.warp, region.bend)

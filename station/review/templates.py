@@ -30,7 +30,9 @@ def teach(
     outlines = [
         (
             region.page_side,
-            np.asarray(region_polygon(region.box, region.warp, region.bend), np.float64),
+            np.asarray(
+                region_polygon(region.box, region.warp, region.bend, region.shape), np.float64
+            ),
         )
         for entry in entries
         for region in entry.regions
