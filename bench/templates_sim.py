@@ -44,8 +44,8 @@ def clean(page: RenderedPage, found: Segmentation) -> int:
         return 0
     return sum(
         check_cut(
-            region_polygon(r.box, r.warp, r.bend, r.shape), polygons[i], polygons[:i] + polygons[i + 1 :],
-            page.image.size,
+            region_polygon(r.box, r.warp, r.bend, r.shape), polygons[i],
+            polygons[:i] + polygons[i + 1 :], page.image.size,
         ).clean
         for i, r in enumerate(found.regions)
     )  # fmt: skip
