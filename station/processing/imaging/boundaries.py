@@ -19,7 +19,13 @@ along the edge found that holds both lines:
    on ``rep_randomset1_0073_L-0``): it belongs to the entry above, since the lower
    line's mark starts the next entry, so the boundary goes in the gap under it. A
    rule under one column (an act closed inside its names column) is thinner than a
-   line of writing and is no such line.
+   line of writing and is no such line;
+5. and where that straight row still crosses writing (a cell written higher or lower
+   than its row, a capital or a descender reaching past the other line's), the
+   boundary steps round it: the least-ink path across the table between the two
+   lines' bodies, held near the row, one node per 0.02 inch (:func:`_paths`, every
+   boundary of the page in one pass). The region's outline then follows the path
+   (:func:`station.processing.imaging.regions.keyed_regions`).
 
 A blank line between two entries is crossed the same way: the boundary falls in the
 middle of the blank, where the people who drew the ground truth put it. Every edge runs
@@ -99,7 +105,7 @@ def refine(
     for index, band in enumerate(bands):
         if band.top_between is None:
             continue
-        measured = _boundary(rgb, (back, bend), found, band, work_scale, dpi)
+        measured = _boundary(rgb, (back, bend), found, band, (work_scale, dpi), step)
         if measured is None:
             continue
         top, detour = measured
@@ -202,14 +208,16 @@ def _boundary(
     back: tuple[geo.Matrix, Bend | None],
     found: KeyedEntries,
     band: Band,
-    work_scale: float,
-    dpi: float,
+    scales: tuple[float, float],
+    step: int,
 ) -> tuple[float, _Detour | None] | None:
     """The row (normalised frame, at the table's centre column) of the boundary
     between the lines ``band.top_between`` names and what a path round the writing
-    is found from (None: it stays straight); None when the lines are too close to
-    tell apart."""
+    is found from (None: it stays straight; ``step``: capture columns per node of
+    it); None when the lines are too close to tell apart. ``scales``: normalised
+    pixels per capture pixel, and the capture's dpi."""
     assert band.top_between is not None
+    work_scale, dpi = scales
     upper, lower = band.top_between
     reach = BODY_REACH * found.pitch
     if lower - upper < 2 * reach:
@@ -237,7 +245,6 @@ def _boundary(
         return float(rows[between][gap].mean()), None
     good = rows[between][near]
     chosen = float(good[np.argmin(np.abs(good - middle))])
-    step = max(1, round(SEAM_STEP_IN * dpi))
     return chosen, _Detour.of(dark, rows, between, chosen, found.pitch, step)
 
 
