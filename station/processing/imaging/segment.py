@@ -75,6 +75,11 @@ log = logging.getLogger(__name__)
 OUTER_MARGIN_MM = 1.5  # paper kept beyond the table frame
 HEADING_SHARE = 0.08  # a first band shorter than this share of the frame: column headings
 MIN_CONFIDENCE = 0.6
+LOW_CONFIDENCE_FLAG = "low_confidence"
+#: A page of several entries that gives none is read again as if captured at this
+#: share of its stated resolution (see :func:`segment`). Measured on the tuning images
+#: resized to 0.7 and 0.6 of their resolution with the tag kept (bench/real_variations.py).
+LOWER_DPI = 2 / 3
 #: The paper's outline cut ink and was widened to hold it (see ``normalise.check_outline``).
 OUTLINE_FLAG = "page_outline_uncertain"
 #: No rules between the entries: they were cut at their start marks, which an operator
@@ -133,7 +138,35 @@ def segment(
     template: tp.BookTemplate | None = None,
 ) -> Segmentation:
     """Propose entry regions on ``rgb`` (H x W x 3) according to ``profile``, and to
-    the book's ``template`` when the page registers to it."""
+    the book's ``template`` when the page registers to it.
+
+    A page of several entries that gives none (the whole page for review) is read once
+    more as if its resolution were :data:`LOWER_DPI` of ``dpi``: a capture resized
+    after its resolution was written (a phone's photo scaled down, a tag copied from
+    another scan) shows its letters and thin rules smaller than every level expects,
+    and the numbers' column bounded by thin rules is not found. That reading is kept
+    only when it finds the entries.
+    """
+    found = _segment_at(rgb, dpi, profile, template)
+    if LOW_CONFIDENCE_FLAG not in found.flags or profile.entries_max <= 1:
+        return found
+    lower = round(dpi * LOWER_DPI)
+    again = _segment_at(rgb, lower, profile, template)
+    if LOW_CONFIDENCE_FLAG in again.flags:
+        return found
+    log.info(
+        "no entries at %d dpi; %d found reading the page at %d dpi", dpi, len(again.regions), lower
+    )
+    return again
+
+
+def _segment_at(
+    rgb: NDArray[np.uint8],
+    dpi: int,
+    profile: LayoutProfile,
+    template: tp.BookTemplate | None,
+) -> Segmentation:
+    """:func:`segment`, the page read at ``dpi``."""
     norm, ink, frames, gutter, gutter_sure = normalised(rgb, dpi, profile)
     work_dpi = dpi * norm.work_scale
     fold = None if gutter is None else (gutter, max(1, round(work_dpi * FOLD_HALF_IN)))
@@ -165,7 +198,7 @@ def segment(
             flags.add(BELOW_FLAG)
         regions += found
     if not regions or any(r.confidence < MIN_CONFIDENCE for r in regions):
-        flags.add("low_confidence")
+        flags.add(LOW_CONFIDENCE_FLAG)
     if norm.outline_uncertain:
         flags.add(OUTLINE_FLAG)
     if norm.orientation_uncertain:
