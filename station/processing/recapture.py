@@ -31,7 +31,7 @@ from station.core.models import (
 )
 from station.processing.imaging.load import Decoded
 from station.processing.imaging.segment import Segmentation
-from station.processing.page import source_polygon
+from station.processing.page import make_region
 from station.store import Store
 
 log = logging.getLogger(__name__)
@@ -76,20 +76,9 @@ def take_over(
         entry = store.find_entry_by_source(book.ref.key, source_key)
         if entry is None:
             side = proposed.page_side
-            region = Region(
-                capture_id=capture.id,
-                box=proposed.box,
-                page_side=side,
+            region = dataclasses.replace(
+                make_region(capture.id, proposed, found.angle, 0, source),
                 page_number=old.page_numbers[side] if side < len(old.page_numbers) else None,
-                confidence=proposed.confidence,
-                angle=found.angle,
-                warp=None if proposed.warp is None else list(proposed.warp),
-                source_polygon=source_polygon(
-                    proposed.box, proposed.warp, source, proposed.bend, proposed.shape
-                ),
-                source_orientation=source.orientation,
-                bend=None if proposed.bend is None else list(proposed.bend),
-                shape=None if proposed.shape is None else list(proposed.shape),
             )
             entry = _heir(heirs, index, region, found, source_key, capture, next_number)
             store.save_entry(entry)

@@ -192,12 +192,10 @@ def _slabs(ring: NDArray[np.float64]) -> list[NDArray[np.float64]] | None:
     # Each slab's left side just right of its stop, its right side just left of the
     # next: where an edge runs straight across the axis, both its ends count.
     starts, ends = stops[:-1], stops[1:]
-    left_one, right_one = (
-        _chain_at(along[one], across[one], x, after) for x, after in ((starts, True), (ends, False))
-    )
-    left_two, right_two = (
-        _chain_at(along[two], across[two], x, after) for x, after in ((starts, True), (ends, False))
-    )
+    left_one = _chain_at(along[one], across[one], starts, after=True)
+    right_one = _chain_at(along[one], across[one], ends, after=False)
+    left_two = _chain_at(along[two], across[two], starts, after=True)
+    right_two = _chain_at(along[two], across[two], ends, after=False)
     pieces = []
     for k in range(stops.size - 1):
         a, b = starts[k], ends[k]

@@ -126,8 +126,8 @@ def crop_region(
     frame; only the box's pixels are computed, and with ``shape`` (the outline in that
     frame) only those inside it are kept: the rest are painted paper. With ``bend``
     too (a dewarped page's grid across the box), the pixels are read along the bent
-    lines. Without a warp,
-    the legacy form: deskew by ``angle`` about the capture's centre, then crop ``box``.
+    lines. Without a warp, the legacy form: deskew by ``angle`` about the capture's
+    centre, then crop ``box``.
     """
     left, top, right, bottom = box
     size = (max(1, right - left), max(1, bottom - top))
