@@ -31,15 +31,32 @@ def _page(lines: list[tuple[int, float, int]]) -> np.ndarray:
     return page
 
 
-def _refined(page: np.ndarray, upper: float, lower: float) -> float:
-    """The boundary refine puts between working rows ``upper`` and ``lower``."""
+def _inked(lines: tuple[list[tuple[str, tuple[int, int], float]], ...]) -> list[np.ndarray]:
+    """The ink of each group of (text, origin, font scale) as a mask."""
+    layers = []
+    for texts in lines:
+        layer = np.zeros((900, 1500), np.uint8)
+        for text, origin, size in texts:
+            cv2.putText(layer, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, 255, 3)
+        layers.append(layer > 0)
+    return layers
+
+
+def _refined_bands(page: np.ndarray, upper: float, lower: float) -> KeyedEntries:
+    """Two entries whose boundary lies between working rows ``upper`` and ``lower``,
+    refined on ``page``."""
     first = Band(0.0, (upper + lower) / 2)
     second = Band((upper + lower) / 2, 290.0, top_between=(upper, lower))
     found = KeyedEntries([first, second], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0)
-    back = geo.scale(1 / SCALE)
-    refined = boundaries.refine(page, back, found, SCALE, DPI)
+    refined = boundaries.refine(page, geo.scale(1 / SCALE), found, SCALE, DPI)
     assert refined.bands[0].bottom == refined.bands[1].top
-    return refined.bands[1].top / SCALE  # capture rows
+    assert refined.bands[0].bottom_path == refined.bands[1].top_path
+    return refined
+
+
+def _refined(page: np.ndarray, upper: float, lower: float) -> float:
+    """The boundary refine puts between working rows ``upper`` and ``lower``."""
+    return _refined_bands(page, upper, lower).bands[1].top / SCALE  # capture rows
 
 
 def _body(baseline: int, size: float) -> tuple[float, float]:
@@ -99,25 +116,15 @@ def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
         [("Le Van Nam", (40, 360), 1.0), ("khai sinh", (600, 360), 1.0),
          ("HUONG", (1000, 352), 2.0)],
     )  # fmt: skip
-    layers = []
-    for texts in lines:
-        layer = np.zeros((900, 1500), np.uint8)
-        for text, origin, size in texts:
-            cv2.putText(layer, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, 255, 3)
-        layers.append(layer > 0)
-    upper_ink, lower_ink = layers
+    upper_ink, lower_ink = _inked(lines)
     capitals = np.nonzero(lower_ink.any(axis=1))[0].min()
     descenders = np.nonzero(upper_ink.any(axis=1))[0].max()
     assert capitals < descenders  # no straight row between them
     page = np.full((900, 1500, 3), 245, np.uint8)
     page[upper_ink | lower_ink] = 40
-    upper, lower = 290 * SCALE, 350 * SCALE
-    first = Band(0.0, (upper + lower) / 2)
-    second = Band((upper + lower) / 2, 290.0, top_between=(upper, lower))
-    found = KeyedEntries([first, second], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0)
-    refined = boundaries.refine(page, geo.scale(1 / SCALE), found, SCALE, DPI)
+    refined = _refined_bands(page, 290 * SCALE, 350 * SCALE)
     path = refined.bands[1].top_path
-    assert path is not None and refined.bands[0].bottom_path == path
+    assert path is not None
     xs = np.array([x for x, _ in path]) / SCALE
     rows = (refined.bands[1].top + np.array([off for _, off in path])) / SCALE
     for x in range(30, 1470):  # each column's ink on its line's side, within a pixel
@@ -126,6 +133,35 @@ def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
         assert not lower_ink[: int(np.ceil(row)), x].any(), (x, row)
     straight = refined.bands[1].top / SCALE
     assert all(abs(np.interp(x, xs, rows) - straight) < 1.5 for x in (1300, 1400))
+
+
+def test_a_continuation_row_cramped_against_the_next_line_stays_with_the_entry_above() -> None:
+    # The entry above ends with a continuation row in small script squeezed in over the
+    # next entry's line (rep_randomset2_2674_L-1 has a dozen): its descenders reach
+    # the row where the next line's capitals start, so the ink between the two never
+    # thins to paper and the working copy merged it into the next line. It is still a
+    # line of its own: the boundary goes under it (stepping round the descenders),
+    # not through it.
+    lines = (
+        [("Nguyen Thi Huong quy gap Tran Van Binh lam", (40, 300), 1.0),
+         ("gia quy phong lang gay", (700, 350), 0.8)],
+        [("HOANG THI LY KHAI TAI DONG", (40, 376), 1.0)],
+    )  # fmt: skip
+    upper_ink, lower_ink = _inked(lines)
+    capitals = np.nonzero(lower_ink.any(axis=1))[0].min()
+    descenders = np.nonzero(upper_ink.any(axis=1))[0].max()
+    assert capitals <= descenders  # no straight row between them
+    page = np.full((900, 1500, 3), 245, np.uint8)
+    page[upper_ink | lower_ink] = 40
+    refined = _refined_bands(page, 290 * SCALE, 366 * SCALE)
+    path = refined.bands[1].top_path
+    assert path is not None
+    xs = np.array([x for x, _ in path]) / SCALE
+    rows = (refined.bands[1].top + np.array([off for _, off in path])) / SCALE
+    for x in range(30, 1470):  # each column's ink on its entry's side
+        row = float(np.interp(x, xs, rows))
+        assert not upper_ink[int(np.floor(row)) + 1 :, x].any(), (x, row)
+        assert not lower_ink[: int(np.ceil(row)), x].any(), (x, row)
 
 
 def test_a_boundary_in_clear_paper_stays_straight() -> None:
