@@ -89,10 +89,19 @@ class ViewFrame:
 
     def box_of(self, region: Region, capture_size: tuple[int, int]) -> Box:
         """The region's bounding box in the view, clamped to it."""
-        outline = geo.apply(self.array, region_outline(region, capture_size))
+        outline = geo.apply(self.array, region_outline(region, capture_size, exact=True))
         left, top = np.floor(outline.min(axis=0))
         right, bottom = np.ceil(outline.max(axis=0))
         return self.clamp((int(left), int(top), int(right), int(bottom)))
+
+    def outline_of(self, region: Region, capture_size: tuple[int, int]) -> list[list[float]] | None:
+        """The region's outline in the view (0.1 px, clockwise from the top left) when
+        its edges step round the writing or follow a bent page; None when its four
+        corners are all there is to it (the screen draws its box)."""
+        if region.shape is None and region.bend is None:
+            return None
+        outline = geo.apply(self.array, region_outline(region, capture_size, exact=True))
+        return [[round(float(x), 1), round(float(y), 1)] for x, y in outline]
 
     def clamp(self, box: Sequence[int]) -> Box:
         """``box`` limited to the view."""
@@ -124,9 +133,15 @@ class ViewFrame:
         )
 
 
-def region_outline(region: Region, capture_size: tuple[int, int]) -> NDArray[np.float64]:
-    """The region's corners (TL, TR, BR, BL) in capture pixels, whatever its frame."""
+def region_outline(
+    region: Region, capture_size: tuple[int, int], exact: bool = False
+) -> NDArray[np.float64]:
+    """The region's corners (TL, TR, BR, BL) in capture pixels, whatever its frame;
+    ``exact``: its whole outline, along its stepped or bent edges where it has them
+    (what its file holds), clockwise from the top left."""
     if region.warp is not None or abs(region.angle) < 0.05:
+        if exact:
+            return region_polygon(region.box, region.warp, region.bend, region.shape)
         return region_polygon(region.box, region.warp)
     # The legacy form: the box is in the capture deskewed by ``angle`` about its centre.
     width, height = capture_size

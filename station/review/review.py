@@ -93,6 +93,9 @@ class EntryView:
     page_number: int | None = None
     file: str | None = None  # published file, relative to the published folder
     version: int | None = None
+    #: [[x, y], ...] in view pixels when the cut steps round the writing or follows a
+    #: bent page (the box is its bounds); None: the box is the cut.
+    outline: list[list[float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -448,6 +451,7 @@ class Review:
         for entry in self._live(page):
             region = next((r for r in entry.regions if r.capture_id == capture.id), None)
             box = None if region is None else list(frame.box_of(region, size))
+            outline = None if region is None else frame.outline_of(region, size)
             entries.append(
                 EntryView(
                     entry_id=entry.id,
@@ -459,6 +463,7 @@ class Review:
                     page_number=region.page_number if region else None,
                     file=entry.current.file if entry.current else None,
                     version=entry.current.version if entry.current else None,
+                    outline=outline,
                 )
             )
         entries.sort(key=_reading_order)

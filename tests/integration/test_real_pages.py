@@ -42,8 +42,9 @@ from station.processing.imaging.truthscore import ImageScore, Truth, ink_mask, s
 from station.processing.page import REVIEW_FLAGS
 from station.store.xmp import read_metadata
 from tests.support.commands import RunStation
+from tests.support.real_pages import REAL_PAGES
 
-PAGES = Path(__file__).resolve().parents[2].parent / "shared" / "real-pages"
+PAGES = REAL_PAGES
 IMAGE = "rep_dufour1_07645_L-0.jpg"  # the smallest: 2080 x 2944 greyscale microfilm
 LIMIT = 100_000  # bytes; 1 KB = 1000 bytes, so a file passes whichever way one counts
 

@@ -14,12 +14,14 @@ from PIL import Image
 
 from station.app.station import Station
 from station.app.touch import TouchApi
+from station.capture.drivers.base import CapturedImage
 from station.core.errors import NotFoundError, StationError, UsageError
 from station.core.models import BookRef, EntryStatus, FeedEvent, FeedKind
 from station.processing.imaging.segment import region_polygon
 from station.store import reindex
 from station.store.names import is_version_path
 from station.store.xmp import read_metadata
+from tests.support.real_pages import REAL_PAGES
 from tests.support.stations import (
     capture,
     cuts_of,
@@ -352,3 +354,32 @@ def test_interrupted_withdrawals_and_renames_are_finished_at_open(
         assert not (published / first.current_file).exists()
         assert (published / moved.current_file).is_file()
         assert not again.store.recover().changed  # nothing left to do
+
+
+@pytest.mark.skipif(
+    not (REAL_PAGES / "rep_dufour1_07645_L-0.jpg").is_file(),
+    reason=f"real pages not found at {REAL_PAGES} (a folder 'shared' beside the repository)",
+)
+def test_cuts_that_step_round_the_writing_are_shown_as_they_are(station: Station) -> None:
+    # A real register page (openly licensed; SOURCES.md in that folder): its entries'
+    # boundaries step round the writing, so a box would show a neighbour's letters as
+    # in the entry's file. The view carries each stepped cut's outline; the box is its
+    # bounds, the line the screen moves.
+    station.open_book(BookRef.parse("KS/1851/01"), profile="stacked")
+    data = (REAL_PAGES / "rep_dufour1_07645_L-0.jpg").read_bytes()
+    job = station.deliver(
+        CapturedImage(dpi=200, source="test", device="t:0", encoded=data, format="JPEG")
+    )
+    assert station.wait_idle(120)
+    view = TouchApi(station).page_view("KS-1851-01", job.capture.id)
+    assert len(view.entries) == 7
+    stepped = [e for e in view.entries if e.outline is not None]
+    assert stepped, "no cut of this page steps round its writing"
+    for entry in stepped:
+        assert entry.box is not None and len(entry.outline or []) > 4
+        points = np.clip(np.asarray(entry.outline), 0, [view.width, view.height])
+        bounds = [*np.floor(points.min(axis=0)), *np.ceil(points.max(axis=0))]
+        assert [int(v) for v in bounds] == entry.box
+    assert view.to_dict()["entries"][0]["outline"] == view.entries[0].outline
+    plain = [e for e in view.entries if e.outline is None]
+    assert all(e.box is not None for e in plain)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -36,8 +35,9 @@ from station.processing.imaging.segment import (
     segment,
 )
 from station.processing.page import cut_entry, make_region
+from tests.support.real_pages import REAL_PAGES
 
-PAGES = Path(__file__).resolve().parents[2].parent / "shared" / "real-pages"
+PAGES = REAL_PAGES
 CURVED = "dewarp_boston_cooking_a"  # a tuning image (its facing page _b is held out)
 #: A cut edge this close to a true edge (median, pixels at 300 dpi) is measured against it.
 MATCH_PX = 90

@@ -30,7 +30,10 @@
       entries = (view.entries || []).filter(function (entry) { return !!entry.box; }).map(function (entry) {
         return {
           id: entry.entry_id, box: entry.box.slice(), number: String(entry.number),
-          flags: (entry.flags || []).slice(), status: entry.status
+          flags: (entry.flags || []).slice(), status: entry.status,
+          /* A cut that steps round the writing (or follows a bent page) is drawn as
+           * it is, until one of its lines is moved: it is then the box drawn. */
+          outline: entry.outline || null, cutBox: entry.box.slice()
         };
       });
       dirty = false;
@@ -48,14 +51,12 @@
       if (!k) { return; }
       entries.forEach(function (entry, index) {
         var b = entry.box;
-        var rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-        rect.setAttribute("x", b[0]); rect.setAttribute("y", b[1]);
-        rect.setAttribute("width", b[2] - b[0]); rect.setAttribute("height", b[3] - b[1]);
+        var cut = shapeOf(entry);
         var classes = [];
         if (index === selected) { classes.push("selected"); }
         if (S.needsAttention(page, entry.flags)) { classes.push("flagged"); }
-        rect.setAttribute("class", classes.join(" "));
-        svg.appendChild(rect);
+        cut.setAttribute("class", classes.join(" "));
+        svg.appendChild(cut);
         var label = S.el("button", {
           type: "button", className: "label" + (index === selected ? " selected" : ""),
           "data-entry": String(index), "aria-label": S.t("review_entry") + " " + entry.number,
@@ -72,6 +73,20 @@
     }
 
     function add(node) { frame.appendChild(node); overlay.push(node); }
+
+    function shapeOf(entry) {
+      var b = entry.box, c = entry.cutBox, node;
+      var kept = c && b[0] === c[0] && b[1] === c[1] && b[2] === c[2] && b[3] === c[3];
+      if (entry.outline && kept) {
+        node = document.createElementNS("http://www.w3.org/2000/svg", "polygon");
+        node.setAttribute("points", entry.outline.map(function (p) { return p[0] + "," + p[1]; }).join(" "));
+        return node;
+      }
+      node = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+      node.setAttribute("x", b[0]); node.setAttribute("y", b[1]);
+      node.setAttribute("width", b[2] - b[0]); node.setAttribute("height", b[3] - b[1]);
+      return node;
+    }
 
     /* Edges of every box, merged where two boxes share one (a cut line). Outer edges
      * are offered for the selected box only, so the page stays readable. */
@@ -190,10 +205,11 @@
     }
 
     function drawBoxesOnly() {
-      Array.prototype.forEach.call(svg.querySelectorAll("rect"), function (rect, index) {
-        var b = entries[index].box;
-        rect.setAttribute("x", b[0]); rect.setAttribute("y", b[1]);
-        rect.setAttribute("width", b[2] - b[0]); rect.setAttribute("height", b[3] - b[1]);
+      /* One shape per entry, in order; a stepped cut whose line moves becomes its box. */
+      Array.prototype.slice.call(svg.children).forEach(function (node, index) {
+        var fresh = shapeOf(entries[index]);
+        fresh.setAttribute("class", node.getAttribute("class") || "");
+        svg.replaceChild(fresh, node);
       });
     }
 
