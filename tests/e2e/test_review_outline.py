@@ -24,16 +24,11 @@ from tests.e2e.test_touch_ui import CUT_KNOB, touch_drag
 from tests.support.real_pages import REAL_PAGES
 from tests.support.screens import SMALL, Shots, new_context
 from tests.support.server import start_server
-from tests.support.touch import Touch
+from tests.support.touch import NEW_PAGE, Touch
 
 IMAGE = REAL_PAGES / "rep_dufour1_07645_L-0.jpg"
 ADMIN_PIN = "2580"
 OPERATOR_PIN = "1357"
-#: The main screen shows a page other than ``before`` and no capture runs.
-NEW_PAGE = """(before) => {
-    const s = document.getElementById("scan").dataset;
-    return s.lastPage && s.lastPage !== before && s.captureRunning === "false";
-}"""
 #: Each entry's shape on the review screen: its tag and its number of points.
 SHAPES = """() => Array.from(document.querySelectorAll("svg.cuts > *")).map(
     n => [n.tagName, n.tagName === "polygon" ? n.points.numberOfItems : 4])"""

@@ -22,15 +22,10 @@ from station.core import messages
 from tests.support.sane_backend import write_sane_config
 from tests.support.screens import SMALL, Shots, new_context
 from tests.support.server import start_server
-from tests.support.touch import Touch
+from tests.support.touch import NEW_PAGE, Touch
 
 ADMIN_PIN = "2580"
 OPERATOR_PIN = "1357"
-#: The main screen shows a page other than ``before`` and no capture runs.
-NEW_PAGE = """(before) => {
-    const s = document.getElementById("scan").dataset;
-    return s.lastPage && s.lastPage !== before && s.captureRunning === "false";
-}"""
 #: What the touch screen's own script sends to look for the device again.
 CHECK_DEVICE = """async () => {
     const answer = await fetch("/device/connect", {method: "POST", headers: {

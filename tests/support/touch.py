@@ -15,6 +15,11 @@ from tests.support.screens import Shots
 
 #: What a screen's script sets once it has drawn itself.
 READY = "document.body.dataset.ready === '1'"
+#: The main screen shows a page other than ``before`` and no capture runs.
+NEW_PAGE = """(before) => {
+    const s = document.getElementById("scan").dataset;
+    return s.lastPage && s.lastPage !== before && s.captureRunning === "false";
+}"""
 #: An image that has arrived and decoded.
 LOADED = "(selector) => (document.querySelector(selector) || {}).naturalWidth > 0"
 #: The passing notice hidden (it goes by itself after a few seconds), nothing focused.

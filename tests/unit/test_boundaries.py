@@ -54,6 +54,22 @@ def _refined_bands(page: np.ndarray, upper: float, lower: float) -> KeyedEntries
     return refined
 
 
+def _path_keeping_ink_apart(
+    refined: KeyedEntries, upper_ink: np.ndarray, lower_ink: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check that the stepped boundary between the two bands keeps each column's ink on
+    its own side, within a pixel; its nodes' columns and rows (capture pixels)."""
+    path = refined.bands[1].top_path
+    assert path is not None
+    xs = np.array([x for x, _ in path]) / SCALE
+    rows = (refined.bands[1].top + np.array([off for _, off in path])) / SCALE
+    for x in range(30, 1470):
+        row = float(np.interp(x, xs, rows))
+        assert not upper_ink[int(np.floor(row)) + 1 :, x].any(), (x, row)
+        assert not lower_ink[: int(np.ceil(row)), x].any(), (x, row)
+    return xs, rows
+
+
 def _refined(page: np.ndarray, upper: float, lower: float) -> float:
     """The boundary refine puts between working rows ``upper`` and ``lower``."""
     return _refined_bands(page, upper, lower).bands[1].top / SCALE  # capture rows
@@ -123,14 +139,7 @@ def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
     page = np.full((900, 1500, 3), 245, np.uint8)
     page[upper_ink | lower_ink] = 40
     refined = _refined_bands(page, 290 * SCALE, 350 * SCALE)
-    path = refined.bands[1].top_path
-    assert path is not None
-    xs = np.array([x for x, _ in path]) / SCALE
-    rows = (refined.bands[1].top + np.array([off for _, off in path])) / SCALE
-    for x in range(30, 1470):  # each column's ink on its line's side, within a pixel
-        row = float(np.interp(x, xs, rows))
-        assert not upper_ink[int(np.floor(row)) + 1 :, x].any(), (x, row)
-        assert not lower_ink[: int(np.ceil(row)), x].any(), (x, row)
+    xs, rows = _path_keeping_ink_apart(refined, upper_ink, lower_ink)
     straight = refined.bands[1].top / SCALE
     assert all(abs(np.interp(x, xs, rows) - straight) < 1.5 for x in (1300, 1400))
 
@@ -153,15 +162,7 @@ def test_a_continuation_row_cramped_against_the_next_line_stays_with_the_entry_a
     assert capitals <= descenders  # no straight row between them
     page = np.full((900, 1500, 3), 245, np.uint8)
     page[upper_ink | lower_ink] = 40
-    refined = _refined_bands(page, 290 * SCALE, 366 * SCALE)
-    path = refined.bands[1].top_path
-    assert path is not None
-    xs = np.array([x for x, _ in path]) / SCALE
-    rows = (refined.bands[1].top + np.array([off for _, off in path])) / SCALE
-    for x in range(30, 1470):  # each column's ink on its entry's side
-        row = float(np.interp(x, xs, rows))
-        assert not upper_ink[int(np.floor(row)) + 1 :, x].any(), (x, row)
-        assert not lower_ink[: int(np.ceil(row)), x].any(), (x, row)
+    _path_keeping_ink_apart(_refined_bands(page, 290 * SCALE, 366 * SCALE), upper_ink, lower_ink)
 
 
 def test_a_boundary_in_clear_paper_stays_straight() -> None:
