@@ -20,11 +20,10 @@ pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 
 from playwright.sync_api import Browser
 
-from tests.e2e.test_touch_ui import CUT_KNOB, touch_drag
 from tests.support.real_pages import REAL_PAGES
 from tests.support.screens import SMALL, Shots, new_context
 from tests.support.server import start_server
-from tests.support.touch import NEW_PAGE, Touch
+from tests.support.touch import CUT_KNOB, NEW_PAGE, Touch, touch_drag
 
 IMAGE = REAL_PAGES / "rep_dufour1_07645_L-0.jpg"
 ADMIN_PIN = "2580"

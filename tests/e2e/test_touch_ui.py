@@ -25,7 +25,7 @@ pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 from playwright.sync_api import Browser, CDPSession, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.support.touch import Touch
+from tests.support.touch import CUT_KNOB, Touch, touch_drag
 
 #: Fetches a path in the page, so with its session, and answers the JSON as text.
 FETCH_JSON = """async (path) => {
@@ -52,13 +52,6 @@ NEW_PAGE_ACCEPTED = """(before) => {
     const s = document.getElementById("scan").dataset;
     return s.lastPage && s.lastPage !== before && s.captureRunning === "false"
         && s.lastStatus === "accepted";
-}"""
-#: The middle of the first cut line's knob, once it is drawn.
-CUT_KNOB = """() => {
-    const knob = document.querySelector(".handle.cut.h > i");
-    if (!knob) { return null; }
-    const box = knob.getBoundingClientRect();
-    return box.width ? {x: box.left + box.width / 2, y: box.top + box.height / 2} : null;
 }"""
 #: A 40-character name, as long as common Vietnamese names get: it must wrap in its
 #: button, never spill over a neighbour's (every screenshot checks for overflow).
@@ -198,17 +191,6 @@ def review_last_page(ui: Touch, cdp: CDPSession, numbers: list[str]) -> tuple[bo
     assert "torn" in after["entries"][0]["flags"]
     moved = after["entries"][0]["box"][3] != first_bottom and moved_to != first_bottom
     return moved, renumbered
-
-
-def touch_drag(cdp: CDPSession, x0: float, y0: float, x1: float, y1: float) -> None:
-    """A finger put down, moved in steps and lifted (real touch events, not a mouse)."""
-    start = {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
-    cdp.send("Input.dispatchTouchEvent", start)
-    steps = 5
-    for step in range(1, steps + 1):
-        point = {"x": x0 + (x1 - x0) * step / steps, "y": y0 + (y1 - y0) * step / steps}
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
 def check_published(ui: Touch, server: Server, numbers: list[str], renumbered: str) -> None:

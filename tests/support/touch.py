@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import CDPSession, Page
 
 from tests.support.screens import Shots
 
@@ -19,6 +19,13 @@ READY = "document.body.dataset.ready === '1'"
 NEW_PAGE = """(before) => {
     const s = document.getElementById("scan").dataset;
     return s.lastPage && s.lastPage !== before && s.captureRunning === "false";
+}"""
+#: The middle of the first cut line's knob, once it is drawn.
+CUT_KNOB = """() => {
+    const knob = document.querySelector(".handle.cut.h > i");
+    if (!knob) { return null; }
+    const box = knob.getBoundingClientRect();
+    return box.width ? {x: box.left + box.width / 2, y: box.top + box.height / 2} : null;
 }"""
 #: An image that has arrived and decoded.
 LOADED = "(selector) => (document.querySelector(selector) || {}).naturalWidth > 0"
@@ -277,3 +284,14 @@ class Touch:
         assert not refused.count(), refused.inner_text()
         assert self.page.url.endswith("/scan")
         self.ready()
+
+
+def touch_drag(cdp: CDPSession, x0: float, y0: float, x1: float, y1: float) -> None:
+    """A finger put down, moved in steps and lifted (real touch events, not a mouse)."""
+    start = {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]}
+    cdp.send("Input.dispatchTouchEvent", start)
+    steps = 5
+    for step in range(1, steps + 1):
+        point = {"x": x0 + (x1 - x0) * step / steps, "y": y0 + (y1 - y0) * step / steps}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
