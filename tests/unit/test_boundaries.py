@@ -144,6 +144,25 @@ def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
     assert all(abs(np.interp(x, xs, rows) - straight) < 1.5 for x in (1300, 1400))
 
 
+def test_a_boundary_steps_round_a_thin_stroke_rather_than_through_it() -> None:
+    # A number's first stroke, one pixel wide, rises from the lower line to well above
+    # where the straight boundary lies, in a column where the line above has no ink
+    # (rep_randomset2_2674_L-1: the "2" of "620"). Crossing it cut the number's top into
+    # the entry above: the path goes round it, however thin it is.
+    upper_ink, lower_ink = _inked(
+        ([("Nguyen Thi Huong quy gap", (40, 300), 1.0)], [("LE VAN NAM KHAI", (40, 360), 1.0)])
+    )
+    stroke = np.zeros_like(lower_ink, np.uint8)
+    cv2.line(stroke, (1000, 360), (1000, 305), 255, 1)
+    lower_ink = lower_ink | (stroke > 0)
+    assert not upper_ink[:, 900:1100].any()  # room above the stroke's top
+    page = np.full((900, 1500, 3), 245, np.uint8)
+    page[upper_ink | lower_ink] = 40
+    refined = _refined_bands(page, 290 * SCALE, 350 * SCALE)
+    assert refined.bands[1].top / SCALE > 305  # a straight boundary would cross it
+    _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+
+
 def test_a_continuation_row_cramped_against_the_next_line_stays_with_the_entry_above() -> None:
     # The entry above ends with a continuation row in small script squeezed in over the
     # next entry's line (rep_randomset2_2674_L-1 has a dozen): its descenders reach
