@@ -43,9 +43,11 @@ def draw(
     numbers: bool = True,
     rules: int = 30,
     continued: int = 0,
+    heading: bool = False,
 ) -> Drawn:
     """A ruled table of entries of the given row counts, numbers in the first column;
-    ``continued`` rows of an entry begun on the previous page come first."""
+    ``continued`` rows of an entry begun on the previous page come first, under a
+    month heading in large letters with ``heading``."""
     page = np.full((1100, 800), 255, np.uint8)
     cv2.rectangle(page, (60, 100), (760, 1060), rules, 2)
     for x in (110, 300):
@@ -54,6 +56,10 @@ def draw(
     cv2.putText(page, "So", (68, 132), cv2.FONT_HERSHEY_SIMPLEX, 0.5, rules, 1)
     cv2.putText(page, "Ho va ten", (420, 132), cv2.FONT_HERSHEY_SIMPLEX, 0.5, rules, 1)
     y = 180
+    if heading:
+        cv2.putText(page, "Thang Ba", (330, 200), cv2.FONT_HERSHEY_SIMPLEX, 1.6, ink, 2)
+        y = 225
+    top = y
     spans = []
     for row in range(continued):
         cv2.putText(
@@ -61,7 +67,7 @@ def draw(
         )
         y += PITCH
     if continued:
-        spans.append((180, y - PITCH + 20))
+        spans.append((top, y - PITCH + 20))
         y += 4
     for number, count in enumerate(rows_per_entry, start=21):  # a book's second page
         first = y
@@ -399,6 +405,22 @@ def test_an_entry_continued_from_the_previous_page_is_its_own_band_and_marked() 
     assert found is not None
     assert_each_entry_in_its_own_band(drawn, found)
     assert [band.continued for band in found.bands] == [True, False, False, False, False]
+
+
+def test_an_entry_continued_under_a_month_heading_is_its_own_band_without_it() -> None:
+    # rep_dufour1_07680_L-1: the month's heading in large letters, then the last lines
+    # of an act begun on the previous page, then the first number. The heading is no
+    # entry's (the page's header); the lines under it are the continued act's.
+    drawn = draw([1, 2, 1, 1], continued=3, heading=True)
+    found = found_bands(drawn)
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+    assert found.bands[0].continued
+    middle = drawn.flat.shape[1] / 2
+    assert found.edge(found.bands[0].top, middle) > 200  # under the heading's baseline
+    # A heading alone over the first entry is the page's header, not an act.
+    alone = found_bands(draw([1, 2, 1, 1], heading=True))
+    assert alone is not None and not alone.bands[0].continued
 
 
 def test_segment_flags_the_continued_entry_and_the_page_without_rules() -> None:

@@ -985,9 +985,7 @@ def _bands(
         Band(top, end, top_between=lines)
         for top, end, lines in zip(edges, ends, between, strict=True)
     ]
-    continued = _continued(profile, edges[0], ceiling, pitch, letter)
-    if continued is not None and not _letter_sized(text, continued, edges[0], letter):
-        continued = None
+    continued = _continued(text, profile, edges[0], ceiling, (pitch, letter))
     if continued is not None:
         bands.insert(0, Band(continued, edges[0], continued=True))
     return bands
@@ -1002,8 +1000,10 @@ def _letter_sized(text: Gray, top: float, bottom: float, letter: float) -> bool:
     return bool(heights.size) and float(heights.max()) <= 3 * letter
 
 
-def _written_rows(profile: NDArray[np.float64], letter: float) -> NDArray[np.bool_]:
-    return np.asarray(profile > max(1.0, 0.15 * letter))
+def _written_rows(
+    profile: NDArray[np.float64], letter: float, floor: float = 0.0
+) -> NDArray[np.bool_]:
+    return np.asarray(profile > floor + max(1.0, 0.15 * letter))
 
 
 def _end_of_writing(profile: NDArray[np.float64], start: int, pitch: float, letter: float) -> float:
@@ -1021,12 +1021,43 @@ def _end_of_writing(profile: NDArray[np.float64], start: int, pitch: float, lett
 
 
 def _continued(
-    profile: NDArray[np.float64], first_top: float, ceiling: float, pitch: float, letter: float
+    text: Gray,
+    profile: NDArray[np.float64],
+    first_top: float,
+    ceiling: float,
+    sizes: tuple[float, float],
 ) -> float | None:
     """The top of an entry continued from the previous page, when the writing between
     the headings (``ceiling``) and the first mark fills more than one row; a single
-    row there is a heading (a month, a year)."""
-    written = _written_rows(profile, letter)
+    row there is a heading (a month, a year). ``sizes``: the pitch and the letter.
+
+    When that writing holds letters far larger than the page's (a month heading over
+    the act's last lines), the act is what lies under its top row (the heading), and
+    only when that is a row of writing or more: the pieces of letters just above the
+    first mark (its line's capitals) are no act."""
+    pitch, letter = sizes
+    runs = _runs_above(profile, first_top, ceiling, pitch, letter)
+    if len(runs) < 2:
+        return None
+    top = max(float(ceiling), runs[-1][0] - 0.35 * pitch)
+    if _letter_sized(text, top, first_top, letter):
+        return top
+    under = runs[:-1]
+    if sum(bottom - top + 1 for top, bottom in under) < pitch:
+        return None
+    return (runs[-1][1] + under[-1][0]) / 2
+
+
+def _runs_above(
+    profile: NDArray[np.float64], first_top: float, ceiling: float, pitch: float, letter: float
+) -> list[tuple[int, int]]:
+    """The rows of writing between the headings and the first mark, from the mark up:
+    (top, bottom) of each run of rows less than 0.3 pitch apart, up to a blank of a
+    pitch or more."""
+    # What is left of the column rules runs down every row (a few pixels a row on a
+    # greyscale microfilm): rows of writing stand above it.
+    above = profile[max(0, int(ceiling)) : max(int(ceiling) + 1, int(first_top))]
+    written = _written_rows(profile, letter, float(np.percentile(above, 10)))
     runs: list[list[int]] = []  # rows of writing, upwards: [top, bottom]
     gap = 0
     for y in range(int(first_top) - 1, max(-1, int(ceiling)), -1):
@@ -1042,9 +1073,7 @@ def _continued(
             gap += 1
             if not runs and gap > END_GAP_PITCHES * pitch:
                 break
-    if len(runs) < 2:
-        return None
-    return max(float(ceiling), runs[-1][0] - 0.35 * pitch)
+    return [(top, bottom) for top, bottom in runs]
 
 
 def _confidence(marks: list[_Mark], pitch: float) -> float:
