@@ -423,6 +423,23 @@ def test_an_entry_continued_under_a_month_heading_is_its_own_band_without_it() -
     assert alone is not None and not alone.bands[0].continued
 
 
+def test_rows_under_a_title_with_no_ruled_headings_are_no_continued_act() -> None:
+    # Without a rule under column headings (``ceiling`` 0) the large top row may be the
+    # page's title over entries whose numbers were not read (bronod1_0033 blurred, or
+    # read at a wrong resolution: 25 and 20 regions for 17): they are not taken for the
+    # end of an act; under ruled headings the same rows are.
+    text = np.zeros((240, 800), np.uint8)
+    cv2.putText(text, "THANG BA", (320, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 255, 2)
+    for row, words in enumerate(WORDS[:3]):
+        cv2.putText(text, words, (320, 100 + row * PITCH), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
+    letter = 9.0
+    profile = entries._row_profile(text, 0, 799, letter)
+    sizes = (float(PITCH), letter)
+    assert entries._continued(text, profile, 170.0, 0.0, sizes) is None
+    top = entries._continued(text, profile, 170.0, 10.0, sizes)
+    assert top is not None and 62 < top < 100 - 12
+
+
 def test_segment_flags_the_continued_entry_and_the_page_without_rules() -> None:
     drawn = draw([1, 2, 1, 1, 3], continued=2)
     rgb = np.ascontiguousarray(np.dstack([drawn.flat] * 3))

@@ -1033,8 +1033,10 @@ def _continued(
 
     When that writing holds letters far larger than the page's (a month heading over
     the act's last lines), the act is what lies under its top row (the heading), and
-    only when that is a row of writing or more: the pieces of letters just above the
-    first mark (its line's capitals) are no act."""
+    only inside a table whose column headings are ruled off (``ceiling``: without that
+    rule, the top row may be the page's title over entries whose numbers were not
+    read) and when it is a row of writing or more: the pieces of letters just above
+    the first mark (its line's capitals) are no act."""
     pitch, letter = sizes
     runs = _runs_above(profile, first_top, ceiling, pitch, letter)
     if len(runs) < 2:
@@ -1043,7 +1045,7 @@ def _continued(
     if _letter_sized(text, top, first_top, letter):
         return top
     under = runs[:-1]
-    if sum(bottom - top + 1 for top, bottom in under) < pitch:
+    if ceiling <= 0 or sum(bottom - top + 1 for top, bottom in under) < pitch:
         return None
     return (runs[-1][1] + under[-1][0]) / 2
 
