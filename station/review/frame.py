@@ -89,7 +89,7 @@ class ViewFrame:
 
     def box_of(self, region: Region, capture_size: tuple[int, int]) -> Box:
         """The region's bounding box in the view, clamped to it."""
-        outline = geo.apply(self.array, region_outline(region, capture_size, exact=True))
+        outline = self._outline(region, capture_size)
         left, top = np.floor(outline.min(axis=0))
         right, bottom = np.ceil(outline.max(axis=0))
         return self.clamp((int(left), int(top), int(right), int(bottom)))
@@ -100,8 +100,12 @@ class ViewFrame:
         corners are all there is to it (the screen draws its box)."""
         if region.shape is None and region.bend is None:
             return None
-        outline = geo.apply(self.array, region_outline(region, capture_size, exact=True))
+        outline = self._outline(region, capture_size)
         return [[round(float(x), 1), round(float(y), 1)] for x, y in outline]
+
+    def _outline(self, region: Region, capture_size: tuple[int, int]) -> NDArray[np.float64]:
+        """The region's whole outline (what its file holds) in the view."""
+        return geo.apply(self.array, region_outline(region, capture_size, exact=True))
 
     def clamp(self, box: Sequence[int]) -> Box:
         """``box`` limited to the view."""

@@ -252,24 +252,24 @@ def _boundary(
     near = smooth <= least + NEAR_LEAST * (most - least)
     # A line of writing between the two (a row the working copy missed) belongs to the
     # entry above, which the lower line's mark starts: the boundary goes in the gap
-    # just below it.
-    tall = MIDDLE_LINE_HEIGHT * found.pitch / work_scale
-    gap = _gap_below_middle_line(smooth, near, least + MIDDLE_LINE * (most - least), tall)
+    # just below it, or in the valley under it when it is squeezed against the lower
+    # line.
+    line = least + MIDDLE_LINE * (most - least)
+    gap = _gap_below_middle_line(smooth, near, line, MIDDLE_LINE_HEIGHT * found.pitch / work_scale)
+    tall = CRAMPED_TALL * found.pitch / work_scale
+    valley = None if gap is not None else _valley_below_cramped_line(smooth, line, tall)
     if gap is not None:
         chosen = float(rows[between][gap].mean())
         free = between & (rows >= rows[between][gap[0]])
-        return chosen, _Detour.of(dark, rows, free, chosen, found.pitch, step)
-    valley = _valley_below_cramped_line(
-        smooth, least + MIDDLE_LINE * (most - least), CRAMPED_TALL * found.pitch / work_scale
-    )
-    if valley is not None:
+    elif valley is not None:
         below, peak = valley
-        free = between & (rows > rows[between][peak])
         chosen = float(rows[between][below])
-        return chosen, _Detour.of(dark, rows, free, chosen, found.pitch, step)
-    good = rows[between][near]
-    chosen = float(good[np.argmin(np.abs(good - middle))])
-    return chosen, _Detour.of(dark, rows, between, chosen, found.pitch, step)
+        free = between & (rows > rows[between][peak])
+    else:
+        good = rows[between][near]
+        chosen = float(good[np.argmin(np.abs(good - middle))])
+        free = between
+    return chosen, _Detour.of(dark, rows, free, chosen, found.pitch, step)
 
 
 def _gap_below_middle_line(

@@ -1045,7 +1045,7 @@ def _continued(
     if _letter_sized(text, top, first_top, letter):
         return top
     under = runs[:-1]
-    if ceiling <= 0 or sum(bottom - top + 1 for top, bottom in under) < pitch:
+    if ceiling <= 0 or sum(end - start + 1 for start, end in under) < pitch:
         return None
     return (runs[-1][1] + under[-1][0]) / 2
 
