@@ -151,6 +151,19 @@ def test_every_piece_of_ink_is_in_an_entry_or_outside_for_a_reason(name: str) ->
     assert not score.lost_entries or named or REVIEW_FLAGS & set(found.flags), found.flags
 
 
+def test_a_cramped_register_is_cut_between_its_lines_not_through_them() -> None:
+    """A repertory written line under line (rep_randomset2_2674_L-1, held out: 33 acts,
+    most of two or three lines, the next act's capitals reaching the row of the
+    previous act's last descenders): each boundary lies a fifth of a row above the
+    middle of the two lines, where neither reaches. At 0.07 of a row the boundaries ran
+    through the tops of the next act's first line: 6 of 33 exact by writing, 63 lines
+    split; now 13 and 36."""
+    found, score = segmented("rep_randomset2_2674_L-1")
+    assert abs(len(found.regions) - score.entries) <= 2, len(found.regions)
+    assert score.exact_writing >= 12, score.exact_writing
+    assert score.split_lines <= 45, score.split_lines
+
+
 def test_a_paler_capture_of_a_page_in_brown_ink_is_cut_as_the_page_is() -> None:
     """Bronod's brown ink captured paler (gamma 0.6 on every channel, as a washed-out
     photo or a light scanner setting gives): the page is darkened back to the level its
