@@ -88,8 +88,9 @@ class ViewFrame:
         return np.asarray(self.matrix, dtype=np.float64).reshape(3, 3)
 
     def box_of(self, region: Region, capture_size: tuple[int, int]) -> Box:
-        """The region's bounding box in the view, clamped to it."""
-        outline = self._outline(region, capture_size)
+        """The region's bounding box in the view (the bounds of the outline the screen
+        is given, to 0.1 px), clamped to it."""
+        outline = np.round(self._outline(region, capture_size), 1)
         left, top = np.floor(outline.min(axis=0))
         right, bottom = np.ceil(outline.max(axis=0))
         return self.clamp((int(left), int(top), int(right), int(bottom)))
