@@ -122,6 +122,28 @@ def test_a_rule_under_one_column_is_no_line_of_writing() -> None:
     assert _body(300, 1.0)[1] < ruled < _body(420, 1.0)[0]
 
 
+def test_a_rule_across_the_table_is_the_boundary_wherever_it_lies() -> None:
+    # A register ruled row by row, its rules faint and broken into dashes and not quite
+    # parallel to the writing (the simulator's hand-ruled tables): a person cuts along
+    # the rule, not in the middle of the paper, which lies 25 px higher here.
+    page = _page([(300, 1.0, 40), (380, 1.0, 40)])
+
+    def rule(x: float) -> float:
+        return 345 + 4 * x / 1500
+
+    for x in range(20, 1480, 30):
+        cv2.line(page, (x, round(rule(x))), (x + 15, round(rule(x + 15))), (150, 150, 150), 2)
+    plain = _refined(_page([(300, 1.0, 40), (380, 1.0, 40)]), 290 * SCALE, 370 * SCALE)
+    assert plain < 335
+    refined = _refined_bands(page, 290 * SCALE, 370 * SCALE)
+    band = refined.bands[1]
+    path = band.top_path or ((0.0, 0.0), (500.0, 0.0))
+    xs = np.array([x for x, _ in path]) / SCALE
+    rows = (band.top + np.array([off for _, off in path])) / SCALE
+    for x in (100, 700, 1400):
+        assert abs(np.interp(x, xs, rows) - rule(x)) <= 3, (x, np.interp(x, xs, rows))
+
+
 def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
     # The upper line's first cell is written large, its descenders reaching to row
     # 312; the lower line's name cell starts higher than its row, its capitals from

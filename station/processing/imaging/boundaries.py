@@ -32,6 +32,11 @@ along the edge found that holds both lines:
    boundary of the page in one pass). The region's outline then follows the path
    (:func:`station.processing.imaging.regions.keyed_regions`).
 
+A rule drawn across the table between the two lines (a register ruled row by row, a
+printed form; often faint and broken into dashes, and not quite parallel to the
+writing) is the boundary a person sees wherever it lies between them: the cut follows
+it (:func:`_rule_between`).
+
 A blank line between two entries is crossed the same way: the boundary falls in the
 middle of the blank, where the people who drew the ground truth put it. Every edge runs
 along the writing's own slope across the whole table: an edge tilted on its own (fitted
@@ -41,6 +46,7 @@ different heights, more than the row, and cut more lines in two on the tuning pa
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 import cv2
@@ -78,6 +84,20 @@ NEAR_LEAST = 0.15
 #: changes nothing from 0 to 0.05 (0.1 split 11 more lines).
 GAP_CLEANER = 0.05
 GAP_INSET = 0.05
+#: A rule drawn across the table between two lines of writing: in at least RULE_SPAN
+#: of RULE_CHUNKS stretches across, some row has RULE_COVER of its pixels inked
+#: (darkness over RULE_INK), and those rows lie on one straight line within
+#: RULE_BAND pitches. The boundary follows it.
+RULE_CHUNKS = 16
+RULE_SPAN = 0.6
+RULE_COVER = 0.3
+RULE_INK = 0.05
+RULE_BAND = 0.08
+RULE_THIN = 0.12
+#: ... and lies at least this far (pitches) from both lines' bodies: a ruling the
+#: writing sits on (a notebook-ruled register, darker captured) lies a sixth of a
+#: pitch under its line's body.
+RULE_CLEAR = 0.25
 #: Ink between the two lines' bodies reaching this share of the strip's range above its
 #: least, with a gap above and below it and at least ``MIDDLE_LINE_HEIGHT`` pitches
 #: high, is a third line of writing. A continuation row written across the last
@@ -264,6 +284,19 @@ def _boundary(
     between = (rows > top + margin) & (rows < bottom - margin)
     if between.sum() < 3:
         return middle, None
+    ruled = _rule_between(dark[between], found.pitch / work_scale)
+    line_rows = None if ruled is None else rows[between][0] + ruled * work_scale
+    clear = RULE_CLEAR * found.pitch
+    if line_rows is not None and top + clear <= np.median(line_rows) <= bottom - clear:
+        # A rule across the table in the paper between the two lines is the boundary
+        # a person sees (a register ruled row by row, a printed form): the cut follows
+        # it, within RULE_BAND of the straight line fitted through it. (A ruling the
+        # writing sits on lies at the edge of its line's body: no boundary.)
+        chosen = float(np.median(line_rows))
+        band_rows = np.abs(rows[:, None] - line_rows[None, :]) <= RULE_BAND * found.pitch
+        follow = np.where(band_rows, np.maximum(0.0, float(dark.max()) - dark), BLOCKED)
+        along = np.asarray(follow, np.float32)
+        return chosen, _Detour.of(along, rows, between, chosen, found.pitch, step)
     size = max(1, round(0.04 * found.pitch / work_scale)) | 1
     smooth = np.convolve(profile, np.ones(size) / size, mode="same")[between]
     least, most = float(smooth.min()), float(smooth.max())
@@ -287,6 +320,41 @@ def _boundary(
         chosen = _inside_nearest_gap(rows[between], smooth, near, middle, GAP_INSET * found.pitch)
         free = between
     return chosen, _Detour.of(dark, rows, free, chosen, found.pitch, step)
+
+
+def _rule_between(dark: NDArray[np.float32], pitch: float) -> NDArray[np.float64] | None:
+    """The row (index into ``dark``'s rows) of a rule drawn across the table, per
+    column, fitted through the densest row of each of ``RULE_CHUNKS`` stretches
+    across; None when no such rule lies between the lines."""
+    height, width = dark.shape
+    chunks = RULE_CHUNKS
+    if width < chunks * 4 or height < 3:
+        return None
+    inked = cv2.dilate((dark > RULE_INK).astype(np.uint8), np.ones((5, 1), np.uint8)) > 0
+    off = max(3, round(RULE_THIN * pitch))
+    edges = np.linspace(0, width, chunks + 1).astype(int)
+    centres, peaks, covers = [], [], []
+    for a, b in itertools.pairwise(edges):
+        cover = inked[:, a:b].mean(axis=1)
+        # a rule is thin: its row's cover at least twice that a little above and below
+        padded = np.pad(cover, off, mode="edge")
+        beside = np.maximum(padded[:height], padded[2 * off :])
+        thin = np.where(cover >= 2 * beside, cover, 0.0)
+        at = int(np.argmax(thin))
+        centres.append((a + b) / 2)
+        peaks.append(at)
+        covers.append(float(thin[at]))
+    centres_a, peaks_a, covers_a = np.array(centres), np.array(peaks, float), np.array(covers)
+    strong = covers_a >= RULE_COVER
+    if strong.sum() < RULE_SPAN * chunks:
+        return None
+    fit = np.polyfit(centres_a[strong], peaks_a[strong], 1)
+    residual = np.abs(np.polyval(fit, centres_a[strong]) - peaks_a[strong])
+    keep = residual <= RULE_BAND * pitch
+    if keep.sum() < RULE_SPAN * chunks:
+        return None
+    fit = np.polyfit(centres_a[strong][keep], peaks_a[strong][keep], 1)
+    return np.polyval(fit, np.arange(width) + 0.5)
 
 
 def _inside_nearest_gap(
