@@ -164,6 +164,18 @@ def test_a_cramped_register_is_cut_between_its_lines_not_through_them() -> None:
     assert score.split_lines <= 45, score.split_lines
 
 
+def test_a_rule_closing_an_act_is_no_line_of_writing() -> None:
+    """A microfilmed repertory (rep_dufour1_07680_L-1, held out) closes each act with a
+    double rule under its names column, as thick as its small writing is high: neither
+    the row of the next act's boundary nor a line of writing squeezed over that act.
+    Taken for either, the cut ran under the rule through the tops of the next act's
+    first line: 2 of 9 exact by writing, 14 lines split; now 7 and 4."""
+    found, score = segmented("rep_dufour1_07680_L-1")
+    assert len(found.regions) == score.entries
+    assert score.exact_writing >= 6, score.exact_writing
+    assert score.split_lines <= 8, score.split_lines
+
+
 def test_a_paler_capture_of_a_page_in_brown_ink_is_cut_as_the_page_is() -> None:
     """Bronod's brown ink captured paler (gamma 0.6 on every channel, as a washed-out
     photo or a light scanner setting gives): the page is darkened back to the level its

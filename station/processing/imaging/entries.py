@@ -930,6 +930,37 @@ def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float) -> float:
     return middle
 
 
+#: A piece of the writing this many letters long, flat and solid, is a rule (see
+#: :func:`_written_centres`).
+RULE_ROW_LONG = 15
+
+
+def _written_centres(
+    text: Gray, centres: NDArray[np.float64], pitch: float, letter: float
+) -> NDArray[np.float64]:
+    """``centres`` less the rows whose ink is mostly a rule the rule finder left in
+    the writing (a double rule closing an act, as thick as a small letter is high): a
+    piece at least ``RULE_ROW_LONG`` letters long, at most two high, inked over half
+    its box (a word's strokes fill much less of theirs)."""
+    keep = []
+    reach = round(0.3 * pitch)
+    for centre in centres:
+        a, b = max(0, int(centre) - reach), int(centre) + reach + 1
+        band = np.ascontiguousarray(text[a:b])
+        _, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+        stats = np.asarray(stats)[1:]
+        if not stats.size:
+            keep.append(centre)
+            continue
+        area = stats[:, cv2.CC_STAT_AREA]
+        width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+        flat = (width >= RULE_ROW_LONG * letter) & (height <= 2 * letter)
+        flat &= area >= 0.5 * width * height
+        if area[flat].sum() < 0.5 * area.sum():
+            keep.append(centre)
+    return np.asarray(keep, np.float64)
+
+
 def _lines_around(
     centres: NDArray[np.float64], row: float, floor: float, previous: float | None
 ) -> tuple[float, float] | None:
@@ -973,10 +1004,11 @@ def _bands(
     rows = [_mark_row(centres, mark, pitch) for mark in marks]
     edges: list[float] = []
     between: list[tuple[float, float] | None] = []
+    written = _written_centres(text, centres, pitch, letter)
     for index, row in enumerate(rows):
         floor = rows[index - 1] + 0.5 * pitch if index else ceiling
         edges.append(_boundary_above(centres, row, floor, pitch) - BOUNDARY_LIFT * pitch)
-        between.append(_lines_around(centres, row, floor, rows[index - 1] if index else None))
+        between.append(_lines_around(written, row, floor, rows[index - 1] if index else None))
     bottom = _end_of_writing(profile, marks[-1].bottom, pitch, letter)
     below = centres[(centres > rows[-1]) & (centres <= bottom)]
     bottom = min(bottom, float(below.max() if below.size else rows[-1]) + 0.5 * pitch)
