@@ -157,7 +157,7 @@ def test_a_cramped_register_is_cut_between_its_lines_not_through_them() -> None:
     previous act's last descenders): each boundary lies a fifth of a row above the
     middle of the two lines, where neither reaches. At 0.07 of a row the boundaries ran
     through the tops of the next act's first line: 6 of 33 exact by writing, 63 lines
-    split; now 13 and 36."""
+    split; now 13 and 39."""
     found, score = segmented("rep_randomset2_2674_L-1")
     assert abs(len(found.regions) - score.entries) <= 2, len(found.regions)
     assert score.exact_writing >= 12, score.exact_writing
