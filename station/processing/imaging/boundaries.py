@@ -85,8 +85,9 @@ NEAR_LEAST = 0.15
 GAP_CLEANER = 0.05
 GAP_INSET = 0.05
 #: A rule drawn across the table between two lines of writing: in at least RULE_SPAN
-#: of RULE_CHUNKS stretches across, some row has RULE_COVER of its pixels inked
-#: (darkness over RULE_INK), and those rows lie on one straight line within
+#: of RULE_CHUNKS stretches across, a thin row (its cover of inked pixels at least
+#: twice that RULE_THIN pitches above and below it) has RULE_COVER of its pixels
+#: inked (darkness over RULE_INK), and those rows lie on one straight line within
 #: RULE_BAND pitches. The boundary follows it.
 RULE_CHUNKS = 16
 RULE_SPAN = 0.6
@@ -388,17 +389,13 @@ def _inside_nearest_gap(
     runs = runs_of(near)
     ink = [float(smooth[start:end].mean()) for start, end in runs]
     clean = min(ink) + GAP_CLEANER * float(smooth.max() - smooth.min())
-    best: tuple[float, float] | None = None
+    places = []
     for (start, end), level in zip(runs, ink, strict=True):
-        if level > clean:
-            continue
-        low, high = float(rows[start]), float(rows[end - 1])
-        edge = min(inset, (high - low) / 2)
-        at = min(max(target, low + edge), high - edge)
-        if best is None or abs(at - target) < best[0]:
-            best = (abs(at - target), at)
-    assert best is not None
-    return best[1]
+        if level <= clean:
+            low, high = float(rows[start]), float(rows[end - 1])
+            edge = min(inset, (high - low) / 2)
+            places.append(min(max(target, low + edge), high - edge))
+    return min(places, key=lambda at: abs(at - target))
 
 
 def _gap_below_middle_line(
