@@ -931,8 +931,10 @@ def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float) -> float:
 
 
 #: A piece of the writing this many letters long, flat and solid, is a rule (see
-#: :func:`_written_centres`).
-RULE_ROW_LONG = 15
+#: :func:`_written_centres`). At 15 the shortest closing rule of
+#: ``rep_dufour1_07680_L-1`` (119 px for letters 8 high) stayed writing; on the tuning
+#: images 6, 10 and 12 change no cut.
+RULE_ROW_LONG = 10
 
 
 def _written_centres(
