@@ -178,6 +178,16 @@ def test_a_rule_closing_an_act_is_no_line_of_writing() -> None:
     assert score.split_lines <= 2, score.split_lines
 
 
+def test_the_tall_letters_under_a_continuation_row_stay_with_their_line() -> None:
+    """A repertory's acts whose names run onto a second row (rep_randomset1_0073_L-0):
+    the path under that row was kept below its lowest ink, so where the next act's
+    first word rises higher beside it ("Cession de bail" under a row of names) the cut
+    took the tops of its capitals and ascenders: 3 lines split by their ink, now none."""
+    found, score = segmented("rep_randomset1_0073_L-0")
+    assert len(found.regions) == score.entries
+    assert score.split_ink == 0, score.split_ink
+
+
 def test_a_paler_capture_of_a_page_in_brown_ink_is_cut_as_the_page_is() -> None:
     """Bronod's brown ink captured paler (gamma 0.6 on every channel, as a washed-out
     photo or a light scanner setting gives): the page is darkened back to the level its

@@ -111,6 +111,31 @@ def test_a_missed_line_across_part_of_the_table_stays_with_the_entry_above() -> 
     assert _body(358, 1.0)[1] < boundary < _body(420, 1.0)[0], boundary
 
 
+def test_a_boundary_under_a_missed_line_steps_over_a_tall_letter_below_it() -> None:
+    # A continuation row with descenders across most of the table, then clear paper,
+    # then the next entry's line, whose first letter's ascender rises in a column the
+    # row leaves empty to the height of the row's descender tips
+    # (rep_randomset1_0073_L-0: "Cession de bail" under a row of names). The boundary
+    # goes under the row, and its path steps up over the ascender beside the
+    # descenders: kept below the row's lowest ink, it cut the ascender's top off.
+    lines = (
+        [("Nguyen Thi Huong quy gap Tran Van Binh lam", (40, 300), 1.0),
+         ("gia quy phong lang gay quy gap pho", (450, 358), 0.8)],
+        [("Hoang Thi Ly khai tai Dong", (40, 440), 1.0)],
+    )  # fmt: skip
+    upper_ink, lower_ink = _inked(lines)
+    ascender = np.zeros_like(lower_ink, np.uint8)
+    cv2.line(ascender, (300, 440), (300, 362), 255, 3)
+    lower_ink = lower_ink | (ascender > 0)
+    descenders = np.nonzero(upper_ink[:, 450:].any(axis=1))[0].max()
+    assert descenders > 362 and not upper_ink[320:, 250:350].any()
+    page = np.full((900, 1500, 3), 245, np.uint8)
+    page[upper_ink | lower_ink] = 40
+    refined = _refined_bands(page, 290 * SCALE, 430 * SCALE)
+    assert descenders < refined.bands[1].top / SCALE < 424  # under the row, over the line
+    _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+
+
 def test_a_rule_under_one_column_is_no_line_of_writing() -> None:
     # A short rule closes the act above inside its names column; the boundary stays in
     # the middle of the paper between the two lines, where it would be without it.

@@ -316,12 +316,18 @@ def _boundary(
     # just below it, or in the valley under it when it is squeezed against the lower
     # line.
     line = least + MIDDLE_LINE * (most - least)
-    gap = _gap_below_middle_line(smooth, near, line, MIDDLE_LINE_HEIGHT * found.pitch / work_scale)
+    below_line = _gap_below_middle_line(
+        smooth, near, line, MIDDLE_LINE_HEIGHT * found.pitch / work_scale
+    )
+    gap, peak = below_line if below_line is not None else (None, 0)
     tall = CRAMPED_TALL * found.pitch / work_scale
     valley = None if gap is not None else _valley_below_cramped_line(smooth, line, tall)
     if gap is not None:
         chosen = float(rows[between][gap].mean())
-        free = between & (rows >= rows[between][gap[0]])
+        # The path may rise from the gap as far as the middle line's densest row: the
+        # next line's ascenders reach into the gap's top where that line's descenders
+        # leave room beside them.
+        free = between & (rows > rows[between][peak])
     elif valley is not None:
         below, peak = valley
         chosen = float(rows[between][below])
@@ -400,16 +406,17 @@ def _inside_nearest_gap(
 
 def _gap_below_middle_line(
     smooth: NDArray[np.float64], near: NDArray[np.bool_], line: float, tall: float
-) -> NDArray[np.intp] | None:
+) -> tuple[NDArray[np.intp], int] | None:
     """The rows of the gap under the lowest run of ink that lies between two gaps
     (``near``), reaches ``line`` and is at least ``tall`` rows high (a rule drawn
-    under one column is thinner); None when there is no such run."""
+    under one column is thinner), and that run's densest row; None when there is no
+    such run."""
     gaps = runs_of(near)
     for start, end in reversed(runs_of(~near)):
         below = next((gap for gap in gaps if gap[0] == end), None)
         if below is None or start == 0 or end - start < tall or smooth[start:end].max() < line:
             continue
-        return np.arange(*below)
+        return np.arange(*below), start + int(np.argmax(smooth[start:end]))
     return None
 
 
