@@ -42,6 +42,13 @@ def _inked(lines: tuple[list[tuple[str, tuple[int, int], float]], ...]) -> list[
     return layers
 
 
+def _drawn(*inks: np.ndarray) -> np.ndarray:
+    """A capture with the ink of each mask (:func:`_inked`) on its paper."""
+    page = np.full((900, 1500, 3), 245, np.uint8)
+    page[np.logical_or.reduce(inks)] = 40
+    return page
+
+
 def _refined_bands(page: np.ndarray, upper: float, lower: float) -> KeyedEntries:
     """Two entries whose boundary lies between working rows ``upper`` and ``lower``,
     refined on ``page``."""
@@ -129,8 +136,7 @@ def test_a_boundary_under_a_missed_line_steps_over_a_tall_letter_below_it() -> N
     lower_ink = lower_ink | (ascender > 0)
     descenders = np.nonzero(upper_ink[:, 450:].any(axis=1))[0].max()
     assert descenders > 362 and not upper_ink[320:, 250:350].any()
-    page = np.full((900, 1500, 3), 245, np.uint8)
-    page[upper_ink | lower_ink] = 40
+    page = _drawn(upper_ink, lower_ink)
     refined = _refined_bands(page, 290 * SCALE, 430 * SCALE)
     assert descenders < refined.bands[1].top / SCALE < 424  # under the row, over the line
     _path_keeping_ink_apart(refined, upper_ink, lower_ink)
@@ -183,8 +189,7 @@ def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
     capitals = np.nonzero(lower_ink.any(axis=1))[0].min()
     descenders = np.nonzero(upper_ink.any(axis=1))[0].max()
     assert capitals < descenders  # no straight row between them
-    page = np.full((900, 1500, 3), 245, np.uint8)
-    page[upper_ink | lower_ink] = 40
+    page = _drawn(upper_ink, lower_ink)
     refined = _refined_bands(page, 290 * SCALE, 350 * SCALE)
     xs, rows = _path_keeping_ink_apart(refined, upper_ink, lower_ink)
     straight = refined.bands[1].top / SCALE
@@ -203,8 +208,7 @@ def test_a_boundary_steps_round_a_thin_stroke_rather_than_through_it() -> None:
     cv2.line(stroke, (1000, 360), (1000, 305), 255, 1)
     lower_ink = lower_ink | (stroke > 0)
     assert not upper_ink[:, 900:1100].any()  # room above the stroke's top
-    page = np.full((900, 1500, 3), 245, np.uint8)
-    page[upper_ink | lower_ink] = 40
+    page = _drawn(upper_ink, lower_ink)
     refined = _refined_bands(page, 290 * SCALE, 350 * SCALE)
     assert refined.bands[1].top / SCALE > 305  # a straight boundary would cross it
     _path_keeping_ink_apart(refined, upper_ink, lower_ink)
@@ -226,8 +230,7 @@ def test_a_continuation_row_cramped_against_the_next_line_stays_with_the_entry_a
     capitals = np.nonzero(lower_ink.any(axis=1))[0].min()
     descenders = np.nonzero(upper_ink.any(axis=1))[0].max()
     assert capitals <= descenders  # no straight row between them
-    page = np.full((900, 1500, 3), 245, np.uint8)
-    page[upper_ink | lower_ink] = 40
+    page = _drawn(upper_ink, lower_ink)
     _path_keeping_ink_apart(_refined_bands(page, 290 * SCALE, 366 * SCALE), upper_ink, lower_ink)
 
 

@@ -319,22 +319,21 @@ def _boundary(
     below_line = _gap_below_middle_line(
         smooth, near, line, MIDDLE_LINE_HEIGHT * found.pitch / work_scale
     )
-    gap, peak = below_line if below_line is not None else (None, 0)
     tall = CRAMPED_TALL * found.pitch / work_scale
-    valley = None if gap is not None else _valley_below_cramped_line(smooth, line, tall)
-    if gap is not None:
+    valley = None if below_line is not None else _valley_below_cramped_line(smooth, line, tall)
+    if below_line is not None:
+        gap, peak = below_line
         chosen = float(rows[between][gap].mean())
-        # The path may rise from the gap as far as the middle line's densest row: the
-        # next line's ascenders reach into the gap's top where that line's descenders
-        # leave room beside them.
-        free = between & (rows > rows[between][peak])
     elif valley is not None:
         below, peak = valley
         chosen = float(rows[between][below])
-        free = between & (rows > rows[between][peak])
     else:
         chosen = _inside_nearest_gap(rows[between], smooth, near, middle, GAP_INSET * found.pitch)
-        free = between
+        return chosen, _Detour.of(dark, rows, between, chosen, found.pitch, step)
+    # The path stays under the middle line's densest row, and may rise that far from
+    # where the boundary goes: the next line's ascenders reach into the gap's top where
+    # the middle line's descenders leave room beside them.
+    free = between & (rows > rows[between][peak])
     return chosen, _Detour.of(dark, rows, free, chosen, found.pitch, step)
 
 
