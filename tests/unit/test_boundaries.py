@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from station.processing.imaging import boundaries
 from station.processing.imaging import geometry as geo
@@ -104,15 +105,28 @@ def test_a_line_the_working_copy_missed_stays_with_the_entry_above() -> None:
     assert _body(358, 0.7)[1] < boundary < _body(420, 1.0)[0], boundary
 
 
-def test_a_missed_line_across_part_of_the_table_stays_with_the_entry_above() -> None:
-    # The continuation row covers only the last columns (rep_randomset1_0073_L-0: a
-    # second line of names under the first), so across the table it is much fainter
-    # than the two lines beside it: still a line of writing, and the upper entry's.
+@pytest.mark.parametrize(
+    ("row", "left"),
+    [
+        # rep_randomset1_0073_L-0: a second line of names under the first
+        ("Le Van Nam khai", 800),
+        # rep_randomset2_2674_L-1: an address continued for three words in the names
+        # column of a wide table, about a third of a full line's ink across it and
+        # under 0.4 of the range between paper and the lines' bodies
+        ("Le Van Nam", 900),
+    ],
+)
+def test_a_missed_line_across_part_of_the_table_stays_with_the_entry_above(
+    row: str, left: int
+) -> None:
+    # The continuation row covers only the last columns, so across the table it is
+    # much fainter than the two lines beside it: still a line of writing (gaps above
+    # and below it), and the upper entry's.
     full = "Nguyen Thi Huong quy gap Tran Van Binh lam"
     page = np.full((900, 1500, 3), 245, np.uint8)
-    for baseline, left, text in ((300, 40, full), (358, 800, "Le Van Nam khai"), (420, 40, full)):
+    for baseline, x, text in ((300, 40, full), (358, left, row), (420, 40, full)):
         cv2.putText(
-            page, text, (left, baseline), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (40, 40, 40), 3
+            page, text, (x, baseline), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (40, 40, 40), 3
         )  # fmt: skip
     boundary = _refined(page, 290 * SCALE, 410 * SCALE)
     assert _body(358, 1.0)[1] < boundary < _body(420, 1.0)[0], boundary
