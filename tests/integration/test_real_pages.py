@@ -164,6 +164,18 @@ def test_a_cramped_register_is_cut_between_its_lines_not_through_them() -> None:
     assert score.split_lines <= 45, score.split_lines
 
 
+def test_a_few_words_continued_and_a_figures_tail_stay_with_their_act() -> None:
+    """The same held-out repertory: an act whose address runs on for three or four
+    words under its names column (about a third of a full line's ink across the table)
+    was cut through that row or above it, and the long tails of two 5s ("625", "645"),
+    broken off their figures in the working copy, each started an act of their own:
+    14 of 33 exact by writing, 15 lines split by their ink; now 19 and 9."""
+    found, score = segmented("rep_randomset2_2674_L-1")
+    assert abs(len(found.regions) - score.entries) <= 1, len(found.regions)
+    assert score.exact_writing >= 18, score.exact_writing
+    assert score.split_ink <= 10, score.split_ink
+
+
 def test_a_rule_closing_an_act_is_no_line_of_writing() -> None:
     """A microfilmed repertory (rep_dufour1_07680_L-1, held out) closes each act with a
     double rule under its names column, as thick as its small writing is high: neither

@@ -343,6 +343,21 @@ def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_tail_broken_off_a_number_starts_no_entry() -> None:
+    # A 5 written with a long tail (rep_randomset2_2674_L-1: "625", "645"): the
+    # working copy breaks the thin tail off its figure a pixel or two under it, a
+    # letter-high stroke down the number column. It is the number's, not the next
+    # entry's start: the entry keeps its second row.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    for top, bottom in drawn.rows:
+        if bottom - top > 2 * PITCH:
+            cv2.line(page, (84, top + 19), (80, top + 32), 40, 1)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_numbers_of_two_rows_written_close_together_are_two_marks() -> None:
     # Two dates in the key column, each over two letters high, with two blank rows
     # between them (a scribe squeezing a row in): together they are too tall for one
