@@ -381,6 +381,17 @@ def test_numbers_of_two_rows_joined_by_a_stroke_are_parted_where_it_is_thinnest(
     assert [(m.top, m.bottom) for m in marks] == [(10, 26), (26, 45)]
 
 
+def test_a_number_whose_last_figure_ends_in_a_long_tail_is_still_a_mark() -> None:
+    # "635" on rep_randomset2_2674_L-1: the 5's tail runs three letters down the
+    # column, joined to its figure, so number and tail together were too tall for one
+    # mark and the act went into the file of the act above. The figures are the mark.
+    column = np.zeros((80, 60), np.uint8)
+    cv2.putText(column, "24", (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 255, 2)
+    cv2.line(column, (30, 24), (26, 50), 255, 1)  # the tail, one pixel wide
+    marks = entries._marks(column, (0.0, 60.0), 7.0)
+    assert len(marks) == 1 and marks[0].top == 10 and 24 <= marks[0].bottom <= 28, marks
+
+
 def test_a_rule_piece_down_the_number_column_is_not_parted_into_marks() -> None:
     # A piece of a rule, three pixels wide and five letters high, is no two numbers.
     column = np.zeros((80, 60), np.uint8)
