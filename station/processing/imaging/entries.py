@@ -683,14 +683,14 @@ def _parted(column: Gray, span: tuple[int, int], letter: float) -> list[tuple[in
     top, bottom = span
     if bottom - top <= MARK_LETTERS * letter:
         return [span]
-    figures = _figures_of(column, span, letter)
-    if figures != span:
-        return _parted(column, figures, letter)
-    rows = (column[top:bottom] > 0).sum(axis=1).astype(np.float64)
+    rows = _row_ink(column, span)
+    figures = _figures_in(rows, letter)
+    if figures < len(rows):
+        return _parted(column, (top, top + figures), letter)
     reach = round(letter)
     if len(rows) <= 2 * reach:
         return [span]
-    usual = _usual_row(column, span)
+    usual = _usual(rows)
     if usual < letter:
         return [span]  # a thin stroke down the column: a rule's piece, no numbers
     row = int(np.argmin(rows[reach : len(rows) - reach])) + reach
@@ -700,22 +700,19 @@ def _parted(column: Gray, span: tuple[int, int], letter: float) -> list[tuple[in
     return [*_parted(column, upper, letter), *_parted(column, lower, letter)]
 
 
-def _figures_of(column: Gray, span: tuple[int, int], letter: float) -> tuple[int, int]:
-    """``span`` less a thin stroke hanging under its figures (a 5 or a 7 ending in a
-    long tail): the rows at its foot holding under :data:`TAIL_SHARE` of its fuller
-    rows' ink (the 75th percentile of its inked rows: the tail may be longer than the
-    figures are high). A rule's piece or a blot, as thick all down, keeps its span."""
-    top, bottom = span
-    rows = (column[top:bottom] > 0).sum(axis=1)
+def _figures_in(rows: NDArray[np.intp], letter: float) -> int:
+    """How many of a too-tall mark's ``rows`` (ink per row, top down) are its figures:
+    all but a thin stroke hanging under them (a 5 or a 7 ending in a long tail), the
+    rows at its foot holding under :data:`TAIL_SHARE` of its fuller rows' ink (the
+    75th percentile of its inked rows: the tail may be longer than the figures are
+    high). A rule's piece or a blot, as thick all down, keeps every row."""
     if not rows.any():
-        return span
+        return len(rows)
     level = TAIL_SHARE * float(np.percentile(rows[rows > 0], 75))
     end = len(rows)
     while end > 0 and rows[end - 1] <= level:
         end -= 1
-    if end < 0.5 * letter:
-        return span
-    return (top, top + end)
+    return len(rows) if end < 0.5 * letter else end
 
 
 def _merged(pieces: list[tuple[int, int]], reach: float) -> list[tuple[int, int]]:
@@ -789,18 +786,20 @@ def _without_tails(
     for mark in marks:
         if kept and mark.top - kept[-1].bottom <= letter:
             above = kept[-1]
-            if _usual_row(column, (mark.top, mark.bottom)) < TAIL_SHARE * _usual_row(
-                column, (above.top, above.bottom)
-            ):
+            thin = _usual(_row_ink(column, (mark.top, mark.bottom)))
+            if thin < TAIL_SHARE * _usual(_row_ink(column, (above.top, above.bottom))):
                 continue
         kept.append(mark)
     return kept
 
 
-def _usual_row(column: Gray, span: tuple[int, int]) -> float:
-    """The median ink (pixels) of the inked rows of ``column`` between ``span``'s
-    top and bottom rows."""
-    rows = (column[span[0] : span[1]] > 0).sum(axis=1)
+def _row_ink(column: Gray, span: tuple[int, int]) -> NDArray[np.intp]:
+    """The inked pixels of each row of ``column`` from ``span``'s top to its bottom."""
+    return np.asarray((column[span[0] : span[1]] > 0).sum(axis=1))
+
+
+def _usual(rows: NDArray[np.intp]) -> float:
+    """The median ink of the inked ``rows`` (0 when none is)."""
     return float(np.median(rows[rows > 0])) if rows.any() else 0.0
 
 
