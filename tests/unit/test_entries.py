@@ -306,6 +306,114 @@ def test_a_flourish_above_the_first_number_with_nothing_beside_it_starts_no_entr
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def _in_red(flat: np.ndarray, rows: slice, columns: slice) -> np.ndarray:
+    """The red channel of ``flat`` (its darkest) with the ink in ``rows`` x ``columns``
+    written in red: nearly lost in the red channel."""
+    red = flat.copy()
+    area = red[rows, columns]
+    area[area < 200] = 215
+    return red
+
+
+def _found_in_colour(flat: np.ndarray, red: np.ndarray | None) -> entries.KeyedEntries | None:
+    ink = np.where((flat if red is None else red) < 150, 255, 0).astype(np.uint8)
+    width = flat.shape[1]
+    writing = entries.writing_of(ink, flat, 0, width, DPI, red=red)
+    return entries.find_entries(ink, flat, 0, width, DPI, writing=writing)
+
+
+def test_a_speck_beside_a_month_heading_in_red_starts_no_entry() -> None:
+    # As on bronod1_0003: foxing specks in the number column beside the month heading
+    # "Janvier 1742", written in red above the first entry, a number's height apart.
+    # The heading is no entry's writing: every act would be numbered one off.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1], heading=True)
+    page = drawn.flat.copy()
+    cv2.line(page, (84, 182), (86, 192), 40, 2)
+    red = _in_red(page, slice(150, 215), slice(300, 760))
+    found = _found_in_colour(page, red)
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+    # The same page in grey: the heading's hue unknown, the speck starts an entry.
+    grey = _found_in_colour(page, None)
+    assert grey is not None and len(grey.bands) == len(drawn.rows) + 1
+
+
+@pytest.mark.parametrize("ornament", [True, False])
+def test_a_mark_under_the_last_entry_with_only_red_or_nothing_beside_it_starts_no_entry(
+    ornament: bool,
+) -> None:
+    # As on bronod1_0068: a red flourish ending the month under the last act, its
+    # first stroke in the number column; and on bronod1_0015: a speck on the blank
+    # foot of the page, nothing written beside it.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    below = drawn.rows[-1][1] + 40
+    cv2.line(page, (84, below), (88, below + 10), 40, 2)
+    red = None
+    if ornament:
+        cv2.ellipse(page, (420, below + 6), (300, 8), 0, 0, 360, 40, 2)
+        red = _in_red(page, slice(below - 10, below + 30), slice(60, 760))
+    found = _found_in_colour(page, red)
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
+def test_a_speck_under_the_last_of_a_few_long_entries_starts_no_entry() -> None:
+    # As on the right page of bronod1_0059 in a darker capture: two acts, the page's
+    # foot blank but for a speck in the number column. Too few marks for a median:
+    # a mark with nothing at all beside it starts no entry.
+    drawn = draw([5, 6])
+    page = drawn.flat.copy()
+    below = drawn.rows[-1][1] + 120
+    cv2.line(page, (84, below), (88, below + 10), 40, 2)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
+def test_the_pages_bottom_edge_under_the_last_entry_starts_no_entry() -> None:
+    # As on rep_randomset1_1444_L-1 and rep_randomset2_2674_L-1: the shadow along the
+    # page's bottom edge, paler than the writing and across the whole table, crosses
+    # the number column under the last entry as high as a number's half.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    below = drawn.rows[-1][1] + 12
+    edge = np.array([[40, below], [300, below + 3], [560, below - 2], [780, below + 2]])
+    cv2.polylines(page, [edge.reshape(-1, 1, 2).astype(np.int32)], False, 170, 7)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+    assert found.bands[-1].bottom >= below  # the edge's rows stay with the last entry
+
+
+def test_the_last_entry_underlined_across_the_table_still_starts_its_entry() -> None:
+    # A pale rule under the last entry's line, touching its number and its letters:
+    # a piece across the table, but with the entry's writing beside the number.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    baseline = drawn.rows[-1][0] + 17
+    cv2.line(page, (40, baseline), (780, baseline), 170, 3)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
+def test_entries_of_two_rows_do_not_double_the_row_pitch() -> None:
+    # As rep_randomset1_1444_L-1 captured at 0.7 with its resolution tag kept: acts
+    # of a full row and a shorter one repeat at two rows, and that period outweighs
+    # the rows' own (0.52 against 0.36 of the profile's autocorrelation). Taken as the
+    # pitch, two rows read as one and 10 of 15 acts were cut through their lines.
+    rows = np.arange(1200.0)
+    profile = np.zeros_like(rows)
+    for row in range(70):
+        strength = 1.0 if row % 2 == 0 else 0.6
+        profile += strength * 40 * np.exp(-0.5 * ((rows - 20 - 16 * row) / 2.5) ** 2)
+    assert entries._period(profile, 6.0) == 16
+    # A page whose rows are all alike keeps its period.
+    even = sum(40 * np.exp(-0.5 * ((rows - 20 - 23 * row) / 3) ** 2) for row in range(50))
+    assert entries._period(np.asarray(even), 7.0) == 23
+
+
 def test_a_number_paler_than_the_others_is_found_again_in_its_gap() -> None:
     # As the ditto mark of entry 516 on bronod1_0015, and a third of its marks in a
     # capture at 0.7 of its resolution: one number fainter than the marks' level.

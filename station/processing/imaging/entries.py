@@ -33,7 +33,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import cv2
@@ -60,6 +60,16 @@ MARK_LEVEL = 200
 MARK_LETTERS = 4.5
 #: A mark too tall for one is parted at a row with under this share of its usual ink.
 PART_SHARE = 0.75
+#: A piece of ink more letters high than this is a rule, a frame's or a page's edge,
+#: or a blot: no number, nor writing.
+BLOT_LETTERS = 6
+#: A mark under the last entry on a piece of ink across more than this share of the
+#: table is the page's bottom edge (:func:`_edges`).
+EDGE_SHARE = 0.5
+#: ... and its usual row in the key column holds this many times the marks' median
+#: (a number's rows hold a few strokes). Measured: 3.2 and 4.1 for the edges of
+#: ``rep_randomset1_1444_L-1`` and ``rep_randomset2_2674_L-1``; numbers at most 2.0.
+EDGE_FILL = 2.5
 #: The range a pale page's own writing level (Otsu's) is kept in.
 PALE_LEVELS = (150, 215)
 #: A page with fewer letter-sized pieces of writing than this away from its sides is
@@ -96,6 +106,13 @@ TAIL_SHARE = 0.4
 #: A mark above the first entry whose band holds less writing than this share of the
 #: bands' median starts no entry (:func:`_beside_writing`).
 BESIDE_SHARE = 0.2
+#: Writing in red ink (a rubric: a month heading, an ornament) darkens the red channel
+#: under this share of the darkest channel's darkness; brown, black and blue ink
+#: darken it 0.6 or more. Measured on ``bronod1_0003``'s red "Janvier 1742": 74% of
+#: its band's writing under 0.5, 0-2% of any band of brown acts on Bronod's register.
+RUBRIC_SHARE = 0.5
+#: Darkness (flattened darkest channel, 0-255) under which a pixel's hue is not told.
+RUBRIC_DARKNESS = 30
 #: A gap between marks this many times their usual spacing is searched again at the
 #: paler level for a mark missed (:func:`_missed_marks`), which needs this share of
 #: the marks' median writing beside it.
@@ -104,6 +121,9 @@ MISSED_LEVEL = 225
 MISSED_BESIDE = 0.3
 #: The least row pitch of writing (letters).
 LEAST_PITCH = 1.5
+#: A peak of the row profile's autocorrelation near half the period found, this share
+#: as strong, is the rows' period (:func:`_period`).
+HALF_PEAK = 0.5
 #: Narrow ruled columns after the first that may be the key column instead.
 KEY_RETRIES = 2
 #: The column before the first rule found holds the numbers when its marks are at
@@ -180,7 +200,7 @@ def find_entries(
     if writing is None:
         writing = writing_of(ink, flat, x0, x1, dpi)
     lighter, text = writing.lighter, writing.text
-    horizontal, vertical = writing.horizontal, writing.vertical
+    horizontal, vertical, rubric = writing.horizontal, writing.vertical, writing.rubric
     height, width = lighter.shape
     if height < 20 or width < 20:
         return None
@@ -190,8 +210,12 @@ def find_entries(
     # the writing often runs a few tenths of a degree off them.
     slope = _residual_slope(text)
     centre = width / 2
-    text, horizontal, vertical = (_shear(m, slope, centre) for m in (text, horizontal, vertical))
+    text, horizontal, vertical, rubric = (
+        _shear(m, slope, centre) for m in (text, horizontal, vertical, rubric)
+    )
     lighter = _shear(lighter, slope, centre, fill=255)
+    # The edges of red letters, blended with the paper, read as brown ink.
+    rubric = cv2.dilate(rubric, _ones(5, 5))
     letter = _letter_height(text, dpi)
     left, right = _writing_span(text, letter, dpi)
     if right - left < MIN_SPAN_SHARE * width:
@@ -241,16 +265,24 @@ def find_entries(
     profile = _row_profile(text, left, right, letter)
     pitch = _pitch(profile, marks, letter)
     marks = _like_the_others(_without_tails(marks, faint, key, letter))
-    marks = _beside_writing(_one_per_row(marks, pitch), faint, key, right)
+    marks = _one_per_row(marks, pitch)
+    marks = _beside_writing(marks, *_held_beside(marks, faint, rubric, key, right, letter))
     marks = _missed_marks(
         marks, lighter, horizontal | vertical, key, text, right, letter, dpi, pitch
     )
     bands = _bands(text, profile, marks, ceiling, pitch, letter)
+    foot = _at_foot(marks, faint, rubric, key, (left, right), letter)
+    if foot:  # an ornament, a speck, the page's edge: their rows are the last entry's
+        log.debug("the last %d mark(s) start no entry", foot)
+        bands = [*bands[: -foot - 1], replace(bands[-foot - 1], bottom=bands[-1].bottom)]
     held = _share_held(profile, bands)
     # Rows of a title in large letters, or of a book block's stacked leaves, are no
-    # entry's: only rows of letter-sized writing count as rows above the first entry.
-    letters = _row_profile(_letter_pieces(text, letter), left, right, letter)
-    above = _rows_above(letters, bands, ceiling, pitch)
+    # entry's: only rows of letter-sized writing count as rows above the first entry;
+    # rows of red ones, however many its letters span, are one heading.
+    pieces = _letter_pieces(text, letter)
+    letters = _row_profile(pieces, left, right, letter)
+    red = _row_profile(u8(cv2.bitwise_and(pieces, rubric)), left, right, letter)
+    above = _rows_above(letters, red, bands, ceiling, pitch)
     trace.update(held=held, rows_above=above)
     if held < MIN_HELD or above > MAX_HEADER_ROWS:
         log.info(
@@ -280,19 +312,35 @@ class Writing:
     text: Gray  # the writing: the page's ink, pale writing added, less rules and specks
     horizontal: Gray  # its rules
     vertical: Gray
+    #: 255 where the page is written in red ink (:func:`rubric_of`); zeros when the
+    #: red channel was not given (as if the page held no rubric).
+    rubric: Gray
 
 
-def writing_of(ink: Gray, flat: Gray, x0: int, x1: int, dpi: float) -> Writing:
+def writing_of(
+    ink: Gray, flat: Gray, x0: int, x1: int, dpi: float, red: Gray | None = None
+) -> Writing:
     """The writing of the page between columns ``x0`` and ``x1``: its ink (its pale
-    writing added when it is written in pale ink) less its rules and specks."""
+    writing added when it is written in pale ink) less its rules and specks. ``red``:
+    the page's flattened red channel, where its rubrics are told from its writing."""
     lighter = np.ascontiguousarray(flat[:, x0:x1])
+    rubric = np.zeros_like(lighter) if red is None else rubric_of(red[:, x0:x1], lighter)
     page = np.ascontiguousarray(ink[:, x0:x1])
     pale = _pale_writing(lighter, page)
     if pale is not None:
         page = cv2.bitwise_or(page, pale)
     horizontal, vertical = _rules(page, dpi)
     text = cv2.bitwise_and(page, cv2.bitwise_not(cv2.dilate(horizontal | vertical, _ones(3, 3))))
-    return Writing(lighter, _without_specks(u8(text), dpi), horizontal, vertical)
+    return Writing(lighter, _without_specks(u8(text), dpi), horizontal, vertical, rubric)
+
+
+def rubric_of(red: Gray, darkest: Gray) -> Gray:
+    """255 where the flattened ``darkest`` channel shows ink that the flattened
+    ``red`` channel nearly loses (:data:`RUBRIC_SHARE`): red ink, in which old
+    registers head their months and years. A grey capture has none."""
+    dark = 255 - darkest.astype(np.int16)
+    seen = (255 - red.astype(np.int16)) < RUBRIC_SHARE * dark
+    return u8(np.where(seen & (dark > RUBRIC_DARKNESS), 255, 0))
 
 
 @dataclass(frozen=True)
@@ -654,7 +702,7 @@ def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
     tops = stats[:, cv2.CC_STAT_TOP]
     pieces = sorted(zip(tops.tolist(), (tops + stats[:, cv2.CC_STAT_HEIGHT]).tolist(), strict=True))
     # A rule down the column, a frame's edge, a blot: not a number.
-    pieces = [(top, bottom) for top, bottom in pieces if bottom - top <= 6 * letter]
+    pieces = [(top, bottom) for top, bottom in pieces if bottom - top <= BLOT_LETTERS * letter]
     marks = []
     for mark in _merged(pieces, 0.3 * letter):
         if mark[1] - mark[0] > MARK_LETTERS * letter:
@@ -755,14 +803,21 @@ def _letter_pieces(text: Gray, letter: float) -> Gray:
 
 
 def _rows_above(
-    profile: NDArray[np.float64], bands: list[Band], ceiling: float, pitch: float
+    profile: NDArray[np.float64],
+    red: NDArray[np.float64],
+    bands: list[Band],
+    ceiling: float,
+    pitch: float,
 ) -> int:
     """Rows of writing between the headings and the first entry (a month or year
-    heading is one; many mean the marks began far down the page)."""
+    heading is one; many mean the marks began far down the page). Rows written mostly
+    in red (``red``: the red part of ``profile``) are one heading together."""
     if not bands:
         return 0
     centres = _row_centres(profile, pitch)
-    return int(((centres > ceiling) & (centres < bands[0].top)).sum())
+    rows = centres[(centres > ceiling) & (centres < bands[0].top)].astype(int)
+    in_red = red[rows] >= 0.5 * profile[rows]
+    return int((~in_red).sum()) + int(in_red.any())
 
 
 def _like_the_others(marks: list[_Mark]) -> list[_Mark]:
@@ -803,25 +858,108 @@ def _usual(rows: NDArray[np.intp]) -> float:
     return float(np.median(rows[rows > 0])) if rows.any() else 0.0
 
 
-def _beside_writing(
-    marks: list[_Mark], writing: Gray, key: tuple[float, float], right: float
-) -> list[_Mark]:
+def _beside_writing(marks: list[_Mark], held: list[int], headed: list[int]) -> list[_Mark]:
     """The marks from the first whose band (its rows down to the next mark's) holds
     writing right of the key column: a flourish or a note above the first entry
     starts a band of nothing (under :data:`BESIDE_SHARE` of the bands' median), and
-    no entry. ``writing``: the page's writing at the key column's level, where a
-    pale first line still shows. A mark further down is kept whatever its band
-    holds: dropping it could leave writing in no band."""
+    no entry; nor does a speck beside a heading in red ink, its band holding more red
+    writing than other. ``held`` and ``headed``: each band's other and red writing
+    (:func:`_held_beside`). A mark further down is kept whatever its band holds:
+    dropping it could leave writing in no band (see :func:`_at_foot` for the marks
+    under the last entry)."""
     if len(marks) < MARK_PEERS:
         return marks
-    ends = [m.top for m in marks[1:]] + [marks[-1].bottom]
-    held = [
-        _ink_beside(writing, m.top, max(end, m.bottom), key, right)
-        for m, end in zip(marks, ends, strict=True)
-    ]
     least = BESIDE_SHARE * float(np.median(held))
-    first = next((i for i, ink in enumerate(held) if ink >= least), 0)
-    return marks[first:]
+    starts = (i for i, (ink, heading) in enumerate(zip(held, headed, strict=True))
+              if ink >= least and heading <= ink)  # fmt: skip
+    return marks[next(starts, 0) :]
+
+
+def _held_beside(
+    marks: list[_Mark],
+    writing: Gray,
+    rubric: Gray,
+    key: tuple[float, float],
+    right: float,
+    letter: float,
+) -> tuple[list[int], list[int]]:
+    """The pixels of ``writing`` right of the key column in each mark's band (its rows
+    down to the next mark's; the last mark's own rows), other than red and red
+    (``rubric``); pieces taller than :data:`BLOT_LETTERS` (a page's edge) not read.
+    ``writing``: the page's writing at the key column's level, where a pale first
+    line still shows."""
+    writing = _pieces_where(
+        writing, lambda stats: stats[:, cv2.CC_STAT_HEIGHT] <= BLOT_LETTERS * letter
+    )
+    red = u8(cv2.bitwise_and(writing, rubric))
+    other = u8(cv2.bitwise_and(writing, cv2.bitwise_not(rubric)))
+    ends = [m.top for m in marks[1:]] + [m.bottom for m in marks[-1:]]
+    spans = [(m.top, max(end, m.bottom)) for m, end in zip(marks, ends, strict=True)]
+    held = [_ink_beside(other, top, bottom, key, right) for top, bottom in spans]
+    return held, [_ink_beside(red, top, bottom, key, right) for top, bottom in spans]
+
+
+def _at_foot(
+    marks: list[_Mark],
+    writing: Gray,
+    rubric: Gray,
+    key: tuple[float, float],
+    span: tuple[float, float],
+    letter: float,
+) -> int:
+    """How many of the last ``marks`` lie under the last entry and start none: each
+    with next to nothing beside it but red (the first stroke of an ornament that ends
+    the month) or nothing at all (a speck on the blank foot of the page), its band
+    holding under :data:`BESIDE_SHARE` of the bands' median of other writing and no
+    more of that than of red (:func:`_held_beside`); or each a piece of the page's
+    bottom edge (:func:`_edges`). Their rows stay the last entry's, where the tails
+    of its last line may hang: no ink leaves the entries. With fewer than
+    :data:`MARK_PEERS` marks (a page of two long acts) no median says what is little:
+    only a mark with no writing but red beside it starts none."""
+    if len(marks) < 2:
+        return 0
+    held, headed = _held_beside(marks, writing, rubric, key, span[1], letter)
+    if len(marks) < MARK_PEERS:
+        least, edges = 1.0, [False] * len(marks)
+    else:
+        least = BESIDE_SHARE * float(np.median(held))
+        edges = _edges(marks, writing, key, span, letter)
+    foot = 0
+    for i in range(len(marks) - 1, 0, -1):
+        if not (edges[i] or (held[i] < least and held[i] <= headed[i])):
+            break
+        foot += 1
+    return foot
+
+
+def _edges(
+    marks: list[_Mark],
+    writing: Gray,
+    key: tuple[float, float],
+    span: tuple[float, float],
+    letter: float,
+) -> list[bool]:
+    """Whether each mark is a piece of the page's bottom edge (or the shadow along
+    it): part of a piece of ``writing`` across more than :data:`EDGE_SHARE` of the
+    table (``span``), as solid as a band across the key column (its usual row holding
+    :data:`EDGE_FILL` times the marks' median, where a number's rows hold a few
+    strokes: an underline touching a number leaves most of its rows as they are), and
+    with under :data:`BESIDE_SHARE` of the marks' median writing beside its own rows
+    once such pieces are left out."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(writing, connectivity=8)
+    wide = np.asarray(stats)[:, cv2.CC_STAT_WIDTH] > EDGE_SHARE * (span[1] - span[0])
+    wide[0] = False  # the paper
+    narrow = u8(np.where(wide[labels], 0, writing))
+    beside = [_ink_beside(narrow, m.top, m.bottom, key, span[1]) for m in marks]
+    least = BESIDE_SHARE * float(np.median(beside))
+    column = _key_column_of(writing, key)
+    fill = [_usual(_row_ink(column, (m.top, m.bottom))) for m in marks]
+    solid = EDGE_FILL * float(np.median(fill))
+    a, b = int(np.ceil(key[0])) + 1, max(0, int(key[1]))
+    return [
+        bool(wide[labels[m.top : m.bottom, a:b]].any()) and full >= solid and ink < least
+        for m, full, ink in zip(marks, fill, beside, strict=True)
+    ]
 
 
 def _ink_beside(
@@ -950,13 +1088,22 @@ def _period(profile: NDArray[np.float64], letter: float) -> float | None:
         if falling.size:
             trough = int(falling[0])
             tail = corr[trough:]
-            peaks = [
+            tops = [
                 trough + i
                 for i in range(1, len(tail) - 1)
-                if tail[i] >= tail[i - 1] and tail[i] >= tail[i + 1] and tail[i] >= 0.8 * tail.max()
+                if tail[i] >= tail[i - 1] and tail[i] >= tail[i + 1] and tail[i] > 0
             ]
+            peaks = [p for p in tops if corr[p] >= 0.8 * tail.max()]
             if peaks and corr[peaks[0]] > 0 and peaks[0] >= letter * 1.2:
-                return float(peaks[0])
+                # Entries of two rows each repeat at twice the rows' period, and may
+                # outweigh it: a peak near half of the one found, HALF_PEAK as strong,
+                # is the rows' own.
+                half = [
+                    p for p in tops
+                    if abs(p - peaks[0] / 2) <= 0.15 * peaks[0]
+                    and corr[p] >= HALF_PEAK * corr[peaks[0]] and p >= letter * 1.2
+                ]  # fmt: skip
+                return float(half[0] if half else peaks[0])
     return None
 
 

@@ -345,7 +345,9 @@ class _Page:
         """A page side's writing as entries are sought in it (taken once)."""
         if side not in self._sides:
             x0, x1 = self.columns[side]
-            self._sides[side] = keyed.writing_of(self.ink, self.writing, x0, x1, self.work_dpi)
+            self._sides[side] = keyed.writing_of(
+                self.ink, self.writing, x0, x1, self.work_dpi, red=self.norm.flat
+            )
         return self._sides[side]
 
     def is_blank(self, side: int) -> bool:

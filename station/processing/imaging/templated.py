@@ -37,6 +37,10 @@ class PageEvidence(Protocol):
     @property
     def writing(self) -> nm.Gray: ...
 
+    def writing_of(self, side: int) -> keyed.Writing:
+        """A page side's writing as entries are sought in it."""
+        ...
+
 
 @dataclass(frozen=True)
 class Registered:
@@ -124,7 +128,9 @@ def row_cuts(
     norm, work_dpi = page.norm, dpi * page.norm.work_scale
     taught = side if side in sides else sides[0]
     left, top, right, _ = template.span(taught)
-    found = keyed.find_entries(page.ink, page.writing, columns[0], columns[1], work_dpi)
+    found = keyed.find_entries(
+        page.ink, page.writing, columns[0], columns[1], work_dpi, writing=page.writing_of(side)
+    )
     if found is None:
         x0, x1 = columns
         if side in sides:
@@ -133,7 +139,10 @@ def row_cuts(
         first = max(0, round(fit.y(top) - 0.1 * work_dpi))
         ink, writing = page.ink.copy(), page.writing.copy()
         ink[:first], writing[:first] = 0, 255  # the headings above the template's first entry
-        found = keyed.find_entries(ink, writing, x0, x1, work_dpi)
+        found = keyed.find_entries(
+            ink, writing, x0, x1, work_dpi,
+            writing=keyed.writing_of(ink, writing, x0, x1, work_dpi, red=norm.flat),
+        )  # fmt: skip
     if found is None:
         return None
     back = geo.invert(norm.matrix)
