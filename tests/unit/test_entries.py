@@ -451,6 +451,22 @@ def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_mark_over_blank_rows_between_two_numbers_starts_no_entry() -> None:
+    # As the figures written over act 430 of rep_riant4_06480_L-0 in its paler and
+    # blurred captures: a mark as high as a number in the number column, on a row
+    # with nothing written beside it. Its band would hold nothing: it is the entry
+    # above's.
+    drawn = draw([1, 3, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    top, _ = drawn.rows[3]
+    row = top + 2 * PITCH  # the entry's third row, emptied
+    page[row - 2 : row + PITCH - 4, 112:790] = 255
+    cv2.putText(page, "2.3", (70, row + 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 40, 1)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_tail_broken_off_a_number_starts_no_entry() -> None:
     # A 5 written with a long tail (rep_randomset2_2674_L-1: "625", "645"): the
     # working copy breaks the thin tail off its figure a pixel or two under it, a

@@ -270,6 +270,7 @@ def find_entries(
     marks = _missed_marks(
         marks, lighter, horizontal | vertical, key, text, right, letter, dpi, pitch
     )
+    marks = _with_writing(marks, faint, rubric, key, right, letter)
     bands = _bands(text, profile, marks, ceiling, pitch, letter)
     foot = _at_foot(marks, faint, rubric, key, (left, right), letter)
     if foot:  # an ornament, a speck, the page's edge: their rows are the last entry's
@@ -897,6 +898,28 @@ def _held_beside(
     spans = [(m.top, max(end, m.bottom)) for m, end in zip(marks, ends, strict=True)]
     held = [_ink_beside(other, top, bottom, key, right) for top, bottom in spans]
     return held, [_ink_beside(red, top, bottom, key, right) for top, bottom in spans]
+
+
+def _with_writing(
+    marks: list[_Mark],
+    writing: Gray,
+    rubric: Gray,
+    key: tuple[float, float],
+    right: float,
+    letter: float,
+) -> list[_Mark]:
+    """``marks`` less those between the first and the last whose band holds under
+    :data:`BESIDE_SHARE` of the bands' median of other writing (:func:`_held_beside`):
+    a correction or a few dots written over a number, in the blank rows above it, or
+    a speck in the gap between two acts. The band above runs on over their rows, so
+    no writing leaves the entries."""
+    if len(marks) < MARK_PEERS:
+        return marks
+    held, _ = _held_beside(marks, writing, rubric, key, right, letter)
+    least = BESIDE_SHARE * float(np.median(held))
+    last = len(marks) - 1
+    return [m for i, (m, ink) in enumerate(zip(marks, held, strict=True))
+            if i in (0, last) or ink >= least]  # fmt: skip
 
 
 def _at_foot(
