@@ -266,13 +266,14 @@ def find_entries(
     pitch = _pitch(profile, marks, letter)
     marks = _like_the_others(_without_tails(marks, faint, key, letter))
     marks = _one_per_row(marks, pitch)
-    marks = _beside_writing(marks, *_held_beside(marks, faint, rubric, key, right, letter))
+    beside = _Beside.of(faint, rubric, key, right, letter)
+    marks = _beside_writing(marks, *beside.held(marks))
     marks = _missed_marks(
         marks, lighter, horizontal | vertical, key, text, right, letter, dpi, pitch
     )
-    marks = _with_writing(marks, faint, rubric, key, right, letter)
+    marks = _with_writing(marks, beside)
     bands = _bands(text, profile, marks, ceiling, pitch, letter)
-    foot = _at_foot(marks, faint, rubric, key, (left, right), letter)
+    foot = _at_foot(marks, beside, faint, (left, right), letter)
     if foot:  # an ornament, a speck, the page's edge: their rows are the last entry's
         log.debug("the last %d mark(s) start no entry", foot)
         bands = [*bands[: -foot - 1], replace(bands[-foot - 1], bottom=bands[-1].bottom)]
@@ -865,7 +866,7 @@ def _beside_writing(marks: list[_Mark], held: list[int], headed: list[int]) -> l
     starts a band of nothing (under :data:`BESIDE_SHARE` of the bands' median), and
     no entry; nor does a speck beside a heading in red ink, its band holding more red
     writing than other. ``held`` and ``headed``: each band's other and red writing
-    (:func:`_held_beside`). A mark further down is kept whatever its band holds:
+    (:meth:`_Beside.held`). A mark further down is kept whatever its band holds:
     dropping it could leave writing in no band (see :func:`_at_foot` for the marks
     under the last entry)."""
     if len(marks) < MARK_PEERS:
@@ -876,46 +877,49 @@ def _beside_writing(marks: list[_Mark], held: list[int], headed: list[int]) -> l
     return marks[next(starts, 0) :]
 
 
-def _held_beside(
-    marks: list[_Mark],
-    writing: Gray,
-    rubric: Gray,
-    key: tuple[float, float],
-    right: float,
-    letter: float,
-) -> tuple[list[int], list[int]]:
-    """The pixels of ``writing`` right of the key column in each mark's band (its rows
-    down to the next mark's; the last mark's own rows), other than red and red
-    (``rubric``); pieces taller than :data:`BLOT_LETTERS` (a page's edge) not read.
-    ``writing``: the page's writing at the key column's level, where a pale first
-    line still shows."""
-    writing = _pieces_where(
-        writing, lambda stats: stats[:, cv2.CC_STAT_HEIGHT] <= BLOT_LETTERS * letter
-    )
-    red = u8(cv2.bitwise_and(writing, rubric))
-    other = u8(cv2.bitwise_and(writing, cv2.bitwise_not(rubric)))
-    ends = [m.top for m in marks[1:]] + [m.bottom for m in marks[-1:]]
-    spans = [(m.top, max(end, m.bottom)) for m, end in zip(marks, ends, strict=True)]
-    held = [_ink_beside(other, top, bottom, key, right) for top, bottom in spans]
-    return held, [_ink_beside(red, top, bottom, key, right) for top, bottom in spans]
+@dataclass(frozen=True)
+class _Beside:
+    """The writing right of the key column that tells what a mark's band holds, taken
+    once per page: ``other`` and ``red`` (its rubric) parts of the page's writing at
+    the key column's level, where a pale first line still shows; pieces taller than
+    :data:`BLOT_LETTERS` (a page's edge) left out."""
+
+    other: Gray
+    red: Gray
+    key: tuple[float, float]
+    right: float
+
+    @classmethod
+    def of(
+        cls, writing: Gray, rubric: Gray, key: tuple[float, float], right: float, letter: float
+    ) -> _Beside:
+        writing = _pieces_where(
+            writing, lambda stats: stats[:, cv2.CC_STAT_HEIGHT] <= BLOT_LETTERS * letter
+        )
+        red = u8(cv2.bitwise_and(writing, rubric))
+        other = u8(cv2.bitwise_and(writing, cv2.bitwise_not(rubric)))
+        return cls(other, red, key, right)
+
+    def held(self, marks: list[_Mark]) -> tuple[list[int], list[int]]:
+        """The pixels of other and of red writing in each mark's band (its rows down
+        to the next mark's; the last mark's own rows)."""
+        ends = [m.top for m in marks[1:]] + [m.bottom for m in marks[-1:]]
+        spans = [(m.top, max(end, m.bottom)) for m, end in zip(marks, ends, strict=True)]
+        return (
+            [_ink_beside(self.other, top, bottom, self.key, self.right) for top, bottom in spans],
+            [_ink_beside(self.red, top, bottom, self.key, self.right) for top, bottom in spans],
+        )
 
 
-def _with_writing(
-    marks: list[_Mark],
-    writing: Gray,
-    rubric: Gray,
-    key: tuple[float, float],
-    right: float,
-    letter: float,
-) -> list[_Mark]:
+def _with_writing(marks: list[_Mark], beside: _Beside) -> list[_Mark]:
     """``marks`` less those between the first and the last whose band holds under
-    :data:`BESIDE_SHARE` of the bands' median of other writing (:func:`_held_beside`):
+    :data:`BESIDE_SHARE` of the bands' median of other writing (:meth:`_Beside.held`):
     a correction or a few dots written over a number, in the blank rows above it, or
     a speck in the gap between two acts. The band above runs on over their rows, so
     no writing leaves the entries."""
     if len(marks) < MARK_PEERS:
         return marks
-    held, _ = _held_beside(marks, writing, rubric, key, right, letter)
+    held, _ = beside.held(marks)
     least = BESIDE_SHARE * float(np.median(held))
     last = len(marks) - 1
     return [m for i, (m, ink) in enumerate(zip(marks, held, strict=True))
@@ -924,9 +928,8 @@ def _with_writing(
 
 def _at_foot(
     marks: list[_Mark],
+    beside: _Beside,
     writing: Gray,
-    rubric: Gray,
-    key: tuple[float, float],
     span: tuple[float, float],
     letter: float,
 ) -> int:
@@ -934,19 +937,19 @@ def _at_foot(
     with next to nothing beside it but red (the first stroke of an ornament that ends
     the month) or nothing at all (a speck on the blank foot of the page), its band
     holding under :data:`BESIDE_SHARE` of the bands' median of other writing and no
-    more of that than of red (:func:`_held_beside`); or each a piece of the page's
-    bottom edge (:func:`_edges`). Their rows stay the last entry's, where the tails
-    of its last line may hang: no ink leaves the entries. With fewer than
+    more of that than of red (:meth:`_Beside.held`); or each a piece of the page's
+    bottom edge (:func:`_edges`, reading ``writing``). Their rows stay the last
+    entry's, where the tails of its last line may hang: no ink leaves the entries. With fewer than
     :data:`MARK_PEERS` marks (a page of two long acts) no median says what is little:
     only a mark with no writing but red beside it starts none."""
     if len(marks) < 2:
         return 0
-    held, headed = _held_beside(marks, writing, rubric, key, span[1], letter)
+    held, headed = beside.held(marks)
     if len(marks) < MARK_PEERS:
         least, edges = 1.0, [False] * len(marks)
     else:
         least = BESIDE_SHARE * float(np.median(held))
-        edges = _edges(marks, writing, key, span, letter)
+        edges = _edges(marks, writing, beside.key, span, letter)
     foot = 0
     for i in range(len(marks) - 1, 0, -1):
         if not (edges[i] or (held[i] < least and held[i] <= headed[i])):
