@@ -10,7 +10,7 @@ import numpy as np
 GROUPS = ("spread-2", "page-1", "stacked", "spread-stacked", "ALL")
 
 
-REAL_LIKE_GROUPS = ("stacked", "spread-stacked", "ALL")
+REAL_LIKE_GROUPS = ("stacked", "spread-table", "ALL")
 
 
 def _rows(pages: list[dict[str, Any]], group: str) -> list[dict[str, Any]]:

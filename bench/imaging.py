@@ -103,10 +103,10 @@ def real_like_corpus(quick: bool, pages: int, seed: int = 100) -> list[RenderSpe
     10 mm with a hand half of the time. ``--quick``: a stacked scan, a bent
     spread shot and a bent stacked shot."""
     plan: list[tuple[str, int, bool]] = [
-        ("stacked", 0, False), ("spread-stacked", 0, True), ("stacked", 1, True)
+        ("stacked", 0, False), ("spread-table", 0, True), ("stacked", 1, True)
     ]  # fmt: skip
     if not quick:
-        plan = [(p, i, i % 2 == 1) for p in ("stacked", "spread-stacked") for i in range(pages)]
+        plan = [(p, i, i % 2 == 1) for p in ("stacked", "spread-table") for i in range(pages)]
     return [
         RenderSpec(
             profile=profile, dpi=300, seed=seed + 500 + index, page_index=index,

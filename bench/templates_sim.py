@@ -33,7 +33,7 @@ BOOKS = (
     ("form", "page-1"),
     ("form", "stacked"),
     ("register", "stacked"),
-    ("register", "spread-stacked"),
+    ("register", "spread-table"),
 )
 
 

@@ -15,7 +15,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LayoutProfile:
-    """One ledger layout: pages per image and the range of entries per page."""
+    """One ledger layout: pages per image and the range of entries per page.
+
+    ``table_across``: a spread whose one table runs across both pages (its entry numbers
+    on the left page, each entry's row continuing past the fold), so each entry is cut
+    across the spread and the entry range counts the spread's entries, not a page's.
+    """
 
     name: str
     label_vi: str
@@ -23,6 +28,7 @@ class LayoutProfile:
     pages_per_image: int
     entries_min: int
     entries_max: int
+    table_across: bool = False
 
     @property
     def fixed_count(self) -> bool:
@@ -42,12 +48,22 @@ def _parse(text: str, file: str) -> LayoutProfile:
             pages_per_image=int(data["pages_per_image"]),
             entries_min=int(data["entries_min"]),
             entries_max=int(data["entries_max"]),
+            table_across=_flag(data.get("table_across", False)),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ConfigError("layout.bad_file", file=file, detail=repr(exc)) from exc
     if profile.pages_per_image not in (1, 2) or not 1 <= profile.entries_min <= profile.entries_max:
         raise ConfigError("layout.bad_file", file=file, detail="pages_per_image or entries range")
+    if profile.table_across and profile.pages_per_image != 2:
+        raise ConfigError("layout.bad_file", file=file, detail="table_across with one page")
     return profile
+
+
+def _flag(value: object) -> bool:
+    """A TOML boolean (``true``/``false``); anything else is a mistake to name."""
+    if not isinstance(value, bool):
+        raise TypeError(f"table_across must be true or false, not {value!r}")
+    return value
 
 
 @cache

@@ -451,6 +451,22 @@ def test_a_dot_in_the_number_column_starts_no_entry() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_rule_broken_into_dashes_in_the_number_column_starts_no_entry() -> None:
+    # Dashed guides under the rows (or a faded rule broken into dashes), wavering over
+    # a few rows where they cross the number column: flat pieces, lower than a number.
+    drawn = draw([1, 2, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    for top, bottom in drawn.rows:
+        if bottom - top > 2 * PITCH:
+            y = top + PITCH - 3
+            for k, x in enumerate(range(64, 106, 12)):
+                rise = (k % 2) * 2
+                cv2.line(page, (x, y + rise), (x + 8, y + rise + 2), 40, 1)
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_mark_over_blank_rows_between_two_numbers_starts_no_entry() -> None:
     # As the figures written over act 430 of rep_riant4_06480_L-0 in its paler and
     # blurred captures: a mark as high as a number in the number column, on a row

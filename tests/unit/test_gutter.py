@@ -13,7 +13,7 @@ DPI = 150
 
 
 def normalised_spread(seed: int) -> tuple[nm.Normalised, float, np.ndarray]:
-    page = render_page(RenderSpec(profile="spread-stacked", dpi=DPI, seed=seed, style="register"))
+    page = render_page(RenderSpec(profile="spread-table", dpi=DPI, seed=seed, style="register"))
     rgb = np.asarray(page.image.convert("RGB"))
     norm = nm.normalise(rgb, DPI, landscape=True)
     assert page.gutter_x is not None

@@ -33,7 +33,7 @@ def polygon_mask(page: RenderedPage, polygon: list[tuple[float, float]]) -> np.n
     return mask
 
 
-@pytest.mark.parametrize("profile", ["stacked", "spread-stacked"])
+@pytest.mark.parametrize("profile", ["stacked", "spread-table"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_ten_to_thirty_numbered_entries(profile: str, seed: int) -> None:
     page = render(profile=profile, seed=seed, page_index=1, first_entry=200)
@@ -59,8 +59,8 @@ def test_counts_cover_the_range_and_some_entries_span_lines_and_gaps() -> None:
     "options",
     [
         {"profile": "stacked"},
-        {"profile": "spread-stacked", "skew_max_deg": 3.0},
-        {"profile": "spread-stacked", "camera": True, "bend_max_mm": 15.0},
+        {"profile": "spread-table", "skew_max_deg": 3.0},
+        {"profile": "spread-table", "camera": True, "bend_max_mm": 15.0},
         {"profile": "stacked", "camera": True, "bend_max_mm": 15.0, "hand_probability": 1.0},
     ],
 )
@@ -95,7 +95,7 @@ def test_number_in_the_key_column_and_continuation_rows_leave_it_empty() -> None
 def test_a_bent_page_keeps_each_entry_ink_inside_its_polygon() -> None:
     # Seed 5's page leaves blank lines between entries: ink bent into one is caught.
     page = render(
-        profile="spread-stacked", seed=5, camera=True, bend_max_mm=18.0, hand_probability=1.0
+        profile="spread-table", seed=5, camera=True, bend_max_mm=18.0, hand_probability=1.0
     )
     assert page.bend is not None and abs(page.bend["amplitude"]) > 0.5 * 18 * DPI / 25.4
     ink = np.asarray(page.ink_mask) > 0

@@ -98,7 +98,7 @@ def test_later_pages_of_a_printed_book_are_cut_by_its_template(profile: str, cam
 def test_a_page_of_another_form_refuses_the_template() -> None:
     template = confirmed("spread-2")
     profile = get_profile("spread-2")
-    for page in (render("spread-stacked", 1), render("spread-stacked", 1, style="register")):
+    for page in (render("spread-stacked", 1), render("spread-table", 1, style="register")):
         rgb = np.asarray(page.image)
         found = segment(rgb, DPI, profile, template)
         assert found.template_refused

@@ -480,7 +480,7 @@ def _strip(
     xs = np.arange(found.left, found.right, work_scale)
     offsets = np.arange(rows[0], rows[1], work_scale)
     grid_x, grid_y = np.meshgrid(xs, offsets)
-    grid_y = grid_y + found.slope * (grid_x - found.centre)
+    grid_y = found.edge(grid_y, grid_x)
     matrix, bend = back
     mapped = geo.apply(matrix, np.stack([grid_x.ravel(), grid_y.ravel()], axis=1))
     if bend is not None:

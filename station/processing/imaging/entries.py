@@ -58,6 +58,15 @@ KEY_WIDTH_SHARE = 0.22
 MARK_LEVEL = 200
 #: A start mark is at most this many letters high (a number written with a flourish).
 MARK_LETTERS = 4.5
+#: The most a page of a spread is measured turned against the normalised frame
+#: (degrees; the writing of a page as a whole is sought within 0.75).
+PAGE_TURN = 3.0
+#: A mark lower than this many letters made only of pieces at least ``FLAT_PIECE``
+#: times as wide as high is a dash of a rule, not a number.
+FLAT_MARK = 0.75
+FLAT_PIECE = 2.0
+#: ... or slivers this many letters wide at most (what is left of a rule down the page).
+SLIVER_LETTERS = 0.25
 #: A mark too tall for one is parted at a row with under this share of its usual ink.
 PART_SHARE = 0.75
 #: A piece of ink more letters high than this is a rule, a frame's or a page's edge,
@@ -167,10 +176,15 @@ class KeyedEntries:
     confidence: float
     slope: float = 0.0  # the writing's remaining skew after normalisation (dy/dx)
     centre: float = 0.0  # the column the slope turns about
+    #: A table across a spread: past the ``fold`` column the rows run at ``turn`` more
+    #: slope (the right page's rows against the left page's, :func:`level_across`).
+    fold: float = 0.0
+    turn: float = 0.0
 
     def edge(self, row: float, x: Column) -> Column:
         """Where the band edge at ``row`` lies at column ``x`` (or columns)."""
-        return row + self.slope * (x - self.centre)
+        bent = self.turn * np.maximum(x - self.fold, 0.0) if self.turn else 0.0
+        return row + self.slope * (x - self.centre) + bent
 
 
 @dataclass(frozen=True)
@@ -187,6 +201,7 @@ def find_entries(
     dpi: float,
     trace: dict[str, Any] | None = None,
     writing: Writing | None = None,
+    fold: float | None = None,
 ) -> KeyedEntries | None:
     """The entries of the page between columns ``x0`` and ``x1`` of ``ink`` (255 = ink).
 
@@ -194,7 +209,11 @@ def find_entries(
     pale writing and faint numbers in the key column are read from it with a lighter
     threshold. None when the page shows no key column with start marks in it.
     ``trace``, when given, receives the intermediate findings (for tools drawing them);
-    ``writing``: :func:`writing_of` the same columns, when already taken.
+    ``writing``: :func:`writing_of` the same columns, when already taken. ``fold``: the
+    column of a spread's fold when one table runs across both pages (``x0`` and ``x1``
+    the spread's bounds): the writing is spanned on each page, and the key column and
+    the rule under the column headings are sought on the left page, as wide as a
+    page's are (the two pages' rules seldom meet in one line).
     """
     trace = {} if trace is None else trace
     if writing is None:
@@ -217,7 +236,12 @@ def find_entries(
     # The edges of red letters, blended with the paper, read as brown ink.
     rubric = cv2.dilate(rubric, _ones(5, 5))
     letter = _letter_height(text, dpi)
-    left, right = _writing_span(text, letter, dpi)
+    if fold is None:
+        left, right = _writing_span(text, letter, dpi)
+    else:  # each page's writing: a blank band down the fold parts them
+        at = int(fold - x0)
+        left = _writing_span(np.ascontiguousarray(text[:, :at]), letter, dpi)[0]
+        right = at + _writing_span(np.ascontiguousarray(text[:, at:]), letter, dpi)[1]
     if right - left < MIN_SPAN_SHARE * width:
         return None  # a blank page: edges and specks, no table of writing
     # Rules beyond the writing are page edges (a book block's stacked leaves), not the
@@ -239,7 +263,8 @@ def find_entries(
         ruled = (float(min([*rules_x[:1], left])), float(max([*rules_x[-1:], right])))
         # The writing at the lighter level, rules out: where the marks are read.
         faint = _off_rules(light, horizontal | vertical, dpi)
-        key = _key_column(text, faint, rules_x, ruled, letter, dpi)
+        page = ruled if fold is None else (ruled[0], min(ruled[1], fold - x0))
+        key = _key_column(text, faint, rules_x, page, letter, dpi)
         if found is None or found[0] is None or (key is not None and _between_rules(key, rules_x)):
             found = (key, rules_x, ruled, faint)
         if key is not None and _between_rules(key, rules_x):
@@ -252,13 +277,14 @@ def find_entries(
     )
     if key is None:
         return None
-    marks = _marks(faint, key, letter)
+    marks = _without_dashes(_marks(faint, key, letter), faint, key, letter)
     trace.update(marks=[(m.top, m.bottom) for m in marks])
     if not marks:
         return None
     # The rule under the column headings may be printed lighter than the writing.
     across = u8(cv2.bitwise_or(horizontal, light_horizontal))
-    marks, ceiling = _below_headings(marks, across, left, right, height)
+    headed = right if fold is None else min(right, fold - x0)
+    marks, ceiling = _below_headings(marks, across, left, headed, height)
     trace.update(ceiling=ceiling)
     if not marks:
         return None
@@ -336,6 +362,34 @@ def writing_of(
     return Writing(lighter, _without_specks(u8(text), dpi), horizontal, vertical, rubric)
 
 
+def page_slope(writing: Writing) -> float:
+    """The skew (dy/dx) of a page's rows of writing in the normalised frame, within
+    :data:`PAGE_TURN` degrees (the page as a whole was deskewed; one page of a spread
+    may lie turned against the other)."""
+    return _residual_slope(writing.text, PAGE_TURN)
+
+
+def level_across(writing: Writing, fold: int, turn: float) -> Writing:
+    """A spread's ``writing`` with its columns from ``fold`` on sheared by ``turn``
+    (the right page's row slope less the left page's) about the fold: the right page's
+    rows brought level with the left page's. The two pages of a bound book seldom lie
+    in one plane, so one table across them runs at two slopes."""
+    if abs(turn) < 1e-6:
+        return writing
+
+    def level(image: Gray, fill: int) -> Gray:
+        right = _shear(np.ascontiguousarray(image[:, fold:]), turn, 0.0, fill)
+        return np.ascontiguousarray(np.hstack([image[:, :fold], right]))
+
+    return Writing(
+        level(writing.lighter, 255),
+        level(writing.text, 0),
+        level(writing.horizontal, 0),
+        level(writing.vertical, 0),
+        level(writing.rubric, 0),
+    )
+
+
 def rubric_of(red: Gray, darkest: Gray) -> Gray:
     """255 where the flattened ``darkest`` channel shows ink that the flattened
     ``red`` channel nearly loses (:data:`RUBRIC_SHARE`): red ink, in which old
@@ -411,16 +465,16 @@ def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
     return u8(cv2.threshold(flat, level, 255, cv2.THRESH_BINARY_INV)[1])
 
 
-def _residual_slope(text: Gray) -> float:
+def _residual_slope(text: Gray, most: float = 0.75) -> float:
     """The skew (dy/dx) under which the rows of writing are sharpest: the projection
-    profile method, over +-2 degrees in steps of 0.05."""
+    profile method, over +-``most`` degrees in steps of 0.05."""
     ys, xs = np.nonzero(text)
     if ys.size < 50:
         return 0.0
     step = max(1, ys.size // 40_000)  # enough pixels for the profile, few for speed
     ys, xs = ys[::step].astype(np.float64), xs[::step].astype(np.float64) - text.shape[1] / 2
     best, best_score = 0.0, -1.0
-    for degrees in np.arange(-0.75, 0.7501, 0.05):
+    for degrees in np.arange(-most, most + 1e-4, 0.05):
         slope = float(np.tan(np.radians(degrees)))
         rows = np.round(ys - xs * slope).astype(np.int64)
         counts = np.bincount(rows - rows.min()).astype(np.float64)
@@ -716,6 +770,29 @@ def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
             marks.append(mark)
     # Letter-sized: a dot is not a number, nor is a frame's edge or a blot.
     return [_Mark(t, b) for t, b in marks if 0.5 * letter <= b - t <= MARK_LETTERS * letter]
+
+
+def _without_dashes(
+    marks: list[_Mark], text: Gray, key: tuple[float, float], letter: float
+) -> list[_Mark]:
+    """``marks`` less those lower than :data:`FLAT_MARK` letters whose pieces (in
+    ``text``, the key column) are all flat (:data:`FLAT_PIECE` times as wide as high or
+    more) or slivers (:data:`SLIVER_LETTERS`): the dashes of a rule broken by fading or
+    drawn dashed, under the key column or across the table, waver over a few rows, and
+    a rule down the column's edge leaves slivers where it breaks; a number is a letter
+    high or more."""
+    column = _key_column_of(text, key)
+    kept = []
+    for mark in marks:
+        if mark.bottom - mark.top < FLAT_MARK * letter:
+            rows = np.ascontiguousarray(column[mark.top : mark.bottom])
+            _, _, stats, _ = cv2.connectedComponentsWithStats(rows, connectivity=8)
+            widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+            dashes = (widths >= FLAT_PIECE * heights) | (widths <= SLIVER_LETTERS * letter)
+            if widths.size and bool(np.all(dashes)):
+                continue
+        kept.append(mark)
+    return kept
 
 
 def _key_column_of(text: Gray, key: tuple[float, float]) -> Gray:
@@ -1063,8 +1140,8 @@ def _one_per_row(marks: list[_Mark], pitch: float) -> list[_Mark]:
 def _below_headings(
     marks: list[_Mark], horizontal: Gray, left: float, right: float, height: int
 ) -> tuple[list[_Mark], float]:
-    """Drop the marks of the column headings: those above the lowest rule across the
-    table near its top that still has marks below it. Also the row of that rule (0
+    """Drop the marks of the column headings: those mostly above the lowest rule across
+    the table near its top that still has marks below it. Also the row of that rule (0
     without one): nothing above it belongs to an entry."""
     band = horizontal[:, max(0, int(left)) : int(right) + 1]
     if band.shape[1] == 0:
@@ -1073,7 +1150,8 @@ def _below_headings(
     across = (band > 0).mean(axis=1) >= RULE_WIDTH_SHARE
     rows = [int(y) for y in np.flatnonzero(across) if y < HEADING_ZONE * height]
     for y in sorted(rows, reverse=True):
-        below = [m for m in marks if m.top > y]
+        # A first number written up against the rule still lies mostly under it.
+        below = [m for m in marks if m.top + m.bottom > 2 * y]
         if below:
             return below, float(y)
     return marks, 0.0

@@ -67,18 +67,21 @@ def keyed_regions(
             continue
         top = _edge(found, band.top, band.top_path, (left, right))
         bottom = _edge(found, band.bottom, band.bottom_path, (left, right))
-        rise = min((offset for _, offset in band.top_path or ()), default=0.0)
-        fall = max((offset for _, offset in band.bottom_path or ()), default=0.0)
-        rise, fall = min(0.0, rise), max(0.0, fall)
-        quad = np.array(
-            [
-                [left, found.edge(band.top + rise, left)],
-                [right, found.edge(band.top + rise, right)],
-                [right, found.edge(band.bottom + fall, right)],
-                [left, found.edge(band.bottom + fall, left)],
-            ],
-            np.float64,
-        )
+        if found.turn:  # edges bent at a spread's fold: the box runs along their chords
+            quad = np.vstack([_beyond(top, True), _beyond(bottom, False)[::-1]])
+        else:
+            rise = min((offset for _, offset in band.top_path or ()), default=0.0)
+            fall = max((offset for _, offset in band.bottom_path or ()), default=0.0)
+            rise, fall = min(0.0, rise), max(0.0, fall)
+            quad = np.array(
+                [
+                    [left, found.edge(band.top + rise, left)],
+                    [right, found.edge(band.top + rise, right)],
+                    [right, found.edge(band.bottom + fall, right)],
+                    [left, found.edge(band.bottom + fall, left)],
+                ],
+                np.float64,
+            )
         corners = norm.to_capture(quad)
         width, height = geo.quad_size(corners)
         warp = geo.quad_to_rect(corners, (0, 0, width, height))
@@ -93,6 +96,16 @@ def keyed_regions(
     return regions
 
 
+def _beyond(edge: NDArray[np.float64], up: bool) -> NDArray[np.float64]:
+    """The two ends of the chord of ``edge`` (points left to right), moved ``up`` (else
+    down) as far as its farthest point beyond the chord on that side."""
+    (x0, y0), (x1, y1) = edge[0], edge[-1]
+    chord = y0 + (edge[:, 0] - x0) * (y1 - y0) / max(x1 - x0, 1e-9)
+    off = edge[:, 1] - chord
+    shift = min(0.0, float(off.min())) if up else max(0.0, float(off.max()))
+    return np.array([[x0, y0 + shift], [x1, y1 + shift]])
+
+
 def _edge(
     found: keyed.KeyedEntries,
     row: float,
@@ -100,15 +113,21 @@ def _edge(
     span: tuple[float, float],
 ) -> NDArray[np.float64]:
     """A band edge's points from the left of ``span`` to its right, normalised frame:
-    the straight edge at ``row``, stepped along ``path`` where it has one (held at
-    its end offsets beyond it)."""
+    the straight edge at ``row`` (bent at a spread's fold, :attr:`KeyedEntries.turn`),
+    stepped along ``path`` where it has one (held at its end offsets beyond it)."""
     left, right = span
+    kink = [found.fold] if found.turn and left < found.fold < right else []
     if not path:
-        return np.array([[left, found.edge(row, left)], [right, found.edge(row, right)]])
+        xs = np.array([left, *kink, right], np.float64)
+        return np.stack([xs, found.edge(row, xs)], axis=1)
     nodes = np.array([p for p in path if left < p[0] < right], np.float64).reshape(-1, 2)
     first, last = path[0][1], path[-1][1]
     xs = np.concatenate([[left], nodes[:, 0], [right]])
     offsets = np.concatenate([[first], nodes[:, 1], [last]])
+    if kink and not np.any(xs == found.fold):  # the fold's own point, on the path
+        at = int(np.searchsorted(xs, found.fold))
+        offsets = np.insert(offsets, at, np.interp(found.fold, xs, offsets))
+        xs = np.insert(xs, at, found.fold)
     return np.stack([xs, found.edge(row, xs) + offsets], axis=1)
 
 

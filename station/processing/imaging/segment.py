@@ -173,7 +173,10 @@ def _segment_at(
     sides = [columns for _, columns in frames]
     page = _Page(norm, _blank_fold(ink, fold, 0), rgb, work_dpi, sides, fold)
     fit = None
-    if template is not None:
+    if template is not None and profile.table_across:
+        # A template's cuts are a page side's; a table across the spread is cut whole.
+        page.refused = ACROSS_REFUSED
+    elif template is not None:
         fit = tp.register(template, ink, tp.writing_mask(page.writing), profile.pages_per_image)
     if fit is not None and fit.registration is None:
         log.info("template refused: %s %s", fit.reason, fit.details)
@@ -181,8 +184,14 @@ def _segment_at(
     regions: list[ProposedRegion] = []
     flags: set[str] = set()
     counts = []
-    for side, (frame, columns) in enumerate(frames):
-        found, unruled = _page_regions(page, frame, columns, dpi, side, profile, registered)
+    if profile.table_across and len(frames) == 2:
+        cuts = [_across(page, frames, dpi)]  # the spread is read as one page
+    else:
+        cuts = [
+            _page_regions(page, frame, columns, dpi, side, profile, registered)
+            for side, (frame, columns) in enumerate(frames)
+        ]
+    for side, (found, unruled) in enumerate(cuts):
         counts.append(len(found))
         templated = any(TEMPLATE_FLAG in r.flags for r in found)
         fixed = templated and template is not None and template.kind == tp.FIXED
@@ -305,6 +314,9 @@ def _frames(
     frames = [(find_frame(horizontal, vertical, x0, x1), (x0, x1)) for x0, x1 in columns]
     return frames, gutter, sure
 
+
+#: Why a book's template is not used on a spread whose one table runs across both pages.
+ACROSS_REFUSED = "a table across the spread is cut from its own entry numbers, not by a template"
 
 #: Half the width of the band down a spread's fold that is no page's writing (inches).
 FOLD_HALF_IN = 0.08
@@ -448,6 +460,36 @@ def _page_regions(
     if ruled:
         return ruled, False
     return _fallback(norm, columns, side), False
+
+
+def _across(
+    page: _Page, frames: Sequence[tuple[Frame | None, tuple[int, int]]], dpi: int
+) -> tuple[list[ProposedRegion], bool]:
+    """The entries of a spread whose one table runs across both pages (a profile's
+    ``table_across``), and whether they were cut without rules: each entry from its
+    start mark in the left page's key column to the next, cut across both pages, as
+    one region (page side 0). The pages' rules are not read: rows ruled across the
+    spread stop at the fold, so each page would give its halves of the entries. When
+    no key column with start marks is found on the left page, the whole spread goes
+    to a person (low confidence), never a page's half of each entry."""
+    norm = page.norm
+    x0, x1 = frames[0][1][0], frames[-1][1][1]
+    fold = frames[1][1][0]
+    writing = keyed.writing_of(page.ink, page.writing, x0, x1, page.work_dpi, red=norm.flat)
+    # The two pages of a bound book seldom lie in one plane: the right page's rows are
+    # brought level with the left page's, and each half is cut along its own rows.
+    turn = keyed.page_slope(page.writing_of(1)) - keyed.page_slope(page.writing_of(0))
+    found = keyed.find_entries(
+        page.ink, page.writing, x0, x1, page.work_dpi,
+        writing=keyed.level_across(writing, fold - x0, turn), fold=fold,
+    )  # fmt: skip
+    if found is not None and found.key[1] <= fold:
+        found = replace(found, fold=float(fold), turn=turn)
+        back = geo.invert(norm.matrix)
+        found = boundaries.refine(page.rgb, back, found, norm.work_scale, dpi, norm.bend)
+        return keyed_regions(norm, found, (x0, x1), dpi, 0), True
+    log.info("no key column on the left page of a table across the spread")
+    return _fallback(norm, (x0, x1), 0), True
 
 
 def _ruled_regions(norm: nm.Normalised, frame: Frame, dpi: int, side: int) -> list[ProposedRegion]:

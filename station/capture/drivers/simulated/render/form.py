@@ -31,6 +31,7 @@ class Profile:
     sheet_mm: tuple[float, float]  # width, height of the whole image
     pages: int  # 1 page or a 2-page spread
     stacked: bool  # several entries per page between ruled lines
+    across: bool = False  # one table across the spread (the register style only)
 
 
 PROFILES = {
@@ -38,6 +39,7 @@ PROFILES = {
     "page-1": Profile((210.0, 297.0), 1, False),
     "stacked": Profile((210.0, 297.0), 1, True),
     "spread-stacked": Profile((420.0, 297.0), 2, True),
+    "spread-table": Profile((420.0, 297.0), 2, True, across=True),
 }
 LEDGERS = tuple(content.TITLES)
 

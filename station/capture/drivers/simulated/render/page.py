@@ -147,8 +147,12 @@ def validate(spec: RenderSpec) -> None:
         ("torn_corner_mm", spec.torn_corner_mm, 0 <= spec.torn_corner_mm <= 80, "0 to 80 mm"),
     ]  # fmt: skip
     if spec.style == "register" and spec.profile in PROFILES:
-        stacked = PROFILES[spec.profile].stacked
-        checks.append(("profile", spec.profile, stacked, "a stacked profile for a register"))
+        # A register's spread runs one table across both pages: "spread-table".
+        shape = PROFILES[spec.profile]
+        drawable = shape.stacked and shape.across == (shape.pages == 2)
+        checks.append(("profile", spec.profile, drawable, "stacked or spread-table for a register"))
+    elif spec.profile in PROFILES and PROFILES[spec.profile].across:
+        checks.append(("style", spec.style, False, "register for a table across the spread"))
     for name in ("stamp_probability", "faded_probability", "hand_probability"):
         value = getattr(spec, name)
         checks.append((name, value, 0.0 <= value <= 1.0, "between 0 and 1"))
