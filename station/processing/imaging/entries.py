@@ -455,7 +455,10 @@ def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
     brown ink is pale in the red channel the mask is taken from while its darkest
     channel may hold many dark pixels (a darker capture of ``bronod1_0015`` held 1.7%
     under 150 there, and 0.09% in its mask)."""
-    inner = flat[flat < 250]
+    # The level is found off the ink the mask already holds: dark rules or headings
+    # printed on a page written in faded ink would set it between themselves and the
+    # rest, writing and paper together.
+    inner = flat[(flat < 250) & (cv2.dilate(ink, _ones(3, 3)) == 0)]
     # Judged away from the page's sides (nm.middle): a book block's stacked leaves and
     # the cover beside a page are dark, and are no writing.
     if inner.size < 100 or not nm.in_pale_ink(ink):
