@@ -121,19 +121,6 @@ def test_pale_writing_is_read_from_the_darkest_channel() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
-def test_faded_writing_between_dark_printed_rules_is_read() -> None:
-    # Faded handwriting in a printed book whose rules and headings stay dark: the ink
-    # mask holds the rules alone, and a level found with them in it falls between
-    # them and everything else, writing and paper together.
-    drawn = draw([1, 2, 1, 3, 1, 1, 2], ink=195, rules=40)
-    page = drawn.flat.copy()
-    for y in range(200, 1000, 26):
-        cv2.line(page, (60, y), (110, y), 40, 2)  # a printed rule under each key cell
-    found = found_bands(Drawn(page, drawn.rows))
-    assert found is not None
-    assert_each_entry_in_its_own_band(drawn, found)
-
-
 def test_brown_writing_missing_from_the_ink_mask_is_read_however_dark_elsewhere() -> None:
     # A darker capture of brown ink: its darkest channel holds many pixels under 150,
     # but the ink mask (taken from the red channel, where brown is pale) holds none.

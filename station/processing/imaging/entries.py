@@ -455,10 +455,7 @@ def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
     brown ink is pale in the red channel the mask is taken from while its darkest
     channel may hold many dark pixels (a darker capture of ``bronod1_0015`` held 1.7%
     under 150 there, and 0.09% in its mask)."""
-    # The level is found off the ink the mask already holds: dark rules or headings
-    # printed on a page written in faded ink would set it between themselves and the
-    # rest, writing and paper together.
-    inner = flat[(flat < 250) & (cv2.dilate(ink, _ones(3, 3)) == 0)]
+    inner = flat[flat < 250]
     # Judged away from the page's sides (nm.middle): a book block's stacked leaves and
     # the cover beside a page are dark, and are no writing.
     if inner.size < 100 or not nm.in_pale_ink(ink):
@@ -1143,8 +1140,8 @@ def _one_per_row(marks: list[_Mark], pitch: float) -> list[_Mark]:
 def _below_headings(
     marks: list[_Mark], horizontal: Gray, left: float, right: float, height: int
 ) -> tuple[list[_Mark], float]:
-    """Drop the marks of the column headings: those mostly above the lowest rule across
-    the table near its top that still has marks below it. Also the row of that rule (0
+    """Drop the marks of the column headings: those above the lowest rule across the
+    table near its top that still has marks below it. Also the row of that rule (0
     without one): nothing above it belongs to an entry."""
     band = horizontal[:, max(0, int(left)) : int(right) + 1]
     if band.shape[1] == 0:
@@ -1153,8 +1150,7 @@ def _below_headings(
     across = (band > 0).mean(axis=1) >= RULE_WIDTH_SHARE
     rows = [int(y) for y in np.flatnonzero(across) if y < HEADING_ZONE * height]
     for y in sorted(rows, reverse=True):
-        # A first number written up against the rule still lies mostly under it.
-        below = [m for m in marks if m.top + m.bottom > 2 * y]
+        below = [m for m in marks if m.top > y]
         if below:
             return below, float(y)
     return marks, 0.0
