@@ -242,3 +242,32 @@ def test_flagged_pages_are_written_and_marked(
             flags = str(pdf.docinfo["/ReviewFlags"]).split()
         assert {"count_mismatch", "number_uncertain"} & set(flags)
     assert "count_mismatch" in result.stdout
+
+
+def test_a_table_across_the_spread_gives_one_file_per_entry_over_both_pages(
+    run_station: RunStation, tmp_path: Path
+) -> None:
+    # The register spread of tests/unit/test_spread_table.py: 29 entries, each a row
+    # over both pages of the spread.
+    spec = RenderSpec(
+        profile="spread-table", dpi=DPI, seed=4, page_index=1, style="register",
+        skew_max_deg=3.0, faded_probability=0.35,
+    )  # fmt: skip
+    page = render_page(spec)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    page.image.save(folder / "spread.png", dpi=(DPI, DPI))
+    out = tmp_path / "out"
+    args = (folder, "--book", "KS/2007/01", "--profile", "spread-table", "--first-entry", "1")
+    result, report = _process(run_station, *args, "--out", out)
+    assert result.returncode == 0, result.stderr
+    rows = report["entries"]
+    assert [row["number"] for row in rows] == [str(n) for n in range(1, len(page.entries) + 1)]
+    assert page.gutter_x is not None
+    for row in rows:
+        xs = [x for x, _ in row["polygon"]]
+        assert min(xs) < page.gutter_x < max(xs), row["number"]  # over both pages
+        path = out / row["file"]
+        assert len(path.read_bytes()) == row["bytes"] <= 100 * 1000
+        assert qpdf_ok(path), path
+        assert read_metadata(path)["entry"]["regions"][0]["source_polygon"] == row["polygon"]
