@@ -8,6 +8,7 @@ is how the real registers in ../shared/real-pages are written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -438,33 +439,37 @@ def test_a_continuation_row_is_not_searched_into_an_entry() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
-def test_a_dot_in_the_number_column_starts_no_entry() -> None:
-    # A stray dot or a pen's tip in the first column, between two rows of an entry,
-    # a third of a number's height: the entry keeps its second row.
+def assert_kept_whole_with(stray: Callable[[np.ndarray, int], None]) -> None:
+    """Each entry is still its own band with ``stray(page, row)`` drawn in the number
+    column of every entry of three rows, ``row`` the top of its second row."""
     drawn = draw([1, 2, 1, 3, 1, 2, 1])
     page = drawn.flat.copy()
     for top, bottom in drawn.rows:
         if bottom - top > 2 * PITCH:
-            cv2.rectangle(page, (80, top + PITCH + 6), (82, top + PITCH + 9), 40, -1)
+            stray(page, top + PITCH)
     found = found_bands(Drawn(page, drawn.rows))
     assert found is not None
     assert_each_entry_in_its_own_band(drawn, found)
+
+
+def test_a_dot_in_the_number_column_starts_no_entry() -> None:
+    # A stray dot or a pen's tip in the first column, between two rows of an entry,
+    # a third of a number's height: the entry keeps its second row.
+    def dot(page: np.ndarray, row: int) -> None:
+        cv2.rectangle(page, (80, row + 6), (82, row + 9), 40, -1)
+
+    assert_kept_whole_with(dot)
 
 
 def test_a_rule_broken_into_dashes_in_the_number_column_starts_no_entry() -> None:
     # Dashed guides under the rows (or a faded rule broken into dashes), wavering over
     # a few rows where they cross the number column: flat pieces, lower than a number.
-    drawn = draw([1, 2, 1, 3, 1, 2, 1])
-    page = drawn.flat.copy()
-    for top, bottom in drawn.rows:
-        if bottom - top > 2 * PITCH:
-            y = top + PITCH - 3
-            for k, x in enumerate(range(64, 106, 12)):
-                rise = (k % 2) * 2
-                cv2.line(page, (x, y + rise), (x + 8, y + rise + 2), 40, 1)
-    found = found_bands(Drawn(page, drawn.rows))
-    assert found is not None
-    assert_each_entry_in_its_own_band(drawn, found)
+    def dashes(page: np.ndarray, row: int) -> None:
+        for k, x in enumerate(range(64, 106, 12)):
+            rise = (k % 2) * 2
+            cv2.line(page, (x, row - 3 + rise), (x + 8, row - 1 + rise), 40, 1)
+
+    assert_kept_whole_with(dashes)
 
 
 def test_a_mark_over_blank_rows_between_two_numbers_starts_no_entry() -> None:
@@ -488,14 +493,10 @@ def test_a_tail_broken_off_a_number_starts_no_entry() -> None:
     # working copy breaks the thin tail off its figure a pixel or two under it, a
     # letter-high stroke down the number column. It is the number's, not the next
     # entry's start: the entry keeps its second row.
-    drawn = draw([1, 2, 1, 3, 1, 2, 1])
-    page = drawn.flat.copy()
-    for top, bottom in drawn.rows:
-        if bottom - top > 2 * PITCH:
-            cv2.line(page, (84, top + 19), (80, top + 32), 40, 1)
-    found = found_bands(Drawn(page, drawn.rows))
-    assert found is not None
-    assert_each_entry_in_its_own_band(drawn, found)
+    def tail(page: np.ndarray, row: int) -> None:
+        cv2.line(page, (84, row - 7), (80, row + 6), 40, 1)
+
+    assert_kept_whole_with(tail)
 
 
 def test_numbers_of_two_rows_written_close_together_are_two_marks() -> None:

@@ -236,10 +236,11 @@ def find_entries(
     # The edges of red letters, blended with the paper, read as brown ink.
     rubric = cv2.dilate(rubric, _ones(5, 5))
     letter = _letter_height(text, dpi)
-    if fold is None:
+    # A table across a spread: the left page (the key column's) ends at the fold.
+    at = None if fold is None else int(fold - x0)
+    if at is None:
         left, right = _writing_span(text, letter, dpi)
     else:  # each page's writing: a blank band down the fold parts them
-        at = int(fold - x0)
         left = _writing_span(np.ascontiguousarray(text[:, :at]), letter, dpi)[0]
         right = at + _writing_span(np.ascontiguousarray(text[:, at:]), letter, dpi)[1]
     if right - left < MIN_SPAN_SHARE * width:
@@ -263,7 +264,7 @@ def find_entries(
         ruled = (float(min([*rules_x[:1], left])), float(max([*rules_x[-1:], right])))
         # The writing at the lighter level, rules out: where the marks are read.
         faint = _off_rules(light, horizontal | vertical, dpi)
-        page = ruled if fold is None else (ruled[0], min(ruled[1], fold - x0))
+        page = ruled if at is None else (ruled[0], min(ruled[1], float(at)))
         key = _key_column(text, faint, rules_x, page, letter, dpi)
         if found is None or found[0] is None or (key is not None and _between_rules(key, rules_x)):
             found = (key, rules_x, ruled, faint)
@@ -283,7 +284,7 @@ def find_entries(
         return None
     # The rule under the column headings may be printed lighter than the writing.
     across = u8(cv2.bitwise_or(horizontal, light_horizontal))
-    headed = right if fold is None else min(right, fold - x0)
+    headed = right if at is None else min(right, float(at))
     marks, ceiling = _below_headings(marks, across, left, headed, height)
     trace.update(ceiling=ceiling)
     if not marks:
@@ -362,11 +363,14 @@ def writing_of(
     return Writing(lighter, _without_specks(u8(text), dpi), horizontal, vertical, rubric)
 
 
-def page_slope(writing: Writing) -> float:
-    """The skew (dy/dx) of a page's rows of writing in the normalised frame, within
-    :data:`PAGE_TURN` degrees (the page as a whole was deskewed; one page of a spread
-    may lie turned against the other)."""
-    return _residual_slope(writing.text, PAGE_TURN)
+def turn_at(writing: Writing, fold: int) -> float:
+    """How much steeper (dy/dx) the rows of a spread's ``writing`` run right of the
+    ``fold`` column than left of it: each page's skew in the normalised frame, within
+    :data:`PAGE_TURN` degrees (the spread as a whole was deskewed; one page may lie
+    turned against the other)."""
+    text = writing.text
+    left = _residual_slope(np.ascontiguousarray(text[:, :fold]), PAGE_TURN)
+    return _residual_slope(np.ascontiguousarray(text[:, fold:]), PAGE_TURN) - left
 
 
 def level_across(writing: Writing, fold: int, turn: float) -> Writing:

@@ -478,7 +478,7 @@ def _across(
     writing = keyed.writing_of(page.ink, page.writing, x0, x1, page.work_dpi, red=norm.flat)
     # The two pages of a bound book seldom lie in one plane: the right page's rows are
     # brought level with the left page's, and each half is cut along its own rows.
-    turn = keyed.page_slope(page.writing_of(1)) - keyed.page_slope(page.writing_of(0))
+    turn = keyed.turn_at(writing, fold - x0)
     found = keyed.find_entries(
         page.ink, page.writing, x0, x1, page.work_dpi,
         writing=keyed.level_across(writing, fold - x0, turn), fold=fold,
