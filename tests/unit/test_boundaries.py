@@ -50,11 +50,14 @@ def _drawn(*inks: np.ndarray) -> np.ndarray:
     return page
 
 
-def _refined_bands(page: np.ndarray, upper: float, lower: float) -> KeyedEntries:
+def _refined_bands(
+    page: np.ndarray, upper: float, lower: float, mark_top: float | None = None
+) -> KeyedEntries:
     """Two entries whose boundary lies between working rows ``upper`` and ``lower``,
-    refined on ``page``."""
+    refined on ``page`` (``mark_top``: the top of the lower entry's number, working
+    rows)."""
     first = Band(0.0, (upper + lower) / 2)
-    second = Band((upper + lower) / 2, 290.0, top_between=(upper, lower))
+    second = Band((upper + lower) / 2, 290.0, top_between=(upper, lower), mark_top=mark_top)
     found = KeyedEntries([first, second], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0)
     refined = boundaries.refine(page, geo.scale(1 / SCALE), found, SCALE, DPI)
     assert refined.bands[0].bottom == refined.bands[1].top
@@ -226,6 +229,30 @@ def test_a_boundary_steps_round_a_thin_stroke_rather_than_through_it() -> None:
     refined = _refined_bands(page, 290 * SCALE, 350 * SCALE)
     assert refined.bands[1].top / SCALE > 305  # a straight boundary would cross it
     _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_a_number_written_high_stays_whole_with_its_entry(marked: bool) -> None:
+    # The number of the lower entry rises in its column (30-180 across, the key
+    # column) to the body of the upper entry's last line, which is written in the
+    # names column only (rep_randomset2_2674_L-1: "624", "630", "635"). The path passes
+    # over the number, above the upper line's body where that line writes nothing;
+    # held between the two lines' bodies it cut the top of the figures into the entry
+    # above. Without the number's top (no start mark known) it cannot tell.
+    upper_ink, lower_ink = _inked(
+        ([("Nguyen Thi Huong quy gap", (450, 300), 1.0)],
+         [("627", (40, 334), 1.6), ("LE VAN NAM KHAI", (450, 360), 1.0)])
+    )  # fmt: skip
+    number_top = int(np.nonzero(lower_ink[:, 30:180].any(axis=1))[0].min())
+    assert number_top < 302  # up to the upper line's body
+    assert not upper_ink[:, :400].any()
+    page = _drawn(upper_ink, lower_ink)
+    refined = _refined_bands(page, 290 * SCALE, 350 * SCALE, number_top * SCALE if marked else None)
+    if marked:
+        _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+    else:
+        with pytest.raises(AssertionError):
+            _path_keeping_ink_apart(refined, upper_ink, lower_ink)
 
 
 def test_a_continuation_row_cramped_against_the_next_line_stays_with_the_entry_above() -> None:

@@ -430,6 +430,24 @@ def test_a_number_paler_than_the_others_is_found_again_in_its_gap() -> None:
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_number_as_near_a_continuation_row_above_as_its_own_line_is_its_own_lines() -> None:
+    # rep_randomset2_2674_L-1's last act: "647" (working rows 1363-1378) is written
+    # tall and high, its middle 6.5 rows under the short continuation row that ends
+    # the act above (body at 1364) and 8.5 over its own line's (1379). Figures stand
+    # on their line and rise over its small letters: the page's first six marks (their
+    # rows and bodies as measured there) lie 3-5.5 rows above their lines' bodies, so
+    # the number is its own line's.
+    pitch = 18.4
+    seen = [(238, 250, 248.0), (283, 299, 294.0), (392, 407, 404.0), (423, 438, 436.0),
+            (456, 469, 466.0), (488, 501, 498.0)]  # fmt: skip
+    centres = np.array([body for _, _, body in seen] + [1346.0, 1364.0, 1379.0])
+    marks = [entries._Mark(top, bottom) for top, bottom, _ in seen]
+    tall = entries._Mark(1363, 1378)
+    rows = entries._mark_rows(centres, [*marks, tall], pitch)
+    assert rows == [body for _, _, body in seen] + [1379.0]
+    assert entries._mark_row(centres, tall, pitch) == 1364.0  # the nearest to its middle
+
+
 def test_a_continuation_row_is_not_searched_into_an_entry() -> None:
     # Entries of two and three rows: the gaps between numbers are long, but their
     # continuation rows hold nothing in the number column, at any level.

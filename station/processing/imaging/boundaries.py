@@ -144,6 +144,12 @@ SEAM_CLEAR = 0.02
 BLOCKED = 1e6
 #: Between equally cheap steps, the straightest.
 SEAM_TIE = 1e-4
+#: A boundary's path passes at least this far (normalised pixels, half a pixel of the
+#: working copy the marks are found on) above the top of the lower entry's start mark
+#: across the key column: a number rising above its line (written high, or taller
+#: than the line's letters) is its entry's, and a cut through it leaves the top of
+#: its figures in the entry above.
+NUMBER_CLEAR = 0.5
 
 
 def refine(
@@ -193,8 +199,8 @@ def refine(
 class _Detour:
     """What a boundary's path is found from: the darkness between the two lines per
     row and node (a node is ``step`` capture columns across the table), the rows
-    (normalised frame), the rows the path may take (between the lines' bodies) and
-    the straight boundary's row."""
+    (normalised frame), the cells (row, node) the path may take (between the lines'
+    bodies, above the entry's number) and the straight boundary's row."""
 
     cells: NDArray[np.float32]
     rows: NDArray[np.float64]
@@ -205,28 +211,58 @@ class _Detour:
     @classmethod
     def of(
         cls, dark: NDArray[np.float32], rows: NDArray[np.float64], free: NDArray[np.bool_],
-        chosen: float, pitch: float, step: int,
+        chosen: float, pitch: float, step: int, number: _Number | None = None,
     ) -> _Detour:  # fmt: skip
+        """``free``: the rows the path may take; ``number``: where the lower entry's
+        start mark lies, which the path passes above."""
         nodes = max(1, dark.shape[1] // step)
         cut = np.ascontiguousarray(dark[:, : nodes * step])
         # A node costs its darkest column: a stroke one pixel wide, averaged with the
         # paper beside it, made crossing a letter cheaper than stepping round it.
         cells = cut.reshape(rows.size, nodes, step).max(axis=2)
-        return cls(
-            np.asarray(cells, np.float32).reshape(rows.size, nodes), rows, free, chosen, pitch
-        )
+        cells = np.asarray(cells, np.float32).reshape(rows.size, nodes)
+        open_cells = np.repeat(free[:, None], nodes, axis=1)
+        above = rows < number.top if number is not None else None
+        if number is not None and above is not None and above.any():
+            # Across the key column the path passes above the number, however high it
+            # is written: up to the strip's top, over the upper line's body too, which
+            # has no writing there (the number column of the entry above is blank or
+            # holds its own number, lower down its rows).
+            open_cells[:, number.nodes[0] : number.nodes[1]] = above[:, None]
+        return cls(cells, rows, open_cells, chosen, pitch)
 
     def crosses(self) -> bool:
-        """Whether the straight boundary crosses writing."""
+        """Whether the straight boundary crosses writing (or the entry's number)."""
         at = int(np.argmin(np.abs(self.rows - self.chosen)))
-        return self.cells.shape[1] >= 2 and float(self.cells[at].max()) >= SEAM_CLEAR
+        if self.cells.shape[1] < 2:
+            return False
+        return float(self.cells[at].max()) >= SEAM_CLEAR or not self.free[at].all()
 
     def cost(self) -> NDArray[np.float32]:
         """What the path pays at each (node, row)."""
         off = (self.rows - self.chosen) / self.pitch
         pull = SEAM_PULL * np.abs(off)
-        cost = np.where(self.free[None, :], self.cells.T + pull[None, :], BLOCKED)
+        cost = np.where(self.free.T, self.cells.T + pull[None, :], BLOCKED)
         return np.asarray(cost, np.float32)
+
+
+@dataclass(frozen=True)
+class _Number:
+    """The lower entry's start mark as a boundary's path sees it: the nodes across the
+    key column and the mark's top row (normalised frame)."""
+
+    nodes: tuple[int, int]
+    top: float
+
+    @classmethod
+    def of(cls, found: KeyedEntries, band: Band, work_scale: float, step: int) -> _Number | None:
+        if band.mark_top is None:
+            return None
+        across = step * work_scale  # normalised pixels per node
+        first = max(0, int((found.key[0] - found.left) // across))
+        last = max(first, int(np.ceil((found.key[1] - found.left) / across)))
+        # The mark was found on the working copy: half its pixel above its top row.
+        return cls((first, last), band.mark_top - NUMBER_CLEAR)
 
 
 def _paths(detours: list[_Detour], step: int) -> list[NDArray[np.intp]]:
@@ -292,6 +328,7 @@ def _boundary(
     middle = (top + bottom) / 2 - LIFT * found.pitch
     margin = BODY_MARGIN * found.pitch
     between = (rows > top + margin) & (rows < bottom - margin)
+    number = _Number.of(found, band, work_scale, step)
     if between.sum() < 3:
         return middle, None
     ruled = _rule_between(dark[between], found.pitch / work_scale)
@@ -306,7 +343,7 @@ def _boundary(
         band_rows = np.abs(rows[:, None] - line_rows[None, :]) <= RULE_BAND * found.pitch
         follow = np.where(band_rows, np.maximum(0.0, float(dark.max()) - dark), BLOCKED)
         along = np.asarray(follow, np.float32)
-        return chosen, _Detour.of(along, rows, between, chosen, found.pitch, step)
+        return chosen, _Detour.of(along, rows, between, chosen, found.pitch, step, number)
     size = max(1, round(0.04 * found.pitch / work_scale)) | 1
     # Lines of writing are read without the rules among them (a rule closing an act
     # under its names column is no continuation row).
@@ -332,12 +369,12 @@ def _boundary(
         chosen = float(rows[between][below])
     else:
         chosen = _inside_nearest_gap(rows[between], smooth, near, middle, GAP_INSET * found.pitch)
-        return chosen, _Detour.of(dark, rows, between, chosen, found.pitch, step)
+        return chosen, _Detour.of(dark, rows, between, chosen, found.pitch, step, number)
     # The path stays under the middle line's densest row, and may rise that far from
     # where the boundary goes: the next line's ascenders reach into the gap's top where
     # the middle line's descenders leave room beside them.
     free = between & (rows > rows[between][peak])
-    return chosen, _Detour.of(dark, rows, free, chosen, found.pitch, step)
+    return chosen, _Detour.of(dark, rows, free, chosen, found.pitch, step, number)
 
 
 def _rule_between(dark: NDArray[np.float32], pitch: float) -> NDArray[np.float64] | None:

@@ -158,6 +158,9 @@ class Band:
     #: :mod:`station.processing.imaging.boundaries`.
     top_path: tuple[tuple[float, float], ...] | None = None
     bottom_path: tuple[tuple[float, float], ...] | None = None
+    #: The top of the entry's start mark in the key column (None: no mark starts it):
+    #: the entry's own number, which its top edge never crosses.
+    mark_top: float | None = None
 
 
 @dataclass(frozen=True)
@@ -1231,14 +1234,38 @@ def _row_centres(profile: NDArray[np.float64], pitch: float) -> NDArray[np.float
     return np.asarray(centres, np.float64)
 
 
-def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float) -> float:
-    """The body row of a mark: the row centre nearest its middle, else its middle."""
+def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float, low: float = 0.0) -> float:
+    """The body row of a mark: the row centre nearest its middle lowered by ``low``
+    (:func:`_figures_low`), else its middle."""
     middle = (mark.top + mark.bottom) / 2
     if centres.size:
-        nearest = float(centres[np.argmin(np.abs(centres - middle))])
+        nearest = float(centres[np.argmin(np.abs(centres - middle - low))])
         if abs(nearest - middle) <= 0.5 * pitch:
             return nearest
     return middle
+
+
+def _mark_rows(centres: NDArray[np.float64], marks: list[_Mark], pitch: float) -> list[float]:
+    """The body row of each mark (:func:`_mark_row`), its middle lowered by how far
+    this page's marks stand above their lines (:func:`_figures_low`)."""
+    low = _figures_low(centres, marks, pitch)
+    return [_mark_row(centres, mark, pitch, low) for mark in marks]
+
+
+def _figures_low(centres: NDArray[np.float64], marks: list[_Mark], pitch: float) -> float:
+    """How far the body of the marks' lines lies under the marks' middles on this
+    page (median over the marks, at most ``FIGURES_LOW`` pitch, never negative)."""
+    if not centres.size or not marks:
+        return 0.0
+    offsets = []
+    for mark in marks:
+        middle = (mark.top + mark.bottom) / 2
+        nearest = float(centres[np.argmin(np.abs(centres - middle))])
+        if abs(nearest - middle) <= 0.5 * pitch:
+            offsets.append(nearest - middle)
+    if not offsets:
+        return 0.0
+    return float(np.clip(np.median(offsets), 0.0, FIGURES_LOW * pitch))
 
 
 #: A piece of the writing this many letters long, flat and solid, is a rule (see
@@ -1246,6 +1273,11 @@ def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float) -> float:
 #: ``rep_dufour1_07680_L-1`` (119 px for letters 8 high) stayed writing; on the tuning
 #: images 6, 10 and 12 change no cut.
 RULE_ROW_LONG = 10
+#: Figures stand on their line's baseline and are taller than its small letters, so a
+#: number's middle lies above the body of its line (rows of writing closer than a
+#: pitch, a squeezed continuation row above the number's own, made the nearest row
+#: the wrong one): at most this many pitches.
+FIGURES_LOW = 0.3
 
 
 def _written_centres(
@@ -1314,7 +1346,7 @@ def _bands(
     row and the body of the row of writing above it (the capture's own pixels place it
     finer: :mod:`station.processing.imaging.boundaries`)."""
     centres = _row_centres(profile, pitch)
-    rows = [_mark_row(centres, mark, pitch) for mark in marks]
+    rows = _mark_rows(centres, marks, pitch)
     edges: list[float] = []
     between: list[tuple[float, float] | None] = []
     written = _written_centres(text, centres, pitch, letter)
@@ -1327,8 +1359,8 @@ def _bands(
     bottom = min(bottom, float(below.max() if below.size else rows[-1]) + 0.5 * pitch)
     ends = [*edges[1:], bottom]
     bands = [
-        Band(top, end, top_between=lines)
-        for top, end, lines in zip(edges, ends, between, strict=True)
+        Band(top, end, top_between=lines, mark_top=float(mark.top))
+        for top, end, lines, mark in zip(edges, ends, between, marks, strict=True)
     ]
     continued = _continued(text, profile, edges[0], ceiling, (pitch, letter))
     if continued is not None:
