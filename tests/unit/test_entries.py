@@ -620,9 +620,31 @@ def test_rows_under_a_title_with_no_ruled_headings_are_no_continued_act() -> Non
     letter = 9.0
     profile = entries._row_profile(text, 0, 799, letter)
     sizes = (float(PITCH), letter)
-    assert entries._continued(text, profile, 170.0, 0.0, sizes) is None
-    top = entries._continued(text, profile, 170.0, 10.0, sizes)
+    assert entries._continued(text, profile, 170.0, 0.0, (0.0, 799.0), sizes) is None
+    top = entries._continued(text, profile, 170.0, 10.0, (0.0, 799.0), sizes)
     assert top is not None and 62 < top < 100 - 12
+
+
+def test_a_column_rule_through_the_heading_and_a_continued_act_does_not_join_them() -> None:
+    # rep_dufour1_07680_L-1 at 0.7 of its size: what is left of a column rule runs
+    # from the month heading down through the act continued from the previous page,
+    # and across the blank between them, so the two were one run of rows: the act
+    # was not told from the heading, and with its rows above the first number the
+    # page was written whole.
+    text = np.zeros((240, 800), np.uint8)
+    cv2.putText(text, "THANG BA", (320, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 255, 2)
+    for row, words in enumerate(WORDS[:3]):
+        cv2.putText(text, words, (100, 100 + row * PITCH), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
+    letter, sizes, span = 9.0, (float(PITCH), 9.0), (0.0, 799.0)
+    plain = entries._continued(
+        text, entries._row_profile(text, 0, 799, letter), 170.0, 10.0, span, sizes
+    )
+    cv2.line(text, (700, 28), (700, 165), 255, 3)
+    profile = entries._row_profile(text, 0, 799, letter)
+    assert entries._row_profile(text, 0, 799, letter)[62:88].min() > 1  # no blank between
+    top = entries._continued(text, profile, 170.0, 10.0, span, sizes)
+    assert top is not None and plain is not None and abs(top - plain) <= 1
+    assert 62 < top < 100 - 12
 
 
 def test_segment_flags_the_continued_entry_and_the_page_without_rules() -> None:

@@ -302,7 +302,7 @@ def find_entries(
         marks, lighter, horizontal | vertical, key, text, right, letter, dpi, pitch
     )
     marks = _with_writing(marks, beside)
-    bands = _bands(text, profile, marks, ceiling, pitch, letter)
+    bands = _bands(text, profile, marks, ceiling, (left, right), (pitch, letter))
     foot = _at_foot(marks, beside, faint, (left, right), letter)
     if foot:  # an ornament, a speck, the page's edge: their rows are the last entry's
         log.debug("the last %d mark(s) start no entry", foot)
@@ -1273,6 +1273,12 @@ def _figures_low(centres: NDArray[np.float64], marks: list[_Mark], pitch: float)
 #: ``rep_dufour1_07680_L-1`` (119 px for letters 8 high) stayed writing; on the tuning
 #: images 6, 10 and 12 change no cut.
 RULE_ROW_LONG = 10
+#: An upright piece of the writing at least this many pitches high and this many
+#: times as high as wide is what is left of a column rule, not writing (see
+#: :func:`_less_posts`). On ``rep_dufour1_07680_L-1`` at 0.7 of its size one 5 pitches
+#: high and 13 px wide ran from the month heading down to the first number.
+POST_PITCHES = 2.0
+POST_SLENDER = 4.0
 #: Figures stand on their line's baseline and are taller than its small letters, so a
 #: number's middle lies above the body of its line (rows of writing closer than a
 #: pitch, a squeezed continuation row above the number's own, made the nearest row
@@ -1339,12 +1345,14 @@ def _bands(
     profile: NDArray[np.float64],
     marks: list[_Mark],
     ceiling: float,
-    pitch: float,
-    letter: float,
+    span: tuple[float, float],
+    sizes: tuple[float, float],
 ) -> list[Band]:
     """Entry bands from the marks: each boundary halfway between the body of a mark's
     row and the body of the row of writing above it (the capture's own pixels place it
-    finer: :mod:`station.processing.imaging.boundaries`)."""
+    finer: :mod:`station.processing.imaging.boundaries`). ``span``: the table's
+    columns the row ``profile`` counts; ``sizes``: the pitch and the letter."""
+    pitch, letter = sizes
     centres = _row_centres(profile, pitch)
     rows = _mark_rows(centres, marks, pitch)
     edges: list[float] = []
@@ -1362,7 +1370,7 @@ def _bands(
         Band(top, end, top_between=lines, mark_top=float(mark.top))
         for top, end, lines, mark in zip(edges, ends, between, marks, strict=True)
     ]
-    continued = _continued(text, profile, edges[0], ceiling, (pitch, letter))
+    continued = _continued(text, profile, edges[0], ceiling, span, sizes)
     if continued is not None:
         bands.insert(0, Band(continued, edges[0], continued=True))
     return bands
@@ -1402,6 +1410,7 @@ def _continued(
     profile: NDArray[np.float64],
     first_top: float,
     ceiling: float,
+    span: tuple[float, float],
     sizes: tuple[float, float],
 ) -> float | None:
     """The top of an entry continued from the previous page, when the writing between
@@ -1413,8 +1422,13 @@ def _continued(
     only inside a table whose column headings are ruled off (``ceiling``: without that
     rule, the top row may be the page's title over entries whose numbers were not
     read) and when it is a row of writing or more: the pieces of letters just above
-    the first mark (its line's capitals) are no act."""
+    the first mark (its line's capitals) are no act. ``span``: the columns ``profile``
+    counts.
+
+    What is left of a column rule there (:func:`_less_posts`) is no writing: running
+    through the blank between the heading and the act, it made them one run of rows."""
     pitch, letter = sizes
+    profile = _less_posts(text, profile, (ceiling, first_top), span, pitch)
     runs = _runs_above(profile, first_top, ceiling, pitch, letter)
     if len(runs) < 2:
         return None
@@ -1425,6 +1439,32 @@ def _continued(
     if ceiling <= 0 or sum(end - start + 1 for start, end in under) < pitch:
         return None
     return (runs[-1][1] + under[-1][0]) / 2
+
+
+def _less_posts(
+    text: Gray,
+    profile: NDArray[np.float64],
+    rows: tuple[float, float],
+    span: tuple[float, float],
+    pitch: float,
+) -> NDArray[np.float64]:
+    """``profile`` less, on ``rows``, the pixels of the upright pieces of ``text`` in
+    the ``span`` columns: at least :data:`POST_PITCHES` high and :data:`POST_SLENDER`
+    times as high as wide (a column rule's remnant; a stroke of writing is at most a
+    few letters high)."""
+    top, bottom = max(0, int(rows[0])), max(0, int(rows[1]))
+    band = np.ascontiguousarray(text[top:bottom, max(0, int(span[0])) : int(span[1]) + 1])
+    if band.size == 0:
+        return profile
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    posts = (heights >= POST_PITCHES * pitch) & (heights >= POST_SLENDER * widths)
+    posts[0] = False  # the paper
+    if not posts.any():
+        return profile
+    less = profile.copy()
+    less[top:bottom] = np.maximum(0.0, less[top:bottom] - posts[labels].sum(axis=1))
+    return less
 
 
 def _runs_above(
