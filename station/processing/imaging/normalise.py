@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -511,7 +512,12 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     if abs(angle) >= 0.05:
         matrix = geo.rotation(angle, (size[0] / 2, size[1] / 2)) @ matrix
         flat = rewarp(red)
-    turn = quarter_turns(flat, work_dpi, landscape)
+
+    def letters() -> Gray:
+        """The page as it stands at the detector's resolution (:func:`_letters_of`)."""
+        return _letters_of(rgb, dpi, matrix, size, work_dpi)
+
+    turn = quarter_turns(flat, work_dpi, landscape, letters)
     if turn.turns:
         matrix = geo.quarter_turn(turn.turns, size[0], size[1]) @ matrix
         if turn.turns % 2:
@@ -655,9 +661,13 @@ class Turn:
     uncertain: bool
 
 
-def quarter_turns(flat: Gray, dpi: float, landscape: bool | None) -> Turn:
+def quarter_turns(
+    flat: Gray, dpi: float, landscape: bool | None, letters: Callable[[], Gray] | None = None
+) -> Turn:
     """The quarter turn of the deskewed page ``flat``: by run lengths
-    (:func:`turned_sideways`), and by the letters when that contradicts ``landscape``.
+    (:func:`turned_sideways`), and by the letters when that contradicts ``landscape``
+    (read on ``letters()``, the same page at the detector's resolution; ``flat``
+    without it).
 
     A portrait register page of dense cursive between many column rules can smear
     into longer runs across its lines than along them; the sheet's expected shape
@@ -668,7 +678,7 @@ def quarter_turns(flat: Gray, dpi: float, landscape: bool | None) -> Turn:
     height, width = flat.shape
     if landscape is None or ((width > height) != sideways) == landscape:
         return Turn(1 if sideways else 0, "runs", False)
-    answer = textdir.text_turns(flat)
+    answer = textdir.text_turns(flat if letters is None else letters())
     if answer is None:
         return Turn(1 if sideways else 0, "runs", True)
     log.info("orientation in doubt; the letters say %d quarter turn(s)", answer.turns)
@@ -677,6 +687,27 @@ def quarter_turns(flat: Gray, dpi: float, landscape: bool | None) -> Turn:
     if answer.sideways:
         return Turn(answer.turns, "text" if answer.direction_sure else "runs", True)
     return Turn(0, "runs", True)
+
+
+def _letters_of(
+    rgb: NDArray[np.uint8],
+    dpi: int,
+    matrix: geo.Matrix,
+    size: tuple[int, int],
+    work_dpi: float,
+) -> Gray:
+    """The page ``matrix`` (capture -> normalised frame of ``size`` at ``work_dpi``)
+    makes of the capture, flattened, at :data:`textdir.DPI` (at most the capture's
+    own): the red channel, reduced first so that no capture pixel is skipped."""
+    target = min(float(dpi), textdir.DPI)
+    reduce = min(1.0, target / dpi)
+    red = cv2.extractChannel(rgb, 0)
+    if reduce < 1.0:
+        red = cv2.resize(red, None, fx=reduce, fy=reduce, interpolation=cv2.INTER_AREA)
+    up = target / work_dpi
+    out = (max(1, round(size[0] * up)), max(1, round(size[1] * up)))
+    to = geo.scale(up) @ matrix @ geo.scale(1 / reduce)
+    return flatten(_warp(u8(red), to, out), target)
 
 
 def _rewarp(

@@ -9,7 +9,8 @@ it was right on whether the text runs sideways on every real page it answered (1
 of the 14 normalised 100-dpi pages of ``../shared/real-pages``), but its 180° answer
 is unreliable on handwriting (wrong on 4 of those 11), and it costs 0.4-1.1 s of CPU
 per page here: too much for every page on a Raspberry Pi, affordable for the rare
-page in doubt.
+page in doubt. It reads a copy of the page at :data:`DPI`, not the 100-dpi working
+copy, whose small print it misread.
 
 The detector is a separate program (Debian ``tesseract-ocr``, whose ``osd`` model
 comes with it); without it, :func:`text_turns` answers None and the page keeps the
@@ -38,6 +39,15 @@ TIMEOUT_S = 30.0
 #: with a few long handwritten lines have fewer well-formed ones). Measured on the
 #: real pages: with 20, every page in doubt got an answer.
 MIN_CHARACTERS = 20
+
+#: The resolution the detector reads the page at. At the working copy's 100 dpi it
+#: read printed text wrong: the sideways table of ``dewarp_linguistics_thesis_b``,
+#: made upright and turned each of four ways, got one right answer (confidence
+#: 0.3-1.8); at 150 and 200 dpi all four (3.4-4.3 and 5.2-6.2). On the handwritten
+#: real pages it tells sideways from upright about as well at any resolution (47, 48,
+#: 48 of 52 turned copies at 100, 150, 200 dpi) and which end is up no better than
+#: chance. 0.5-1.0 s of CPU a page here at 200 dpi, asked only for a page in doubt.
+DPI = 200.0
 
 #: OSD's confidence from which its direction (90° vs 270°) is taken too. On turned
 #: simulator spreads every wrong direction came with 0.44 or less (5 of 16), right
@@ -71,7 +81,7 @@ def available() -> bool:
 
 
 def text_turns(gray: NDArray[np.uint8]) -> TextTurns | None:
-    """OSD's reading of ``gray`` (a page at about 100 dpi), or None without an answer
+    """OSD's reading of ``gray`` (a page at about :data:`DPI`), or None without an answer
     (detector missing, too few characters, an error or a timeout: each logged)."""
     program = shutil.which(PROGRAM)
     if program is None:
