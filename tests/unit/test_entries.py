@@ -134,6 +134,21 @@ def test_brown_writing_missing_from_the_ink_mask_is_read_however_dark_elsewhere(
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_faded_writing_under_dark_printed_rules_is_read_at_its_own_level() -> None:
+    # A printed register in dark ink, its handwriting faded (the simulator's faded
+    # camera shot): over the whole page Otsu's level falls between the dark rules and
+    # all else, and the faded writing lies above it. The ink mask holds the rules, so
+    # the writing's level is sought off them.
+    drawn = draw([1, 2, 1, 3, 1, 1, 2], ink=190, rules=40)
+    grain = np.random.default_rng(7).normal(0, 6, drawn.flat.shape)
+    flat = np.clip(drawn.flat.astype(np.float64) - np.abs(grain), 0, 255).astype(np.uint8)
+    ink = np.where(flat < 150, 255, 0).astype(np.uint8)
+    assert entries._otsu(flat[flat < 250]) < 150  # the printed rules' level
+    found = entries.find_entries(ink, flat, 0, flat.shape[1], DPI)
+    assert found is not None
+    assert_each_entry_in_its_own_band(Drawn(flat, drawn.rows), found)
+
+
 def test_a_slightly_skewed_page_is_cut_along_its_writing() -> None:
     drawn = draw([1, 2, 1, 1, 3, 1, 2, 1])
     matrix = cv2.getRotationMatrix2D((400, 550), 0.6, 1.0)
