@@ -1267,7 +1267,12 @@ def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float, low: floa
     (:func:`_figures_low`), else its middle."""
     middle = (mark.top + mark.bottom) / 2
     if centres.size:
-        nearest = float(centres[np.argmin(np.abs(centres - middle - low))])
+        nearest = float(centres[np.argmin(np.abs(centres - middle))])
+        lowered = float(centres[np.argmin(np.abs(centres - middle - low))])
+        # Centres closer than that are one line's body (a blurred line peaks twice):
+        # the figures' lift only decides between two lines.
+        if abs(lowered - nearest) >= FIGURES_LINES * pitch and abs(lowered - middle) <= 0.5 * pitch:
+            return lowered
         if abs(nearest - middle) <= 0.5 * pitch:
             return nearest
     return middle
@@ -1312,6 +1317,10 @@ POST_SLENDER = 4.0
 #: pitch, a squeezed continuation row above the number's own, made the nearest row
 #: the wrong one): at most this many pitches.
 FIGURES_LOW = 0.3
+#: ... which decides only between row centres this many pitches apart or more (two
+#: lines; a blurred capture of ``rep_randomset1_0073_L-0`` peaked twice half a pitch
+#: apart in one line's body, and the lower peak put a cut through the number's top).
+FIGURES_LINES = 0.7
 
 
 def _written_centres(
