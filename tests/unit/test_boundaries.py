@@ -282,3 +282,19 @@ def test_a_boundary_in_clear_paper_stays_straight() -> None:
     found = KeyedEntries([first, second], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0)
     refined = boundaries.refine(page, geo.scale(1 / SCALE), found, SCALE, DPI)
     assert refined.bands[1].top_path is None and refined.bands[0].bottom_path is None
+
+
+def test_a_strip_sampled_a_few_rows_at_a_time_is_the_strip_sampled_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A tall strip is sampled in pieces to keep its maps small (a 42-megapixel photo's
+    # took 700 MB at once): the pieces make the same strip, pixel for pixel.
+    page = _page([(300, 1.0, 40), (360, 1.0, 40), (420, 0.8, 300)])
+    found = KeyedEntries([Band(0.0, 290.0)], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0)
+    found = KeyedEntries(found.bands, found.left, found.right, found.key, found.pitch, 1.0, 0.01)
+    back = (geo.scale(1 / SCALE), None)
+    whole = boundaries._strip(page, back, found, (80.0, 150.0), SCALE)
+    monkeypatch.setattr(boundaries, "STRIP_POINTS", 1000)  # under a row of 1,440 points
+    pieces = boundaries._strip(page, back, found, (80.0, 150.0), SCALE)
+    assert whole.shape == pieces.shape == (210, 1440)
+    assert np.array_equal(whole, pieces) and (whole < 100).any()
