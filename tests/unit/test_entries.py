@@ -662,6 +662,23 @@ def test_a_column_rule_through_the_heading_and_a_continued_act_does_not_join_the
     assert 62 < top < 100 - 12
 
 
+def test_a_stub_above_a_heading_crossed_by_a_column_rule_is_no_row_of_writing() -> None:
+    # rep_dufour1_07645_L-0 tilted 0.6 degree: with the column rules' remnants left out
+    # of the rows above the first number, a rule's stub two rows high over the month
+    # heading read as a row of writing, and heading and all became an act continued
+    # from the previous page (8 regions for 7). No row of writing is under half a
+    # letter high.
+    text = np.zeros((240, 800), np.uint8)
+    cv2.putText(text, "THANG BA", (320, 90), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 255, 2)
+    cv2.line(text, (500, 40), (540, 40), 255, 1)  # the stub, over the heading
+    cv2.line(text, (700, 30), (700, 150), 255, 3)  # a column rule's remnant
+    # the first number's line under it, its capitals just above the first band's top
+    cv2.putText(text, "Nguyen", (100, 125), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
+    letter, sizes, span = 9.0, (float(PITCH), 9.0), (0.0, 799.0)
+    profile = entries._row_profile(text, 0, 799, letter)
+    assert entries._continued(text, profile, 120.0, 10.0, span, sizes) is None
+
+
 def test_segment_flags_the_continued_entry_and_the_page_without_rules() -> None:
     drawn = draw([1, 2, 1, 1, 3], continued=2)
     rgb = np.ascontiguousarray(np.dstack([drawn.flat] * 3))

@@ -1466,7 +1466,13 @@ def _continued(
     through the blank between the heading and the act, it made them one run of rows."""
     pitch, letter = sizes
     profile = _less_posts(text, profile, (ceiling, first_top), span, pitch)
-    runs = _runs_above(profile, first_top, ceiling, pitch, letter)
+    # Without the posts the paper's level there drops, and a dot or a rule's stub of a
+    # row or two reads as a run: no row of writing is under half a letter high.
+    runs = [
+        (top, bottom)
+        for top, bottom in _runs_above(profile, first_top, ceiling, pitch, letter)
+        if bottom - top + 1 >= 0.5 * letter
+    ]
     if len(runs) < 2:
         return None
     top = max(float(ceiling), runs[-1][0] - 0.35 * pitch)
