@@ -224,8 +224,8 @@ class _Detour:
         cells = cut.reshape(rows.size, nodes, step).max(axis=2)
         cells = np.asarray(cells, np.float32).reshape(rows.size, nodes)
         open_cells = np.repeat(free[:, None], nodes, axis=1)
-        above = rows < number.top if number is not None else None
-        if number is not None and above is not None and above.any():
+        above = np.zeros_like(free) if number is None else rows < number.top
+        if number is not None and above.any():
             # Across the key column the path passes above the number, however high it
             # is written: up to the strip's top, over the upper line's body too, which
             # has no writing there (the number column of the entry above is blank or
