@@ -290,8 +290,7 @@ def test_a_strip_sampled_a_few_rows_at_a_time_is_the_strip_sampled_at_once(
     # A tall strip is sampled in pieces to keep its maps small (a 42-megapixel photo's
     # took 700 MB at once): the pieces make the same strip, pixel for pixel.
     page = _page([(300, 1.0, 40), (360, 1.0, 40), (420, 0.8, 300)])
-    found = KeyedEntries([Band(0.0, 290.0)], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0)
-    found = KeyedEntries(found.bands, found.left, found.right, found.key, found.pitch, 1.0, 0.01)
+    found = KeyedEntries([Band(0.0, 290.0)], 10.0, 490.0, (10.0, 60.0), PITCH * SCALE, 1.0, 0.01)
     back = (geo.scale(1 / SCALE), None)
     whole = boundaries._strip(page, back, found, (80.0, 150.0), SCALE)
     monkeypatch.setattr(boundaries, "STRIP_POINTS", 1000)  # under a row of 1,440 points

@@ -330,9 +330,9 @@ def _boundary(
     middle = (top + bottom) / 2 - LIFT * found.pitch
     margin = BODY_MARGIN * found.pitch
     between = (rows > top + margin) & (rows < bottom - margin)
-    number = _Number.of(found, band, work_scale, step)
     if between.sum() < 3:
         return middle, None
+    number = _Number.of(found, band, work_scale, step)
     ruled = _rule_between(dark[between], found.pitch / work_scale)
     line_rows = None if ruled is None else rows[between][0] + ruled * work_scale
     clear = RULE_CLEAR * found.pitch

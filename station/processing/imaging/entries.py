@@ -1267,8 +1267,7 @@ def _mark_row(centres: NDArray[np.float64], mark: _Mark, pitch: float, low: floa
     (:func:`_figures_low`), else its middle."""
     middle = (mark.top + mark.bottom) / 2
     if centres.size:
-        nearest = float(centres[np.argmin(np.abs(centres - middle))])
-        lowered = float(centres[np.argmin(np.abs(centres - middle - low))])
+        nearest, lowered = _nearest(centres, middle), _nearest(centres, middle + low)
         # Centres closer than that are one line's body (a blurred line peaks twice):
         # the figures' lift only decides between two lines.
         if abs(lowered - nearest) >= FIGURES_LINES * pitch and abs(lowered - middle) <= 0.5 * pitch:
@@ -1285,17 +1284,19 @@ def _mark_rows(centres: NDArray[np.float64], marks: list[_Mark], pitch: float) -
     return [_mark_row(centres, mark, pitch, low) for mark in marks]
 
 
+def _nearest(centres: NDArray[np.float64], row: float) -> float:
+    """The row centre nearest ``row`` (``centres`` not empty)."""
+    return float(centres[np.argmin(np.abs(centres - row))])
+
+
 def _figures_low(centres: NDArray[np.float64], marks: list[_Mark], pitch: float) -> float:
     """How far the body of the marks' lines lies under the marks' middles on this
     page (median over the marks, at most ``FIGURES_LOW`` pitch, never negative)."""
     if not centres.size or not marks:
         return 0.0
-    offsets = []
-    for mark in marks:
-        middle = (mark.top + mark.bottom) / 2
-        nearest = float(centres[np.argmin(np.abs(centres - middle))])
-        if abs(nearest - middle) <= 0.5 * pitch:
-            offsets.append(nearest - middle)
+    middles = [(mark.top + mark.bottom) / 2 for mark in marks]
+    offsets = [_nearest(centres, m) - m for m in middles]
+    offsets = [offset for offset in offsets if abs(offset) <= 0.5 * pitch]
     if not offsets:
         return 0.0
     return float(np.clip(np.median(offsets), 0.0, FIGURES_LOW * pitch))

@@ -706,8 +706,7 @@ def _letters_of(
         red = cv2.resize(red, None, fx=reduce, fy=reduce, interpolation=cv2.INTER_AREA)
     up = target / work_dpi
     out = (max(1, round(size[0] * up)), max(1, round(size[1] * up)))
-    to = geo.scale(up) @ matrix @ geo.scale(1 / reduce)
-    return flatten(_warp(u8(red), to, out), target)
+    return _rewarp(u8(red), geo.scale(up) @ matrix, reduce, out, target)
 
 
 def _rewarp(
