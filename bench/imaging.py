@@ -156,7 +156,7 @@ def measure_page(page: RenderedPage, budget: int, ocr_every: int, number: int = 
     dpi, size = page.dpi, page.image.size
     started = time.process_time()
     found = segment(rgb, dpi, get_profile(page.profile))
-    crops = [crop_region(rgb, r.box, found.angle, r.warp, r.bend) for r in found.regions]
+    crops = [crop_region(rgb, r.box, found.angle, r.warp, r.bend, r.shape) for r in found.regions]
     seg_cpu = time.process_time() - started
     ink, seal = np.asarray(page.ink_mask), np.asarray(page.stamp_mask)
     page300 = _to_300(rgb, dpi)
@@ -225,7 +225,9 @@ def _child_timing(path: str, dpi: int, profile: str, queue: Any) -> None:
     for _ in range(3):
         started = time.process_time()
         found = segment(rgb, dpi, get_profile(profile))
-        crops = [crop_region(rgb, r.box, found.angle, r.warp, r.bend) for r in found.regions]
+        crops = [
+            crop_region(rgb, r.box, found.angle, r.warp, r.bend, r.shape) for r in found.regions
+        ]
         best = min(best, time.process_time() - started)
         del crops
     status = Path("/proc/self/status").read_text().splitlines()

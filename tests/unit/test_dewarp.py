@@ -121,7 +121,7 @@ def test_the_outline_and_the_cut_of_a_dewarped_region_follow_the_curve() -> None
     # A region halfway down the page, where it bows most (every region spans the
     # table, so the widest was one chosen by a pixel, and the last ones bow least).
     region = found.regions[len(found.regions) // 2]
-    outline = region_polygon(region.box, region.warp, region.bend)
+    outline = region_polygon(region.box, region.warp, region.bend, region.shape)
     assert len(outline) > 8  # points along the bent edges, not four corners
     # The bend of the page shows in the outline: the top edge strays from its chord.
     grid_top = _edges(region)[0]
@@ -135,10 +135,8 @@ def test_the_outline_and_the_cut_of_a_dewarped_region_follow_the_curve() -> None
     cut = cut_entry(rgb, model)
     assert cut.shape[:2] == (region.box[3] - region.box[1], region.box[2] - region.box[0])
     # (the stored grid is rounded to whole pixels: sharp edges may move a little)
-    assert (
-        np.abs(cut.astype(int) - crop_region(rgb, region.box, 0.0, region.warp, region.bend)).mean()
-        < 2
-    )
+    crop = crop_region(rgb, region.box, 0.0, region.warp, region.bend, region.shape)
+    assert np.abs(cut.astype(int) - crop).mean() < 2
 
 
 def _png_bytes(rgb: NDArray[np.uint8]) -> bytes:

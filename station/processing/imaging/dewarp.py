@@ -122,15 +122,8 @@ class Bend:
     def shift(self, points: Points) -> NDArray[np.float64]:
         """``d`` at points of the straight normalised frame (bilinear between nodes)."""
         rows, cols = self.nodes.shape
-        fx = np.clip(points[:, 0] / max(1, self.size[0]) * (cols - 1), 0, cols - 1)
-        fy = np.clip(points[:, 1] / max(1, self.size[1]) * (rows - 1), 0, rows - 1)
-        x0 = np.minimum(fx.astype(np.int64), cols - 2)
-        y0 = np.minimum(fy.astype(np.int64), rows - 2)
-        ax, ay = fx - x0, fy - y0
-        grid = self.nodes.astype(np.float64)
-        top = grid[y0, x0] * (1 - ax) + grid[y0, x0 + 1] * ax
-        bottom = grid[y0 + 1, x0] * (1 - ax) + grid[y0 + 1, x0 + 1] * ax
-        return np.asarray(top * (1 - ay) + bottom * ay, np.float64)
+        at = points * [(cols - 1) / max(1, self.size[0]), (rows - 1) / max(1, self.size[1])]
+        return _at_nodes(self.nodes, at)
 
     def to_capture(self, points: Points) -> Points:
         """Straight capture points to where the bent page shows them."""
@@ -159,6 +152,21 @@ class Bend:
         map_y = np.ascontiguousarray(np.arange(height, dtype=np.float32)[:, None] + shift)
         out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=fill)
         return np.asarray(out, np.uint8)
+
+
+def _at_nodes(grid: NDArray[np.float32], at: Points) -> NDArray[np.float64]:
+    """``grid`` (rows x cols nodes) bilinearly interpolated at points given in
+    fractional node indices (column, row), clamped to the nodes."""
+    rows, cols = grid.shape
+    fx = np.clip(at[:, 0], 0, cols - 1)
+    fy = np.clip(at[:, 1], 0, rows - 1)
+    x0 = np.minimum(fx.astype(np.int64), cols - 2)
+    y0 = np.minimum(fy.astype(np.int64), rows - 2)
+    ax, ay = fx - x0, fy - y0
+    values = grid.astype(np.float64)
+    top = values[y0, x0] * (1 - ax) + values[y0, x0 + 1] * ax
+    bottom = values[y0 + 1, x0] * (1 - ax) + values[y0 + 1, x0 + 1] * ax
+    return np.asarray(top * (1 - ay) + bottom * ay, np.float64)
 
 
 def _interp(
@@ -446,6 +454,24 @@ def grid_outline(grid: Sequence[float]) -> Points:
     xs, ys = _grid_arrays(grid)
     points = np.stack([xs, ys], axis=-1).astype(np.float64)
     return np.concatenate([points[0, :-1], points[:-1, -1], points[-1, :0:-1], points[:0:-1, 0]])
+
+
+def grid_polygon(grid: Sequence[float], box: tuple[int, int, int, int], outline: Points) -> Points:
+    """``outline`` (points in the frame of ``box``, which the grid spans) where the
+    capture shows it: read through the grid as :func:`crop_grid` reads the pixels,
+    with a point at least every half grid cell along its sides, so that its edges
+    bend with the page between the outline's own points."""
+    xs, ys = _grid_arrays(grid)
+    rows, cols = xs.shape
+    left, top, right, bottom = box
+    scale = [(cols - 1) / max(1, right - left), (rows - 1) / max(1, bottom - top)]
+    cells = (np.asarray(outline, np.float64).reshape(-1, 2) - [left, top]) * scale
+    dense = []
+    for start, end in zip(cells, np.roll(cells, -1, axis=0), strict=True):
+        pieces = max(1, math.ceil(2 * float(np.abs(end - start).max())))
+        dense.append(start + (end - start) * np.arange(pieces)[:, None] / pieces)
+    at = np.vstack(dense)
+    return np.stack([_at_nodes(xs, at), _at_nodes(ys, at)], axis=1)
 
 
 def crop_grid(

@@ -151,7 +151,10 @@ def crop_region(
     left, top, right, bottom = box
     size = (max(1, right - left), max(1, bottom - top))
     if warp is not None and bend is not None:
-        return dw.crop_grid(rgb, size, bend)
+        window = dw.crop_grid(rgb, size, bend)
+        if shape is not None:
+            _paper_outside(window, np.asarray(shape, np.float64).reshape(-1, 2) - [left, top])
+        return window
     if warp is not None:
         matrix = geo.translate(-left, -top) @ np.asarray(warp, dtype=np.float64).reshape(3, 3)
         window = nm.u8(
@@ -196,6 +199,8 @@ def region_polygon(
     Without ``bend`` on a dewarped page, the outline is in the straight capture
     (where the page's other outlines are compared)."""
     if warp is not None and bend is not None:
+        if shape is not None:
+            return dw.grid_polygon(bend, box, np.asarray(shape, np.float64).reshape(-1, 2))
         return dw.grid_outline(bend)
     if warp is not None and shape is not None:
         return geo.apply(geo.invert(tuple(warp)), np.asarray(shape, np.float64).reshape(-1, 2))

@@ -240,7 +240,7 @@ def _bent(region: ProposedRegion, bend: dw.Bend, dpi: int) -> ProposedRegion:
     if region.warp is None:
         return region
     grid = dw.region_grid(region.box, region.warp, bend, dpi * dw.GRID_IN)
-    return replace(region, bend=grid, shape=None)
+    return replace(region, bend=grid)
 
 
 def normalised(
