@@ -265,6 +265,22 @@ def test_the_stacked_leaves_before_the_first_rule_do_not_outweigh_the_numbers() 
     assert key == (110.0, 170.0)
 
 
+def test_a_page_edge_beside_blank_paper_does_not_outweigh_a_few_numbers() -> None:
+    # As on the held-out bronod1_0033 blurred by 1.5 px: its left page holds three acts
+    # at the top, numbered in a ruled column; left of it, the page's edge breaks into
+    # pieces as high and, blurred, as wide as numbers, more of them than the acts, all
+    # down the blank paper under the acts. A number starts its line: the edge's pieces
+    # have no writing beside them.
+    text = np.zeros((600, 800), np.uint8)
+    for index, y in enumerate((80, 140, 200)):
+        cv2.putText(text, str(31 + index), (118, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 1)
+        cv2.putText(text, "Nguyen Van An", (320, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
+    for top in range(300, 580, 40):
+        text[top : top + 14, 60:72] = 255
+    key = entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
+    assert key == (110.0, 170.0)
+
+
 def _numbers_beyond_the_edge() -> np.ndarray:
     """Writing of a page whose only rules are the table's left edge (x 40) and a far
     column's (300): numbers just right of the edge, names further on."""

@@ -694,7 +694,7 @@ def _key_column(
     first = rules[0] - left if rules else 0.0
     if dpi * 0.2 <= first <= KEY_WIDTH_SHARE * span:
         edge = (left, rules[0])
-        marks = _marks(faint, edge, letter)
+        marks = _beside_text(_marks(faint, edge, letter), text, edge, right, letter)
         if _numbers_in(edge, marks, faint, letter) and (
             chosen is None or _outweighs((edge, marks), chosen, faint, letter)
         ):
@@ -719,6 +719,17 @@ def _key_column(
             return (float(start - 1), float(end + min(gap_end - end, channel) / 2))
         return None
     return None
+
+
+def _beside_text(
+    marks: list[_Mark], text: Gray, column: tuple[float, float], right: float, letter: float
+) -> list[_Mark]:
+    """``marks`` with writing right of ``column`` on their rows (a letter's worth of
+    ink, up to ``right``): an entry's number stands at the start of its line, while
+    the pieces of a page's edge run on down beside blank paper."""
+    start, end = int(column[1]) + 1, int(right)
+    least = letter * letter
+    return [m for m in marks if int((text[m.top : m.bottom, start:end] > 0).sum()) >= least]
 
 
 def _numbers_in(
