@@ -281,6 +281,20 @@ def test_a_page_edge_beside_blank_paper_does_not_outweigh_a_few_numbers() -> Non
     assert key == (110.0, 170.0)
 
 
+def test_a_number_too_tall_for_the_letters_but_as_tall_as_the_others_is_a_mark() -> None:
+    # As on the tuning rep_dufour1_07645_L-0 blurred by 1.5 px: the page's letters
+    # measure 6 px instead of 7, and its last number (28 px with the tails of its 7s)
+    # stood over 4.5 letters: the last act was joined to the one above. The others
+    # are 23-25 px; a piece half as tall again as they are is still no number.
+    column = np.zeros((600, 60), np.uint8)
+    for top in (40, 120, 200, 280, 360):
+        column[top : top + 24, 20:34] = 255
+    column[440:468, 20:34] = 255
+    column[520:556, 20:34] = 255
+    marks = [(m.top, m.bottom) for m in entries._marks(column, (0.0, 60.0), 6.0)]
+    assert marks == [(40, 64), (120, 144), (200, 224), (280, 304), (360, 384), (440, 468)]
+
+
 def _numbers_beyond_the_edge() -> np.ndarray:
     """Writing of a page whose only rules are the table's left edge (x 40) and a far
     column's (300): numbers just right of the edge, names further on."""

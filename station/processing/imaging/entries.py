@@ -56,8 +56,16 @@ KEY_WIDTH_SHARE = 0.22
 #: Flattened level under which a pixel in the key column is writing: lighter than the
 #: page's ink level, as numbers there are often small and faint (microfilm, old ink).
 MARK_LEVEL = 200
-#: A start mark is at most this many letters high (a number written with a flourish).
+#: A start mark is at most this many letters high (a number written with a flourish)
+#: ...
 MARK_LETTERS = 4.5
+#: ... or, one that cannot be parted into two, at most this many times the median
+#: height of the marks that are not (at least ``MARK_PEERS`` of them): a hand writes
+#: its numbers about one height, while the page's letter height, a median of whole
+#: pixels at the working copy's 100 dpi, moves by a pixel (a sixth) when the capture
+#: is blurred (``rep_dufour1_07645_L-0`` blurred by 1.5 px: letters 7 -> 6 px, and
+#: its last number, 28 px high with the tails of its 7s, was no mark).
+MARK_PEER_TALL = 1.25
 #: The most a page of a spread is measured turned against the normalised frame
 #: (degrees; the writing of a page as a whole is sought within 0.75).
 PAGE_TURN = 3.0
@@ -814,8 +822,15 @@ def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
                 marks += _parted(column, part, letter)
         else:
             marks.append(mark)
-    # Letter-sized: a dot is not a number, nor is a frame's edge or a blot.
-    return [_Mark(t, b) for t, b in marks if 0.5 * letter <= b - t <= MARK_LETTERS * letter]
+    # Letter-sized: a dot is not a number, nor is a frame's edge or a blot; a mark too
+    # tall to part is a number when about as tall as the others.
+    sized = [(t, b) for t, b in marks if 0.5 * letter <= b - t <= MARK_LETTERS * letter]
+    if len(sized) >= MARK_PEERS:
+        tallest = MARK_PEER_TALL * float(np.median([b - t for t, b in sized]))
+        sized = [
+            (t, b) for t, b in marks if 0.5 * letter <= b - t <= max(tallest, MARK_LETTERS * letter)
+        ]
+    return [_Mark(t, b) for t, b in sized]
 
 
 def _without_dashes(
