@@ -415,6 +415,10 @@ def main() -> int:
         return 2
     templates = first_pages(every) if args.template else {}
     images = chosen(every, args.only)
+    if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
+        print(f"--keep {args.keep}: the folder is not empty; give an empty or a new one",
+              file=sys.stderr)  # fmt: skip
+        return 2
     started = time.time()
     runs: list[tuple[Path, Path, Path | None]] = []
     with tempfile.TemporaryDirectory(prefix="real-pages-") as temp:
