@@ -404,6 +404,21 @@ def test_a_mark_under_the_last_entry_with_only_red_or_nothing_beside_it_starts_n
     assert_each_entry_in_its_own_band(drawn, found)
 
 
+def test_a_mark_under_the_last_entry_with_only_specks_beside_it_starts_no_entry() -> None:
+    # As on the tuning rep_riant4_06480_L-0 captured darker: under the last act, the
+    # number column holds a stroke of the table's foot, and beside it only specks and
+    # what is left of the column rules (88 px, under a letter's worth of ink).
+    drawn = draw([1, 2, 1, 3, 1, 2, 1])
+    page = drawn.flat.copy()
+    below = drawn.rows[-1][1] + 40
+    cv2.line(page, (84, below), (88, below + 10), 40, 2)
+    for x in (200, 330, 470, 610):
+        page[below + 3 : below + 5, x : x + 2] = 40
+    found = found_bands(Drawn(page, drawn.rows))
+    assert found is not None
+    assert_each_entry_in_its_own_band(drawn, found)
+
+
 def test_a_speck_under_the_last_of_a_few_long_entries_starts_no_entry() -> None:
     # As on the right page of bronod1_0059 in a darker capture: two acts, the page's
     # foot blank but for a speck in the number column. Too few marks for a median:

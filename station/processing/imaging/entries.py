@@ -1088,9 +1088,13 @@ def _at_foot(
     else:
         least = BESIDE_SHARE * float(np.median(held))
         edges = _edges(marks, writing, beside.key, span, letter)
+    # Under a letter's worth of other writing is nothing at all: specks, what is left
+    # of the rules down the table at the page's foot.
+    nothing = letter * letter
     foot = 0
     for i in range(len(marks) - 1, 0, -1):
-        if not (edges[i] or (held[i] < least and held[i] <= headed[i])):
+        little = held[i] < least and (held[i] <= headed[i] or held[i] < nothing)
+        if not (edges[i] or little):
             break
         foot += 1
     return foot
