@@ -291,7 +291,7 @@ def test_a_number_too_tall_for_the_letters_but_as_tall_as_the_others_is_a_mark()
         column[top : top + 24, 20:34] = 255
     column[440:468, 20:34] = 255
     column[520:556, 20:34] = 255
-    marks = [(m.top, m.bottom) for m in entries._marks(column, (0.0, 60.0), 6.0)]
+    marks = [(m.top, m.bottom) for m in entries._marks(column, (0.0, 60.0), 6.0, peers=True)]
     assert marks == [(40, 64), (120, 144), (200, 224), (280, 304), (360, 384), (440, 468)]
 
 

@@ -295,7 +295,7 @@ def find_entries(
     )
     if key is None:
         return None
-    marks = _without_dashes(_marks(faint, key, letter), faint, key, letter)
+    marks = _without_dashes(_marks(faint, key, letter, peers=True), faint, key, letter)
     trace.update(marks=[(m.top, m.bottom) for m in marks])
     if not marks:
         return None
@@ -702,8 +702,12 @@ def _key_column(
     first = rules[0] - left if rules else 0.0
     if dpi * 0.2 <= first <= KEY_WIDTH_SHARE * span:
         edge = (left, rules[0])
-        marks = _beside_text(_marks(faint, edge, letter), text, edge, right, letter)
-        if _numbers_in(edge, marks, faint, letter) and (
+        marks = _marks(faint, edge, letter)
+        # Numbers start lines of writing; the pieces of a page's edge run on beside
+        # blank paper. (The comparison with the ruled column weighs all its marks: a
+        # margin's notes are told from numbers by their number and height.)
+        starting = _beside_text(marks, text, edge, right, letter)
+        if _numbers_in(edge, starting, faint, letter) and (
             chosen is None or _outweighs((edge, marks), chosen, faint, letter)
         ):
             return edge
@@ -797,8 +801,11 @@ def runs_of(values: NDArray[np.bool_]) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
-    """The writing inside the key column, merged per row, letter-sized or larger."""
+def _marks(text: Gray, key: tuple[float, float], letter: float, peers: bool = False) -> list[_Mark]:
+    """The writing inside the key column, merged per row, letter-sized or larger;
+    ``peers``: the column is the key column, whose numbers are about one height
+    (:data:`MARK_PEER_TALL`; not while columns are compared for it, where a margin's
+    notes joined in a darker capture would count too)."""
     column = _key_column_of(text, key)
     if column.shape[1] < 2:
         return []
@@ -825,7 +832,7 @@ def _marks(text: Gray, key: tuple[float, float], letter: float) -> list[_Mark]:
     # Letter-sized: a dot is not a number, nor is a frame's edge or a blot; a mark too
     # tall to part is a number when about as tall as the others.
     sized = [(t, b) for t, b in marks if 0.5 * letter <= b - t <= MARK_LETTERS * letter]
-    if len(sized) >= MARK_PEERS:
+    if peers and len(sized) >= MARK_PEERS:
         tallest = MARK_PEER_TALL * float(np.median([b - t for t, b in sized]))
         sized = [
             (t, b) for t, b in marks if 0.5 * letter <= b - t <= max(tallest, MARK_LETTERS * letter)
