@@ -235,6 +235,12 @@ def _numbers_and_dates(margin_notes: bool) -> np.ndarray:
     return text
 
 
+def _ruled_key(text: np.ndarray) -> tuple[float, float] | None:
+    """The key column of a table spanning x 40-760 whose rules stand at x 110, 170 and
+    300 (letters 10 px): the first column is bounded by the table's edge."""
+    return entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
+
+
 def test_the_numbers_before_the_first_rule_outweigh_a_date_column_of_ditto_dots() -> None:
     # As on rep_riant4_06480_L-0: the frame's heavy left edge is no rule, so the
     # numbers' column is bounded by the table's edge; the date column ruled after it
@@ -242,15 +248,13 @@ def test_the_numbers_before_the_first_rule_outweigh_a_date_column_of_ditto_dots(
     # Its days cut the page at the dates' rows and made a dot at the month's heading
     # an entry: the numbers' column is the key column.
     text = _numbers_and_dates(margin_notes=False)
-    key = entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
-    assert key == (40.0, 110.0)
+    assert _ruled_key(text) == (40.0, 110.0)
 
 
 def test_small_notes_before_the_first_rule_do_not_outweigh_the_numbers() -> None:
     # As on bronod1_0003: a margin of small notes left of the numbers' ruled column.
     text = _numbers_and_dates(margin_notes=True)
-    key = entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
-    assert key == (110.0, 170.0)
+    assert _ruled_key(text) == (110.0, 170.0)
 
 
 def test_the_stacked_leaves_before_the_first_rule_do_not_outweigh_the_numbers() -> None:
@@ -261,8 +265,7 @@ def test_the_stacked_leaves_before_the_first_rule_do_not_outweigh_the_numbers() 
     text[:, 40:110] = 0
     for top in range(40, 580, 22):
         text[top : top + 16, 70:73] = 255
-    key = entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
-    assert key == (110.0, 170.0)
+    assert _ruled_key(text) == (110.0, 170.0)
 
 
 def test_a_page_edge_beside_blank_paper_does_not_outweigh_a_few_numbers() -> None:
@@ -277,8 +280,7 @@ def test_a_page_edge_beside_blank_paper_does_not_outweigh_a_few_numbers() -> Non
         cv2.putText(text, "Nguyen Van An", (320, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1)
     for top in range(300, 580, 40):
         text[top : top + 14, 60:72] = 255
-    key = entries._key_column(text, text, [110.0, 170.0, 300.0], (40.0, 760.0), 10.0, DPI)
-    assert key == (110.0, 170.0)
+    assert _ruled_key(text) == (110.0, 170.0)
 
 
 def test_a_number_too_tall_for_the_letters_but_as_tall_as_the_others_is_a_mark() -> None:
