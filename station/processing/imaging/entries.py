@@ -56,10 +56,9 @@ KEY_WIDTH_SHARE = 0.22
 #: Flattened level under which a pixel in the key column is writing: lighter than the
 #: page's ink level, as numbers there are often small and faint (microfilm, old ink).
 MARK_LEVEL = 200
-#: A start mark is at most this many letters high (a number written with a flourish)
-#: ...
+#: A start mark is at most this many letters high (a number written with a flourish),
 MARK_LETTERS = 4.5
-#: ... or, one that cannot be parted into two, at most this many times the median
+#: or, in the key column, when it cannot be parted in two, this many times the median
 #: height of the marks that are not (at least ``MARK_PEERS`` of them): a hand writes
 #: its numbers about one height, while the page's letter height, a median of whole
 #: pixels at the working copy's 100 dpi, moves by a pixel (a sixth) when the capture

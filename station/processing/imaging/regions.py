@@ -35,7 +35,9 @@ class ProposedRegion:
     the entry's own (the page's are in the segmentation's). ``bend``: on a dewarped
     page, the grid of capture points spanning the box (:func:`dewarp.region_grid`;
     ``warp`` then starts from the straight capture), which the cut and the outline
-    follow; None on a flat page.
+    follow; None on a flat page. ``shape``: the outline in the box's frame (x, y
+    pairs) when its edges step round the writing or bend at a spread's fold; the cut
+    keeps only the pixels inside it (on a dewarped page, read through ``bend``).
     """
 
     box: Box
@@ -194,7 +196,8 @@ def region_polygon(
 ) -> NDArray[np.float64]:
     """The region's outline (TL, TR, BR, BL) in capture pixels; with a dewarped page's
     ``bend`` grid, the points along its bent edges, clockwise from the top left; with a
-    ``shape`` (edges stepped round the writing), its points.
+    ``shape`` (edges stepped round the writing), its points, read through the grid on a
+    dewarped page (:func:`dewarp.grid_polygon`).
 
     Without ``bend`` on a dewarped page, the outline is in the straight capture
     (where the page's other outlines are compared)."""
