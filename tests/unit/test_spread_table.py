@@ -27,6 +27,7 @@ from station.processing.imaging.segment import (
     region_polygon,
     segment,
 )
+from station.processing.imaging.truthscore import fill
 
 DPI = 150
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -166,17 +167,10 @@ def _ink_shares(page: RenderedPage, cuts: list[np.ndarray]) -> list[tuple[float,
     """Per true entry: the share of its ink inside its own cut, and the largest share
     inside any other cut."""
     ink = np.asarray(page.ink_mask) > 0
-
-    def inside(polygon: np.ndarray) -> np.ndarray:
-        mask = np.zeros(ink.shape, np.uint8)
-        points = np.round(np.asarray(polygon) * 4).astype(np.int32).reshape(-1, 1, 2)
-        cv2.fillPoly(mask, [points], 1, shift=2)
-        return mask > 0
-
-    held = [inside(cut) for cut in cuts]
+    held = [fill([cut], ink.shape, 1.0) for cut in cuts]
     shares = []
     for index, entry in enumerate(page.entries):
-        own = inside(np.asarray(entry.polygon)) & ink
+        own = fill([np.asarray(entry.polygon)], ink.shape, 1.0) & ink
         parts = [float((own & cut).sum() / own.sum()) for cut in held]
         shares.append((parts[index], max(parts[:index] + parts[index + 1 :])))
     return shares

@@ -738,9 +738,8 @@ def _beside_text(
     """``marks`` with writing right of ``column`` on their rows (a letter's worth of
     ink, up to ``right``): an entry's number stands at the start of its line, while
     the pieces of a page's edge run on down beside blank paper."""
-    start, end = int(column[1]) + 1, int(right)
     least = letter * letter
-    return [m for m in marks if int((text[m.top : m.bottom, start:end] > 0).sum()) >= least]
+    return [m for m in marks if _ink_beside(text, m.top, m.bottom, column, right) >= least]
 
 
 def _numbers_in(
@@ -830,13 +829,12 @@ def _marks(text: Gray, key: tuple[float, float], letter: float, peers: bool = Fa
             marks.append(mark)
     # Letter-sized: a dot is not a number, nor is a frame's edge or a blot; a mark too
     # tall to part is a number when about as tall as the others.
-    sized = [(t, b) for t, b in marks if 0.5 * letter <= b - t <= MARK_LETTERS * letter]
-    if peers and len(sized) >= MARK_PEERS:
-        tallest = MARK_PEER_TALL * float(np.median([b - t for t, b in sized]))
-        sized = [
-            (t, b) for t, b in marks if 0.5 * letter <= b - t <= max(tallest, MARK_LETTERS * letter)
-        ]
-    return [_Mark(t, b) for t, b in sized]
+    lowest, highest = 0.5 * letter, MARK_LETTERS * letter
+    if peers:
+        usual = [b - t for t, b in marks if lowest <= b - t <= highest]
+        if len(usual) >= MARK_PEERS:
+            highest = max(highest, MARK_PEER_TALL * float(np.median(usual)))
+    return [_Mark(t, b) for t, b in marks if lowest <= b - t <= highest]
 
 
 def _without_dashes(
