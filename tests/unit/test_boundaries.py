@@ -231,6 +231,43 @@ def test_a_boundary_steps_round_a_thin_stroke_rather_than_through_it() -> None:
     _path_keeping_ink_apart(refined, upper_ink, lower_ink)
 
 
+def test_a_letter_crossed_at_its_bar_goes_whole_with_its_own_line() -> None:
+    # A "t" of the lower line rises above where the straight boundary lies, its bar
+    # lying along that row (rep_randomset2_2674_L-1: "notoriete"). The cheapest way
+    # through its ink ran under the bar and down through the stem, leaving the top of
+    # the lower line's word above the cut: the path passes over the whole letter, the
+    # paper above it being clear.
+    upper_ink, lower_ink = _inked(
+        ([("Nguyen Thi Huong quy gap", (40, 300), 1.0)], [("LE VAN NAM KHAI", (40, 360), 1.0)])
+    )
+    plain = _refined(_drawn(upper_ink, lower_ink), 290 * SCALE, 350 * SCALE)
+    bar = round(plain)
+    letter = np.zeros_like(lower_ink, np.uint8)
+    cv2.line(letter, (1000, 360), (1000, bar - 6), 255, 3)
+    cv2.line(letter, (980, bar), (1020, bar), 255, 3)
+    cv2.line(letter, (1000, 360), (1012, 360), 255, 3)
+    lower_ink = lower_ink | (letter > 0)
+    assert not upper_ink[:, 950:1050].any()  # room above the letter's top
+    refined = _refined_bands(_drawn(upper_ink, lower_ink), 290 * SCALE, 350 * SCALE)
+    _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+
+
+def test_a_stroke_hanging_from_the_upper_line_goes_whole_with_it() -> None:
+    # The tail of a "7" in the line above swings down past where the straight boundary
+    # lies, to the left (rep_randomset1_0073_L-0: "3.75"): the path passes under the
+    # whole stroke, not across it where it is thinnest.
+    upper_ink, lower_ink = _inked(
+        ([("Nguyen Thi Huong quy gap", (40, 300), 1.0)], [("LE VAN NAM KHAI", (40, 360), 1.0)])
+    )
+    plain = round(_refined(_drawn(upper_ink, lower_ink), 290 * SCALE, 350 * SCALE))
+    tail = np.zeros_like(upper_ink, np.uint8)
+    cv2.line(tail, (1040, 290), (1000, plain + 12), 255, 3)
+    upper_ink = upper_ink | (tail > 0)
+    assert not lower_ink[: plain + 20, 950:1100].any()  # room under the tail's end
+    refined = _refined_bands(_drawn(upper_ink, lower_ink), 290 * SCALE, 350 * SCALE)
+    _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+
+
 @pytest.mark.parametrize("marked", [True, False])
 def test_a_number_written_high_stays_whole_with_its_entry(marked: bool) -> None:
     # The number of the lower entry rises in its column (30-180 across, the key

@@ -29,7 +29,8 @@ along the edge found that holds both lines:
    than its row, a capital or a descender reaching past the other line's), the
    boundary steps round it: the least-ink path across the table between the two
    lines' bodies, held near the row, one node per 0.02 inch (:func:`_paths`, every
-   boundary of the page in one pass). The region's outline then follows the path
+   boundary of the page in one pass), each stroke kept whole on the side of the line
+   its ink mostly lies on (:func:`_sided`). The region's outline then follows the path
    (:func:`station.processing.imaging.regions.keyed_regions`).
 
 A rule drawn across the table between the two lines (a register ruled row by row, a
@@ -140,6 +141,13 @@ SEAM_PULL = 0.3
 SEAM_JUMP = 0.02
 #: A straight boundary whose nodes all hold less darkness than this crosses no writing.
 SEAM_CLEAR = 0.02
+#: A pixel this dark is part of a piece of writing the path keeps on its own line's
+#: side (:func:`_sided`); a vertical run of ink over ``SIDE_RULE`` of the strip's
+#: height is a rule down the table, on neither side. Measured on the tuning images:
+#: without the rules left out, a column rule joined a capital of the lower line to the
+#: line above on ``rep_randomset1_0073_L-0`` and the path cut through it.
+SIDE_INK = 0.05
+SIDE_RULE = 0.8
 #: Rows the path may not enter (the lines' bodies).
 BLOCKED = 1e6
 #: Between equally cheap steps, the straightest.
@@ -371,12 +379,55 @@ def _boundary(
         chosen = float(rows[between][below])
     else:
         chosen = _inside_nearest_gap(rows[between], smooth, near, middle, GAP_INSET * found.pitch)
-        return chosen, _Detour.of(dark, rows, between, chosen, found.pitch, step, number)
+        sided = _sided(dark, rows, chosen, dpi)
+        return chosen, _Detour.of(sided, rows, between, chosen, found.pitch, step, number)
     # The path stays under the middle line's densest row, and may rise that far from
     # where the boundary goes: the next line's ascenders reach into the gap's top where
     # the middle line's descenders leave room beside them.
     free = between & (rows > rows[between][peak])
-    return chosen, _Detour.of(dark, rows, free, chosen, found.pitch, step, number)
+    sided = _sided(dark, rows, chosen, dpi)
+    return chosen, _Detour.of(sided, rows, free, chosen, found.pitch, step, number)
+
+
+def _sided(
+    dark: NDArray[np.float32], rows: NDArray[np.float64], chosen: float, dpi: float
+) -> NDArray[np.float32]:
+    """``dark`` with each piece of writing (a connected stroke, rules left out) made as
+    costly to pass on the wrong side as to cross: a piece whose ink lies mostly above
+    the straight boundary (``chosen``, ``rows`` in the normalised frame) is the upper
+    line's, and every row above its lowest pixel in each of its columns costs what its
+    darkest pixel there does, so the path passes under it or crosses it, never dips
+    into it; a piece lying mostly below is the lower line's, and the path passes over
+    it. Without this the path crossed a letter where its ink was thinnest: under a
+    ``t``'s bar and down through its stem, which left the top of the lower line's word
+    above the cut (``rep_randomset2_2674_L-1``), or round a capital's loop into the
+    letter. A rule down the table would join the writing of both lines into one piece:
+    vertical runs over ``SIDE_RULE`` of the strip's height (gaps closed, a pixel of
+    tilt allowed) are left out, as are rules across (:func:`_rule_pixels`)."""
+    inked = (dark > SIDE_INK).astype(np.uint8)
+    down = max(3, round(SIDE_RULE * dark.shape[0]))
+    ruled = cv2.morphologyEx(inked, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8))
+    ruled = cv2.dilate(ruled, np.ones((1, 3), np.uint8))
+    ruled = cv2.morphologyEx(ruled, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
+    columns = cv2.dilate(ruled, np.ones((3, 3), np.uint8)) > 0
+    inked[_rule_pixels(dark, dpi) | columns] = 0
+    count, labels = cv2.connectedComponents(inked, connectivity=8)
+    if count < 2:
+        return dark
+    weight = np.where(labels > 0, dark, 0.0).ravel()
+    mass = np.bincount(labels.ravel(), weights=weight, minlength=count)
+    height = np.bincount(
+        labels.ravel(), weights=weight * np.repeat(rows, dark.shape[1]), minlength=count
+    )
+    centre = height / np.maximum(mass, 1e-9)
+    upper = centre < chosen
+    lower = ~upper
+    upper[0] = lower[0] = False
+    up = np.where(upper[labels], dark, 0.0)
+    low = np.where(lower[labels], dark, 0.0)
+    up_fill = np.maximum.accumulate(up[::-1], axis=0)[::-1]
+    low_fill = np.maximum.accumulate(low, axis=0)
+    return np.asarray(np.maximum(dark, np.maximum(up_fill, low_fill)), np.float32)
 
 
 def _rule_between(dark: NDArray[np.float32], pitch: float) -> NDArray[np.float64] | None:
