@@ -29,8 +29,8 @@ along the edge found that holds both lines:
    than its row, a capital or a descender reaching past the other line's), the
    boundary steps round it: the least-ink path across the table between the two
    lines' bodies, held near the row, one node per 0.02 inch (:func:`_paths`, every
-   boundary of the page in one pass), each stroke kept whole on the side of the line
-   its ink mostly lies on (:func:`_sided`). The region's outline then follows the path
+   boundary of the page in one pass), each stroke kept whole on the side of the
+   boundary its ink's mean row lies on (:func:`_sided`). The region's outline then follows the path
    (:func:`station.processing.imaging.regions.keyed_regions`).
 
 A rule drawn across the table between the two lines (a register ruled row by row, a
@@ -141,12 +141,14 @@ SEAM_PULL = 0.3
 SEAM_JUMP = 0.02
 #: A straight boundary whose nodes all hold less darkness than this crosses no writing.
 SEAM_CLEAR = 0.02
-#: A pixel this dark is part of a piece of writing the path keeps on its own line's
-#: side (:func:`_sided`); a vertical run of ink over ``SIDE_RULE`` of the strip's
-#: height is a rule down the table, on neither side. Measured on the tuning images:
-#: without the rules left out, a column rule joined a capital of the lower line to the
-#: line above on ``rep_randomset1_0073_L-0`` and the path cut through it.
+#: A pixel darker than this is part of a piece of writing the path keeps on its own
+#: line's side (:func:`_sided`).
 SIDE_INK = 0.05
+#: A vertical run of ink over this share of the strip's height (gaps of 5 px closed,
+#: a couple of pixels of drift allowed) is a rule down the table, in neither line's
+#: piece: the band of about 5 px round it is left out. Measured on the tuning images:
+#: without it, a column rule joined a capital of the lower line to the line above on
+#: ``rep_randomset1_0073_L-0`` and the path cut through the capital.
 SIDE_RULE = 0.8
 #: A piece of writing under this many pitches high lying among the rows the path may
 #: take is left to the path's own choice (:func:`_sided`): on the tuning image
@@ -364,7 +366,8 @@ def _boundary(
     size = max(1, round(0.04 * found.pitch / work_scale)) | 1
     # Lines of writing are read without the rules among them (a rule closing an act
     # under its names column is no continuation row).
-    written = np.where(_rule_pixels(dark, dpi), 0.0, dark).mean(axis=1)
+    rules = _rule_pixels(dark, dpi)
+    written = np.where(rules, 0.0, dark).mean(axis=1)
     smooth = np.convolve(written, np.ones(size) / size, mode="same")[between]
     least, most = float(smooth.min()), float(smooth.max())
     near = smooth <= least + NEAR_LEAST * (most - least)
@@ -386,52 +389,52 @@ def _boundary(
         chosen = float(rows[between][below])
     else:
         chosen = _inside_nearest_gap(rows[between], smooth, near, middle, GAP_INSET * found.pitch)
-        sided = _sided(dark, rows, between, chosen, (found.pitch, dpi))
+        sided = _sided(dark, rules, rows, between, chosen, found.pitch)
         return chosen, _Detour.of(sided, rows, between, chosen, found.pitch, step, number)
     # The path stays under the middle line's densest row, and may rise that far from
     # where the boundary goes: the next line's ascenders reach into the gap's top where
     # the middle line's descenders leave room beside them.
     free = between & (rows > rows[between][peak])
-    sided = _sided(dark, rows, free, chosen, (found.pitch, dpi))
+    sided = _sided(dark, rules, rows, free, chosen, found.pitch)
     return chosen, _Detour.of(sided, rows, free, chosen, found.pitch, step, number)
 
 
 def _sided(
-    dark: NDArray[np.float32], rows: NDArray[np.float64], free: NDArray[np.bool_],
-    chosen: float, scales: tuple[float, float],
+    dark: NDArray[np.float32], rules: NDArray[np.bool_], rows: NDArray[np.float64],
+    free: NDArray[np.bool_], chosen: float, pitch: float,
 ) -> NDArray[np.float32]:  # fmt: skip
     """``dark`` with each piece of writing (a connected stroke, rules left out) made as
-    costly to pass on the wrong side as to cross. A piece whose ink lies mostly above
-    the straight boundary (``chosen``; ``rows`` in the normalised frame) is the upper
-    line's: every row above its lowest pixel in each of its columns costs what its
-    darkest pixel there does, so the path passes under it or crosses it, never dips
-    into it; a piece lying mostly below is the lower line's, and the path passes over
-    it. Without this the path crossed a letter where its ink was thinnest: under a
-    ``t``'s bar and down through its stem, which left the top of the lower line's word
-    above the cut (``rep_randomset2_2674_L-1``).
+    costly to pass on the wrong side as to cross. A piece whose darkness-weighted mean
+    row lies above the straight boundary (``chosen``; ``rows`` and ``pitch`` in the
+    normalised frame) is the upper line's: in each of its columns, every row above its
+    lowest pixel there costs at least what the darkest of its pixels at or below that
+    row does, so the path passes under it or crosses it, never dips into it; a piece
+    whose mean row lies below is the lower line's, and the path passes over it the
+    same way. Without this the path crossed a letter where its ink was thinnest: under
+    a ``t``'s bar and down through its stem, which left the top of the lower line's
+    word above the cut (``rep_randomset2_2674_L-1``).
 
-    A small piece lying wholly among the rows the path may take (``free``: under
-    ``SIDE_SMALL`` pitch high, a ditto mark or a dot) keeps its own darkness: the
-    path goes round it on whichever side is nearer. A rule down the table would join
-    the writing of both lines into one piece: vertical runs over ``SIDE_RULE`` of the
-    strip's height (gaps closed, a pixel of tilt allowed) are left out, as are rules
-    across (:func:`_rule_pixels`). ``scales``: the row pitch (normalised pixels) and
-    the capture's dpi."""
-    pitch, dpi = scales
+    A small piece lying wholly among the rows the path may take (``free``, one run of
+    rows; under ``SIDE_SMALL`` pitch high: a decimal point, a dot) keeps its own
+    darkness only: the path goes round it on the cheaper side, or crosses it. Rules
+    across (``rules``, :func:`_rule_pixels`) and down the table (``SIDE_RULE``) would
+    join both lines' writing into one piece; they are left out."""
     free_rows = np.flatnonzero(free)
+    if free_rows.size < 2 or dark.size == 0:
+        return dark
     inked = (dark > SIDE_INK).astype(np.uint8)
     down = max(3, round(SIDE_RULE * dark.shape[0]))
     ruled = cv2.morphologyEx(inked, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8))
     ruled = cv2.dilate(ruled, np.ones((1, 3), np.uint8))
     ruled = cv2.morphologyEx(ruled, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
-    inked[_rule_pixels(dark, dpi) | (cv2.dilate(ruled, np.ones((3, 3), np.uint8)) > 0)] = 0
+    inked[rules | (cv2.dilate(ruled, np.ones((3, 3), np.uint8)) > 0)] = 0
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
-    if count < 2 or free_rows.size < 2:
+    if count < 2:
         return dark
+    weight = np.where(labels > 0, dark, 0.0)
     flat = labels.ravel()
-    weight = np.where(flat > 0, dark.ravel(), 0.0)
-    mass = np.bincount(flat, weights=weight, minlength=count)
-    moment = np.bincount(flat, weights=weight * np.repeat(rows, dark.shape[1]), minlength=count)
+    mass = np.bincount(flat, weights=weight.ravel(), minlength=count)
+    moment = np.bincount(flat, weights=(weight * rows[:, None]).ravel(), minlength=count)
     centre = moment / np.maximum(mass, 1e-9)
     tops = stats[:, cv2.CC_STAT_TOP]
     tall = stats[:, cv2.CC_STAT_HEIGHT]
