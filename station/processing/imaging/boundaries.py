@@ -72,7 +72,12 @@ BODY_REACH = 0.3
 #: entry exact by writing from 0.10 to 0.25 (142 of 144 at 0.07, 143 at 0.30), split
 #: lines 51, 42, 37, 34 at 0.10, 0.15, 0.20, 0.25; the middle of that plateau.
 LIFT = 0.2
-#: Rows next to each body the boundary never moves into (pitches).
+#: Rows next to each body the straight boundary never moves into (pitches). The path
+#: round the writing may (:func:`_boundary`): measured on ``bench/real_pages.py``,
+#: letting it take every row between the two bodies' centres cut one more entry
+#: exactly by writing (held out: the superscripts of ``rep_randomset2_2674_L-1``'s
+#: "Réquisitⁿ de notifⁿ") and split one line less by its ink; letting it into the
+#: bodies (0.1 pitch) split two more.
 BODY_MARGIN = 0.1
 #: Rows whose ink is within this share of the strip's range above its least are as
 #: good a place for the boundary as the emptiest.
@@ -389,8 +394,12 @@ def _boundary(
         chosen = float(rows[between][below])
     else:
         chosen = _inside_nearest_gap(rows[between], smooth, near, middle, GAP_INSET * found.pitch)
-        sided = _sided(dark, rules, rows, between, chosen, found.pitch)
-        return chosen, _Detour.of(sided, rows, between, chosen, found.pitch, step, number)
+        # The path round the writing may take any row between the two bodies' centres:
+        # a superscript or a capital rising into the margin above the lower body is
+        # passed over, not cut through at its top.
+        reachable = (rows > top) & (rows < bottom)
+        sided = _sided(dark, rules, rows, reachable, chosen, found.pitch)
+        return chosen, _Detour.of(sided, rows, reachable, chosen, found.pitch, step, number)
     # The path stays under the middle line's densest row, and may rise that far from
     # where the boundary goes: the next line's ascenders reach into the gap's top where
     # the middle line's descenders leave room beside them.
