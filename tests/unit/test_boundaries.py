@@ -231,6 +231,23 @@ def test_a_boundary_steps_round_a_thin_stroke_rather_than_through_it() -> None:
     _path_keeping_ink_apart(refined, upper_ink, lower_ink)
 
 
+def test_a_superscript_rising_near_the_upper_lines_body_is_passed_over() -> None:
+    # A superscript of the lower line rises to within a tenth of a pitch of the upper
+    # line's body (its letters' band ends at row 302), in columns where that line has
+    # no writing (rep_randomset2_2674_L-1: "Requisit(ion) de notif(ication)"). The path
+    # used to stop a tenth of a pitch short of each body and crossed the stroke's top:
+    # it may take every row between the two bodies' centres.
+    upper_ink, lower_ink = _inked(
+        ([("Nguyen Thi Huong", (40, 300), 1.0)], [("LE VAN NAM KHAI", (40, 360), 1.0)])
+    )
+    stroke = np.zeros_like(lower_ink, np.uint8)
+    cv2.line(stroke, (1000, 360), (1000, 297), 255, 3)
+    lower_ink = lower_ink | (stroke > 0)
+    assert not upper_ink[:, 900:1100].any()  # room above the stroke's top
+    refined = _refined_bands(_drawn(upper_ink, lower_ink), 290 * SCALE, 350 * SCALE)
+    _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+
+
 def test_a_letter_crossed_at_its_bar_goes_whole_with_its_own_line() -> None:
     # A "t" of the lower line rises above where the straight boundary lies, its bar
     # lying along that row (rep_randomset2_2674_L-1: "notoriete"). The cheapest way
