@@ -213,38 +213,26 @@ def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
     assert all(abs(np.interp(x, xs, rows) - straight) < 1.5 for x in (1300, 1400))
 
 
-def test_a_boundary_steps_round_a_thin_stroke_rather_than_through_it() -> None:
-    # A number's first stroke, one pixel wide, rises from the lower line to well above
-    # where the straight boundary lies, in a column where the line above has no ink
-    # (rep_randomset2_2674_L-1: the "2" of "620"). Crossing it cut the number's top into
-    # the entry above: the path goes round it, however thin it is.
+@pytest.mark.parametrize(("width", "top"), [(1, 305), (3, 297)])
+def test_a_stroke_rising_from_the_lower_line_is_passed_over(width: int, top: int) -> None:
+    # A stroke of the lower line rises, in columns where the line above has no ink,
+    # to well above where the straight boundary lies: a number's first stroke one
+    # pixel wide (rep_randomset2_2674_L-1: the "2" of "620"), which the path crossed
+    # where it is thinnest; a superscript reaching within a tenth of a pitch of the
+    # upper line's body, whose letters' band ends at row 302 ("Requisit(ion) de
+    # notif(ication)" on the same page), which the path, held a tenth of a pitch from
+    # each body, crossed at its top. Either crossing cut the stroke's top into the
+    # entry above: the path goes over it, through any row between the two bodies'
+    # centres.
     upper_ink, lower_ink = _inked(
         ([("Nguyen Thi Huong quy gap", (40, 300), 1.0)], [("LE VAN NAM KHAI", (40, 360), 1.0)])
     )
     stroke = np.zeros_like(lower_ink, np.uint8)
-    cv2.line(stroke, (1000, 360), (1000, 305), 255, 1)
-    lower_ink = lower_ink | (stroke > 0)
-    assert not upper_ink[:, 900:1100].any()  # room above the stroke's top
-    page = _drawn(upper_ink, lower_ink)
-    refined = _refined_bands(page, 290 * SCALE, 350 * SCALE)
-    assert refined.bands[1].top / SCALE > 305  # a straight boundary would cross it
-    _path_keeping_ink_apart(refined, upper_ink, lower_ink)
-
-
-def test_a_superscript_rising_near_the_upper_lines_body_is_passed_over() -> None:
-    # A superscript of the lower line rises to within a tenth of a pitch of the upper
-    # line's body (its letters' band ends at row 302), in columns where that line has
-    # no writing (rep_randomset2_2674_L-1: "Requisit(ion) de notif(ication)"). The path
-    # used to stop a tenth of a pitch short of each body and crossed the stroke's top:
-    # it may take every row between the two bodies' centres.
-    upper_ink, lower_ink = _inked(
-        ([("Nguyen Thi Huong", (40, 300), 1.0)], [("LE VAN NAM KHAI", (40, 360), 1.0)])
-    )
-    stroke = np.zeros_like(lower_ink, np.uint8)
-    cv2.line(stroke, (1000, 360), (1000, 297), 255, 3)
+    cv2.line(stroke, (1000, 360), (1000, top), 255, width)
     lower_ink = lower_ink | (stroke > 0)
     assert not upper_ink[:, 900:1100].any()  # room above the stroke's top
     refined = _refined_bands(_drawn(upper_ink, lower_ink), 290 * SCALE, 350 * SCALE)
+    assert refined.bands[1].top / SCALE > top  # a straight boundary would cross it
     _path_keeping_ink_apart(refined, upper_ink, lower_ink)
 
 
