@@ -162,6 +162,17 @@ SIDE_RULE = 0.8
 #: below, and their lines were cut in two (8 lines split by their ink; 5 with this, 2
 #: with no piece sided). 0.2 and 0.35 cut the stored images alike.
 SIDE_SMALL = 0.2
+#: Beyond the rows between the two lines' bodies, the path may also take the rows
+#: above (below) in columns where the upper (lower) line has no piece of writing
+#: within this many pitches across: the cells of a column left blank in that line,
+#: where a tall letter of the other line may rise (``rep_randomset2_2674_L-1``: the
+#: "S" of "acceptⁿ de Sᵒⁿ" under a blank cell reached the upper line's body). Pieces
+#: under ``OPEN_TALL`` pitch high (what is left of a faint ruled line, a dot) are no
+#: writing here. Measured with ``bench/real_pages.py``: 0.1 pitch across (the gaps
+#: between words) ran the path into a line's body (3 more lines split by their ink, 2
+#: tuning entries less exact by writing); 1 pitch split 1 less than none, 2 as none.
+OPEN_WIDE = 1.0
+OPEN_TALL = 0.1
 #: Rows the path may not enter (the lines' bodies).
 BLOCKED = 1e6
 #: Between equally cheap steps, the straightest.
@@ -236,6 +247,7 @@ class _Detour:
     def of(
         cls, dark: NDArray[np.float32], rows: NDArray[np.float64], free: NDArray[np.bool_],
         chosen: float, pitch: float, step: int, number: _Number | None = None,
+        opened: NDArray[np.bool_] | None = None,
     ) -> _Detour:  # fmt: skip
         """``free``: the rows the path may take; ``number``: where the lower entry's
         start mark lies, which the path passes above."""
@@ -246,6 +258,8 @@ class _Detour:
         cells = cut.reshape(rows.size, nodes, step).max(axis=2)
         cells = np.asarray(cells, np.float32).reshape(rows.size, nodes)
         open_cells = np.repeat(free[:, None], nodes, axis=1)
+        if opened is not None:
+            open_cells |= opened[:, : nodes * step].reshape(rows.size, nodes, step).all(axis=2)
         above = np.zeros_like(free) if number is None else rows < number.top
         if number is not None and above.any():
             # Across the key column the path passes above the number, however high it
@@ -398,20 +412,22 @@ def _boundary(
         # a superscript or a capital rising into the margin above the lower body is
         # passed over, not cut through at its top.
         reachable = (rows > top) & (rows < bottom)
-        sided = _sided(dark, rules, rows, reachable, chosen, found.pitch)
-        return chosen, _Detour.of(sided, rows, reachable, chosen, found.pitch, step, number)
+        sided, opened = _sided(dark, rules, rows, reachable, chosen, found.pitch)
+        return chosen, _Detour.of(sided, rows, reachable, chosen, found.pitch, step, number, opened)
     # The path stays under the middle line's densest row, and may rise that far from
     # where the boundary goes: the next line's ascenders reach into the gap's top where
     # the middle line's descenders leave room beside them.
     free = between & (rows > rows[between][peak])
-    sided = _sided(dark, rules, rows, free, chosen, found.pitch)
+    # The rows beyond stay closed here: opened, they changed no figure of
+    # bench/real_pages.py.
+    sided, _ = _sided(dark, rules, rows, free, chosen, found.pitch)
     return chosen, _Detour.of(sided, rows, free, chosen, found.pitch, step, number)
 
 
 def _sided(
     dark: NDArray[np.float32], rules: NDArray[np.bool_], rows: NDArray[np.float64],
     free: NDArray[np.bool_], chosen: float, pitch: float,
-) -> NDArray[np.float32]:  # fmt: skip
+) -> tuple[NDArray[np.float32], NDArray[np.bool_] | None]:  # fmt: skip
     """``dark`` with each piece of writing (a connected stroke, rules left out) made as
     costly to pass on the wrong side as to cross. A piece whose darkness-weighted mean
     row lies above the straight boundary (``chosen``; ``rows`` and ``pitch`` in the
@@ -430,7 +446,7 @@ def _sided(
     join both lines' writing into one piece; they are left out."""
     free_rows = np.flatnonzero(free)
     if free_rows.size < 2 or dark.size == 0:
-        return dark
+        return dark, None
     inked = (dark > SIDE_INK).astype(np.uint8)
     down = max(3, round(SIDE_RULE * dark.shape[0]))
     ruled = cv2.morphologyEx(inked, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8))
@@ -439,7 +455,7 @@ def _sided(
     inked[rules | (cv2.dilate(ruled, np.ones((3, 3), np.uint8)) > 0)] = 0
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
     if count < 2:
-        return dark
+        return dark, None
     weight = np.where(labels > 0, dark, 0.0)
     flat = labels.ravel()
     mass = np.bincount(flat, weights=weight.ravel(), minlength=count)
@@ -448,14 +464,45 @@ def _sided(
     tops = stats[:, cv2.CC_STAT_TOP]
     tall = stats[:, cv2.CC_STAT_HEIGHT]
     floating = (tops >= free_rows[0]) & (tops + tall - 1 <= free_rows[-1])
-    small = tall * float(rows[1] - rows[0]) < SIDE_SMALL * pitch
+    spacing = float(rows[1] - rows[0])
+    small = tall * spacing < SIDE_SMALL * pitch
     sided = ~(floating & small)
     sided[0] = False
     up = np.where((sided & (centre < chosen))[labels], dark, 0.0)
     low = np.where((sided & (centre >= chosen))[labels], dark, 0.0)
     up_fill = np.maximum.accumulate(up[::-1], axis=0)[::-1]
     low_fill = np.maximum.accumulate(low, axis=0)
-    return np.asarray(np.maximum(dark, np.maximum(up_fill, low_fill)), np.float32)
+    out = np.asarray(np.maximum(dark, np.maximum(up_fill, low_fill)), np.float32)
+    return out, _blank_beyond(
+        labels,
+        sided & (tall * spacing >= OPEN_TALL * pitch),
+        centre < chosen,
+        free_rows,
+        pitch / spacing,
+    )
+
+
+def _blank_beyond(
+    labels: NDArray[np.int32], writing: NDArray[np.bool_], upper: NDArray[np.bool_],
+    free_rows: NDArray[np.intp], pitch: float,
+) -> NDArray[np.bool_]:  # fmt: skip
+    """The cells beyond the rows the path may take (``free_rows``) that it may take
+    too: above them where the upper line has no piece of ``writing`` within
+    :data:`OPEN_WIDE` of the column, below them where the lower line has none
+    (``labels``: the strip's pieces; ``upper``: which are the upper line's; ``pitch``
+    in the strip's rows)."""
+    wide = max(1, round(OPEN_WIDE * pitch))
+    kernel = np.ones((1, 2 * wide + 1), np.uint8)
+    index = np.arange(labels.shape[0])
+    opened = np.zeros(labels.shape, bool)
+    for side, beyond in (
+        (writing & upper, index < free_rows[0]),
+        (writing & ~upper, index > free_rows[-1]),
+    ):
+        inked = np.asarray(side[labels].any(axis=0), np.uint8).reshape(1, -1)
+        written = np.asarray(cv2.dilate(inked, kernel)).ravel() > 0
+        opened |= beyond[:, None] & ~written[None, :]
+    return opened
 
 
 def _rule_between(dark: NDArray[np.float32], pitch: float) -> NDArray[np.float64] | None:
