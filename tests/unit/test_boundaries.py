@@ -213,7 +213,7 @@ def test_a_boundary_steps_round_a_cell_written_higher_than_its_row() -> None:
     assert all(abs(np.interp(x, xs, rows) - straight) < 1.5 for x in (1300, 1400))
 
 
-@pytest.mark.parametrize(("width", "top"), [(1, 305), (3, 297)])
+@pytest.mark.parametrize(("width", "top"), [(1, 305), (3, 297), (3, 284)])
 def test_a_stroke_rising_from_the_lower_line_is_passed_over(width: int, top: int) -> None:
     # A stroke of the lower line rises, in columns where the line above has no ink,
     # to well above where the straight boundary lies: a number's first stroke one
@@ -221,9 +221,12 @@ def test_a_stroke_rising_from_the_lower_line_is_passed_over(width: int, top: int
     # where it is thinnest; a superscript reaching within a tenth of a pitch of the
     # upper line's body, whose letters' band ends at row 302 ("Requisit(ion) de
     # notif(ication)" on the same page), which the path, held a tenth of a pitch from
-    # each body, crossed at its top. Either crossing cut the stroke's top into the
-    # entry above: the path goes over it, through any row between the two bodies'
-    # centres.
+    # each body, crossed at its top; a tall letter rising into the upper line's body
+    # rows under a cell that line leaves blank (the "S" of "accept(ation) de S(ucces-
+    # si)on"), which the path, held between the bodies, crossed too. Each crossing cut
+    # the stroke's top into the entry above: the path goes over it, through any row
+    # between the two bodies' centres, and beyond them where the other line has no
+    # writing within a pitch.
     upper_ink, lower_ink = _inked(
         ([("Nguyen Thi Huong quy gap", (40, 300), 1.0)], [("LE VAN NAM KHAI", (40, 360), 1.0)])
     )
