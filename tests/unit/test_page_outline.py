@@ -225,6 +225,38 @@ def test_a_scanned_leaf_on_its_lid_is_cut_out_not_warped_to_a_rectangle() -> Non
     assert len(found.regions) == 10
 
 
+def test_a_scanned_leaf_whose_outline_is_no_rectangle_is_not_sheared_square() -> None:
+    # A flat scan of a ruled leaf on its lid whose bright region is a parallelogram:
+    # its sides lean by 2 degrees, its rules are level and upright. Warped to a
+    # rectangle, the level rules stay level and parallel (no fan) but the upright ones
+    # lean: the cuts, level in that frame, would run off the writing's rows at the
+    # table's sides (rep_dufour1_07645_L-0 captured darker). The leaf is cut out as
+    # it lies, its rules square.
+    height, width = 1400, 1100
+    scan = np.full((height, width), 35, np.uint8)
+    leaf = np.array([[110, 60], [1080, 60], [1040, 1360], [70, 1360]], np.int32)
+    cv2.fillPoly(scan, [leaf], 232)
+    for y in range(220, 1321, 110):
+        scan[y : y + 3, 160:1000] = 30
+    for x in (160, 330, 1000):
+        scan[220:1323, x : x + 3] = 30
+    for y in range(220, 1210, 110):
+        _write(scan, (345, y + 20, 980, y + 100), seed=y)
+    grey, red, factor = nm.downscale(_rgb(scan), DPI)
+    quad = nm.find_paper(grey)
+    assert quad is not None
+    outline = nm.check_outline(red, quad, DPI * factor)
+    assert outline is not None and not outline.widened  # the ink is all on the leaf
+    warped = nm._rewarp(red, outline.matrix @ geo.scale(factor), factor, outline.size, DPI)
+    assert (nm._off_square(nm._long_segments(nm.ink_of(warped))) or 0.0) > 1.0
+    norm = nm.normalise(_rgb(scan), DPI, landscape=False)
+    assert not norm.camera
+    square = nm._off_square(nm._long_segments(norm.ink))
+    assert square is not None and square < 0.3
+    ys, xs = np.nonzero(scan <= 30)  # the rules and the writing, not the lid (35)
+    assert _inside_frame(norm, np.column_stack([xs, ys]).astype(np.float64))
+
+
 def test_a_photo_in_perspective_keeps_its_warp_when_its_rules_fan_out() -> None:
     # The same ruled page photographed in perspective on a table: its rules fan out in
     # the photo and are parallel once warped, so the warp is kept.

@@ -88,6 +88,13 @@ FAN_SPREAD = 0.3
 # An outline whose warp leaves the long lines fanned out by this many degrees more than
 # the capture shows them is not the page's outline (_fans_out).
 FAN_WORSE = 1.0
+# ... or that turns its level lines against its upright ones (the angle between the two
+# families off square) by this many degrees more than the capture shows them
+# (_fans_out, _off_square).
+SQUARE_WORSE = 0.75
+# ... the capture's lines measured inside the outline drawn this share closer to its
+# centre, off its edges.
+EDGE_INSET = 0.02
 #: Lines this many degrees or less from level or upright are the page's (skew, fan).
 SKEW_RANGE = 8.0
 #: A page whose ink mask (:func:`ink_of` its flattened red channel) holds less than
@@ -484,7 +491,10 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
     if outline is not None:
         warped = _rewarp(red, outline.matrix @ matrix, factor, outline.size, work_dpi)
         segments = _long_segments(ink_of(warped))
-        if not _fans_out(warped, segments, red, factor, work_dpi):
+        w, h = outline.size
+        corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+        page = geo.apply(geo.invert(outline.matrix), corners)
+        if not _fans_out(warped, segments, red, factor, work_dpi, page):
             size, matrix, flat = outline.size, outline.matrix @ matrix, warped
         else:
             if not outline.widened:  # the ink is all inside it: cut it out as it lies
@@ -593,7 +603,12 @@ def toned(writing: Gray, ink: Gray) -> NDArray[np.uint8] | None:
 
 
 def _fans_out(
-    warped: Gray, segments: NDArray[np.float64], red: Gray, factor: float, dpi: float
+    warped: Gray,
+    segments: NDArray[np.float64],
+    red: Gray,
+    factor: float,
+    dpi: float,
+    page: NDArray[np.float64] | None = None,
 ) -> bool:
     """Whether the page ``warped`` by its outline (its long lines ``segments``) shows
     its lines further from parallel than the capture, the small red channel ``red``,
@@ -606,15 +621,50 @@ def _fans_out(
     of ``rep_dufour1_07645_L-0`` by 3°, and cuts made level in that frame slanted
     across the first line of the entry below them.
     """
+    height, width = red.shape
+    capture = _rewarp(red, geo.scale(factor), factor, (width, height), dpi)
+    captured = _long_segments(ink_of(capture))
+    skewed = _off_square(segments)
+    if skewed is not None and skewed > SQUARE_WORSE:
+        # The capture's own lines, without the outline's edges (a leaf's slanted edge
+        # on its lid is a long line the warp makes upright).
+        inside = capture
+        if page is not None:
+            centre = page.mean(axis=0)
+            inside = _paper_only(capture, centre + (page - centre) * (1.0 - EDGE_INSET))
+        source = _off_square(_long_segments(ink_of(inside)))
+        if source is not None and skewed > source + SQUARE_WORSE:
+            log.debug("outline: its warp skews the lines, %.1f° against %.1f°", skewed, source)
+            return True
     fan = _fan_of(segments, warped.shape)
     if fan is None or fan <= FAN_WORSE:
         return False  # nothing to compare, or nothing the capture could better by that
-    height, width = red.shape
-    source = line_fan(ink_of(_rewarp(red, geo.scale(factor), factor, (width, height), dpi)))
-    if source is None or fan <= source + FAN_WORSE:
+    source_fan = _fan_of(captured, (height, width))
+    if source_fan is None or fan <= source_fan + FAN_WORSE:
         return False
-    log.debug("outline: its warp fans the lines out, %.1f° against %.1f°", fan, source)
+    log.debug("outline: its warp fans the lines out, %.1f° against %.1f°", fan, source_fan)
     return True
+
+
+def _off_square(segments: NDArray[np.float64]) -> float | None:
+    """How far, in degrees, the level long lines ``segments`` hold (their length-weighted
+    median angle from the x axis) are from square with the upright ones (from the y
+    axis); None without both families. A rectangular page's rules are square, in a
+    flat scan and in a photo rightly rectified; a photo's perspective, or a warp of a
+    wrong outline, skews them."""
+    dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
+    angles = np.degrees(np.arctan2(dy, dx))
+    lengths = np.hypot(dx, dy)
+    medians = []
+    for folded in ((angles + 90.0) % 180.0 - 90.0, angles % 180.0 - 90.0):
+        keep = np.abs(folded) <= SKEW_RANGE
+        if np.count_nonzero(keep) < FAN_LINES:
+            return None
+        order = np.argsort(folded[keep])
+        cumulative = np.cumsum(lengths[keep][order])
+        medians.append(float(folded[keep][order][np.searchsorted(cumulative, cumulative[-1] / 2)]))
+    # Both measured the same way round: a page turned by a degrees turns both by a.
+    return abs(medians[0] - medians[1])
 
 
 def _paper_only(image: Gray, paper: NDArray[np.float64]) -> Gray:
