@@ -611,27 +611,34 @@ def _fans_out(
     page: NDArray[np.float64] | None = None,
 ) -> bool:
     """Whether the page ``warped`` by its outline (its long lines ``segments``) shows
-    its lines further from parallel than the capture, the small red channel ``red``,
-    shows them (by ``FAN_WORSE``): the outline is then not the page's, though the ink
-    lies inside it.
+    its lines further from parallel (by ``FAN_WORSE``), or its level lines further
+    from square with its upright ones (by ``SQUARE_WORSE``), than the capture, the
+    small red channel ``red``, shows them: the outline is then not the page's, though
+    the ink lies inside it. ``page``: the outline's corners on ``red``, inside which
+    the capture's lines are measured for squareness.
 
     A scan of a bound page beside its neighbour's edge, on a dark lid, has a bright
     region whose outline is no rectangle (one side the image's border, one the
     leaf's slanted edge); warping it to a rectangle fanned the level, parallel rules
     of ``rep_dufour1_07645_L-0`` by 3°, and cuts made level in that frame slanted
-    across the first line of the entry below them.
+    across the first line of the entry below them. Captured darker, the same leaf
+    gave an outline whose warp left the rules parallel but sheared: level lines 1.5°
+    off square with the upright ones, and the numbers' column, at the table's side,
+    a third of a row off the rows found across the table.
     """
     height, width = red.shape
-    capture = _rewarp(red, geo.scale(factor), factor, (width, height), dpi)
-    captured = _long_segments(ink_of(capture))
+
+    def capture() -> Gray:  # read only when the warp's lines are off (cheap otherwise)
+        return _rewarp(red, geo.scale(factor), factor, (width, height), dpi)
+
     skewed = _off_square(segments)
     if skewed is not None and skewed > SQUARE_WORSE:
         # The capture's own lines, without the outline's edges (a leaf's slanted edge
         # on its lid is a long line the warp makes upright).
-        inside = capture
+        inside = capture()
         if page is not None:
             centre = page.mean(axis=0)
-            inside = _paper_only(capture, centre + (page - centre) * (1.0 - EDGE_INSET))
+            inside = _paper_only(inside, centre + (page - centre) * (1.0 - EDGE_INSET))
         source = _off_square(_long_segments(ink_of(inside)))
         if source is not None and skewed > source + SQUARE_WORSE:
             log.debug("outline: its warp skews the lines, %.1f° against %.1f°", skewed, source)
@@ -639,7 +646,7 @@ def _fans_out(
     fan = _fan_of(segments, warped.shape)
     if fan is None or fan <= FAN_WORSE:
         return False  # nothing to compare, or nothing the capture could better by that
-    source_fan = _fan_of(captured, (height, width))
+    source_fan = line_fan(ink_of(capture()))
     if source_fan is None or fan <= source_fan + FAN_WORSE:
         return False
     log.debug("outline: its warp fans the lines out, %.1f° against %.1f°", fan, source_fan)
