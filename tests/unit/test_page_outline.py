@@ -183,20 +183,32 @@ def test_a_torn_corner_does_not_pull_the_outline_into_the_text() -> None:
     assert len(found.regions) == len(page.entries)
 
 
-def _page_beside_its_lid() -> Grey:
-    """A flat scan of a ruled page on a dark lid: the leaf's top edge slants, the
-    page runs off the scan's right side, and its rules are level and parallel."""
+def _page_beside_its_lid(leaf: list[list[int]] | None = None, right: int = 1040) -> Grey:
+    """A flat scan of a ruled page on a dark lid, its rules level and upright up to
+    column ``right``: by default the leaf's top edge slants and the page runs off the
+    scan's right side; ``leaf``: the leaf's corners instead."""
     height, width = 1400, 1100
     scan = np.full((height, width), 35, np.uint8)
-    leaf = np.array([[70, 130], [width, 40], [width, 1360], [100, 1370]], np.int32)
-    cv2.fillPoly(scan, [leaf], 232)
+    corners = leaf or [[70, 130], [width, 40], [width, 1360], [100, 1370]]
+    cv2.fillPoly(scan, [np.array(corners, np.int32)], 232)
     for y in range(220, 1321, 110):
-        scan[y : y + 3, 160:1040] = 30
-    for x in (160, 330, 1040):
+        scan[y : y + 3, 160:right] = 30
+    for x in (160, 330, right):
         scan[220:1323, x : x + 3] = 30
     for y in range(220, 1210, 110):
-        _write(scan, (345, y + 20, 1020, y + 100), seed=y)
+        _write(scan, (345, y + 20, right - 20, y + 100), seed=y)
     return scan
+
+
+def _warped_to_its_outline(scan: Grey) -> Grey:
+    """The small red channel of ``scan`` warped to the page outline found on it (one
+    that holds all the ink, so ``check_outline`` accepts it)."""
+    grey, red, factor = nm.downscale(_rgb(scan), DPI)
+    quad = nm.find_paper(grey)
+    assert quad is not None
+    outline = nm.check_outline(red, quad, DPI * factor)
+    assert outline is not None and not outline.widened  # the ink is all on the leaf
+    return nm._rewarp(red, outline.matrix @ geo.scale(factor), factor, outline.size, DPI)
 
 
 def test_a_scanned_leaf_on_its_lid_is_cut_out_not_warped_to_a_rectangle() -> None:
@@ -204,12 +216,7 @@ def test_a_scanned_leaf_on_its_lid_is_cut_out_not_warped_to_a_rectangle() -> Non
     # out by degrees (as on rep_dufour1_07645_L-0, where cuts then slanted across the
     # next entry's first line): the leaf is cut out as it lies, the lid left white.
     scan = _page_beside_its_lid()
-    grey, red, factor = nm.downscale(_rgb(scan), DPI)
-    quad = nm.find_paper(grey)
-    assert quad is not None
-    outline = nm.check_outline(red, quad, DPI * factor)
-    assert outline is not None and not outline.widened  # the ink is all on the leaf
-    warped = nm._rewarp(red, outline.matrix @ geo.scale(factor), factor, outline.size, DPI)
+    warped = _warped_to_its_outline(scan)
     assert (nm.line_fan(nm.ink_of(warped)) or 0.0) > 2.0
     norm = nm.normalise(_rgb(scan), DPI, landscape=False)
     assert not norm.camera
@@ -232,22 +239,8 @@ def test_a_scanned_leaf_whose_outline_is_no_rectangle_is_not_sheared_square() ->
     # lean: the cuts, level in that frame, would run off the writing's rows at the
     # table's sides (rep_dufour1_07645_L-0 captured darker). The leaf is cut out as
     # it lies, its rules square.
-    height, width = 1400, 1100
-    scan = np.full((height, width), 35, np.uint8)
-    leaf = np.array([[110, 60], [1080, 60], [1040, 1360], [70, 1360]], np.int32)
-    cv2.fillPoly(scan, [leaf], 232)
-    for y in range(220, 1321, 110):
-        scan[y : y + 3, 160:1000] = 30
-    for x in (160, 330, 1000):
-        scan[220:1323, x : x + 3] = 30
-    for y in range(220, 1210, 110):
-        _write(scan, (345, y + 20, 980, y + 100), seed=y)
-    grey, red, factor = nm.downscale(_rgb(scan), DPI)
-    quad = nm.find_paper(grey)
-    assert quad is not None
-    outline = nm.check_outline(red, quad, DPI * factor)
-    assert outline is not None and not outline.widened  # the ink is all on the leaf
-    warped = nm._rewarp(red, outline.matrix @ geo.scale(factor), factor, outline.size, DPI)
+    scan = _page_beside_its_lid([[110, 60], [1080, 60], [1040, 1360], [70, 1360]], 1000)
+    warped = _warped_to_its_outline(scan)
     assert (nm._off_square(nm._long_segments(nm.ink_of(warped))) or 0.0) > 1.0
     norm = nm.normalise(_rgb(scan), DPI, landscape=False)
     assert not norm.camera
