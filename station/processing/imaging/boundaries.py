@@ -30,7 +30,9 @@ along the edge found that holds both lines:
    boundary steps round it: the least-ink path across the table between the two
    lines' bodies, held near the row, one node per 0.02 inch (:func:`_paths`, every
    boundary of the page in one pass), each stroke kept whole on the side of the
-   boundary its ink's mean row lies on (:func:`_sided`). The region's outline then follows the path
+   boundary its ink's mean row lies on (:func:`_sided`), the rows beyond the lines'
+   bodies open where the other line leaves its cells blank (:func:`_blank_beyond`).
+   The region's outline then follows the path
    (:func:`station.processing.imaging.regions.keyed_regions`).
 
 A rule drawn across the table between the two lines (a register ruled row by row, a
@@ -250,7 +252,8 @@ class _Detour:
         opened: NDArray[np.bool_] | None = None,
     ) -> _Detour:  # fmt: skip
         """``free``: the rows the path may take; ``number``: where the lower entry's
-        start mark lies, which the path passes above."""
+        start mark lies, which the path passes above; ``opened``: further cells (row,
+        capture column) the path may take, a node's only when all its columns are."""
         nodes = max(1, dark.shape[1] // step)
         cut = np.ascontiguousarray(dark[:, : nodes * step])
         # A node costs its darkest column: a stroke one pixel wide, averaged with the
@@ -412,7 +415,7 @@ def _boundary(
         # a superscript or a capital rising into the margin above the lower body is
         # passed over, not cut through at its top.
         reachable = (rows > top) & (rows < bottom)
-        sided, opened = _sided(dark, rules, rows, reachable, chosen, found.pitch)
+        sided, opened = _sided(dark, rules, rows, reachable, chosen, found.pitch, beyond=True)
         return chosen, _Detour.of(sided, rows, reachable, chosen, found.pitch, step, number, opened)
     # The path stays under the middle line's densest row, and may rise that far from
     # where the boundary goes: the next line's ascenders reach into the gap's top where
@@ -426,7 +429,7 @@ def _boundary(
 
 def _sided(
     dark: NDArray[np.float32], rules: NDArray[np.bool_], rows: NDArray[np.float64],
-    free: NDArray[np.bool_], chosen: float, pitch: float,
+    free: NDArray[np.bool_], chosen: float, pitch: float, beyond: bool = False,
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_] | None]:  # fmt: skip
     """``dark`` with each piece of writing (a connected stroke, rules left out) made as
     costly to pass on the wrong side as to cross. A piece whose darkness-weighted mean
@@ -443,7 +446,10 @@ def _sided(
     rows; under ``SIDE_SMALL`` pitch high: a decimal point, a dot) keeps its own
     darkness only: the path goes round it on the cheaper side, or crosses it. Rules
     across (``rules``, :func:`_rule_pixels`) and down the table (``SIDE_RULE``) would
-    join both lines' writing into one piece; they are left out."""
+    join both lines' writing into one piece; they are left out.
+
+    Returned with it, when ``beyond``: the cells past ``free`` the path may take too
+    (:func:`_blank_beyond`); else None."""
     free_rows = np.flatnonzero(free)
     if free_rows.size < 2 or dark.size == 0:
         return dark, None
@@ -473,6 +479,8 @@ def _sided(
     up_fill = np.maximum.accumulate(up[::-1], axis=0)[::-1]
     low_fill = np.maximum.accumulate(low, axis=0)
     out = np.asarray(np.maximum(dark, np.maximum(up_fill, low_fill)), np.float32)
+    if not beyond:
+        return out, None
     return out, _blank_beyond(
         labels,
         sided & (tall * spacing >= OPEN_TALL * pitch),

@@ -385,13 +385,10 @@ def line_fan(ink: Gray) -> float | None:
 def _fan_of(segments: NDArray[np.float64], shape: tuple[int, ...]) -> float | None:
     """:func:`line_fan` of the long lines ``segments`` of an image of ``shape``."""
     height, width = shape[:2]
-    dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
-    angles = np.degrees(np.arctan2(dy, dx))
-    weights = np.sqrt(np.hypot(dx, dy))
+    families, lengths = _families(segments)
+    weights = np.sqrt(lengths)
     fans = []
-    for level in (True, False):
-        # Level lines: angle from the x axis; upright lines: from the y axis.
-        folded = (angles + 90.0) % 180.0 - 90.0 if level else angles % 180.0 - 90.0
+    for level, folded in zip((True, False), families, strict=True):
         if level:
             where = (segments[:, 1] + segments[:, 3]) / (2 * height)
         else:
@@ -423,11 +420,25 @@ def _skew_of(segments: NDArray[np.float64], max_angle: float = SKEW_RANGE) -> fl
     keep = np.abs(angles) <= max_angle
     if not keep.any():
         return 0.0
-    angles, weights = angles[keep], weights[keep]
-    order = np.argsort(angles)
-    cumulative = np.cumsum(weights[order])
     # A length-weighted median: long ruled lines outvote short strokes.
-    return float(angles[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return _weighted_median(angles[keep], weights[keep])
+
+
+def _weighted_median(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
+    """The value of ``values`` (not empty) at half their total ``weights``."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _families(
+    segments: NDArray[np.float64],
+) -> tuple[tuple[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]:
+    """The angles of the long lines ``segments`` in degrees, folded for the level lines
+    (from the x axis) and for the upright ones (from the y axis), and their lengths."""
+    dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
+    angles = np.degrees(np.arctan2(dy, dx))
+    return ((angles + 90.0) % 180.0 - 90.0, angles % 180.0 - 90.0), np.hypot(dx, dy)
 
 
 def turned_sideways(ink: Gray, dpi: float, landscape: bool | None = None) -> bool:
@@ -608,7 +619,7 @@ def _fans_out(
     red: Gray,
     factor: float,
     dpi: float,
-    page: NDArray[np.float64] | None = None,
+    page: NDArray[np.float64],
 ) -> bool:
     """Whether the page ``warped`` by its outline (its long lines ``segments``) shows
     its lines further from parallel (by ``FAN_WORSE``), or its level lines further
@@ -626,28 +637,24 @@ def _fans_out(
     off square with the upright ones, and the numbers' column, at the table's side,
     a third of a row off the rows found across the table.
     """
+    skewed, fan = _off_square(segments), _fan_of(segments, warped.shape)
+    skewed = skewed if skewed is not None and skewed > SQUARE_WORSE else None
+    fans = fan is not None and fan > FAN_WORSE
+    if skewed is None and not fans:
+        return False  # nothing to compare, or nothing the capture could better by that
     height, width = red.shape
-
-    def capture() -> Gray:  # read only when the warp's lines are off (cheap otherwise)
-        return _rewarp(red, geo.scale(factor), factor, (width, height), dpi)
-
-    skewed = _off_square(segments)
-    if skewed is not None and skewed > SQUARE_WORSE:
+    capture = _rewarp(red, geo.scale(factor), factor, (width, height), dpi)
+    if skewed is not None:
         # The capture's own lines, without the outline's edges (a leaf's slanted edge
         # on its lid is a long line the warp makes upright).
-        inside = capture()
-        if page is not None:
-            centre = page.mean(axis=0)
-            inside = _paper_only(inside, centre + (page - centre) * (1.0 - EDGE_INSET))
+        centre = page.mean(axis=0)
+        inside = _paper_only(capture, centre + (page - centre) * (1.0 - EDGE_INSET))
         source = _off_square(_long_segments(ink_of(inside)))
         if source is not None and skewed > source + SQUARE_WORSE:
             log.debug("outline: its warp skews the lines, %.1f° against %.1f°", skewed, source)
             return True
-    fan = _fan_of(segments, warped.shape)
-    if fan is None or fan <= FAN_WORSE:
-        return False  # nothing to compare, or nothing the capture could better by that
-    source_fan = line_fan(ink_of(capture()))
-    if source_fan is None or fan <= source_fan + FAN_WORSE:
+    source_fan = line_fan(ink_of(capture)) if fans else None
+    if fan is None or source_fan is None or fan <= source_fan + FAN_WORSE:
         return False
     log.debug("outline: its warp fans the lines out, %.1f° against %.1f°", fan, source_fan)
     return True
@@ -659,17 +666,13 @@ def _off_square(segments: NDArray[np.float64]) -> float | None:
     axis); None without both families. A rectangular page's rules are square, in a
     flat scan and in a photo rightly rectified; a photo's perspective, or a warp of a
     wrong outline, skews them."""
-    dx, dy = segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]
-    angles = np.degrees(np.arctan2(dy, dx))
-    lengths = np.hypot(dx, dy)
+    families, lengths = _families(segments)
     medians = []
-    for folded in ((angles + 90.0) % 180.0 - 90.0, angles % 180.0 - 90.0):
+    for folded in families:
         keep = np.abs(folded) <= SKEW_RANGE
         if np.count_nonzero(keep) < FAN_LINES:
             return None
-        order = np.argsort(folded[keep])
-        cumulative = np.cumsum(lengths[keep][order])
-        medians.append(float(folded[keep][order][np.searchsorted(cumulative, cumulative[-1] / 2)]))
+        medians.append(_weighted_median(folded[keep], lengths[keep]))
     # Both measured the same way round: a page turned by a degrees turns both by a.
     return abs(medians[0] - medians[1])
 
