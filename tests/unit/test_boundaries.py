@@ -239,6 +239,34 @@ def test_a_stroke_rising_from_the_lower_line_is_passed_over(width: int, top: int
     _path_keeping_ink_apart(refined, upper_ink, lower_ink)
 
 
+@pytest.mark.parametrize("across", [300, 900])
+def test_the_path_keeps_clear_of_the_lower_lines_writing_where_the_paper_allows(
+    across: int,
+) -> None:
+    # A capital of the lower line rises to row 306, over where the straight boundary
+    # lies (about 309), in a column where the line above has no writing (300 across) or has some
+    # (900, under "Nguyen Thi Huong"). A person draws the cut in the paper above the
+    # capital, not along its top (rep_randomset2_2674_L-1: "acceptation de
+    # Succession", written a little up in its cell, had its top rows left in the entry
+    # above): where the paper is clear the path passes a quarter of a pitch over it;
+    # under the upper line's writing it passes between the two, crossing neither.
+    upper_ink, lower_ink = _inked(
+        ([("Nguyen Thi Huong", (700, 300), 1.0)], [("LE VAN NAM KHAI", (40, 360), 1.0)])
+    )
+    capital = np.zeros_like(lower_ink, np.uint8)
+    cv2.line(capital, (across, 360), (across, 306), 255, 3)
+    lower_ink = lower_ink | (capital > 0)
+    blank = not upper_ink[:, across - PITCH : across + PITCH].any()
+    assert blank == (across == 300)
+    refined = _refined_bands(_drawn(upper_ink, lower_ink), 290 * SCALE, 350 * SCALE)
+    assert refined.bands[1].top / SCALE > 306  # a straight boundary would cross it
+    xs, rows = _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+    if blank:
+        assert np.interp(across, xs, rows) < 306 - PITCH / 4
+        # ... and comes back to the straight boundary past the capital's reach
+        assert abs(np.interp(across + PITCH, xs, rows) - refined.bands[1].top / SCALE) < 2
+
+
 def test_a_letter_crossed_at_its_bar_goes_whole_with_its_own_line() -> None:
     # A "t" of the lower line rises above where the straight boundary lies, its bar
     # lying along that row (rep_randomset2_2674_L-1: "notoriete"). The cheapest way
