@@ -192,6 +192,13 @@ OPEN_TALL = 0.1
 #: 0.3 over 0.3 56/57. Clear of both lines' writing: 56/57, 23 / 31/42.
 CLEAR_COST = 0.2
 CLEAR_REACH = 0.3
+#: ... and as much for passing within this many capture pixels of the upper line's
+#: writing: pushed up to it, the path ran along the faint edge pixels of descenders'
+#: tips (paler than ``SIDE_INK``, so in no piece), and a region's outline, filled with
+#: its edge, took the tips' last row into the entry below (the simulator's dense
+#: stacked page, `tests/unit/test_entries.py`). On the repertory images 1 changes one
+#: held-out line's split by its outline (13 -> 14), 3 costs a tuning line.
+CLEAR_UNDER = 1
 #: Rows the path may not enter (the lines' bodies).
 BLOCKED = 1e6
 #: Between equally cheap steps, the straightest.
@@ -460,7 +467,8 @@ def _boundary(
 class _Sides:
     """The strip's writing sided to the two lines (:func:`_sided`): the darkness with
     each piece costly to pass on its wrong side, what passing close over the lower
-    line's writing costs (:data:`CLEAR_COST`; None: no piece) and the cells beyond
+    line's writing or right under the upper line's costs (:data:`CLEAR_COST`,
+    :data:`CLEAR_UNDER`; None: no piece) and the cells beyond
     the rows the path may take that it may take too (None: none)."""
 
     costs: NDArray[np.float32]
@@ -489,8 +497,9 @@ def _sided(
     across (``rules``, :func:`_rule_pixels`) and down the table (``SIDE_RULE``) would
     join both lines' writing into one piece; they are left out.
 
-    Returned with it: what passing close over the lower line's pieces costs, and when
-    ``beyond``, the cells past ``free`` the path may take too (:func:`_blank_beyond`)."""
+    Returned with it: what passing close over the lower line's pieces (or right under
+    the upper line's) costs, and when ``beyond``, the cells past ``free`` the path may
+    take too (:func:`_blank_beyond`)."""
     free_rows = np.flatnonzero(free)
     if free_rows.size < 2 or dark.size == 0:
         return _Sides(dark)
@@ -524,6 +533,9 @@ def _sided(
     away = cv2.distanceTransform((low == 0).astype(np.uint8), cv2.DIST_L2, 3)
     reach = CLEAR_REACH * pitch / spacing
     near = np.asarray(CLEAR_COST * np.clip(1.0 - away / reach, 0.0, 1.0), np.float32)
+    size = 2 * CLEAR_UNDER + 1
+    under = cv2.dilate((up > 0).astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+    near[under] = CLEAR_COST
     if not beyond:
         return _Sides(out, near)
     return _Sides(out, near, _blank_beyond(
