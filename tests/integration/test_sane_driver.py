@@ -349,7 +349,10 @@ def test_status_texts_are_recognised(text: str, status: SaneStatus) -> None:
 
 
 DEBIAN_SCRIPT = """
-import json, sys
+import faulthandler, json, sys
+# Seen once (under a loaded CI machine) to hang for the test's whole 60 s: the child
+# prints where every thread is and exits before then, so the failure says where.
+faulthandler.dump_traceback_later(50, exit=True)
 import sane
 from station.capture.drivers.sane.scanner import SaneScanner
 options = {"device": "test:0", "dpi": 75, "mode": "gray", "source": "adf", "area": "A4"}
