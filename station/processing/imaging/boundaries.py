@@ -196,7 +196,7 @@ CLEAR_REACH = 0.3
 #: writing: pushed up to it, the path ran along the faint edge pixels of descenders'
 #: tips (paler than ``SIDE_INK``, so in no piece), and a region's outline, filled with
 #: its edge, took the tips' last row into the entry below (the simulator's dense
-#: stacked page, `tests/unit/test_entries.py`). On the repertory images 1 changes one
+#: stacked page, ``tests/unit/test_entries.py``). On the repertory images 1 changes one
 #: held-out line's split by its outline (13 -> 14), 3 costs a tuning line.
 CLEAR_UNDER = 1
 #: Rows the path may not enter (the lines' bodies).
@@ -468,8 +468,8 @@ class _Sides:
     """The strip's writing sided to the two lines (:func:`_sided`): the darkness with
     each piece costly to pass on its wrong side, what passing close over the lower
     line's writing or right under the upper line's costs (:data:`CLEAR_COST`,
-    :data:`CLEAR_UNDER`; None: no piece) and the cells beyond
-    the rows the path may take that it may take too (None: none)."""
+    :data:`CLEAR_UNDER`; None: no piece) and the cells beyond the rows the path may
+    take that it may take too (None: none)."""
 
     costs: NDArray[np.float32]
     near: NDArray[np.float32] | None = None
