@@ -273,15 +273,15 @@ class _Detour:
 
     @classmethod
     def of(
-        cls, dark: NDArray[np.float32], rows: NDArray[np.float64], free: NDArray[np.bool_],
+        cls, sides: _Sides, rows: NDArray[np.float64], free: NDArray[np.bool_],
         chosen: float, pitch: float, step: int, number: _Number | None = None,
-        sides: _Sides | None = None,
     ) -> _Detour:  # fmt: skip
-        """``free``: the rows the path may take; ``number``: where the lower entry's
-        start mark lies, which the path passes above; ``sides``: what :func:`_sided`
-        found (its costs are ``dark``), whose cells opened (row, capture column) the
-        path may take too, a node's only when all its columns are."""
-        nodes = max(1, dark.shape[1] // step)
+        """``sides``: the darkness per row and capture column to cross (what
+        :func:`_sided` found), with the cells it opened (row, capture column) the path
+        may take too, a node's only when all its columns are; ``free``: the rows the
+        path may take; ``number``: where the lower entry's start mark lies, which the
+        path passes above."""
+        nodes = max(1, sides.costs.shape[1] // step)
 
         def per_node(values: NDArray[np.float32]) -> NDArray[np.float32]:
             # A node costs its darkest column: a stroke one pixel wide, averaged with
@@ -290,12 +290,12 @@ class _Detour:
             most = cut.reshape(rows.size, nodes, step).max(axis=2)
             return np.asarray(most, np.float32).reshape(rows.size, nodes)
 
-        cells = per_node(dark)
-        opened = None if sides is None else sides.opened
-        near = None if sides is None or sides.near is None else per_node(sides.near)
+        cells = per_node(sides.costs)
+        near = None if sides.near is None else per_node(sides.near)
         open_cells = np.repeat(free[:, None], nodes, axis=1)
-        if opened is not None:
-            open_cells |= opened[:, : nodes * step].reshape(rows.size, nodes, step).all(axis=2)
+        if sides.opened is not None:
+            opened = sides.opened[:, : nodes * step]
+            open_cells |= opened.reshape(rows.size, nodes, step).all(axis=2)
         above = np.zeros_like(free) if number is None else rows < number.top
         if number is not None and above.any():
             # Across the key column the path passes above the number, however high it
@@ -418,7 +418,7 @@ def _boundary(
         band_rows = np.abs(rows[:, None] - line_rows[None, :]) <= RULE_BAND * found.pitch
         follow = np.where(band_rows, np.maximum(0.0, float(dark.max()) - dark), BLOCKED)
         along = np.asarray(follow, np.float32)
-        return chosen, _Detour.of(along, rows, between, chosen, found.pitch, step, number)
+        return chosen, _Detour.of(_Sides(along), rows, between, chosen, found.pitch, step, number)
     size = max(1, round(0.04 * found.pitch / work_scale)) | 1
     # Lines of writing are read without the rules among them (a rule closing an act
     # under its names column is no continuation row).
@@ -450,9 +450,7 @@ def _boundary(
         # passed over, not cut through at its top.
         reachable = (rows > top) & (rows < bottom)
         sides = _sided(dark, rules, rows, reachable, chosen, found.pitch, beyond=True)
-        return chosen, _Detour.of(
-            sides.costs, rows, reachable, chosen, found.pitch, step, number, sides
-        )
+        return chosen, _Detour.of(sides, rows, reachable, chosen, found.pitch, step, number)
     # The path stays under the middle line's densest row, and may rise that far from
     # where the boundary goes: the next line's ascenders reach into the gap's top where
     # the middle line's descenders leave room beside them.
@@ -460,16 +458,17 @@ def _boundary(
     # The rows beyond stay closed here: opened, they changed no figure of
     # bench/real_pages.py.
     sides = _sided(dark, rules, rows, free, chosen, found.pitch)
-    return chosen, _Detour.of(sides.costs, rows, free, chosen, found.pitch, step, number, sides)
+    return chosen, _Detour.of(sides, rows, free, chosen, found.pitch, step, number)
 
 
 @dataclass(frozen=True)
 class _Sides:
-    """The strip's writing sided to the two lines (:func:`_sided`): the darkness with
-    each piece costly to pass on its wrong side, what passing close over the lower
-    line's writing or right under the upper line's costs (:data:`CLEAR_COST`,
-    :data:`CLEAR_UNDER`; None: no piece) and the cells beyond the rows the path may
-    take that it may take too (None: none)."""
+    """What a boundary's path pays to cross each cell of its strip: along a rule, the
+    rule's lightness; between lines of writing, the writing sided to the two lines
+    (:func:`_sided`): the darkness with each piece costly to pass on its wrong side,
+    what passing close over the lower line's writing or right under the upper line's
+    costs (:data:`CLEAR_COST`, :data:`CLEAR_UNDER`; None: nothing) and the cells beyond
+    the rows the path may take that it may take too (None: none)."""
 
     costs: NDArray[np.float32]
     near: NDArray[np.float32] | None = None

@@ -504,14 +504,12 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         segments = _long_segments(ink_of(warped))
         w, h = outline.size
         corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-        page = geo.apply(geo.invert(outline.matrix), corners)
+        page = geo.apply(geo.invert(outline.matrix), corners)  # the outline on the copy
         if not _fans_out(warped, segments, red, factor, work_dpi, page):
             size, matrix, flat = outline.size, outline.matrix @ matrix, warped
         else:
             if not outline.widened:  # the ink is all inside it: cut it out as it lies
-                w, h = outline.size
-                rect = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-                paper = geo.apply(geo.invert(outline.matrix), rect)
+                paper = page
             outline = None
 
     def rewarp(channel: Gray) -> Gray:
