@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -106,3 +107,54 @@ def test_hysteresis_keeps_only_weak_pixels_tied_to_strong_ones() -> None:
     dark[10, 2:10] = 10  # weak only: dropped
     kept = binarize.hysteresis(dark, 5, 40)
     assert kept[2, 2:10].all() and not kept[10].any()
+
+
+def test_banded_piece_sums_equal_whole_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each band sums only the box around its own pieces: a few small pieces, across
+    # band boundaries and on every edge of the entry (so the box of all of them, with
+    # one band, is the whole entry: the reference).
+    rng = np.random.default_rng(3)
+    dark = rng.integers(0, 256, (1300, 300), dtype=np.uint8)
+    pieces = np.zeros(dark.shape, dtype=bool)
+    for top, left in ((0, 40), (505, 0), (509, 150), (1020, 296), (1294, 200), (700, 120)):
+        pieces[top : top + 6, left : left + 4] = rng.random((6, 4)) < 0.8
+    count, labels = binarize.piece_labels(pieces)
+    banded = binarize._piece_sums(pieces, labels, count, dark, 200)
+    monkeypatch.setattr(binarize, "_BAND_ROWS", 10_000)
+    whole = binarize._piece_sums(pieces, labels, count, dark, 200)
+    assert count > 6
+    for got, expected in zip(banded, whole, strict=True):
+        assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("blob", [0, 4, 6, 9, 12, -1])
+def test_the_wide_parts_are_the_opening_by_the_disk(blob: int) -> None:
+    # Squares from a dot to wider than the disk (radius 9: a 13-px square fits in
+    # it), or (-1) the disk itself, which only the disk fits; one on the entry's edge,
+    # where erosion counts the outside as set.
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (19, 19))
+    rng = np.random.default_rng(blob + 1)
+    mask = rng.random((200, 160)) < 0.3
+    for top, left in ((20, 20), (120, 90), (0, 141)):
+        if blob < 0:
+            mask[top : top + 19, left : left + 19] |= disk.view(bool)
+        else:
+            mask[top : top + 2 * blob + 1, left : left + 2 * blob + 1] = True
+    opened = cv2.dilate(cv2.erode(mask.view(np.uint8), disk), disk).view(bool) & mask
+    assert np.array_equal(binarize._wide_parts(mask, 9), opened)
+    assert opened.any() == (blob >= 9 or blob < 0)
+
+
+def test_the_median_colour_is_numpys_median() -> None:
+    rng = np.random.default_rng(4)
+    for size in (1, 2, 3, 10, 11, 400, 401):
+        rgb = rng.integers(0, 256, (30, 30, 3), dtype=np.uint8)
+        rgb[rng.random((30, 30)) < 0.5] //= 64  # repeated levels, as ink has
+        for step in (1, 2):
+            mask = np.zeros((30, 30), dtype=bool)
+            grid = mask[::step, ::step]
+            grid.flat[rng.choice(grid.size, min(size, grid.size), replace=False)] = True
+            expected = np.median(rgb[::step, ::step][grid], axis=0)
+            got = binarize.mean_colour(rgb, mask, step)
+            assert got == tuple(int(level) for level in expected)
+    assert binarize.mean_colour(rgb, np.zeros((30, 30), dtype=bool)) is None

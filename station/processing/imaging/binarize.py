@@ -352,12 +352,7 @@ def not_strokes(faint: Mask, dark: U8, dpi: float, params: BinarizeParams) -> Ma
     if not faint.any():
         return np.zeros(faint.shape, dtype=bool)
     px_mm = dpi / 25.4
-    radius = max(1, round(params.faint_max_half_width_mm * px_mm))
-    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    # An opening, in two steps: most entries have nothing wide, and stop at the first.
-    wide = cv2.erode(faint.view(np.uint8), disk).view(bool)
-    if wide.any():
-        wide = cv2.dilate(wide.view(np.uint8), disk).view(bool) & faint
+    wide = _wide_parts(faint, max(1, round(params.faint_max_half_width_mm * px_mm)))
     # What is left beside a wide part is judged as a piece of its own: the paper
     # around it then lies in the wide part, as dark as it is, and it reads as soft.
     rest = faint & ~wide
@@ -378,6 +373,28 @@ def not_strokes(faint: Mask, dark: U8, dpi: float, params: BinarizeParams) -> Ma
     drop &= rest
     drop |= wide
     return drop
+
+
+def _wide_parts(mask: Mask, radius: int) -> Mask:
+    """The pixels of ``mask`` that a disk of ``radius`` covers while lying wholly in
+    it (an opening by the disk)."""
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    # The disk holds a square: where even the square fits nowhere, neither does the
+    # disk. Most entries' faint strokes are thin and stop here, and a square's
+    # erosion is separable, a fraction of the disk's cost on a whole entry.
+    inner = max(
+        h
+        for h in range(radius + 1)
+        if disk[radius - h : radius + h + 1, radius - h : radius + h + 1].all()
+    )
+    square = np.ones((2 * inner + 1, 2 * inner + 1), np.uint8)
+    if not cv2.countNonZero(cv2.erode(mask.view(np.uint8), square)):
+        return np.zeros(mask.shape, dtype=bool)
+    wide = cv2.erode(mask.view(np.uint8), disk)
+    if not cv2.countNonZero(wide):
+        return np.zeros(mask.shape, dtype=bool)
+    opened: Mask = cv2.dilate(wide, disk).view(bool) & mask
+    return opened
 
 
 def piece_labels(mask: Mask) -> tuple[int, npt.NDArray[np.integer]]:
@@ -402,19 +419,28 @@ def _piece_sums(
     around = np.zeros(count, np.float64)
     size = np.zeros(count, np.int64)
     peak = np.zeros(count, bool)
-    height, half = labels.shape[0], 2
+    (height, width), half = labels.shape, 2
     for top in range(0, height, _BAND_ROWS):
-        bottom = min(height, top + _BAND_ROWS)
-        start, stop = max(0, top - half), min(height, bottom + half)
-        bare = (~pieces[start:stop]).view(np.uint8)
-        shade = dark[start:stop]
+        band = pieces[top : top + _BAND_ROWS]
+        # Only the box around the band's pieces, with the 5x5 window's margin: the
+        # pieces are few and small (faint strokes), the band a whole entry wide. At
+        # the entry's edges the margin is clipped as the whole-entry filter's would be.
+        rows, columns = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
+        if not rows.size:
+            continue
+        y0, y1 = top + int(rows[0]), top + int(rows[-1]) + 1
+        x0, x1 = int(columns[0]), int(columns[-1]) + 1
+        start, stop = max(0, y0 - half), min(height, y1 + half)
+        left, right = max(0, x0 - half), min(width, x1 + half)
+        bare = (~pieces[start:stop, left:right]).view(np.uint8)
+        shade = dark[start:stop, left:right]
         # Sums over 5x5 fit 16 bits (25 x 255), cheaper than float boxes.
         paper = cv2.bitwise_and(shade, shade, mask=bare).astype(np.uint16)
         total = cv2.boxFilter(paper, -1, (5, 5), normalize=False)
         share = cv2.boxFilter(bare.astype(np.uint16), -1, (5, 5), normalize=False)
-        rows = slice(top - start, bottom - start)
-        ring = total[rows] / np.maximum(share[rows], 1).astype(np.float32)
-        part, on, level = labels[top:bottom], pieces[top:bottom], shade[rows]
+        inner = (slice(y0 - start, y1 - start), slice(x0 - left, x1 - left))
+        ring = total[inner] / np.maximum(share[inner], 1).astype(np.float32)
+        part, on, level = labels[y0:y1, x0:x1], pieces[y0:y1, x0:x1], shade[inner]
         inside += np.bincount(part[on], weights=level[on], minlength=count)
         around += np.bincount(part[on], weights=ring[on], minlength=count)
         size += np.bincount(part[on], minlength=count)
@@ -424,11 +450,21 @@ def _piece_sums(
 
 def mean_colour(rgb: U8, mask: Mask, step: int = 2) -> tuple[int, int, int] | None:
     """Median colour of the ``mask`` pixels (sampled every ``step`` pixels), or None."""
-    sample = rgb[::step, ::step][mask[::step, ::step]]
-    if sample.shape[0] == 0:
+    rows, columns = np.nonzero(mask[::step, ::step])
+    if not rows.size:
         return None
-    median = np.median(sample, axis=0)
-    return (int(median[0]), int(median[1]), int(median[2]))
+    sample = rgb[rows * step, columns * step]
+    red, green, blue = (_median_level(sample[:, channel]) for channel in range(3))
+    return (red, green, blue)
+
+
+def _median_level(levels: U8) -> int:
+    """``int(np.median(levels))`` of 8-bit levels, read off their histogram (a
+    median by sorting costs many times more on a whole page's paper)."""
+    below = np.bincount(levels, minlength=256).cumsum()
+    # The level at sorted position k is the first whose running count exceeds k.
+    low, high = np.searchsorted(below, [(below[-1] - 1) // 2, below[-1] // 2], side="right")
+    return (int(low) + int(high)) // 2
 
 
 def _luma(colour: tuple[int, int, int]) -> float:
