@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from functools import cache
 
 import numpy as np
@@ -173,3 +173,21 @@ def test_a_stepped_region_keeps_only_its_own_pixels() -> None:
     assert outline[2].tolist() == [200.0, 120.0]  # the step, in capture pixels
     region = Region("c1", (0, 0, 500, 100), 0, 1, 1.0, 0.0, warp, shape=[float(v) for v in shape])
     assert Region.from_dict(json.loads(json.dumps(region.to_dict()))) == region
+
+
+def test_a_regions_record_holds_every_field_and_shares_no_list_with_it() -> None:
+    region = Region(
+        "c1", (1, 2, 30, 40), 1, 7, 0.5, 1.5, [1.0, 0.0, 2.0, 0.0, 1.0, 3.0, 0.0, 0.0, 1.0],
+        source_polygon=[[0.25, 1.5], [30.0, 1.0], [31.0, 40.5]], source_orientation=6,
+        bend=[2.0, 2.0, 1.4, 2.6, 3.0, 4.0, 5.4, 6.0, 7.0, 8.0], shape=[0.0, 0.04, 29.0, 0.0],
+    )  # fmt: skip
+    data = region.to_dict()
+    rounded = {"bend": [2, 2, 1, 3, 3, 4, 5, 6, 7, 8], "shape": [0.0, 0.0, 29.0, 0.0]}
+    expected = asdict(region) | {"box": [1, 2, 30, 40]} | rounded
+    assert data == expected
+    data["source_polygon"][0][0] = 99.0
+    data["warp"][0] = 99.0
+    assert region.source_polygon[0][0] == 0.25 and region.warp[0] == 1.0
+    assert Region.from_dict(json.loads(json.dumps(region.to_dict()))).source_polygon == (
+        region.source_polygon
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from station import __version__
 from station.core.errors import StationError
 from station.core.fsutil import write_atomic
-from station.core.models import OVER_BUDGET, utc_now
+from station.core.models import OVER_BUDGET, plain_dict, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,8 @@ class BatchReport:
                 "over_budget": len(self.over_budget),
                 "errors": len(self.problems),
             },
-            "images": [asdict(i) for i in self.images],
-            "entries": [asdict(e) for e in self.entries],
+            "images": [plain_dict(i) for i in self.images],
+            "entries": [plain_dict(e) for e in self.entries],
             "errors": [_error_dict(row, problem) for row, problem in self.problems],
         }
 
