@@ -372,3 +372,25 @@ def test_a_strip_sampled_a_few_rows_at_a_time_is_the_strip_sampled_at_once(
     pieces = boundaries._strip(page, back, found, (80.0, 150.0), SCALE)
     assert whole.shape == pieces.shape == (210, 1440)
     assert np.array_equal(whole, pieces) and (whole < 100).any()
+
+
+def test_the_columns_a_lines_writing_holds_are_its_pieces_boxes() -> None:
+    # _blank_beyond reads the columns each piece holds pixels in off its box: an
+    # 8-connected piece leaves no column between out. Against the pixels themselves.
+    rng = np.random.default_rng(5)
+    pieces = (rng.random((40, 300)) < 0.08).astype(np.uint8)
+    pieces[10:12, 50:90] = 1  # a long stroke, and one that climbs diagonally
+    for step in range(20):
+        pieces[30 - step, 150 + step] = 1
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
+    upper = np.arange(count) % 2 == 0
+    writing = np.ones(count, bool)
+    writing[0] = False
+    free_rows = np.arange(15, 25)
+    opened = boundaries._blank_beyond(labels.shape, stats, writing, upper, free_rows, 3.0)
+    wide = max(1, round(boundaries.OPEN_WIDE * 3.0))
+    for side, rows in ((writing & upper, slice(0, 15)), (writing & ~upper, slice(25, 40))):
+        inked = side[labels].any(axis=0).astype(np.uint8).reshape(1, -1)
+        written = cv2.dilate(inked, np.ones((1, 2 * wide + 1), np.uint8)).ravel() > 0
+        assert np.array_equal(opened[rows], np.broadcast_to(~written, opened[rows].shape))
+    assert not opened[15:25].any()

@@ -511,10 +511,12 @@ def _sided(
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
     if count < 2:
         return _Sides(dark)
-    weight = np.where(labels > 0, dark, 0.0)
-    flat = labels.ravel()
-    mass = np.bincount(flat, weights=weight.ravel(), minlength=count)
-    moment = np.bincount(flat, weights=(weight * rows[:, None]).ravel(), minlength=count)
+    # Sums over the pieces' pixels only: most of the strip is paper (label 0).
+    inside = np.flatnonzero(labels)
+    pieces, weight = labels.ravel()[inside], dark.ravel()[inside].astype(np.float64)
+    at = rows[inside // labels.shape[1]]
+    mass = np.bincount(pieces, weights=weight, minlength=count)
+    moment = np.bincount(pieces, weights=weight * at, minlength=count)
     centre = moment / np.maximum(mass, 1e-9)
     tops = stats[:, cv2.CC_STAT_TOP]
     tall = stats[:, cv2.CC_STAT_HEIGHT]
@@ -538,7 +540,8 @@ def _sided(
     if not beyond:
         return _Sides(out, near)
     return _Sides(out, near, _blank_beyond(
-        labels,
+        labels.shape,
+        stats,
         sided & (tall * spacing >= OPEN_TALL * pitch),
         centre < chosen,
         free_rows,
@@ -547,23 +550,31 @@ def _sided(
 
 
 def _blank_beyond(
-    labels: NDArray[np.int32], writing: NDArray[np.bool_], upper: NDArray[np.bool_],
-    free_rows: NDArray[np.intp], pitch: float,
+    shape: tuple[int, ...], stats: NDArray[np.int32], writing: NDArray[np.bool_],
+    upper: NDArray[np.bool_], free_rows: NDArray[np.intp], pitch: float,
 ) -> NDArray[np.bool_]:  # fmt: skip
     """The cells beyond the rows the path may take (``free_rows``) that it may take
     too: above them where the upper line has no piece of ``writing`` within
     :data:`OPEN_WIDE` of the column, below them where the lower line has none
-    (``labels``: the strip's pieces; ``upper``: which are the upper line's; ``pitch``
-    in the strip's rows)."""
+    (``stats``: the strip's pieces, as ``connectedComponentsWithStats`` gives them,
+    in a strip of ``shape``; ``upper``: which are the upper line's; ``pitch`` in the
+    strip's rows)."""
     wide = max(1, round(OPEN_WIDE * pitch))
     kernel = np.ones((1, 2 * wide + 1), np.uint8)
-    index = np.arange(labels.shape[0])
-    opened = np.zeros(labels.shape, bool)
+    index = np.arange(shape[0])
+    opened = np.zeros(shape, bool)
+    lefts = stats[:, cv2.CC_STAT_LEFT]
+    rights = lefts + stats[:, cv2.CC_STAT_WIDTH]
     for side, beyond in (
         (writing & upper, index < free_rows[0]),
         (writing & ~upper, index > free_rows[-1]),
     ):
-        inked = np.asarray(side[labels].any(axis=0), np.uint8).reshape(1, -1)
+        # The columns a piece holds pixels in are its box's: an 8-connected piece
+        # steps at most one column at a time, so it leaves none between out.
+        change = np.zeros(shape[1] + 1, np.int32)
+        np.add.at(change, lefts[side], 1)
+        np.add.at(change, rights[side], -1)
+        inked = np.asarray(np.cumsum(change[:-1]) > 0, np.uint8).reshape(1, -1)
         written = np.asarray(cv2.dilate(inked, kernel)).ravel() > 0
         opened |= beyond[:, None] & ~written[None, :]
     return opened
