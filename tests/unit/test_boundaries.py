@@ -394,3 +394,17 @@ def test_the_columns_a_lines_writing_holds_are_its_pieces_boxes() -> None:
         written = cv2.dilate(inked, np.ones((1, 2 * wide + 1), np.uint8)).ravel() > 0
         assert np.array_equal(opened[rows], np.broadcast_to(~written, opened[rows].shape))
     assert not opened[15:25].any()
+
+
+@pytest.mark.parametrize("step", [1, 3, 4, 7])
+def test_a_node_takes_its_darkest_column_and_is_open_where_all_its_columns_are(
+    step: int,
+) -> None:
+    rng = np.random.default_rng(step)
+    costs = rng.random((9, 50)).astype(np.float32)
+    opened = rng.random((9, 50)) < 0.8
+    nodes = 50 // step
+    darkest = costs[:, : nodes * step].reshape(9, nodes, step).max(axis=2)
+    every = opened[:, : nodes * step].reshape(9, nodes, step).all(axis=2)
+    assert np.array_equal(boundaries._each_node(costs, nodes, step, np.maximum), darkest)
+    assert np.array_equal(boundaries._each_node(opened, nodes, step, np.logical_and), every)
