@@ -158,3 +158,19 @@ def test_the_median_colour_is_numpys_median() -> None:
             got = binarize.mean_colour(rgb, mask, step)
             assert got == tuple(int(level) for level in expected)
     assert binarize.mean_colour(rgb, np.zeros((30, 30), dtype=bool)) is None
+
+
+@pytest.mark.parametrize("mean_below", [0, 120])
+def test_faint_strokes_are_the_pieces_never_dark_or_pale_on_average(mean_below: int) -> None:
+    # The definition, piece by piece, against the banded sums over the ink's pixels.
+    rng = np.random.default_rng(6)
+    dark = rng.integers(0, 256, (700, 120), dtype=np.uint8)
+    ink = rng.random((700, 120)) < 0.3
+    faint = binarize.faint_strokes(ink, dark, 200, mean_below=mean_below)
+    count, labels = cv2.connectedComponents(ink.view(np.uint8), connectivity=8)
+    expected = np.zeros(ink.shape, dtype=bool)
+    for piece in range(1, count):
+        shades = dark[labels == piece].astype(np.int64)
+        pale = shades.max() <= 200 or (mean_below and shades.mean() < mean_below)
+        expected |= (labels == piece) & bool(pale)
+    assert expected.any() and np.array_equal(faint, expected)

@@ -324,12 +324,15 @@ def faint_strokes(ink: Mask, dark: U8, strong: int, mean_below: int = 0) -> Mask
     sizes = np.zeros(count, dtype=np.int64)
     # Band by band: bincount's weights are float64, eight bytes a pixel for the whole
     # entry at once. The sums are of integers, so they come out exactly the same.
+    # Over the ink's pixels only (the background, label 0, is set dark below).
     for top in range(0, labels.shape[0], _BAND_ROWS):
         part, shade = labels[top : top + _BAND_ROWS], dark[top : top + _BAND_ROWS]
-        dark_component[part[shade > strong]] = True
+        on = np.flatnonzero(part)
+        pieces, shades = part.ravel().take(on), shade.ravel().take(on)
+        dark_component[pieces[shades > strong]] = True
         if mean_below:
-            sums += np.bincount(part.ravel(), weights=shade.ravel(), minlength=count)
-            sizes += np.bincount(part.ravel(), minlength=count)
+            sums += np.bincount(pieces, weights=shades, minlength=count)
+            sizes += np.bincount(pieces, minlength=count)
     if mean_below:
         dark_component &= sums >= mean_below * np.maximum(sizes, 1)
     dark_component[0] = True  # the background is not a faint stroke
