@@ -7,6 +7,7 @@ rebuilt from the files alone).
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import datetime as dt
@@ -41,7 +42,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
-        return type(value)((_plain(key), _plain(item)) for key, item in value.items())
+        pairs = ((_plain(key), _plain(item)) for key, item in value.items())
+        if isinstance(value, collections.defaultdict):
+            return type(value)(value.default_factory, pairs)
+        return type(value)(pairs)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {item.name: _plain(getattr(value, item.name)) for item in dataclasses.fields(value)}
     if isinstance(value, tuple):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections import namedtuple
 from typing import Any
@@ -87,3 +88,15 @@ def test_it_shares_no_list_dict_or_set_with_the_instance() -> None:
     for instance in _instances():
         inside = {id(c) for c in _containers(vars(instance))}
         assert not inside & {id(c) for c in _containers(plain_dict(instance))}
+
+
+def test_a_defaultdict_keeps_its_factory() -> None:
+    # (dataclasses.asdict itself fails on one before Python 3.12.)
+    @dataclasses.dataclass
+    class Tally:
+        counts: collections.defaultdict[str, list[int]]
+
+    tally = Tally(collections.defaultdict(list, {"a": [1, 2]}))
+    counts = plain_dict(tally)["counts"]
+    assert isinstance(counts, collections.defaultdict) and counts.default_factory is list
+    assert counts == {"a": [1, 2]} and counts["a"] is not tally.counts["a"]
