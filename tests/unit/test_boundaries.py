@@ -306,6 +306,29 @@ def test_a_stroke_hanging_from_the_upper_line_goes_whole_with_it() -> None:
     _path_keeping_ink_apart(refined, upper_ink, lower_ink)
 
 
+@pytest.mark.parametrize("apart", [10, 20])
+def test_a_dash_beside_its_lines_writing_goes_with_that_line(apart: int) -> None:
+    # A parenthesis hangs from the upper line to row 316 and a dash follows it on row
+    # 310, ``apart`` pixels further across, over a capital of the lower line rising to
+    # row 322 (rep_randomset1_0073_L-0: "- d° (par Mme) a son mari ( d° -", whose
+    # parentheses reach down to the next act's capitals). The dash is too small to side
+    # by its own centre; left to the path, the clearance over the capital lifted the
+    # path over it and the dash went to the entry below. Level with the parenthesis
+    # beside it, it is the upper line's: the path passes under it.
+    upper_ink, lower_ink = _inked(
+        ([("Nguyen Thi Huong quy gap", (40, 300), 1.0)],
+         [("LE VAN NAM KHAI SINH NGUYEN", (40, 360), 1.0)]),
+    )  # fmt: skip
+    hanging = np.zeros_like(upper_ink, np.uint8)
+    cv2.line(hanging, (415, 280), (415, 316), 255, 3)
+    cv2.line(hanging, (415 + apart, 310), (435 + apart, 310), 255, 3)
+    capital = np.zeros_like(lower_ink, np.uint8)
+    cv2.line(capital, (427 + apart, 360), (427 + apart, 322), 255, 3)
+    upper_ink, lower_ink = upper_ink | (hanging > 0), lower_ink | (capital > 0)
+    refined = _refined_bands(_drawn(upper_ink, lower_ink), 290 * SCALE, 350 * SCALE)
+    _path_keeping_ink_apart(refined, upper_ink, lower_ink)
+
+
 @pytest.mark.parametrize("marked", [True, False])
 def test_a_number_written_high_stays_whole_with_its_entry(marked: bool) -> None:
     # The number of the lower entry rises in its column (30-180 across, the key
@@ -408,3 +431,21 @@ def test_a_node_takes_its_darkest_column_and_is_open_where_all_its_columns_are(
     every = opened[:, : nodes * step].reshape(9, nodes, step).all(axis=2)
     assert np.array_equal(boundaries._each_node(costs, nodes, step, np.maximum), darkest)
     assert np.array_equal(boundaries._each_node(opened, nodes, step, np.logical_and), every)
+
+
+def test_a_small_piece_takes_the_side_of_the_writing_level_with_it_only() -> None:
+    # Pieces as connectedComponentsWithStats gives them (left, top, width, height,
+    # area); 0 is the paper. 1: a word of the upper line (rows 0-29); 2: a letter of
+    # the lower line (rows 40-69). Small, unsided: 3 a dash level with the word, 10 px
+    # after it; 4 an accent over the letter (rows 33-37: level with neither); 5 a dot
+    # level with the word but 40 px away, beyond the reach of 30.
+    stats = np.array(
+        [[0, 0, 200, 70, 0], [0, 0, 50, 30, 900], [60, 40, 20, 30, 300],
+         [60, 24, 10, 3, 30], [62, 33, 6, 5, 20], [90, 20, 3, 3, 9]],
+        np.int32,
+    )  # fmt: skip
+    sided = np.array([False, True, True, False, False, False])
+    upper = np.array([False, True, False, False, False, False])
+    boundaries._side_by_neighbour(stats, sided, upper, 30.0)
+    assert sided.tolist() == [False, True, True, True, False, False]
+    assert upper.tolist() == [False, True, False, True, False, False]
