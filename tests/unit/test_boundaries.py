@@ -437,19 +437,20 @@ def test_a_node_takes_its_darkest_column_and_is_open_where_all_its_columns_are(
     assert np.array_equal(boundaries._each_node(opened, nodes, step, np.logical_and), every)
 
 
-def test_a_small_piece_takes_the_side_of_the_writing_level_with_it_only() -> None:
+def test_a_dash_takes_the_side_of_the_writing_level_with_it_only() -> None:
     # Pieces as connectedComponentsWithStats gives them (left, top, width, height,
-    # area); 0 is the paper. 1: a word of the upper line (rows 0-29); 2: a letter of
-    # the lower line (rows 40-69). Small, unsided: 3 a dash level with the word, 10 px
-    # after it; 4 an accent over the letter (rows 33-37: level with neither); 5 a dot
-    # level with the word but 40 px away, beyond the reach of 30.
+    # area); 0 is the paper; a pitch of 60 px, so half a pitch is 30. 1: a word of the
+    # upper line (rows 0-29); 2: a letter of the lower line (rows 40-69). Unsided: 3 a
+    # dash level with the word, 10 px after it; 4 an accent over the letter (rows
+    # 33-37, level with neither); 5 a dash level with the word but 40 px away; 6 a
+    # speck level with the word, 5 px after it (no dash: the path's own choice).
     stats = np.array(
         [[0, 0, 200, 70, 0], [0, 0, 50, 30, 900], [60, 40, 20, 30, 300],
-         [60, 24, 10, 3, 30], [62, 33, 6, 5, 20], [90, 20, 3, 3, 9]],
+         [60, 24, 10, 3, 30], [62, 33, 6, 5, 20], [90, 20, 9, 3, 27], [55, 10, 2, 2, 4]],
         np.int32,
     )  # fmt: skip
-    sided = np.array([False, True, True, False, False, False])
-    upper = np.array([False, True, False, False, False, False])
-    boundaries._side_by_neighbour(stats, sided, upper, 30.0)
-    assert sided.tolist() == [False, True, True, True, False, False]
-    assert upper.tolist() == [False, True, False, True, False, False]
+    sided = np.array([False, True, True, False, False, False, False])
+    upper = np.array([False, True, False, False, False, False, False])
+    boundaries._side_by_neighbour(stats, sided, upper, 60.0)
+    assert sided.tolist() == [False, True, True, True, False, False, False]
+    assert upper.tolist() == [False, True, False, True, False, False, False]
