@@ -174,12 +174,12 @@ SIDE_RULE = 0.8
 #: below, and their lines were cut in two (8 lines split by their ink; 5 with this, 2
 #: with no piece sided). 0.2 and 0.35 cut the stored images alike.
 SIDE_SMALL = 0.2
-#: ... unless it lies level with a sided piece at most this many pitches across: then
-#: it is that piece's line's (a dash or a parenthesis's foot beside its line's words,
-#: a decimal point beside its figures). ``rep_randomset1_0073_L-0``'s one-row act
+#: ... unless it is a dash lying level with a sided piece at most this many pitches
+#: across: then it is that piece's line's. ``rep_randomset1_0073_L-0``'s one-row act
 #: "– d° (par Mᵐᵉ) à son mari ( d° –" reaches down to the next act's capitals, whose
-#: clearance lifted the path over its dashes: the tuning line split by its ink. 0.25
-#: to 1.0 cut the stored images alike but for one held-out line's outline.
+#: clearance lifted the path over its dashes: the tuning line split by its ink. With
+#: every small piece sided so, 0.25 to 1.0 cut the stored images alike but for one
+#: held-out line's outline.
 SIDE_BESIDE = 0.5
 #: ... when it is a dash: at least DASH_WIDE times as wide as high and DASH_LONG
 #: pitches long. Any small piece sided so (specks of a stroke's fringe, an accent
