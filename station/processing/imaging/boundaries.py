@@ -594,12 +594,12 @@ def _side_by_neighbour(
     row within that piece's rows) at most ``SIDE_BESIDE`` across; ``pitch`` in strip
     pixels, ``sided`` and ``upper`` updated in place. A dot, an accent or a speck keeps
     the path's own choice."""
-    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
     neighbours = np.flatnonzero(sided)
     if neighbours.size == 0:
         return
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    right, bottom = left + width, top + height
     dashes = (width >= DASH_WIDE * height) & (width >= DASH_LONG * pitch)
     dashes[0] = False  # the paper
     for piece in np.flatnonzero(~sided & dashes):
