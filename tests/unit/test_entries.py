@@ -143,7 +143,7 @@ def test_faded_writing_under_dark_printed_rules_is_read_at_its_own_level() -> No
     grain = np.random.default_rng(7).normal(0, 6, drawn.flat.shape)
     flat = np.clip(drawn.flat.astype(np.float64) - np.abs(grain), 0, 255).astype(np.uint8)
     ink = np.where(flat < 150, 255, 0).astype(np.uint8)
-    assert entries._otsu(flat[flat < 250]) < 150  # the printed rules' level
+    assert nm.otsu(flat[flat < 250]) < 150  # the printed rules' level
     found = entries.find_entries(ink, flat, 0, flat.shape[1], DPI)
     assert found is not None
     assert_each_entry_in_its_own_band(Drawn(flat, drawn.rows), found)

@@ -12,6 +12,7 @@ from station.core.layouts import get_profile
 from station.processing.imaging import geometry as geo
 from station.processing.imaging import normalise as nm
 from station.processing.imaging import textdir
+from station.processing.imaging.entries import MARK_LEVEL
 from station.processing.imaging.segment import ORIENTATION_FLAG, segment
 
 DPI = 150
@@ -155,6 +156,47 @@ def test_a_page_in_dark_ink_or_a_blank_leaf_is_left_as_it_is() -> None:
     assert _pale(_writing(225)) is None  # no writing darker than paper's texture
 
 
+def _register(writing: int) -> tuple[np.ndarray, np.ndarray]:
+    """A flattened register page (its darkest channel) and its ink mask: dark printed
+    rules and headings, and rows of letter-sized strokes at ``writing`` below them."""
+    rng = np.random.default_rng(11)
+    page = (255 - rng.integers(0, 12, (600, 500))).astype(np.uint8)
+    page[40:52, 150:350] = 40  # the printed title
+    for y in range(90, 600, 45):
+        page[y : y + 2, 20:480] = 50  # rules under the printed headings' row, then rows
+    for x in (20, 60, 200, 480):
+        page[90:600, x : x + 2] = 50
+    for y in range(105, 590, 45):
+        for x in range(70, 460, 14):
+            if x // 14 % 5:  # words of four letters
+                page[y : y + 14, x : x + 3] = writing
+                page[y + 10 : y + 13, x : x + 9] = writing
+    return page, nm.ink_of(page)
+
+
+def test_faded_writing_beside_dark_print_is_darkened_until_it_reads_at_the_ink_level() -> None:
+    # A register printed (or ruled) in dark ink whose handwriting has faded: its dark
+    # ink is all print, and its letters lie at 228, where nothing reads them (the
+    # simulator's faded registers hold their writing at 180-245). No gamma brings
+    # them out: the print sets the page's darkest tones.
+    page, ink = _register(228)
+    curve = nm.toned(page, ink)
+    assert curve is not None
+    assert curve[255] == 255 and (np.diff(curve.astype(int)) >= 0).all()
+    letters = page == 228
+    assert (curve[page][letters] <= nm.FADED_TO).all()
+    assert (curve[page][letters] < MARK_LEVEL).all()
+    # The paper's grain stays paper, paler than the level marks are read at.
+    assert (curve[page][page >= 243] > MARK_LEVEL).all()
+
+
+def test_dark_writing_beside_its_print_is_left_as_it_is() -> None:
+    # The same page written in dark ink: its letters are in the ink mask, and the
+    # paler tones off it (the grain, the edges of strokes) are no writing.
+    page, ink = _register(60)
+    assert nm.toned(page, ink) is None
+
+
 def test_a_page_with_enough_dark_ink_is_not_darkened_for_its_paler_writing() -> None:
     # Its darkest 0.3% are pale, but its ink mask holds 2% of the page: it is read by
     # that ink, and darkening it would raise its paper's grain (a margin, a page edge)
@@ -163,3 +205,19 @@ def test_a_page_with_enough_dark_ink_is_not_darkened_for_its_paler_writing() -> 
     ink = np.zeros_like(writing)
     ink[:, 100:112] = 255  # 2% of the page, in its middle
     assert nm.toned(writing, ink) is None
+
+
+def test_a_page_ruled_in_strokes_broken_into_dashes_is_deskewed_by_them() -> None:
+    # A register hand-ruled in thin strokes, written in faded ink and scanned 2.5
+    # degrees askew: at the ink level its rules break into dashes a few pixels apart,
+    # no long line showed, and the page was left askew (angle 0).
+    spec = RenderSpec(
+        profile="stacked", dpi=300, seed=601, page_index=1, style="register",
+        skew_max_deg=3.0, faded_probability=0.35,
+    )  # fmt: skip
+    page = render_page(spec)
+    sheet = np.asarray(page.transform, dtype=np.float64)
+    turned = np.degrees(np.arctan2(sheet[1, 0], sheet[0, 0]))
+    assert abs(turned) > 2
+    norm = nm.normalise(np.asarray(page.image), 300)
+    assert norm.angle == pytest.approx(turned, abs=0.3)

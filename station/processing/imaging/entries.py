@@ -486,7 +486,7 @@ def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
     # the cover beside a page are dark, and are no writing.
     if inner.size < 100 or not nm.in_pale_ink(ink):
         return None
-    otsu = _otsu(inner)
+    otsu = nm.otsu(inner)
     under = flat < otsu
     held = cv2.dilate(ink, _ones(3, 3)) > 0  # with the edges of its strokes
     dark = int(np.count_nonzero(under))
@@ -496,15 +496,9 @@ def _pale_writing(flat: Gray, ink: Gray) -> Gray | None:
         # again off that ink.
         rest = flat[(flat < 250) & (cv2.dilate(ink, _ones(5, 5)) == 0)]
         if rest.size >= 100:
-            otsu = _otsu(rest)
+            otsu = nm.otsu(rest)
     level = float(np.clip(otsu, *PALE_LEVELS))
     return u8(cv2.threshold(flat, level, 255, cv2.THRESH_BINARY_INV)[1])
-
-
-def _otsu(values: NDArray[np.uint8]) -> float:
-    """Otsu's level between the dark and the light of ``values``."""
-    level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return float(level)
 
 
 def _residual_slope(text: Gray, most: float = 0.75) -> float:

@@ -95,6 +95,11 @@ SQUARE_WORSE = 0.75
 # ... the capture's lines measured inside the outline drawn this share closer to its
 # centre, off its edges.
 EDGE_INSET = 0.02
+#: A page that shows no long line at the ink level is read again with its lines' gaps
+#: up to this long (inches): a faded rule breaks into dashes (the simulator's faded
+#: scans of registers, hand-ruled in thin strokes: not one long line, so they were not
+#: deskewed at all, 2.5 degrees off).
+DASH_GAP_IN = 0.1
 #: Lines this many degrees or less from level or upright are the page's (skew, fan).
 SKEW_RANGE = 8.0
 #: A page whose ink mask (:func:`ink_of` its flattened red channel) holds less than
@@ -114,6 +119,29 @@ TONE_LEVEL = 90
 TONE_SHARE = 0.3
 TONE_MAX = 1.5
 TONE_PAPER = 200
+#: Writing paler than that (:func:`_faded`): a register ruled and headed in dark ink
+#: whose handwriting has faded holds its dark ink in its print, and no gamma set by
+#: its darkest tones brings its writing out. When what lies off the dark ink (the ink
+#: mask widened by two pixels, under the paper's 250) parts from the paper at an
+#: Otsu level over ``FADED_FROM``, under ``FADED_PAPER`` (above it, the paper's own
+#: grain is what parts), and the ink mask holds under ``FADED_DARK`` as many
+#: letter-sized pieces (``LETTER_PX`` high on the working copy, below the page's top
+#: fifth, long lines left out) as that level gives, the page is darkened linearly from
+#: the paper's white until that level lies at ``FADED_TO`` (the gain at most
+#: ``FADED_MOST``). The simulator's faded registers part at 217-233; the palest real
+#: captures the fixed levels read (Bronod's pages captured paler or blurred) at
+#: 214-221, and darkening those too (``FADED_FROM`` 215) split a blurred
+#: ``bronod1_0003`` into 20 regions for 14 and lost an entry's ink on a paler
+#: ``bronod1_0033`` (``bench/real_variations.py --variations paler blur darker``), so
+#: only writing paler than every real capture is darkened. Real pages in dark ink part
+#: anywhere from 164 to 239, and hold 0.2-3 dark letters for each pale one (0.02-0.5
+#: captured paler or blurred); the simulator's faded pages under 0.01, Bronod's 0-0.13.
+FADED_FROM = 222
+FADED_PAPER = 240
+FADED_TO = 185
+FADED_MOST = 4.0
+FADED_DARK = 0.05
+LETTER_PX = (6, 40)
 
 
 def u8(array: object) -> Gray:
@@ -358,12 +386,13 @@ def _quad_mask(shape: tuple[int, ...], quad: NDArray[np.float64]) -> Gray:
     return mask
 
 
-def _long_segments(ink: Gray) -> NDArray[np.float64]:
+def _long_segments(ink: Gray, gap: int = 4) -> NDArray[np.float64]:
     """Straight runs of ink a fifth of the image's short side long or more (Hough),
-    one row ``x0, y0, x1, y1`` each: the ruled lines and the paper's edges."""
+    broken by at most ``gap`` pixels, one row ``x0, y0, x1, y1`` each: the ruled lines
+    and the paper's edges."""
     min_length = min(ink.shape) // 5
     # Angles come from the segments' end points, so coarse voting bins cost no precision.
-    lines = cv2.HoughLinesP(ink, 1, np.pi / 360, 80, minLineLength=min_length, maxLineGap=4)
+    lines = cv2.HoughLinesP(ink, 1, np.pi / 360, 80, minLineLength=min_length, maxLineGap=gap)
     if lines is None:
         return np.zeros((0, 4), np.float64)
     return np.asarray(lines, dtype=np.float64).reshape(-1, 4)
@@ -527,6 +556,8 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
             matrix, size = geo.translate(-x0, -y0) @ matrix, (x1 - x0, y1 - y0)
         flat = rewarp(red)
         segments = _long_segments(ink_of(flat))
+        if not len(segments):
+            segments = _long_segments(ink_of(flat), round(DASH_GAP_IN * work_dpi))
     angle = _skew_of(segments)
     if abs(angle) >= 0.05:
         matrix = geo.rotation(angle, (size[0] / 2, size[1] / 2)) @ matrix
@@ -542,6 +573,12 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         if turn.turns % 2:
             size = (size[1], size[0])
         flat = np.ascontiguousarray(np.rot90(flat, -turn.turns))
+    writing = rewarp(darkest)
+    # Pale and faded writing is toned before the bend is measured: a bend is read off
+    # the lines of writing, which a faded page shows only once darkened.
+    curve = toned(writing, ink_of(flat))
+    if curve is not None:
+        flat, writing = curve[flat], curve[writing]
     bend = dw.estimate(ink_of(flat), work_dpi, matrix)
     if bend is not None:
         flat = bend.straighten(flat, 255)
@@ -550,7 +587,6 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         "normalised: camera=%s widened=%s turns=%d (%s) angle=%.2f",
         camera, widened, turn.turns, turn.how, angle,
     )  # fmt: skip
-    writing = rewarp(darkest)
     if bend is not None:
         writing = bend.straighten(writing, 255)
     # Only a spread has a fold to find (frames.page_columns); a single page skips it.
@@ -559,13 +595,8 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         if landscape is False
         else column_shade(_warp(grey, matrix @ geo.scale(1 / factor), size))
     )
-    ink = ink_of(flat)
-    curve = toned(writing, ink)
-    if curve is not None:
-        flat, writing = curve[flat], curve[writing]
-        ink = ink_of(flat)
     return Normalised(
-        flat, ink, writing, matrix, factor, angle, turn.turns, camera, widened,
+        flat, ink_of(flat), writing, matrix, factor, angle, turn.turns, camera, widened,
         orientation_uncertain=turn.uncertain, turned_by_text=turn.how == "text", shade=shade,
         bend=bend,
     )  # fmt: skip
@@ -587,8 +618,8 @@ def in_pale_ink(ink: Gray) -> bool:
 def toned(writing: Gray, ink: Gray) -> NDArray[np.uint8] | None:
     """The tone curve (a 256-entry table) that darkens a page in pale ink (its ink
     mask ``ink`` under :data:`PALE_SHARE`), its flattened darkest channel
-    ``writing``, to :data:`TONE_LEVEL`; None for a page dark enough already, or with
-    no writing to go by.
+    ``writing``, to :data:`TONE_LEVEL`, and then its faded writing (:func:`_faded`);
+    None for a page dark enough already, or with no writing to go by.
 
     Faded ink, pale brown ink and a pale capture leave the numbers and the rules
     broken at the levels the page is read at (``bronod1_0015`` captured paler, gamma
@@ -600,15 +631,67 @@ def toned(writing: Gray, ink: Gray) -> NDArray[np.uint8] | None:
     marks where its numbers were looked for.
     """
     inner = middle(writing)
-    if inner.size < 100 or not in_pale_ink(ink):
-        return None  # too small, or enough dark ink to read the page by
+    if inner.size < 100:
+        return None  # too small
+    curve = None
     level = float(np.percentile(inner, TONE_SHARE))
-    if level <= TONE_LEVEL or level >= TONE_PAPER:
+    if in_pale_ink(ink) and TONE_LEVEL < level < TONE_PAPER:
+        gamma = min(TONE_MAX, math.log(TONE_LEVEL / 255) / math.log(level / 255))
+        log.debug("pale writing at %.0f: darkened by a gamma of %.2f", level, gamma)
+        steps = np.arange(256, dtype=np.float64) / 255
+        curve = np.round(255 * steps**gamma).astype(np.uint8)
+    faded = _faded(inner if curve is None else curve[inner], middle(ink))
+    if faded is None:
+        return curve
+    return faded if curve is None else faded[curve]
+
+
+def _faded(writing: Gray, ink: Gray) -> NDArray[np.uint8] | None:
+    """The tone curve that brings a page's faded writing, its flattened darkest channel
+    ``writing`` off its dark print (``ink``, dilated), to :data:`FADED_TO`: linear
+    from the paper's white, by at most :data:`FADED_MOST`; None when that writing lies
+    no paler than :data:`FADED_FROM`."""
+    off_print = cv2.dilate(ink, np.ones((5, 5), np.uint8)) == 0
+    rest = writing[(writing < 250) & off_print]
+    if rest.size < 100:
         return None
-    gamma = min(TONE_MAX, math.log(TONE_LEVEL / 255) / math.log(level / 255))
-    log.debug("pale writing at %.0f: darkened by a gamma of %.2f", level, gamma)
-    steps = np.arange(256, dtype=np.float64) / 255
-    return np.round(255 * steps**gamma).astype(np.uint8)
+    level = otsu(rest)
+    if not FADED_FROM < level < FADED_PAPER or not _no_dark_writing(writing, ink, level):
+        return None
+    gain = min(FADED_MOST, (255 - FADED_TO) / (255 - level))
+    log.debug("faded writing at %.0f: darkened by %.2f", level, gain)
+    steps = np.arange(256, dtype=np.float64)
+    return np.clip(np.round(255 - (255 - steps) * gain), 0, 255).astype(np.uint8)
+
+
+def _no_dark_writing(writing: Gray, ink: Gray, level: float) -> bool:
+    """Whether, below the page's top fifth (its title and column headings), the ink
+    mask ``ink`` without its long lines holds under :data:`FADED_DARK` as many
+    letter-sized pieces as ``writing`` holds under ``level``: the page's dark ink is
+    its print, and its writing lies paler."""
+    top = writing.shape[0] // 5
+    dark = np.ascontiguousarray(ink[top:])
+    long = max(10, round(dark.shape[1] * 0.04))
+    lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, long), np.uint8))
+    lines |= cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((long, 1), np.uint8))
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    pale = u8(cv2.threshold(writing[top:], level, 255, cv2.THRESH_BINARY_INV)[1])
+    pieces = [_letter_pieces(cv2.subtract(mask, lines)) for mask in (dark, pale)]
+    return pieces[0] < FADED_DARK * pieces[1]
+
+
+def _letter_pieces(mask: Gray) -> int:
+    """How many pieces of ``mask`` (the working copy's) are letter-sized."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    low, high = LETTER_PX
+    return int(np.count_nonzero((heights >= low) & (heights <= high) & (widths >= 3)))
+
+
+def otsu(values: NDArray[np.uint8]) -> float:
+    """Otsu's level between the dark and the light of ``values``."""
+    level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(level)
 
 
 def _fans_out(
