@@ -567,18 +567,22 @@ def normalise(rgb: NDArray[np.uint8], dpi: int, landscape: bool | None = None) -
         """The page as it stands at the detector's resolution (:func:`_letters_of`)."""
         return _letters_of(rgb, dpi, matrix, size, work_dpi)
 
+    # Pale and faded writing is toned before the quarter turn and the bend are read
+    # off the lines of writing, which a faded page shows only once darkened (its
+    # rules alone run down the page).
+    writing = rewarp(darkest)
+    curve = toned(writing, ink_of(flat))
+    if curve is not None:
+        flat = curve[flat]
     turn = quarter_turns(flat, work_dpi, landscape, letters)
     if turn.turns:
         matrix = geo.quarter_turn(turn.turns, size[0], size[1]) @ matrix
         if turn.turns % 2:
             size = (size[1], size[0])
         flat = np.ascontiguousarray(np.rot90(flat, -turn.turns))
-    writing = rewarp(darkest)
-    # Pale and faded writing is toned before the bend is measured: a bend is read off
-    # the lines of writing, which a faded page shows only once darkened.
-    curve = toned(writing, ink_of(flat))
+        writing = rewarp(darkest)
     if curve is not None:
-        flat, writing = curve[flat], curve[writing]
+        writing = curve[writing]
     bend = dw.estimate(ink_of(flat), work_dpi, matrix)
     if bend is not None:
         flat = bend.straighten(flat, 255)
