@@ -219,7 +219,7 @@ def test_a_register_written_in_faded_ink_is_cut_entry_by_entry(
     # Its quarter turn is read on the toned page: on the page as captured only its
     # rules, which run down it, were ink, and the page was in doubt.
     assert ORIENTATION_FLAG not in found.flags
-    for index, region in enumerate(found.regions):
+    for position, region in enumerate(found.regions):
         outline = region_polygon(region.box, region.warp, region.bend, region.shape)
-        others = polygons[:index] + polygons[index + 1 :]
-        assert check_cut(outline, polygons[index], others, page.image.size).clean, index
+        others = polygons[:position] + polygons[position + 1 :]
+        assert check_cut(outline, polygons[position], others, page.image.size).clean, position
